@@ -1,0 +1,83 @@
+package io.strata.core.manifest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads and writes {@code manifest.json}. Writing is deterministic (fixed field order, two-space indent, LF) so the
+ * same conversion gives the same manifest hash. Reading validates with {@link ManifestValidator}.
+ */
+public final class ManifestCodec {
+    /** A manifest larger than this is refused before parsing; real ones are a few MB. */
+    public static final long MAX_MANIFEST_BYTES = 256L << 20;
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    static {
+        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxStringLength(64 << 20).maxNestingDepth(64).build());
+    }
+
+    private ManifestCodec() {
+    }
+
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
+
+    public static byte[] toBytes(Manifest m) {
+        try {
+            String s = MAPPER.writeValueAsString(m).replace("\r\n", "\n") + "\n";
+            return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new ManifestException("manifest: cannot serialise: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Parses and validates; {@code source} names the file in error messages. */
+    public static Manifest fromBytes(byte[] json, String source) {
+        Manifest m;
+        try {
+            m = MAPPER.readValue(json, Manifest.class);
+        } catch (IOException e) {
+            String why = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+            throw new ManifestException(source + ": not a valid manifest: " + why, e);
+        }
+        if (m == null) {
+            throw new ManifestException(source + ": empty manifest");
+        }
+        ManifestValidator.validate(m, source);
+        return m;
+    }
+
+    /** Reads {@code dir/manifest.json} (or the file itself when given a file). */
+    public static Manifest read(Path dirOrFile) {
+        Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve(Manifest.FILE_NAME) : dirOrFile;
+        try {
+            long size = Files.size(file);
+            if (size > MAX_MANIFEST_BYTES) {
+                throw new ManifestException(file + ": manifest is " + size + " bytes, over the "
+                        + MAX_MANIFEST_BYTES + " byte limit");
+            }
+            return fromBytes(Files.readAllBytes(file), file.toString());
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ManifestException(file + ": no such file (is this a converted model directory?)", e);
+        } catch (IOException e) {
+            throw new ManifestException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    public static void write(Manifest m, Path file) throws IOException {
+        Files.write(file, toBytes(m));
+    }
+}

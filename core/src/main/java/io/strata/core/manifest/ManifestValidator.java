@@ -1,0 +1,184 @@
+package io.strata.core.manifest;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a manifest's internal consistency: every tensor inside its shard, no two tensors overlapping, sizes
+ * matching shapes and dtypes, hashes well-formed with the right chunk count, expert groups contiguous in one shard
+ * and covering exactly their tensors. The first problem found is thrown, naming the file, field and reason.
+ */
+public final class ManifestValidator {
+    private static final Pattern HEX32 = Pattern.compile("[0-9a-f]{64}");
+
+    private ManifestValidator() {
+    }
+
+    public static void validate(Manifest m, String source) {
+        String src = source + ": ";
+        if (m.version() < 1 || m.version() > Manifest.CURRENT_VERSION) {
+            throw new ManifestException(src + "version: " + m.version() + " is not supported (this build reads 1.."
+                    + Manifest.CURRENT_VERSION + ")");
+        }
+        if (m.hashAlgorithm() != null && !Manifest.HASH_BLAKE3.equals(m.hashAlgorithm())) {
+            throw new ManifestException(src + "hashAlgorithm: '" + m.hashAlgorithm() + "' is not supported (blake3)");
+        }
+        if (m.chunkSize() <= 0) {
+            throw new ManifestException(src + "chunkSize: must be positive, got " + m.chunkSize());
+        }
+        for (int i = 0; i < m.shards().size(); i++) {
+            ShardInfo s = m.shards().get(i);
+            String f = "shards[" + i + "]";
+            if (s.index() != i) {
+                throw new ManifestException(src + f + ".index: expected " + i + ", got " + s.index());
+            }
+            if (s.filename() == null || s.filename().isEmpty() || s.filename().contains("/")
+                    || s.filename().contains("\\") || s.filename().startsWith(".")) {
+                throw new ManifestException(src + f + ".filename: '" + s.filename() + "' is not a plain file name");
+            }
+            if (s.size() < 0) {
+                throw new ManifestException(src + f + ".size: negative");
+            }
+            checkHash(src, f + ".hash", s.hash());
+            int want = ShardInfo.chunkCount(s.size(), m.chunkSize());
+            if (s.chunks().size() != want) {
+                throw new ManifestException(src + f + ".chunks: " + s.chunks().size() + " hashes, expected " + want
+                        + " for " + s.size() + " bytes in chunks of " + m.chunkSize());
+            }
+            for (int c = 0; c < s.chunks().size(); c++) {
+                checkHash(src, f + ".chunks[" + c + "]", s.chunks().get(c));
+            }
+        }
+        Map<Integer, List<long[]>> ranges = new HashMap<>();
+        Map<String, TensorInfo> byName = new HashMap<>();
+        for (Map.Entry<String, List<TensorInfo>> e : m.tensors().entrySet()) {
+            List<TensorInfo> entries = e.getValue();
+            for (int k = 0; k < entries.size(); k++) {
+                TensorInfo t = entries.get(k);
+                String f = "tensors['" + e.getKey() + "']" + (entries.size() > 1 ? "[" + k + "]" : "");
+                checkTensor(m, src, f, t, entries.size(), k, ranges);
+                byName.putIfAbsent(e.getKey(), t);
+            }
+        }
+        for (Map.Entry<Integer, List<long[]>> e : ranges.entrySet()) {
+            List<long[]> rs = e.getValue();
+            rs.sort(Comparator.comparingLong(r -> r[0]));
+            for (int i = 1; i < rs.size(); i++) {
+                if (rs.get(i)[0] < rs.get(i - 1)[1]) {
+                    throw new ManifestException(src + "tensors: two tensors overlap in shard " + e.getKey()
+                            + " at byte " + rs.get(i)[0]);
+                }
+            }
+        }
+        for (Map.Entry<String, GroupInfo> e : m.groups().entrySet()) {
+            checkGroup(m, src, "groups['" + e.getKey() + "']", e.getValue());
+        }
+    }
+
+    private static void checkTensor(Manifest m, String src, String f, TensorInfo t, int entries, int k,
+                                    Map<Integer, List<long[]>> ranges) {
+        if (t.dtype() == null) {
+            throw new ManifestException(src + f + ".dtype: missing or unknown");
+        }
+        for (long d : t.shape()) {
+            if (d < 0) {
+                throw new ManifestException(src + f + ".shape: negative dimension " + d);
+            }
+        }
+        long expect;
+        try {
+            expect = Math.multiplyExact(t.elementCount(), t.dtype().byteSize());
+        } catch (ArithmeticException ex) {
+            throw new ManifestException(src + f + ".shape: element count overflows");
+        }
+        if (t.size() != expect) {
+            throw new ManifestException(src + f + ".size: " + t.size() + " bytes, but shape " + t.shape() + " of "
+                    + t.dtype() + " needs " + expect);
+        }
+        int sc = t.sliceCountOrOne();
+        if (sc != entries && !(entries == 1 && sc == 1)) {
+            throw new ManifestException(src + f + ".sliceCount: " + sc + " but " + entries + " entries are listed");
+        }
+        if (entries > 1 && t.sliceIdxOrZero() != k) {
+            throw new ManifestException(src + f + ".sliceIdx: expected " + k + ", got " + t.sliceIdx());
+        }
+        if (t.sliceDim() != null && (t.sliceDim() < 0 || t.sliceDim() >= t.shape().size())) {
+            throw new ManifestException(src + f + ".sliceDim: " + t.sliceDim() + " is not a dimension of " + t.shape());
+        }
+        if (t.spans() != null) {
+            long total = 0;
+            for (Span s : t.spans()) {
+                checkRange(m, src, f + ".spans", s.shardIndex(), s.offset(), s.size(), ranges);
+                total += s.size();
+            }
+            if (total != t.size()) {
+                throw new ManifestException(src + f + ".spans: cover " + total + " bytes, tensor is " + t.size());
+            }
+            return;
+        }
+        checkRange(m, src, f, t.shard(), t.offset(), t.size(), ranges);
+    }
+
+    private static void checkRange(Manifest m, String src, String f, int shard, long offset, long size,
+                                   Map<Integer, List<long[]>> ranges) {
+        if (shard < 0 || shard >= m.shards().size()) {
+            throw new ManifestException(src + f + ".shard: " + shard + " is not a shard index (0.."
+                    + (m.shards().size() - 1) + ")");
+        }
+        long shardSize = m.shards().get(shard).size();
+        if (offset < 0 || size < 0 || offset > shardSize || size > shardSize - offset) {
+            throw new ManifestException(src + f + ".offset: bytes [" + offset + ", " + (offset + size)
+                    + ") lie outside shard " + shard + " of " + shardSize + " bytes");
+        }
+        if (size > 0) {
+            ranges.computeIfAbsent(shard, x -> new ArrayList<>()).add(new long[]{offset, offset + size});
+        }
+    }
+
+    private static void checkGroup(Manifest m, String src, String f, GroupInfo g) {
+        if (g.shards().size() != 1) {
+            throw new ManifestException(src + f + ".shards: a group lives in exactly one shard, got " + g.shards());
+        }
+        int shard = g.shard();
+        if (shard < 0 || shard >= m.shards().size()) {
+            throw new ManifestException(src + f + ".shards: " + shard + " is not a shard index");
+        }
+        long shardSize = m.shards().get(shard).size();
+        if (g.offset() < 0 || g.size() < 0 || g.offset() + g.size() > shardSize) {
+            throw new ManifestException(src + f + ".offset: group range lies outside shard " + shard);
+        }
+        if (g.hash() != null) {
+            checkHash(src, f + ".hash", g.hash());
+        }
+        if (g.isExpert() && (g.layerIndex() == null || g.expertIndex() == null)) {
+            throw new ManifestException(src + f + ": an expert group needs layerIndex and expertIndex");
+        }
+        for (String name : g.tensors()) {
+            List<TensorInfo> entries = m.tensors().get(name);
+            if (entries == null) {
+                throw new ManifestException(src + f + ".tensors: '" + name + "' is not in tensors");
+            }
+            for (TensorInfo t : entries) {
+                if (t.spans() != null || t.shard() != shard || t.offset() < g.offset()
+                        || t.offset() + t.size() > g.offset() + g.size()) {
+                    throw new ManifestException(src + f + ".tensors: '" + name + "' is not inside the group's range");
+                }
+            }
+        }
+        if (g.isExpert() && m.moeConfig() != null && g.expertIndex() >= m.moeConfig().numExperts()) {
+            throw new ManifestException(src + f + ".expertIndex: " + g.expertIndex() + " >= numExperts "
+                    + m.moeConfig().numExperts());
+        }
+    }
+
+    private static void checkHash(String src, String field, String hex) {
+        if (hex == null || !HEX32.matcher(hex).matches()) {
+            throw new ManifestException(src + field + ": not a 32-byte lowercase hex hash: '" + hex + "'");
+        }
+    }
+
+}

@@ -1,0 +1,44 @@
+package io.strata.tools;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code strata} command: one subcommand per job. */
+@Command(name = "strata",
+        mixinStandardHelpOptions = true,
+        versionProvider = StrataCli.Version.class,
+        description = {
+                "Strata pages the weights of Mixture-of-Experts models through device memory, host memory,",
+                "a local disk cache and a peer mesh, so that models larger than memory run."},
+        subcommands = {
+                CommandLine.HelpCommand.class,
+        })
+public final class StrataCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line; tests execute commands through it in-process. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new StrataCli());
+        cl.setUsageHelpAutoWidth(true);
+        cl.setExecutionExceptionHandler(new CliErrors());
+        return cl;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"strata 0.1.0-SNAPSHOT (Java " + Runtime.version() + ")"};
+        }
+    }
+}
