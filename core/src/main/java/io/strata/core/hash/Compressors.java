@@ -32,8 +32,7 @@ final class Compressors {
             if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
                 return null;
             }
-            ChunkCompressor v = VectorCompressor.INSTANCE;
-            return v.lanes() >= 4 ? v : null;
+            return VectorCompressor.supported() ? VectorCompressor.INSTANCE : null;
         } catch (LinkageError | RuntimeException e) {
             return null;
         }

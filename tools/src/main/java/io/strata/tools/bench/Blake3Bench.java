@@ -1,5 +1,6 @@
 package io.strata.tools.bench;
 
+import io.strata.core.hash.Blake3;
 import io.strata.core.hash.ParallelBlake3;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -8,7 +9,9 @@ import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -59,6 +62,14 @@ public class Blake3Bench {
             offHeap.set(ValueLayout.JAVA_LONG_UNALIGNED, i, rnd.nextLong());
         }
         MemorySegment.copy(offHeap, ValueLayout.JAVA_BYTE, 0, heap, 0, size);
+        // Hashing runs scalar code until the SIMD path is JIT-compiled; measure the steady state.
+        try {
+            if (!Blake3.simdWarmUp().get(120, TimeUnit.SECONDS)) {
+                System.err.println("BLAKE3 SIMD path unavailable: measuring " + Blake3.engine().implementation());
+            }
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("BLAKE3 SIMD warm-up failed", e);
+        }
         oneThread = new ParallelBlake3(1);
         allCores = new ParallelBlake3(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
     }
