@@ -13,10 +13,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * interpreted or C1-compiled it boxes every vector and runs ~50x slower than scalar Java, for seconds. So the first use
  * starts a daemon thread that exercises the vector path on dummy data and compares it with the scalar one; once the
  * vector path wins clearly three times in a row, all callers switch to it. If it never wins (no C2, no SIMD
- * intrinsics) within a minute, scalar stays.
+ * intrinsics) within five minutes, scalar stays.
  */
 final class WarmingCompressor implements ChunkCompressor {
-    private static final long GIVE_UP_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** Generous: on an overloaded machine the JIT compiler thread itself may wait minutes for a core. */
+    private static final long GIVE_UP_NANOS = TimeUnit.MINUTES.toNanos(5);
     /** Vector must be at least this many times faster per node than scalar to count as compiled. */
     private static final double MIN_SPEEDUP = 2.0;
 
@@ -25,6 +26,7 @@ final class WarmingCompressor implements ChunkCompressor {
     private final AtomicBoolean started = new AtomicBoolean();
     private final CompletableFuture<Boolean> warmedUp = new CompletableFuture<>();
     private volatile boolean vectorReady;
+    private volatile String outcome = "warming up";
 
     WarmingCompressor(ChunkCompressor vector) {
         this.vector = vector;
@@ -63,7 +65,7 @@ final class WarmingCompressor implements ChunkCompressor {
 
     @Override
     public String description() {
-        return vectorReady ? vector.description() : "scalar (" + vector.description() + " warming up)";
+        return vectorReady ? vector.description() : "scalar (" + vector.description() + " " + outcome + ")";
     }
 
     private void runWarmUp() {
@@ -91,9 +93,11 @@ final class WarmingCompressor implements ChunkCompressor {
                 long t2 = System.nanoTime();
                 wins = (t2 - t1) >= MIN_SPEEDUP * (t1 - t0) ? wins + 1 : 0;
             }
+            outcome = wins >= 3 ? "ready" : "never beat scalar";
             vectorReady = wins >= 3;
             warmedUp.complete(vectorReady);
         } catch (Throwable t) {
+            outcome = "failed: " + t;
             warmedUp.complete(false);
         }
     }
