@@ -6,6 +6,7 @@ import static io.strata.core.hash.Blake3Constants.CHUNK_END;
 import static io.strata.core.hash.Blake3Constants.CHUNK_LEN;
 import static io.strata.core.hash.Blake3Constants.CHUNK_START;
 import static io.strata.core.hash.Blake3Constants.IV;
+import static io.strata.core.hash.Blake3Constants.LE_INT;
 import static io.strata.core.hash.Blake3Constants.PARENT;
 import static io.strata.core.hash.Blake3Constants.ROUNDS;
 import static io.strata.core.hash.Blake3Constants.SCHEDULE;
@@ -13,14 +14,13 @@ import static jdk.incubator.vector.VectorOperators.ROR;
 import static jdk.incubator.vector.VectorOperators.XOR;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * BLAKE3 with the Vector API: one lane per chunk (or per parent node), so a 512-bit machine compresses 16 chunks with
- * the instructions scalar code spends on one. Each block's message words are transposed into lane order with
- * two-vector permutes straight from the input segment; the 7 rounds then run on 16 state vectors held in registers.
+ * the instructions scalar code spends on one. Each batch is copied to an int[], its message words transposed into
+ * lane order with two-vector permutes; the 7 rounds then run on 16 state vectors held in registers.
  */
 final class VectorCompressor implements ChunkCompressor {
     private static final VectorSpecies<Integer> S = IntVector.SPECIES_PREFERRED;
@@ -57,9 +57,7 @@ final class VectorCompressor implements ChunkCompressor {
 
     /** Per-thread buffers: the raw chunk words, their lane-transposed copy, counters and lane-major outputs. */
     private static final class Scratch {
-        final int[] words = new int[LANES * 16];
-        final MemorySegment wordsSegment = MemorySegment.ofArray(words);
-        final MemorySegment padSegment = MemorySegment.ofArray(new byte[LANES * CHUNK_LEN]);
+        final int[] words = new int[LANES * CHUNK_LEN / 4];
         final int[] tile0 = new int[LANES * LANES];
         final int[] tile1 = new int[LANES * LANES];
         final int[] msg = new int[BLOCKS_PER_CHUNK * 16 * LANES];
@@ -82,19 +80,13 @@ final class VectorCompressor implements ChunkCompressor {
         int done = 0;
         while (n - done >= MIN_VECTOR_NODES) {
             int k = Math.min(LANES, n - done);
-            long base = off + (long) done * CHUNK_LEN;
-            MemorySegment rows = src;
-            if (k < LANES) {
-                // A short batch: pad to full width, so every lane reads memory (stale lanes are never stored).
-                MemorySegment.copy(src, base, s.padSegment, 0, (long) k * CHUNK_LEN);
-                rows = s.padSegment;
-                base = 0;
-            }
+            // Copy the batch to an int[] first: vector loads from an int[] always compile to plain loads, whereas
+            // loads from segments of several kinds (heap byte[], native, mapped) may not be intrinsified by C2.
+            MemorySegment.copy(src, LE_INT, off + (long) done * CHUNK_LEN, s.words, 0, k * (CHUNK_LEN / 4));
             // msg[(16 * block + word) * LANES + lane] = that word of that block of chunk `lane`.
             for (int b = 0; b < BLOCKS_PER_CHUNK; b++) {
                 for (int h = 0; h < 16; h += LANES) {
-                    transpose(rows, base + 64L * b + 4L * h, CHUNK_LEN, ByteOrder.LITTLE_ENDIAN, s,
-                            (16 * b + h) * LANES);
+                    transpose(s.words, 16 * b + h, CHUNK_LEN / 4, s, (16 * b + h) * LANES);
                 }
             }
             for (int l = 0; l < LANES; l++) {
@@ -121,7 +113,7 @@ final class VectorCompressor implements ChunkCompressor {
             // Copy to a full-width buffer: lanes past k read stale words instead of running off the array.
             System.arraycopy(in, inOff + 16 * done, s.words, 0, 16 * k);
             for (int h = 0; h < 16; h += LANES) {
-                transpose(s.wordsSegment, 4L * h, 64, ByteOrder.nativeOrder(), s, h * LANES);
+                transpose(s.words, h, 16, s, h * LANES);
             }
             compress(s.msg, 1, key, flags | PARENT, 0, 0, s.zeros, s.zeros, s.cvOut);
             // Every read of this batch happened above, so writing in place over `in` is safe.
@@ -134,19 +126,18 @@ final class VectorCompressor implements ChunkCompressor {
     }
 
     /**
-     * Transposes a LANES x LANES tile of ints: row r (LANES words at {@code base + r * rowStride} bytes) becomes
+     * Transposes a LANES x LANES tile of ints: row r (LANES words at {@code src[base + r * rowStride]}) becomes
      * column r of {@code s.msg[msgOff..]}. log2(LANES) butterfly stages, each a two-vector permute per row
      * ({@code selectFrom(a, b)}, one vpermi2d on AVX-512): far cheaper than gathers, which are microcoded on many CPUs.
      * Stage k swaps bit k of the row index with bit k of the lane index.
      */
-    private static void transpose(MemorySegment rows, long base, long rowStride, ByteOrder order, Scratch s,
-                                  int msgOff) {
+    private static void transpose(int[] src, int base, int rowStride, Scratch s, int msgOff) {
         if (LANES == 16) {
-            transpose16(rows, base, rowStride, order, s.msg, msgOff);
+            transpose16(src, base, rowStride, s.msg, msgOff);
             return;
         }
         for (int r = 0; r < LANES; r++) {
-            IntVector.fromMemorySegment(S, rows, base + r * rowStride, order).intoArray(s.tile0, r * LANES);
+            IntVector.fromArray(S, src, base + r * rowStride).intoArray(s.tile0, r * LANES);
         }
         int[] from = s.tile0;
         int[] to = s.tile1;
@@ -174,24 +165,23 @@ final class VectorCompressor implements ChunkCompressor {
     /**
      * {@link #transpose} for 16 lanes with the tile held in registers: 16 loads, 64 two-vector permutes, 16 stores.
      */
-    private static void transpose16(MemorySegment rows, long base, long rowStride, ByteOrder order, int[] msg,
-                                    int msgOff) {
-        IntVector r0 = IntVector.fromMemorySegment(S, rows, base + 0 * rowStride, order);
-        IntVector r1 = IntVector.fromMemorySegment(S, rows, base + 1 * rowStride, order);
-        IntVector r2 = IntVector.fromMemorySegment(S, rows, base + 2 * rowStride, order);
-        IntVector r3 = IntVector.fromMemorySegment(S, rows, base + 3 * rowStride, order);
-        IntVector r4 = IntVector.fromMemorySegment(S, rows, base + 4 * rowStride, order);
-        IntVector r5 = IntVector.fromMemorySegment(S, rows, base + 5 * rowStride, order);
-        IntVector r6 = IntVector.fromMemorySegment(S, rows, base + 6 * rowStride, order);
-        IntVector r7 = IntVector.fromMemorySegment(S, rows, base + 7 * rowStride, order);
-        IntVector r8 = IntVector.fromMemorySegment(S, rows, base + 8 * rowStride, order);
-        IntVector r9 = IntVector.fromMemorySegment(S, rows, base + 9 * rowStride, order);
-        IntVector r10 = IntVector.fromMemorySegment(S, rows, base + 10 * rowStride, order);
-        IntVector r11 = IntVector.fromMemorySegment(S, rows, base + 11 * rowStride, order);
-        IntVector r12 = IntVector.fromMemorySegment(S, rows, base + 12 * rowStride, order);
-        IntVector r13 = IntVector.fromMemorySegment(S, rows, base + 13 * rowStride, order);
-        IntVector r14 = IntVector.fromMemorySegment(S, rows, base + 14 * rowStride, order);
-        IntVector r15 = IntVector.fromMemorySegment(S, rows, base + 15 * rowStride, order);
+    private static void transpose16(int[] src, int base, int rowStride, int[] msg, int msgOff) {
+        IntVector r0 = IntVector.fromArray(S, src, base + 0 * rowStride);
+        IntVector r1 = IntVector.fromArray(S, src, base + 1 * rowStride);
+        IntVector r2 = IntVector.fromArray(S, src, base + 2 * rowStride);
+        IntVector r3 = IntVector.fromArray(S, src, base + 3 * rowStride);
+        IntVector r4 = IntVector.fromArray(S, src, base + 4 * rowStride);
+        IntVector r5 = IntVector.fromArray(S, src, base + 5 * rowStride);
+        IntVector r6 = IntVector.fromArray(S, src, base + 6 * rowStride);
+        IntVector r7 = IntVector.fromArray(S, src, base + 7 * rowStride);
+        IntVector r8 = IntVector.fromArray(S, src, base + 8 * rowStride);
+        IntVector r9 = IntVector.fromArray(S, src, base + 9 * rowStride);
+        IntVector r10 = IntVector.fromArray(S, src, base + 10 * rowStride);
+        IntVector r11 = IntVector.fromArray(S, src, base + 11 * rowStride);
+        IntVector r12 = IntVector.fromArray(S, src, base + 12 * rowStride);
+        IntVector r13 = IntVector.fromArray(S, src, base + 13 * rowStride);
+        IntVector r14 = IntVector.fromArray(S, src, base + 14 * rowStride);
+        IntVector r15 = IntVector.fromArray(S, src, base + 15 * rowStride);
         IntVector lo0 = IntVector.fromArray(S, SELECT_LOW, 0);
         IntVector hi0 = IntVector.fromArray(S, SELECT_HIGH, 0);
         IntVector s0_0 = lo0.selectFrom(r0, r1);
