@@ -55,7 +55,7 @@ final class VectorCompressor implements ChunkCompressor {
         return LANES >= 4 && LANES <= 16;
     }
 
-    /** Per-thread buffers: the raw chunk words, their lane-transposed copy, counters and lane-major outputs. */
+    /** Per-thread buffers: the raw batch words, their lane-transposed copy, counters and word-major outputs. */
     private static final class Scratch {
         final int[] words = new int[LANES * CHUNK_LEN / 4];
         final int[] tile0 = new int[LANES * LANES];
