@@ -2,6 +2,7 @@ package io.strata.core.hash;
 
 import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * BLAKE3 (32-byte output) over byte arrays and memory segments: the one place Strata hashes content. Large inputs
@@ -40,6 +41,15 @@ public final class Blake3 {
         if (parallelism != shared.parallelism()) {
             shared = new ParallelBlake3(parallelism);
         }
+    }
+
+    /**
+     * Starts (if not yet started) the background warm-up of the SIMD path and returns its outcome: true once hashing
+     * runs vector code. Until then hashing uses the scalar path, so waiting is optional; benchmarks and long jobs that
+     * want steady-state speed from the first byte may wait on it.
+     */
+    public static CompletableFuture<Boolean> simdWarmUp() {
+        return Compressors.warmUp();
     }
 
     public static byte[] hash(byte[] data) {

@@ -1,9 +1,11 @@
 package io.strata.core.hash;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
- * Picks the fastest {@link ChunkCompressor} this JVM can run: the Vector API one when the incubator module is present
- * and the preferred vector holds at least four ints, the scalar one otherwise. {@code -Dstrata.blake3.simd=false}
- * forces the scalar path.
+ * Picks the fastest {@link ChunkCompressor} this JVM can run: the Vector API one (behind a JIT warm-up gate) when the
+ * incubator module is present and the preferred vector holds at least four ints, the scalar one otherwise.
+ * {@code -Dstrata.blake3.simd=false} forces the scalar path.
  */
 final class Compressors {
     private static final ChunkCompressor BEST = select();
@@ -13,6 +15,11 @@ final class Compressors {
 
     static ChunkCompressor best() {
         return BEST;
+    }
+
+    /** Completes with true once {@link #best()} runs vector code, false if it never will (see WarmingCompressor). */
+    static CompletableFuture<Boolean> warmUp() {
+        return BEST instanceof WarmingCompressor w ? w.warmUp() : CompletableFuture.completedFuture(false);
     }
 
     static ChunkCompressor scalar() {
@@ -37,6 +44,6 @@ final class Compressors {
             return scalar();
         }
         ChunkCompressor v = vectorOrNull();
-        return v != null ? v : scalar();
+        return v != null ? new WarmingCompressor(v) : scalar();
     }
 }
