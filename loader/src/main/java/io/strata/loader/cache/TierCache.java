@@ -183,6 +183,12 @@ public final class TierCache implements Evictor, AutoCloseable {
         Block block = null;
         try {
             res = mode == Mode.DEMAND ? ledger.reserve(Pool.EXPERTS, r.bytes) : reserveForPrefetch(r, protectedIds);
+            lock.lock();
+            try {
+                r.reservation = res; // from here its bytes count as pinned (loading)
+            } finally {
+                lock.unlock();
+            }
             block = allocate(r.bytes, mode, protectedIds);
             long t0 = System.nanoTime();
             Tier from;
@@ -318,7 +324,7 @@ public final class TierCache implements Evictor, AutoCloseable {
         try {
             long n = 0;
             for (Resident r : entries.values()) {
-                if (r.pins > 0 || !r.ready) {
+                if (r.reservation != null && (r.pins > 0 || !r.ready)) {
                     n += r.bytes;
                 }
             }
