@@ -182,7 +182,7 @@ public final class TierCache implements Evictor, AutoCloseable {
         Reservation res = null;
         Block block = null;
         try {
-            res = mode == Mode.DEMAND ? ledger.reserve(Pool.EXPERTS, r.bytes) : reserveForPrefetch(r, protectedIds);
+            res = mode == Mode.DEMAND ? reserveForDemand(r) : reserveForPrefetch(r, protectedIds);
             lock.lock();
             try {
                 r.reservation = res; // from here its bytes count as pinned (loading)
@@ -231,6 +231,39 @@ public final class TierCache implements Evictor, AutoCloseable {
             }
             r.loaded.completeExceptionally(e);
             throw e;
+        }
+    }
+
+    /**
+     * Reserves with eviction; when that fails only because other loads hold bytes in flight (a prefetch, say),
+     * waits for one of them to finish and tries again: loads finish, so this does not hang.
+     */
+    private Reservation reserveForDemand(Resident r) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return ledger.reserve(Pool.EXPERTS, r.bytes);
+            } catch (BudgetExceededException e) {
+                Resident other = null;
+                lock.lock();
+                try {
+                    for (Resident x : entries.values()) {
+                        if (x != r && !x.ready && x.reservation != null) {
+                            other = x;
+                            break;
+                        }
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                if (other == null || attempt >= 10_000) {
+                    throw e;
+                }
+                try {
+                    other.loaded.join();
+                } catch (CompletionException ignored) {
+                    // its bytes were released either way
+                }
+            }
         }
     }
 

@@ -44,7 +44,9 @@ public final class SimulatedDevice implements TierMemory {
             }
             liveBlocks++;
         }
-        MemorySegment seg = memory.asSlice(off, bytes);
+        // a guard arena per block: once freed, segments of it throw instead of reading reused device memory
+        Arena guard = Arena.ofShared();
+        MemorySegment seg = memory.asSlice(off, bytes).reinterpret(guard, null);
         AtomicBoolean freed = new AtomicBoolean();
         return new Block() {
             @Override
@@ -55,6 +57,7 @@ public final class SimulatedDevice implements TierMemory {
             @Override
             public void free() {
                 if (freed.compareAndSet(false, true)) {
+                    guard.close();
                     allocator.free(off, bytes);
                     released();
                 }

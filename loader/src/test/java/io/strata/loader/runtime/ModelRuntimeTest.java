@@ -104,17 +104,26 @@ class ModelRuntimeTest {
     }
 
     @Test
-    void aClosedHandleThrowsInsteadOfReadingFreedMemory() throws Exception {
+    void aClosedHandleThrowsAndAViewOfAnEvictedCopyThrowsInsteadOfReadingFreedMemory() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
-        try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                .hostBudget(4 << 20).prefetch(false).build())) {
-            ExpertHandle h = rt.expert(1, 2);
-            TensorView v = h.tensor("w2");
-            h.close();
-            h.close(); // idempotent
-            IllegalStateException a = assertThrows(IllegalStateException.class, () -> h.tensor("w1"));
-            assertTrue(a.getMessage().contains("closed"), a.getMessage());
-            assertThrows(IllegalStateException.class, () -> v.data().get(ValueLayout.JAVA_FLOAT, 0));
+        long per;
+        try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
+                .hostBudget(1 << 20).prefetch(false).build())) {
+            per = expertBytes(probe);
+        }
+        for (long device : new long[]{0, per}) { // host tier, then a one-expert device tier
+            try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
+                    .hostBudget(per).deviceBudget(device).prefetch(false).build())) {
+                ExpertHandle h = rt.expert(1, 2);
+                TensorView v = h.tensor("w2");
+                h.close();
+                h.close(); // idempotent
+                IllegalStateException a = assertThrows(IllegalStateException.class, () -> h.tensor("w1"));
+                assertTrue(a.getMessage().contains("closed"), a.getMessage());
+                assertThrows(IllegalStateException.class, h::bytes);
+                rt.expert(0, 0).close(); // the budget holds one expert: this evicts and frees L1/E2
+                assertThrows(IllegalStateException.class, () -> v.data().get(ValueLayout.JAVA_FLOAT, 0));
+            }
         }
     }
 
