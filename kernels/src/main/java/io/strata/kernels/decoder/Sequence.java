@@ -95,7 +95,15 @@ public final class Sequence implements AutoCloseable {
 
     /** Feeds {@code token} at the next position and returns the next-token logits there (a new array). */
     public float[] forward(int token) {
-        return forwardStep(token, true).logits();
+        return forwardStep(token, false).logits();
+    }
+
+    /**
+     * As {@link #forward} but returns the whole record: logits, routing of every layer and timings ({@code prompt}
+     * is false and {@code sampled} is -1: only {@link #generate} knows those).
+     */
+    public ForwardStep step(int token) {
+        return forwardStep(token, false);
     }
 
     private ForwardStep forwardStep(int token, boolean prompt) {
