@@ -1,5 +1,6 @@
 package io.strata.loader.kv;
 
+import io.strata.core.memory.Reservation;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
@@ -17,10 +18,12 @@ final class KvPage {
     /** Raw floats, keys [tokensPerPage][kvDim] then values; null when not in the fast tier. */
     Arena fastArena;
     MemorySegment fast;
+    Reservation fastReservation;
 
     /** Encoded record in host memory; null when none. */
     Arena hostArena;
     MemorySegment host;
+    Reservation hostReservation;
 
     /** Encoded record in the sequence's spill file; offset -1 when none. */
     long diskOffset = -1;

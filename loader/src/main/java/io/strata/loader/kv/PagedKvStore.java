@@ -1,7 +1,10 @@
 package io.strata.loader.kv;
 
 import io.strata.core.kv.KvPageView;
-import io.strata.core.model.Tier;
+import io.strata.core.memory.Evictor;
+import io.strata.core.memory.MemoryLedger;
+import io.strata.core.memory.Pool;
+import io.strata.core.memory.Reservation;
 import io.strata.storage.codec.PageHeader;
 import io.strata.storage.codec.PageRecordDecoder;
 import io.strata.storage.codec.PageRecordEncoder;
@@ -38,7 +41,10 @@ public final class PagedKvStore implements AutoCloseable {
     private static final int PREFETCH_QUEUE = 16;
 
     private final KvOptions options;
-    private final KvMemory memory;
+    private final MemoryLedger fastLedger;
+    private final MemoryLedger hostLedger;
+    private final Evictor fastEvictor = new FastEvictor();
+    private final Evictor hostEvictor = new HostEvictor();
     private final Path dir;
     private final ReentrantLock lock = new ReentrantLock();
     /** Fast-tier pages, least recently used first. */
@@ -63,9 +69,10 @@ public final class PagedKvStore implements AutoCloseable {
     private long prefetchHits;
     private long restoreStallNanos;
 
-    private PagedKvStore(KvOptions options, KvMemory memory) {
+    private PagedKvStore(KvOptions options, MemoryLedger fastLedger, MemoryLedger hostLedger) {
         this.options = options;
-        this.memory = memory;
+        this.fastLedger = fastLedger;
+        this.hostLedger = hostLedger;
         try {
             Files.createDirectories(options.spillRoot());
             this.dir = Files.createTempDirectory(options.spillRoot(), "store-");
@@ -82,16 +89,24 @@ public final class PagedKvStore implements AutoCloseable {
                     return t;
                 }, new ThreadPoolExecutor.DiscardPolicy());
         this.io.allowCoreThreadTimeOut(true);
+        fastLedger.registerEvictor(Pool.KV, fastEvictor);
+        hostLedger.registerEvictor(Pool.KV, hostEvictor);
     }
 
-    /** A store with its own per-tier budgets from {@code options}. */
+    /** A store with ledgers of its own, sized by the budgets in {@code options}. */
     public static PagedKvStore create(KvOptions options) {
-        return new PagedKvStore(options, new BudgetedKvMemory(options.fastBudgetBytes(), options.hostBudgetBytes()));
+        return new PagedKvStore(options, new MemoryLedger("kv-device", options.fastBudgetBytes()),
+                new MemoryLedger("kv-host", options.hostBudgetBytes()));
     }
 
-    /** A store that takes its reservations from {@code memory} (e.g. the KV pool of the runtime ledger). */
-    public static PagedKvStore create(KvOptions options, KvMemory memory) {
-        return new PagedKvStore(options, memory);
+    /**
+     * A store that reserves its pages in the {@link Pool#KV} pool of the runtime's ledgers: raw pages in
+     * {@code fastLedger} (the device tier, or the host when there is no device), encoded spilled pages in
+     * {@code hostLedger}. Cap the KV pool with {@link MemoryLedger#limitPool}; the budgets in {@code options} are
+     * then not used. The store registers itself as the KV evictor of both ledgers, so other pools can make it spill.
+     */
+    public static PagedKvStore create(KvOptions options, MemoryLedger fastLedger, MemoryLedger hostLedger) {
+        return new PagedKvStore(options, fastLedger, hostLedger);
     }
 
     /** A new empty sequence of {@code layers} layers with {@code kvDim} key (and value) floats per position. */
@@ -102,8 +117,8 @@ public final class PagedKvStore implements AutoCloseable {
         lock.lock();
         try {
             checkStoreOpen();
-            PagedKvSequence seq = new PagedKvSequence(this, nextId++, kvDim, layers,
-                    dir.resolve("seq-" + nextId + ".kvspill"));
+            long id = nextId++;
+            PagedKvSequence seq = new PagedKvSequence(this, id, kvDim, layers, dir.resolve("seq-" + id + ".kvspill"));
             sequences.add(seq);
             return seq;
         } finally {
@@ -115,8 +130,14 @@ public final class PagedKvStore implements AutoCloseable {
         return options;
     }
 
-    public KvMemory memory() {
-        return memory;
+    /** The ledger the raw (fast-tier) pages are reserved in, pool {@link Pool#KV}. */
+    public MemoryLedger fastLedger() {
+        return fastLedger;
+    }
+
+    /** The ledger the spilled host-memory records are reserved in, pool {@link Pool#KV}. */
+    public MemoryLedger hostLedger() {
+        return hostLedger;
     }
 
     /** This store's own spill directory (removed on close). */
@@ -154,8 +175,8 @@ public final class PagedKvStore implements AutoCloseable {
             List<KvPage> list = seq.pages.get(layer);
             if (len / t == list.size()) {
                 KvPage fresh = new KvPage(seq, layer, list.size());
-                reserveFast(pageBytes(seq), true);
-                installFast(fresh, allocateFast(seq));
+                Reservation res = reserveFast(pageBytes(seq), true);
+                installFast(fresh, allocateFast(seq), res);
                 list.add(fresh);
             }
             KvPage page = list.get(len / t);
@@ -294,7 +315,7 @@ public final class PagedKvStore implements AutoCloseable {
                     }
                 }
             }
-            return new KvStats(fastLru.size(), host, disk, memory.reserved(Tier.DEVICE), memory.reserved(Tier.HOST),
+            return new KvStats(fastLru.size(), host, disk, fastLedger.used(Pool.KV), hostLedger.used(Pool.KV),
                     diskLiveBytes, bytesSpilled, bytesStored, bytesToDisk, bytesRestored, restoresFromHost,
                     restoresFromDisk, prefetchHits, restoreStallNanos);
         } finally {
@@ -319,6 +340,8 @@ public final class PagedKvStore implements AutoCloseable {
         for (PagedKvSequence s : open) {
             free(s);
         }
+        fastLedger.unregisterEvictor(Pool.KV, fastEvictor);
+        hostLedger.unregisterEvictor(Pool.KV, hostEvictor);
         io.shutdown();
         try {
             io.awaitTermination(1, TimeUnit.MINUTES);
@@ -345,9 +368,10 @@ public final class PagedKvStore implements AutoCloseable {
         return new FastBlock(arena, arena.allocate(pageBytes(seq), 64));
     }
 
-    private void installFast(KvPage page, FastBlock block) {
+    private void installFast(KvPage page, FastBlock block, Reservation reservation) {
         page.fastArena = block.arena();
         page.fast = block.segment();
+        page.fastReservation = reservation;
         fastLru.add(page);
     }
 
@@ -360,26 +384,28 @@ public final class PagedKvStore implements AutoCloseable {
      * Reserves fast-tier bytes, evicting cold pages first. With {@code mayWait}, waits for in-flight restores to
      * land when nothing is evictable; without, gives up (returns false) instead.
      */
-    private boolean reserveFast(long bytes, boolean mayWait) {
-        while (!memory.tryReserve(Tier.DEVICE, bytes)) {
+    private Reservation reserveFast(long bytes, boolean mayWait) {
+        Reservation r;
+        while ((r = fastLedger.tryReserve(Pool.KV, bytes)) == null) {
             KvPage victim = coldestEvictable();
             if (victim != null) {
                 evictFast(victim);
                 continue;
             }
             if (!mayWait) {
-                return false;
+                return null;
             }
             if (!restoring.isEmpty()) {
                 awaitUnlocked(restoring.getFirst().restoring);
                 continue;
             }
-            throw new KvBudgetExceededException("KV fast tier budget of " + memory.budget(Tier.DEVICE)
-                    + " bytes is full (" + memory.reserved(Tier.DEVICE) + " reserved, " + fastLru.size()
+            throw new KvBudgetExceededException("KV fast tier (" + fastLedger.tier() + " ledger, KV pool limit "
+                    + fastLedger.poolLimit(Pool.KV) + " bytes) is full (" + fastLedger.used(Pool.KV)
+                    + " bytes reserved, " + fastLru.size()
                     + " pages all pinned or inside the " + options.windowTokens()
                     + "-token window); cannot place another " + bytes + "-byte page");
         }
-        return true;
+        return r;
     }
 
     private KvPage coldestEvictable() {
@@ -417,13 +443,15 @@ public final class PagedKvStore implements AutoCloseable {
         p.fastArena.close();
         p.fastArena = null;
         p.prefetched = false;
-        memory.release(Tier.DEVICE, pageBytes(p.seq));
+        p.fastReservation.close();
+        p.fastReservation = null;
     }
 
     // ---- host and disk tiers ---------------------------------------------------------------------------------
 
     private void storeEncoded(KvPage v, byte[] record) {
-        while (!memory.tryReserve(Tier.HOST, record.length)) {
+        Reservation res;
+        while ((res = hostLedger.tryReserve(Pool.KV, record.length)) == null) {
             KvPage cold = hostLru.isEmpty() ? null : hostLru.getFirst();
             if (cold == null) {
                 writeDisk(v, record);
@@ -437,16 +465,17 @@ public final class PagedKvStore implements AutoCloseable {
         MemorySegment.copy(record, 0, seg, ValueLayout.JAVA_BYTE, 0, record.length);
         v.hostArena = arena;
         v.host = seg;
+        v.hostReservation = res;
         hostLru.add(v);
     }
 
     private void freeHost(KvPage p) {
         hostLru.remove(p);
-        long size = p.host.byteSize();
         p.host = null;
         p.hostArena.close();
         p.hostArena = null;
-        memory.release(Tier.HOST, size);
+        p.hostReservation.close();
+        p.hostReservation = null;
     }
 
     private void writeDisk(KvPage p, byte[] record) {
@@ -459,24 +488,24 @@ public final class PagedKvStore implements AutoCloseable {
     // ---- restore and prefetch --------------------------------------------------------------------------------
 
     /** A restore in progress: the page, its fast reservation, and the host record copy if it came from host. */
-    private record Restore(KvPage page, long bytes, byte[] hostRecord, boolean prefetch,
+    private record Restore(KvPage page, Reservation reservation, byte[] hostRecord, boolean prefetch,
                            CompletableFuture<Void> done) {
     }
 
     /** Under the lock: reserves room and marks the page restoring; null when the caller must re-check. */
     private Restore beginRestore(KvPage page, boolean caller) {
-        long bytes = pageBytes(page.seq);
-        if (!reserveFast(bytes, caller)) {
+        Reservation res = reserveFast(pageBytes(page.seq), caller);
+        if (res == null) {
             return null;
         }
         if (page.inFast() || page.restoring != null || page.seq.closed || page.seq.failure != null) {
-            memory.release(Tier.DEVICE, bytes); // the state changed while we waited for room
+            res.close(); // the state changed while we waited for room
             return null;
         }
         page.restoring = new CompletableFuture<>();
         restoring.add(page);
         byte[] hostRecord = page.host != null ? page.host.toArray(ValueLayout.JAVA_BYTE) : null;
-        return new Restore(page, bytes, hostRecord, !caller, page.restoring);
+        return new Restore(page, res, hostRecord, !caller, page.restoring);
     }
 
     /** Outside the lock: reads, verifies and decodes the page, then installs it (or records the failure). */
@@ -505,7 +534,7 @@ public final class PagedKvStore implements AutoCloseable {
             }
             lock.lock();
             try {
-                memory.release(Tier.DEVICE, r.bytes());
+                r.reservation().close();
                 page.restoring = null;
                 restoring.remove(page);
                 if (seq.failure == null) {
@@ -520,7 +549,7 @@ public final class PagedKvStore implements AutoCloseable {
         }
         lock.lock();
         try {
-            installFast(page, block);
+            installFast(page, block, r.reservation());
             page.restoring = null;
             restoring.remove(page);
             page.prefetched = r.prefetch();
@@ -563,6 +592,68 @@ public final class PagedKvStore implements AutoCloseable {
         }
         if (r != null) {
             finishRestore(r);
+        }
+    }
+
+    // ---- ledger evictors: other pools may ask the KV cache to give memory back ----------------------------
+
+    /** Spills cold, unpinned pages out of the window to make room in the fast ledger. */
+    private final class FastEvictor implements Evictor {
+        @Override
+        public long evict(long bytes) {
+            lock.lock();
+            try {
+                long freed = 0;
+                KvPage victim;
+                while (freed < bytes && (victim = coldestEvictable()) != null) {
+                    freed += pageBytes(victim.seq);
+                    evictFast(victim);
+                }
+                return freed;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public long pinnedBytes() {
+            lock.lock();
+            try {
+                long pinned = 0;
+                for (KvPage p : fastLru) {
+                    if (p.pins > 0 || inWindow(p)) {
+                        pinned += pageBytes(p.seq);
+                    }
+                }
+                return pinned;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Moves host records to disk to make room in the host ledger. */
+    private final class HostEvictor implements Evictor {
+        @Override
+        public long evict(long bytes) {
+            lock.lock();
+            try {
+                long freed = 0;
+                while (freed < bytes && !hostLru.isEmpty()) {
+                    KvPage cold = hostLru.getFirst();
+                    freed += cold.host.byteSize();
+                    writeDisk(cold, cold.host.toArray(ValueLayout.JAVA_BYTE));
+                    freeHost(cold);
+                }
+                return freed;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public long pinnedBytes() {
+            return 0;
         }
     }
 

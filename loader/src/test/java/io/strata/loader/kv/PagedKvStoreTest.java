@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.core.kv.KvCache;
 import io.strata.core.kv.KvPageView;
-import io.strata.core.model.Tier;
+import io.strata.core.memory.Pool;
 import io.strata.storage.codec.CodecKind;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
@@ -81,8 +81,10 @@ class PagedKvStoreTest {
     }
 
     static void assertNoLeak(PagedKvStore store) {
-        assertEquals(0, store.memory().reserved(Tier.DEVICE), "fast tier reservations");
-        assertEquals(0, store.memory().reserved(Tier.HOST), "host tier reservations");
+        assertEquals(0, store.fastLedger().used(Pool.KV), "fast tier KV pool");
+        assertEquals(0, store.hostLedger().used(Pool.KV), "host tier KV pool");
+        assertEquals(0, store.fastLedger().used(), "fast ledger");
+        assertEquals(0, store.hostLedger().used(), "host ledger");
     }
 
     @ParameterizedTest
@@ -228,7 +230,7 @@ class PagedKvStoreTest {
             var e = assertThrows(KvBudgetExceededException.class,
                     () -> seq.append(0, row(5, 0, 8, false), row(5, 0, 8, true)));
             assertTrue(e.getMessage().contains("window"), e.getMessage());
-            assertTrue(store.memory().reserved(Tier.DEVICE) <= PAGE_BYTES);
+            assertTrue(store.fastLedger().used(Pool.KV) <= PAGE_BYTES);
         }
     }
 }
