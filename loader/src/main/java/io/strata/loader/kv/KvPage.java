@@ -1,7 +1,6 @@
 package io.strata.loader.kv;
 
 import io.strata.core.memory.Reservation;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 
@@ -16,13 +15,11 @@ final class KvPage {
     int tokens;
 
     /** Raw floats, keys [tokensPerPage][kvDim] then values; null when not in the fast tier. */
-    Arena fastArena;
+    PageBlock block;
     MemorySegment fast;
-    Reservation fastReservation;
 
-    /** Encoded record in host memory; null when none. */
-    Arena hostArena;
-    MemorySegment host;
+    /** Encoded record in host memory (heap bytes reserved in the host ledger); null when none. */
+    byte[] host;
     Reservation hostReservation;
 
     /** Encoded record in the sequence's spill file; offset -1 when none. */

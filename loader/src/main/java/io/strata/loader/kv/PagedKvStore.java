@@ -10,7 +10,6 @@ import io.strata.storage.codec.PageRecordDecoder;
 import io.strata.storage.codec.PageRecordEncoder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
@@ -39,6 +38,7 @@ import java.util.stream.Stream;
  */
 public final class PagedKvStore implements AutoCloseable {
     private static final int PREFETCH_QUEUE = 16;
+    private static final int RECYCLED_BLOCKS = 4;
 
     private final KvOptions options;
     private final MemoryLedger fastLedger;
@@ -53,6 +53,7 @@ public final class PagedKvStore implements AutoCloseable {
     private final LinkedHashSet<KvPage> hostLru = new LinkedHashSet<>();
     private final LinkedHashSet<KvPage> restoring = new LinkedHashSet<>();
     private final LinkedHashSet<PagedKvSequence> sequences = new LinkedHashSet<>();
+    private final BlockRecycler recycler = new BlockRecycler(RECYCLED_BLOCKS);
     private final ThreadPoolExecutor io;
     private final ThreadLocal<PageRecordEncoder> encoders;
     private final ThreadLocal<PageRecordDecoder> decoders = ThreadLocal.withInitial(PageRecordDecoder::new);
@@ -175,8 +176,7 @@ public final class PagedKvStore implements AutoCloseable {
             List<KvPage> list = seq.pages.get(layer);
             if (len / t == list.size()) {
                 KvPage fresh = new KvPage(seq, layer, list.size());
-                Reservation res = reserveFast(pageBytes(seq), true);
-                installFast(fresh, allocateFast(seq), res);
+                installFast(fresh, acquireFast(pageBytes(seq), true));
                 list.add(fresh);
             }
             KvPage page = list.get(len / t);
@@ -277,7 +277,7 @@ public final class PagedKvStore implements AutoCloseable {
             for (List<KvPage> layer : seq.pages) {
                 for (KvPage p : layer) {
                     if (p.inFast()) {
-                        freeFast(p);
+                        takeFast(p).free();
                     }
                     if (p.host != null) {
                         freeHost(p);
@@ -290,6 +290,7 @@ public final class PagedKvStore implements AutoCloseable {
                 layer.clear();
             }
             sequences.remove(seq);
+            recycler.drain();
             seq.closeSpill();
         } finally {
             lock.unlock();
@@ -340,6 +341,12 @@ public final class PagedKvStore implements AutoCloseable {
         for (PagedKvSequence s : open) {
             free(s);
         }
+        lock.lock();
+        try {
+            recycler.drain();
+        } finally {
+            lock.unlock();
+        }
         fastLedger.unregisterEvictor(Pool.KV, fastEvictor);
         hostLedger.unregisterEvictor(Pool.KV, hostEvictor);
         io.shutdown();
@@ -360,18 +367,9 @@ public final class PagedKvStore implements AutoCloseable {
 
     // ---- fast tier -------------------------------------------------------------------------------------------
 
-    private record FastBlock(Arena arena, MemorySegment segment) {
-    }
-
-    private FastBlock allocateFast(PagedKvSequence seq) {
-        Arena arena = Arena.ofShared();
-        return new FastBlock(arena, arena.allocate(pageBytes(seq), 64));
-    }
-
-    private void installFast(KvPage page, FastBlock block, Reservation reservation) {
-        page.fastArena = block.arena();
+    private void installFast(KvPage page, PageBlock block) {
+        page.block = block;
         page.fast = block.segment();
-        page.fastReservation = reservation;
         fastLru.add(page);
     }
 
@@ -381,15 +379,27 @@ public final class PagedKvStore implements AutoCloseable {
     }
 
     /**
-     * Reserves fast-tier bytes, evicting cold pages first. With {@code mayWait}, waits for in-flight restores to
-     * land when nothing is evictable; without, gives up (returns false) instead.
+     * A reserved block for a page of {@code bytes}: a recycled one, or a new reservation, evicting cold pages to
+     * make room. With {@code mayWait}, waits for in-flight restores to land when nothing is evictable; without,
+     * gives up (returns null) instead.
      */
-    private Reservation reserveFast(long bytes, boolean mayWait) {
-        Reservation r;
-        while ((r = fastLedger.tryReserve(Pool.KV, bytes)) == null) {
+    private PageBlock acquireFast(long bytes, boolean mayWait) {
+        while (true) {
+            PageBlock recycled = recycler.take(bytes);
+            if (recycled != null) {
+                return recycled;
+            }
+            Reservation r = fastLedger.tryReserve(Pool.KV, bytes);
+            if (r != null) {
+                return PageBlock.allocate(r);
+            }
             KvPage victim = coldestEvictable();
             if (victim != null) {
                 evictFast(victim);
+                continue;
+            }
+            if (!recycler.isEmpty()) {
+                recycler.drain(); // blocks of another page size: give their bytes back and retry
                 continue;
             }
             if (!mayWait) {
@@ -401,11 +411,9 @@ public final class PagedKvStore implements AutoCloseable {
             }
             throw new KvBudgetExceededException("KV fast tier (" + fastLedger.tier() + " ledger, KV pool limit "
                     + fastLedger.poolLimit(Pool.KV) + " bytes) is full (" + fastLedger.used(Pool.KV)
-                    + " bytes reserved, " + fastLru.size()
-                    + " pages all pinned or inside the " + options.windowTokens()
-                    + "-token window); cannot place another " + bytes + "-byte page");
+                    + " bytes reserved, " + fastLru.size() + " pages all pinned or inside the "
+                    + options.windowTokens() + "-token window); cannot place another " + bytes + "-byte page");
         }
-        return r;
     }
 
     private KvPage coldestEvictable() {
@@ -422,6 +430,7 @@ public final class PagedKvStore implements AutoCloseable {
         return end > (long) p.seq.lengths[p.layer] - options.windowTokens();
     }
 
+    /** Moves {@code v} out of the fast tier (encoding it first unless a copy exists) and recycles its block. */
     private void evictFast(KvPage v) {
         if (v.host == null && !v.onDisk()) {
             PagedKvSequence seq = v.seq;
@@ -434,17 +443,17 @@ public final class PagedKvStore implements AutoCloseable {
             bytesStored += record.length;
             storeEncoded(v, record);
         }
-        freeFast(v);
+        recycler.give(takeFast(v));
     }
 
-    private void freeFast(KvPage p) {
+    /** Detaches the fast block from {@code p}; the caller frees or recycles it. */
+    private PageBlock takeFast(KvPage p) {
         fastLru.remove(p);
+        PageBlock b = p.block;
+        p.block = null;
         p.fast = null;
-        p.fastArena.close();
-        p.fastArena = null;
         p.prefetched = false;
-        p.fastReservation.close();
-        p.fastReservation = null;
+        return b;
     }
 
     // ---- host and disk tiers ---------------------------------------------------------------------------------
@@ -457,14 +466,10 @@ public final class PagedKvStore implements AutoCloseable {
                 writeDisk(v, record);
                 return;
             }
-            writeDisk(cold, cold.host.toArray(ValueLayout.JAVA_BYTE));
+            writeDisk(cold, cold.host);
             freeHost(cold);
         }
-        Arena arena = Arena.ofShared();
-        MemorySegment seg = arena.allocate(record.length);
-        MemorySegment.copy(record, 0, seg, ValueLayout.JAVA_BYTE, 0, record.length);
-        v.hostArena = arena;
-        v.host = seg;
+        v.host = record;
         v.hostReservation = res;
         hostLru.add(v);
     }
@@ -472,8 +477,6 @@ public final class PagedKvStore implements AutoCloseable {
     private void freeHost(KvPage p) {
         hostLru.remove(p);
         p.host = null;
-        p.hostArena.close();
-        p.hostArena = null;
         p.hostReservation.close();
         p.hostReservation = null;
     }
@@ -488,24 +491,24 @@ public final class PagedKvStore implements AutoCloseable {
     // ---- restore and prefetch --------------------------------------------------------------------------------
 
     /** A restore in progress: the page, its fast reservation, and the host record copy if it came from host. */
-    private record Restore(KvPage page, Reservation reservation, byte[] hostRecord, boolean prefetch,
+    private record Restore(KvPage page, PageBlock block, byte[] hostRecord, boolean prefetch,
                            CompletableFuture<Void> done) {
     }
 
     /** Under the lock: reserves room and marks the page restoring; null when the caller must re-check. */
     private Restore beginRestore(KvPage page, boolean caller) {
-        Reservation res = reserveFast(pageBytes(page.seq), caller);
-        if (res == null) {
+        PageBlock block = acquireFast(pageBytes(page.seq), caller);
+        if (block == null) {
             return null;
         }
         if (page.inFast() || page.restoring != null || page.seq.closed || page.seq.failure != null) {
-            res.close(); // the state changed while we waited for room
+            recycler.give(block); // the state changed while we waited for room
             return null;
         }
         page.restoring = new CompletableFuture<>();
         restoring.add(page);
-        byte[] hostRecord = page.host != null ? page.host.toArray(ValueLayout.JAVA_BYTE) : null;
-        return new Restore(page, res, hostRecord, !caller, page.restoring);
+        // host records are immutable arrays: reading one outside the lock is safe even if it is demoted meanwhile
+        return new Restore(page, block, page.host, !caller, page.restoring);
     }
 
     /** Outside the lock: reads, verifies and decodes the page, then installs it (or records the failure). */
@@ -513,7 +516,7 @@ public final class PagedKvStore implements AutoCloseable {
         KvPage page = r.page();
         PagedKvSequence seq = page.seq;
         String source = r.hostRecord() != null ? "host copy of KV sequence " + seq.id() : seq.spillPath().toString();
-        FastBlock block = null;
+        MemorySegment dst = r.block().segment();
         try {
             byte[] record = r.hostRecord() != null ? r.hostRecord()
                     : seq.spill().read(page.diskOffset, page.diskLength, page.layer, page.index);
@@ -525,16 +528,12 @@ public final class PagedKvStore implements AutoCloseable {
                         + page.index + ": record holds " + h.tokens() + " tokens of kvDim " + h.kvDim()
                         + ", expected " + page.tokens + " of " + seq.kvDim());
             }
-            block = allocateFast(seq);
-            MemorySegment.copy(raw, 0, block.segment(), ValueLayout.JAVA_BYTE, 0, n);
-            MemorySegment.copy(raw, n, block.segment(), ValueLayout.JAVA_BYTE, valuesOffset(seq), n);
+            MemorySegment.copy(raw, 0, dst, ValueLayout.JAVA_BYTE, 0, n);
+            MemorySegment.copy(raw, n, dst, ValueLayout.JAVA_BYTE, valuesOffset(seq), n);
         } catch (IOException | RuntimeException e) {
-            if (block != null) {
-                block.arena().close();
-            }
             lock.lock();
             try {
-                r.reservation().close();
+                recycler.give(r.block());
                 page.restoring = null;
                 restoring.remove(page);
                 if (seq.failure == null) {
@@ -549,7 +548,7 @@ public final class PagedKvStore implements AutoCloseable {
         }
         lock.lock();
         try {
-            installFast(page, block, r.reservation());
+            installFast(page, r.block());
             page.restoring = null;
             restoring.remove(page);
             page.prefetched = r.prefetch();
@@ -603,11 +602,11 @@ public final class PagedKvStore implements AutoCloseable {
         public long evict(long bytes) {
             lock.lock();
             try {
-                long freed = 0;
+                long freed = recycler.drain();
                 KvPage victim;
                 while (freed < bytes && (victim = coldestEvictable()) != null) {
-                    freed += pageBytes(victim.seq);
                     evictFast(victim);
+                    freed += recycler.drain();
                 }
                 return freed;
             } finally {
@@ -641,8 +640,8 @@ public final class PagedKvStore implements AutoCloseable {
                 long freed = 0;
                 while (freed < bytes && !hostLru.isEmpty()) {
                     KvPage cold = hostLru.getFirst();
-                    freed += cold.host.byteSize();
-                    writeDisk(cold, cold.host.toArray(ValueLayout.JAVA_BYTE));
+                    freed += cold.host.length;
+                    writeDisk(cold, cold.host);
                     freeHost(cold);
                 }
                 return freed;
