@@ -1,18 +1,19 @@
 package io.strata.kernels.cpu;
 
 import io.strata.core.weights.TensorView;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 
 /**
  * Splits a large matvec's output rows into chunks run on the common fork-join pool. Chunk boundaries are
  * multiples of 64 rows, so every row is computed by exactly the code it would get single-threaded: results do
- * not depend on the number of threads.
+ * not depend on the number of threads. Weights in a thread-confined segment are computed on the calling thread.
  */
 final class ParallelMatVec implements MatVec {
     /** Below this many weight elements a split costs more than it saves. */
     static final long MIN_ELEMENTS = 1L << 18;
     private static final int ALIGN = 64;
+    /** A thread that owns nothing: a segment it may access is not confined to its creator. */
+    private static final Thread PROBE = new Thread(() -> { });
     private final MatVec inner;
     private final int parts;
 
@@ -24,7 +25,8 @@ final class ParallelMatVec implements MatVec {
     @Override
     public void apply(TensorView w, float[] x, int xOff, float[] y, int yOff, int rowFrom, int rowTo) {
         int n = rowTo - rowFrom;
-        if (parts <= 1 || (long) n * w.cols() < MIN_ELEMENTS || n < 2 * ALIGN) {
+        if (parts <= 1 || (long) n * w.cols() < MIN_ELEMENTS || n < 2 * ALIGN
+                || !w.data().isAccessibleBy(PROBE)) {
             inner.apply(w, x, xOff, y, yOff, rowFrom, rowTo);
             return;
         }
@@ -40,10 +42,6 @@ final class ParallelMatVec implements MatVec {
                     inner.apply(w, x, xOff, y, yOff, from, to);
                 }
             };
-        }
-        if (ForkJoinPool.commonPool().getParallelism() <= 1) {
-            inner.apply(w, x, xOff, y, yOff, rowFrom, rowTo);
-            return;
         }
         RecursiveAction.invokeAll(tasks);
     }
