@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,
                 io.strata.tools.commands.BenchConvertCommand.class,
+                io.strata.tools.commands.BenchKvCommand.class,
         })
 public final class StrataCli implements Runnable {
 
