@@ -578,6 +578,19 @@ public final class PagedKvStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until every prefetch queued so far has run (tests; exact with one I/O thread, where tasks run in
+     * queue order).
+     */
+    void awaitQueuedPrefetches() throws InterruptedException, java.util.concurrent.ExecutionException {
+        java.util.concurrent.FutureTask<Void> marker = new java.util.concurrent.FutureTask<>(() -> null);
+        io.getQueue().put(marker);
+        if (io.getPoolSize() == 0) {
+            io.prestartCoreThread();
+        }
+        marker.get();
+    }
+
     private void prefetch(KvPage page) {
         Restore r;
         lock.lock();

@@ -183,19 +183,31 @@ class PagedKvStoreTest {
     }
 
     @Test
-    void prefetchBringsTheNextPageBack() {
-        try (PagedKvStore store = PagedKvStore.create(options(8, 64 * PAGE_BYTES, CodecKind.LZ4));
+    void readingAPageRestoresTheNextOneAheadOfTheReader() throws Exception {
+        try (PagedKvStore store = PagedKvStore.create(options(4, 64 * PAGE_BYTES, CodecKind.LZ4));
              PagedKvSequence seq = store.newSequence(KV_DIM, 1)) {
             for (int pos = 0; pos < 12 * TOKENS_PER_PAGE; pos++) {
                 seq.append(0, row(3, 0, pos, false), row(3, 0, pos, true));
             }
-            for (int round = 0; round < 3; round++) {
-                verifyLayer(seq, 3, 0);
+            assertEquals(0, store.stats().restoresFromHost(), "nothing read yet");
+            try (KvPageView v = seq.page(0, 0)) {
+                assertEquals(TOKENS_PER_PAGE, v.tokens());
             }
-            KvStats s = store.stats();
-            assertTrue(s.restoresFromHost() > 0, s.toString());
-            // the reader's own restores plus prefetches add up to every restore
-            assertTrue(s.prefetchHits() >= 0, s.toString());
+            store.awaitQueuedPrefetches();
+            KvStats afterFirst = store.stats();
+            assertEquals(2, afterFirst.restoresFromHost(), "page 0 by the reader, page 1 by prefetch: " + afterFirst);
+            assertEquals(0, afterFirst.prefetchHits());
+            long stall = afterFirst.restoreStallNanos();
+            try (KvPageView v = seq.page(0, 1)) {
+                assertEquals(Float.floatToRawIntBits(row(3, 0, TOKENS_PER_PAGE, false)[0]),
+                        Float.floatToRawIntBits(v.keys().get(ValueLayout.JAVA_FLOAT, 0)));
+            }
+            KvStats afterSecond = store.stats();
+            assertEquals(1, afterSecond.prefetchHits(), afterSecond.toString());
+            assertEquals(stall, afterSecond.restoreStallNanos(), "a prefetched page costs the reader no stall");
+            store.awaitQueuedPrefetches();
+            assertEquals(3, store.stats().restoresFromHost(), "reading page 1 prefetched page 2");
+            verifyLayer(seq, 3, 0);
         }
     }
 
