@@ -39,6 +39,25 @@ class PageRecordCodecTest {
         assertThrows(IllegalArgumentException.class, () -> BytePlanes.split(src, 7, 4, planes));
     }
 
+    @Test
+    void fastPlanePathsMatchTheStridedReference() {
+        byte[] src = new byte[4096];
+        new Random(3).nextBytes(src);
+        for (int width : new int[]{2, 4, 8}) {
+            byte[] fast = new byte[src.length];
+            byte[] ref = new byte[src.length];
+            BytePlanes.split(src, src.length, width, fast);
+            BytePlanes.splitScalar(src, src.length, width, ref);
+            assertArrayEquals(ref, fast, "split width " + width);
+            byte[] back = new byte[src.length];
+            byte[] backRef = new byte[src.length];
+            BytePlanes.merge(fast, src.length, width, back);
+            BytePlanes.mergeScalar(ref, src.length, width, backRef);
+            assertArrayEquals(backRef, back, "merge width " + width);
+            assertArrayEquals(src, back, "round trip width " + width);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(CodecKind.class)
     void roundTripIsBitExactWithAndWithoutPlanes(CodecKind kind) {
