@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.InspectCommand.class,
                 io.strata.tools.commands.BenchConvertCommand.class,
                 io.strata.tools.commands.BenchHashCommand.class,
+                io.strata.tools.commands.BenchKvCommand.class,
         })
 public final class StrataCli implements Runnable {
 
