@@ -216,7 +216,7 @@ public final class MessageCodec {
 
     private static byte[] bytes(ByteBuf in, int n) {
         if (n > in.readableBytes()) {
-            throw new CorruptedFrameException("field of " + n + " bytes exceeds the frame");
+            throw new CorruptedFrameException("truncated frame: field of " + n + " bytes exceeds the frame");
         }
         byte[] b = new byte[n];
         in.readBytes(b);
