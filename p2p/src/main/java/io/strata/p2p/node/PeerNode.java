@@ -85,7 +85,7 @@ public final class PeerNode implements AutoCloseable {
     private void listen() throws IOException {
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(initializer(false));
+                .childHandler(initializer(() -> new PeerConnection(this, false)));
         try {
             server = b.bind(config.bindHost, config.port).sync().channel();
         } catch (Exception e) {
@@ -97,7 +97,7 @@ public final class PeerNode implements AutoCloseable {
         maintenance = group.next().scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
     }
 
-    private ChannelInitializer<SocketChannel> initializer(boolean outbound) {
+    private ChannelInitializer<SocketChannel> initializer(java.util.function.Supplier<PeerConnection> handler) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
@@ -109,7 +109,7 @@ public final class PeerNode implements AutoCloseable {
                         TimeUnit.MILLISECONDS));
                 p.addLast("frames", new FrameDecoder(config.maxFrame));
                 p.addLast("encoder", MessageEncoder.INSTANCE);
-                p.addLast("peer", new PeerConnection(PeerNode.this, outbound));
+                p.addLast("peer", handler.get());
             }
         };
     }
@@ -187,26 +187,26 @@ public final class PeerNode implements AutoCloseable {
             return result;
         }
         membership.learn(List.of(a));
+        PeerConnection pc = new PeerConnection(this, true);
+        ChannelInitializer<SocketChannel> init = initializer(() -> pc);
         Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout.toMillis())
-                .handler(initializer(true));
+                .handler(init);
         b.connect(a.host(), a.port()).addListener((io.netty.channel.ChannelFutureListener) cf -> {
             if (!cf.isSuccess()) {
                 membership.markFailed(a);
                 result.completeExceptionally(new IOException("cannot connect to " + a + ": "
                         + cf.cause().getMessage(), cf.cause()));
-                return;
             }
-            PeerConnection pc = cf.channel().pipeline().get(PeerConnection.class);
-            pc.ready().whenComplete((c, e) -> {
-                if (e != null) {
-                    membership.markFailed(a);
-                    result.completeExceptionally(e);
-                } else {
-                    result.complete(c);
-                }
-            });
+        });
+        pc.ready().whenComplete((c, e) -> {
+            if (e != null) {
+                membership.markFailed(a);
+                result.completeExceptionally(e);
+            } else {
+                result.complete(c);
+            }
         });
         return result;
     }
@@ -348,7 +348,10 @@ public final class PeerNode implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         if (maintenance != null) {
             maintenance.cancel(false);
