@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 "a local disk cache and a peer mesh, so that models larger than memory run."},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                io.strata.tools.commands.BenchCommand.class,
         })
 public final class StrataCli implements Runnable {
 

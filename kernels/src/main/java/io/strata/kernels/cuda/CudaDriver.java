@@ -28,6 +28,7 @@ import java.util.Optional;
  * <p>{@link #load()} looks for the driver once per process and says why when there is none (no library, a
  * library without the driver API, {@code cuInit} failing, no device), logging that as one line.
  */
+@SuppressWarnings("restricted") // the point of this class: native downcalls into libcuda
 public final class CudaDriver {
     /** The driver library's soname, as the NVIDIA driver installs it. */
     public static final String LIBRARY = "libcuda.so.1";

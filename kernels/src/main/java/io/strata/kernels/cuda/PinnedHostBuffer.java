@@ -12,6 +12,7 @@ public final class PinnedHostBuffer extends DeviceResource {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment segment;
 
+    @SuppressWarnings("restricted") // gives the driver's raw pointer its true size and lifetime
     PinnedHostBuffer(CudaDevice device, MemorySegment raw, long byteSize) {
         super(device);
         this.raw = raw;
