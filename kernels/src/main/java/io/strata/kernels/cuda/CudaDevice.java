@@ -121,6 +121,39 @@ public final class CudaDevice implements AutoCloseable {
         return track(new DeviceBuffer(this, pointer, bytes));
     }
 
+    /**
+     * Managed memory advised to live on this device: host-addressable (a {@link java.lang.foreign.MemorySegment})
+     * and read by kernels at device speed. Counted in {@link #allocatedBytes()} like device memory.
+     */
+    public ManagedBuffer allocateManaged(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("managed allocation must be > 0 bytes: " + bytes);
+        }
+        bind();
+        long pointer = driver.memAllocManaged(bytes, CudaDriver.CU_MEM_ATTACH_GLOBAL);
+        try {
+            if (driver.hasManagedHints()) {
+                driver.memAdvise(pointer, bytes, CudaDriver.CU_MEM_ADVISE_SET_PREFERRED_LOCATION, handle);
+            }
+        } catch (RuntimeException e) {
+            driver.memFree(pointer);
+            throw e;
+        }
+        long now = allocatedBytes.addAndGet(bytes);
+        highWaterBytes.accumulateAndGet(now, Math::max);
+        return track(new ManagedBuffer(this, pointer, bytes));
+    }
+
+    /** Whether this device can allocate managed memory on this system. */
+    public boolean supportsManagedMemory() {
+        return driver.deviceAttribute(CudaDriver.CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY, handle) != 0;
+    }
+
+    /** The CUdevice handle (for driver calls that take one). */
+    int handle() {
+        return handle;
+    }
+
     /** Page-locked host memory: the source from which uploads run at full bus speed and asynchronously. */
     public PinnedHostBuffer allocatePinned(long bytes) {
         if (bytes <= 0) {

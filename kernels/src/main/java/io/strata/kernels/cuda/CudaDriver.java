@@ -40,6 +40,11 @@ public final class CudaDriver {
     public static final int CU_STREAM_NON_BLOCKING = 0x01;
     public static final int CU_EVENT_DEFAULT = 0x00;
     public static final int CU_EVENT_DISABLE_TIMING = 0x02;
+    public static final int CU_MEM_ATTACH_GLOBAL = 0x1;
+    public static final int CU_MEM_ADVISE_SET_PREFERRED_LOCATION = 3;
+    public static final int CU_MEM_ADVISE_SET_ACCESSED_BY = 5;
+    public static final int CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY = 83;
+    public static final int CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS = 89;
     public static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
     public static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     private static final int CU_JIT_ERROR_LOG_BUFFER = 5;
@@ -102,6 +107,9 @@ public final class CudaDriver {
     private final MethodHandle cuEventQuery;
     private final MethodHandle cuEventElapsedTime;
     private final MethodHandle cuEventDestroy;
+    private final MethodHandle cuMemAllocManaged;
+    private final MethodHandle cuMemAdvise; // null when the driver lacks the CUDA 8 signature
+    private final MethodHandle cuMemPrefetchAsync; // likewise
     private final MethodHandle cuModuleLoadDataEx;
     private final MethodHandle cuModuleUnload;
     private final MethodHandle cuModuleGetFunction;
@@ -147,6 +155,10 @@ public final class CudaDriver {
         cuEventElapsedTime = b.bindFirst(new String[]{"cuEventElapsedTime_v2", "cuEventElapsedTime"},
                 ADDRESS, ADDRESS, ADDRESS);
         cuEventDestroy = b.bind("cuEventDestroy_v2", ADDRESS);
+        cuMemAllocManaged = b.bind("cuMemAllocManaged", ADDRESS, JAVA_LONG, JAVA_INT);
+        // The CUDA 8 forms (a CUdevice, not a CUmemLocation); CUDA 13 drivers still export them for old binaries.
+        cuMemAdvise = b.bindOptional("cuMemAdvise", JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT);
+        cuMemPrefetchAsync = b.bindOptional("cuMemPrefetchAsync", JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS);
         cuModuleLoadDataEx = b.bind("cuModuleLoadDataEx", ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
         cuModuleUnload = b.bind("cuModuleUnload", ADDRESS);
         cuModuleGetFunction = b.bind("cuModuleGetFunction", ADDRESS, ADDRESS, ADDRESS);
@@ -470,6 +482,51 @@ public final class CudaDriver {
         }
     }
 
+    /**
+     * Allocates managed (unified) memory: one address valid on host and device, whose pages the driver migrates
+     * to where they are used; returns the CUdeviceptr, which is also the host address.
+     */
+    public long memAllocManaged(long bytes, int flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG);
+            check((int) cuMemAllocManaged.invokeExact(out, bytes, flags), "cuMemAllocManaged");
+            return out.get(JAVA_LONG, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Whether {@link #memAdvise} and {@link #memPrefetchAsync} are available in this driver. */
+    public boolean hasManagedHints() {
+        return cuMemAdvise != null && cuMemPrefetchAsync != null;
+    }
+
+    /** A placement hint for managed memory ({@code device} is a CUdevice, or -1 for the CPU). */
+    public void memAdvise(long pointer, long bytes, int advice, int device) {
+        requireHints();
+        try {
+            check((int) cuMemAdvise.invokeExact(pointer, bytes, advice, device), "cuMemAdvise");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Queues a migration of managed memory to {@code device} (a CUdevice, or -1 for the CPU) on {@code stream}. */
+    public void memPrefetchAsync(long pointer, long bytes, int device, MemorySegment stream) {
+        requireHints();
+        try {
+            check((int) cuMemPrefetchAsync.invokeExact(pointer, bytes, device, stream), "cuMemPrefetchAsync");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private void requireHints() {
+        if (!hasManagedHints()) {
+            throw new UnsupportedOperationException(library + " lacks cuMemAdvise/cuMemPrefetchAsync (CUDA 8 forms)");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- streams, events
 
     public MemorySegment streamCreate(int flags) {
@@ -655,6 +712,10 @@ public final class CudaDriver {
             MemorySegment symbol = lookup.find(name).orElseThrow(() -> new MissingSymbolException(
                     "has no symbol " + name + " (not the CUDA driver, or a driver older than CUDA 11)"));
             return LINKER.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, args));
+        }
+
+        MethodHandle bindOptional(String name, MemoryLayout... args) {
+            return lookup.find(name).isPresent() ? bind(name, args) : null;
         }
 
         MethodHandle bindFirst(String[] names, MemoryLayout... args) {

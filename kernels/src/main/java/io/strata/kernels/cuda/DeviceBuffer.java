@@ -3,7 +3,7 @@ package io.strata.kernels.cuda;
 import java.lang.foreign.MemorySegment;
 
 /** Device memory from {@code cuMemAlloc}; freed on close. Copies take native host segments. */
-public final class DeviceBuffer extends DeviceResource {
+public final class DeviceBuffer extends DeviceResource implements DeviceMemory {
     private final long pointer;
     private final long byteSize;
 
@@ -13,22 +13,15 @@ public final class DeviceBuffer extends DeviceResource {
         this.byteSize = byteSize;
     }
 
-    /** The CUdeviceptr; throws if closed. */
+    @Override
     public long address() {
         ensureOpen();
         return pointer;
     }
 
+    @Override
     public long byteSize() {
         return byteSize;
-    }
-
-    public DeviceSlice whole() {
-        return new DeviceSlice(this, 0, byteSize);
-    }
-
-    public DeviceSlice slice(long offset, long bytes) {
-        return new DeviceSlice(this, offset, bytes);
     }
 
     /** Copies all of {@code src} to {@code offset}; returns when the copy is done. */

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the device's own close, and unusable afterwards (an {@link IllegalStateException}, never a driver crash).
  */
 abstract sealed class DeviceResource implements AutoCloseable
-        permits DeviceBuffer, PinnedHostBuffer, RegisteredHostMemory, CudaStream, CudaEvent, CudaKernels {
+        permits DeviceBuffer, ManagedBuffer, PinnedHostBuffer, RegisteredHostMemory, CudaStream, CudaEvent, CudaKernels {
     final CudaDevice device;
     private final AtomicBoolean closed = new AtomicBoolean();
 

@@ -193,4 +193,31 @@ class CudaDeviceTest {
             assertThrows(IllegalArgumentException.class, () -> buffer.copyFrom(0, MemorySegment.ofArray(new byte[8])));
         }
     }
+
+    @Test
+    void managedMemoryFilledByDmaIsReadableFromTheHostAndFreedClearly() {
+        assumeTrue(device.supportsManagedMemory(), "this system cannot allocate managed memory");
+        byte[] data = randomBytes(2 << 20, 5);
+        ManagedBuffer managed = device.allocateManaged(data.length);
+        try (PinnedHostBuffer pinned = device.allocatePinned(data.length);
+             CudaStream copies = device.createStream()) {
+            MemorySegment.copy(data, 0, pinned.segment(), JAVA_BYTE, 0, data.length);
+            managed.copyFromAsync(0, pinned.segment(), copies);
+            managed.prefetchToDevice(copies);
+            copies.synchronize();
+            assertArrayEquals(data, managed.segment().toArray(JAVA_BYTE));
+            // And the other way: bytes the host writes reach a device-side copy.
+            managed.segment().set(JAVA_BYTE, 7, (byte) 42);
+            try (DeviceBuffer copy = device.allocate(16); Arena arena = Arena.ofConfined()) {
+                MemorySegment back = arena.allocate(16);
+                copy.copyFrom(0, managed.segment().asSlice(0, 16));
+                copy.copyTo(0, back);
+                assertEquals(42, back.get(JAVA_BYTE, 7));
+            }
+        }
+        MemorySegment segment = managed.segment();
+        managed.close();
+        assertThrows(IllegalStateException.class, () -> segment.get(JAVA_BYTE, 0));
+        assertThrows(IllegalStateException.class, managed::address);
+    }
 }
