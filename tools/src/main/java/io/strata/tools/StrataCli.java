@@ -12,6 +12,10 @@ import picocli.CommandLine.Command;
                 "a local disk cache and a peer mesh, so that models larger than memory run."},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                io.strata.tools.commands.ShardConvertCommand.class,
+                io.strata.tools.commands.VerifyCommand.class,
+                io.strata.tools.commands.InspectCommand.class,
+                io.strata.tools.commands.BenchConvertCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
         })
 public final class StrataCli implements Runnable {
