@@ -44,6 +44,7 @@ public final class CudaDriver {
     public static final int CU_MEM_ADVISE_SET_PREFERRED_LOCATION = 3;
     public static final int CU_MEM_ADVISE_SET_ACCESSED_BY = 5;
     public static final int CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY = 83;
+    public static final int CU_POINTER_ATTRIBUTE_DEVICE_POINTER = 3;
     public static final int CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS = 89;
     public static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
     public static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
@@ -108,6 +109,7 @@ public final class CudaDriver {
     private final MethodHandle cuEventElapsedTime;
     private final MethodHandle cuEventDestroy;
     private final MethodHandle cuMemAllocManaged;
+    private final MethodHandle cuPointerGetAttribute;
     private final MethodHandle cuMemAdvise; // null when the driver lacks the CUDA 8 signature
     private final MethodHandle cuMemPrefetchAsync; // likewise
     private final MethodHandle cuModuleLoadDataEx;
@@ -156,6 +158,7 @@ public final class CudaDriver {
                 ADDRESS, ADDRESS, ADDRESS);
         cuEventDestroy = b.bind("cuEventDestroy_v2", ADDRESS);
         cuMemAllocManaged = b.bind("cuMemAllocManaged", ADDRESS, JAVA_LONG, JAVA_INT);
+        cuPointerGetAttribute = b.bind("cuPointerGetAttribute", ADDRESS, JAVA_INT, JAVA_LONG);
         // The CUDA 8 forms (a CUdevice, not a CUmemLocation); CUDA 13 drivers still export them for old binaries.
         cuMemAdvise = b.bindOptional("cuMemAdvise", JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT);
         cuMemPrefetchAsync = b.bindOptional("cuMemPrefetchAsync", JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS);
@@ -491,6 +494,20 @@ public final class CudaDriver {
             MemorySegment out = a.allocate(JAVA_LONG);
             check((int) cuMemAllocManaged.invokeExact(out, bytes, flags), "cuMemAllocManaged");
             return out.get(JAVA_LONG, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * The address at which the device reaches host or managed address {@code pointer}, or empty when the
+     * driver does not know the memory (plain pageable host memory, which kernels must not be given).
+     */
+    public java.util.OptionalLong devicePointer(long pointer) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG);
+            int rc = (int) cuPointerGetAttribute.invokeExact(out, CU_POINTER_ATTRIBUTE_DEVICE_POINTER, pointer);
+            return rc == CUDA_SUCCESS ? java.util.OptionalLong.of(out.get(JAVA_LONG, 0)) : java.util.OptionalLong.empty();
         } catch (Throwable t) {
             throw rethrow(t);
         }

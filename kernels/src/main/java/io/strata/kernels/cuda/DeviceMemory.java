@@ -1,7 +1,7 @@
 package io.strata.kernels.cuda;
 
 /** Memory a kernel can address: device memory ({@link DeviceBuffer}) or managed memory ({@link ManagedBuffer}). */
-public sealed interface DeviceMemory permits DeviceBuffer, ManagedBuffer {
+public sealed interface DeviceMemory permits DeviceBuffer, ManagedBuffer, ExternalMemory {
     /** The CUdeviceptr of the first byte; throws {@link IllegalStateException} once freed. */
     long address();
 
