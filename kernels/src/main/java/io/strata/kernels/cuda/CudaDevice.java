@@ -132,7 +132,7 @@ public final class CudaDevice implements AutoCloseable {
         bind();
         long pointer = driver.memAllocManaged(bytes, CudaDriver.CU_MEM_ATTACH_GLOBAL);
         try {
-            if (driver.hasManagedHints()) {
+            if (supportsManagedHints()) {
                 driver.memAdvise(pointer, bytes, CudaDriver.CU_MEM_ADVISE_SET_PREFERRED_LOCATION, handle);
             }
         } catch (RuntimeException e) {
@@ -147,6 +147,15 @@ public final class CudaDevice implements AutoCloseable {
     /** Whether this device can allocate managed memory on this system. */
     public boolean supportsManagedMemory() {
         return driver.deviceAttribute(CudaDriver.CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY, handle) != 0;
+    }
+
+    /**
+     * Whether placement hints and prefetches of managed memory work here: they need a driver with the CUDA 8
+     * calls and a device with concurrent managed access (Linux; not Windows or WSL).
+     */
+    public boolean supportsManagedHints() {
+        return driver.hasManagedHints()
+                && driver.deviceAttribute(CudaDriver.CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS, handle) != 0;
     }
 
     /** The CUdevice handle (for driver calls that take one). */

@@ -54,7 +54,7 @@ public final class ManagedBuffer extends DeviceResource implements DeviceMemory 
 
     /** Queues a migration of the pages to the device (a no-op for pages already there), when the driver can. */
     public void prefetchToDevice(CudaStream stream) {
-        if (device.driver().hasManagedHints()) {
+        if (device.supportsManagedHints()) {
             device.driver().memPrefetchAsync(address(), byteSize(), device.handle(), stream.handle());
         }
     }
