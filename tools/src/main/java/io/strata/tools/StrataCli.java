@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.BenchConvertCommand.class,
                 io.strata.tools.commands.BenchHashCommand.class,
                 io.strata.tools.commands.BenchKvCommand.class,
+                io.strata.tools.commands.BenchCommand.class,
         })
 public final class StrataCli implements Runnable {
 
