@@ -43,10 +43,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code strata bench-kv}: KV spill/restore throughput per codec against a plain memory copy of the same pages,
+ * {@code strata bench-kv} (alias {@code kv}, for registration under the {@code bench} group): KV spill/restore throughput per codec against a plain memory copy of the same pages,
  * and compression ratios, on real KV pages written by the reference decoder.
  */
-@Command(name = "bench-kv", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "bench-kv", aliases = "kv", mixinStandardHelpOptions = true, sortOptions = false,
         headerHeading = "%n", header = "Benchmark KV page spill/restore codecs against a plain memory copy.",
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
