@@ -1,5 +1,6 @@
 package io.strata.loader.kv;
 
+import io.strata.core.util.Sizes;
 import io.strata.storage.codec.CodecKind;
 import java.nio.file.Path;
 
@@ -42,6 +43,25 @@ public record KvOptions(long fastBudgetBytes, long hostBudgetBytes, Path spillRo
     public static KvOptions defaults() {
         return new KvOptions(Long.MAX_VALUE, 256L << 20, defaultSpillRoot(), CodecKind.LZ4, 4, 0.03,
                 DEFAULT_TOKENS_PER_PAGE, DEFAULT_TOKENS_PER_PAGE, 1);
+    }
+
+    /**
+     * The defaults with the {@code strata run} flags applied: {@code --kv-budget SIZE} (e.g. {@code 64MiB};
+     * null or {@code unlimited} for no limit) and {@code --kv-codec lz4|zstd|none} (null for the default).
+     */
+    public static KvOptions fromFlags(String kvBudget, String kvCodec) {
+        KvOptions o = defaults();
+        if (kvBudget != null && !kvBudget.equalsIgnoreCase("unlimited")) {
+            long bytes = Sizes.parse(kvBudget);
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("--kv-budget must be positive, not '" + kvBudget + "'");
+            }
+            o = o.withFastBudget(bytes);
+        }
+        if (kvCodec != null) {
+            o = o.withCodec(CodecKind.parse(kvCodec));
+        }
+        return o;
     }
 
     /** {@code $STRATA_CACHE/kv-spill}, else {@code ~/.cache/strata/kv-spill}. */
