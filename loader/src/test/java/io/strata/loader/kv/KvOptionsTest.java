@@ -16,6 +16,8 @@ class KvOptionsTest {
         assertEquals(Long.MAX_VALUE, KvOptions.fromFlags(null, null).fastBudgetBytes());
         assertEquals(Long.MAX_VALUE, KvOptions.fromFlags("unlimited", "LZ4").fastBudgetBytes());
         assertEquals(CodecKind.NONE, KvOptions.fromFlags(null, "none").codec());
+        assertTrue(KvOptions.fromFlags(null, "auto").adaptiveCodec());
+        assertTrue(!KvOptions.fromFlags(null, "lz4").adaptiveCodec());
         var bad = assertThrows(IllegalArgumentException.class, () -> KvOptions.fromFlags(null, "snappy"));
         assertTrue(bad.getMessage().contains("snappy") && bad.getMessage().contains("lz4, zstd or none"));
         assertThrows(IllegalArgumentException.class, () -> KvOptions.fromFlags("lots", null));

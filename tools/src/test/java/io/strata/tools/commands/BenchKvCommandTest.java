@@ -26,6 +26,6 @@ class BenchKvCommandTest {
             assertEquals(6, text.lines().filter(l -> l.startsWith(dtype + " ")).count(), text);
         }
         assertTrue(text.contains("split4") && text.contains("split2"), text);
-        assertTrue(text.lines().filter(l -> l.startsWith("store ")).count() == 3, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("store ")).count() == 4, text);
     }
 }
