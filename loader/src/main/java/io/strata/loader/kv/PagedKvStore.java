@@ -445,10 +445,11 @@ public final class PagedKvStore implements AutoCloseable {
             byte[] raw = new byte[2 * n];
             MemorySegment.copy(v.fast, ValueLayout.JAVA_BYTE, 0, raw, 0, n);
             MemorySegment.copy(v.fast, ValueLayout.JAVA_BYTE, valuesOffset(seq), raw, n, n);
-            byte[] record = encoders.get().encode(v.layer, v.index, v.tokens, seq.kvDim(), raw, raw.length);
+            PageRecordEncoder encoder = encoders.get();
+            byte[] record = encoder.encode(v.layer, v.index, v.tokens, seq.kvDim(), raw, raw.length);
             bytesSpilled += raw.length;
             bytesStored += record.length;
-            pagesByCodec[PageRecordDecoder.header(record, "encoder").codec().ordinal()]++;
+            pagesByCodec[encoder.lastStored().ordinal()]++;
             storeEncoded(v, record);
         }
         recycler.give(takeFast(v));

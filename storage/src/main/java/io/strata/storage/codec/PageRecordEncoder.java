@@ -20,6 +20,7 @@ public final class PageRecordEncoder {
     private byte[] planes = new byte[0];
     private byte[] out = new byte[0];
     private byte[] probe = new byte[0];
+    private CodecKind lastStored;
 
     /**
      * @param codec      the byte codec
@@ -45,6 +46,11 @@ public final class PageRecordEncoder {
     /** The codec the next page is compressed with (the adaptive choice so far, when adaptive). */
     public CodecKind kind() {
         return chooser != null ? chooser.current() : codec.kind();
+    }
+
+    /** The codec the last record was actually stored with (NONE when the codec did not pay); null before any. */
+    public CodecKind lastStored() {
+        return lastStored;
     }
 
     /** The adaptive chooser, or null for a fixed codec. */
@@ -109,6 +115,7 @@ public final class PageRecordEncoder {
         PageRecordFormat.RAW_H.set(h, rawLength);
         PageRecordFormat.STORED_H.set(h, stored);
         PageRecordFormat.CHECKSUM_H.set(h, checksum(record));
+        lastStored = used;
         return record;
     }
 
