@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.BenchHashCommand.class,
                 io.strata.tools.commands.BenchKvCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
+                io.strata.tools.commands.RunCommand.class,
         })
 public final class StrataCli implements Runnable {
 
