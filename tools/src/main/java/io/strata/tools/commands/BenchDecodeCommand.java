@@ -37,7 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
         header = "Decode tokens/s paged vs fully resident, and page-in bandwidth vs the raw shard read bound.",
         description = {
                 "Uses MODEL (a converted model) or, by default, the demo model (built once, cached). Measures in one",
-                "run: (1) raw sequential read bandwidth of the shard files (page cache warm: they were just read);",
+                "run: (1) raw sequential read bandwidth of the shard files, twice (the second pass is page-cache warm);",
                 "(2) decode with every weight resident (unlimited host budget, no device tier); (3) decode with",
                 "experts paged under --device-budget/--host-budget. A warm-up generation runs first so the JIT has",
                 "compiled the kernels. Reports tokens/s of each and their ratio, bytes paged in per token, the",
