@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.BenchHashCommand.class,
                 io.strata.tools.commands.BenchKvCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
+                io.strata.tools.commands.RunCommand.class,
+                io.strata.tools.commands.DemoCommand.class,
         })
 public final class StrataCli implements Runnable {
 
