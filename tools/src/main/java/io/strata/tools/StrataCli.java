@@ -17,7 +17,6 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.InspectCommand.class,
                 io.strata.tools.commands.BenchConvertCommand.class,
                 io.strata.tools.commands.BenchHashCommand.class,
-                io.strata.tools.commands.BenchKvCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
                 io.strata.tools.commands.RunCommand.class,
                 io.strata.tools.commands.DemoCommand.class,

@@ -43,10 +43,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code strata bench-kv} (alias {@code kv}, for registration under the {@code bench} group): KV spill/restore throughput per codec against a plain memory copy of the same pages,
+ * {@code strata bench kv}: KV spill/restore throughput per codec against a plain memory copy of the same pages,
  * and compression ratios, on real KV pages written by the reference decoder.
  */
-@Command(name = "bench-kv", aliases = "kv", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "kv", mixinStandardHelpOptions = true, sortOptions = false,
         headerHeading = "%n", header = "Benchmark KV page spill/restore codecs against a plain memory copy.",
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
@@ -64,7 +64,7 @@ import picocli.CommandLine.Spec;
                 "  measured ratio), and prints the store's telemetry."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata bench-kv --model ../shared/fixtures/tiny-mixtral-f32 --positions 1024")
+        footer = "  strata bench kv --model ../shared/fixtures/tiny-mixtral-f32 --positions 1024")
 public final class BenchKvCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

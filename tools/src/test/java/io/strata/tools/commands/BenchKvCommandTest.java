@@ -17,7 +17,7 @@ class BenchKvCommandTest {
         CommandLine cl = StrataCli.commandLine();
         StringWriter out = new StringWriter();
         cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench-kv", "--model", fixture.toString(), "--positions", "40", "--page-tokens", "8",
+        int rc = cl.execute("bench", "kv", "--model", fixture.toString(), "--positions", "40", "--page-tokens", "8",
                 "--min-bytes", "64KiB", "--rounds", "1");
         String text = out.toString();
         assertEquals(0, rc, text);
