@@ -76,6 +76,21 @@ class ShardConverterTest {
         RoundTrip.assertRoundTrip(src, out);
     }
 
+    /**
+     * A 9 MB embedding (row: written straight from the source mapping) and a 9 MB lm_head (column: transposed in
+     * several bands of the 8 MiB staging buffer) round-trip too.
+     */
+    @Test
+    void tensorsLargerThanTheStagingBuffer() throws Exception {
+        Path src = tmp.resolve("big");
+        SyntheticCheckpoint.builder().vocab(36000).hidden(64).intermediate(64).layers(1).experts(2).topK(1)
+                .shards(1).write(src);
+        assertTrue(36000L * 64 * 4 > ShardWriter.STAGING);
+        Path out = tmp.resolve("out");
+        ShardConverter.convert(src, out, opts(Layout.COLUMN, 1), ProgressListener.NONE);
+        RoundTrip.assertRoundTrip(src, out);
+    }
+
     @Test
     void manifestDescribesRolesGroupsAndMoeConfig() {
         Path out = tmp.resolve("out");
