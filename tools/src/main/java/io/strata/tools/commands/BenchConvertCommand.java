@@ -104,6 +104,7 @@ public final class BenchConvertCommand implements Callable<Integer> {
             o.flush();
             ConvertOptions opts = new ConvertOptions(l, tp, ShardConvertCommand.size("--shard-size", shardSize),
                     ConvertOptions.DEFAULT_CHUNK_SIZE, "bench", true);
+            timed(() -> hashAll(ckpt.files())); // the first pass also warms up the JIT-compiled hash
             double hashSecs = timed(() -> hashAll(ckpt.files()));
             o.printf(Locale.ROOT, "context: one BLAKE3 pass over the same bytes (all cores) %.0f MB/s;"
                     + " the converter hashes expert bytes about 3 times (chunks, whole shard, group)%n",
