@@ -82,7 +82,7 @@ public final class BenchConvertCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         long target = ShardConvertCommand.size("--size", size);
-        Layout l = layout.equalsIgnoreCase("row") ? Layout.ROW : Layout.COLUMN;
+        Layout l = ShardConvertCommand.layout(layout);
         Path base = Files.createTempDirectory(dir == null ? Path.of(System.getProperty("java.io.tmpdir")) : dir,
                 "strata-bench-convert-");
         try {

@@ -10,7 +10,6 @@ import io.strata.core.manifest.TensorInfo;
 import io.strata.core.model.Role;
 import io.strata.core.util.Sizes;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -55,8 +54,9 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Manifest m = ManifestCodec.read(dir);
-        String hash = Blake3.hashHex(Files.readAllBytes(dir.resolve(Manifest.FILE_NAME)));
+        byte[] bytes = ManifestCodec.readBytes(dir);
+        Manifest m = ManifestCodec.fromBytes(bytes, dir.resolve(Manifest.FILE_NAME).toString());
+        String hash = Blake3.hashHex(bytes);
         PrintWriter o = spec.commandLine().getOut();
         o.printf("Model      %s (%s)%n", m.modelId(), m.architecture() == null ? m.modelType() : m.architecture());
         o.printf("Manifest   %s (version %d)%n", hash, m.version());

@@ -91,11 +91,7 @@ public final class ShardConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Layout l = switch (layout.toLowerCase(Locale.ROOT)) {
-            case "row" -> Layout.ROW;
-            case "column", "col" -> Layout.COLUMN;
-            default -> throw new IllegalArgumentException("--layout: '" + layout + "' is not row or column");
-        };
+        Layout l = layout(layout);
         ConvertOptions options = new ConvertOptions(l, tp, size("--shard-size", shardSize),
                 size("--chunk-size", chunkSize), modelId, force);
         PrintWriter err = spec.commandLine().getErr();
@@ -115,6 +111,14 @@ public final class ShardConvertCommand implements Callable<Integer> {
             o.flush();
         }
         return 0;
+    }
+
+    static Layout layout(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "row" -> Layout.ROW;
+            case "column", "col" -> Layout.COLUMN;
+            default -> throw new IllegalArgumentException("--layout: '" + text + "' is not row or column");
+        };
     }
 
     static long size(String option, String text) {
