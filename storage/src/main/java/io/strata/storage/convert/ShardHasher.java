@@ -24,6 +24,16 @@ public final class ShardHasher {
     private ShardHasher() {
     }
 
+    /** A pool of daemon threads, one per core, for {@link #hash}; the caller shuts it down. */
+    public static java.util.concurrent.ExecutorService newPool(String threadName) {
+        return java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
+                r -> {
+                    Thread t = new Thread(r, threadName);
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
     /**
      * Maps {@code file} (which must be {@code size} bytes) and hashes it; {@code groupRanges} are {offset, size}
      * pairs. Used when converting (to fill the manifest) and when verifying (to compare with it).

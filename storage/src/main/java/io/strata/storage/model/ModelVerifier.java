@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.LongConsumer;
 
 /**
@@ -54,12 +53,7 @@ public final class ModelVerifier {
         byte[] bytes = ManifestCodec.readBytes(dir);
         Manifest m = ManifestCodec.fromBytes(bytes, dir.resolve(Manifest.FILE_NAME).toString());
         List<Problem> problems = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
-                r -> {
-                    Thread t = new Thread(r, "strata-verify");
-                    t.setDaemon(true);
-                    return t;
-                });
+        ExecutorService pool = ShardHasher.newPool("strata-verify");
         int chunkCount = 0;
         long done = 0;
         try {
