@@ -110,13 +110,13 @@ public final class SafetensorsFile implements AutoCloseable {
         Map<String, SafetensorsTensor> out = new LinkedHashMap<>();
         List<long[]> ranges = new ArrayList<>();
         List<String> rangeNames = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String name = e.getKey();
             JsonNode t = e.getValue();
             if (name.equals("__metadata__")) {
                 if (t.isObject()) {
-                    t.fields().forEachRemaining(m -> meta.put(m.getKey(), m.getValue().asText()));
+                    t.properties().forEach(m -> meta.put(m.getKey(), m.getValue().asText()));
                 }
                 continue;
             }
