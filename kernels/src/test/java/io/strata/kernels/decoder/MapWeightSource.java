@@ -20,7 +20,7 @@ import java.util.Map;
  * Test WeightSource over named tensors held in memory (or mapped from a checkpoint). Counts expert pins so tests
  * can check every handle is closed, and records routing/prefetch calls.
  */
-final class MapWeightSource implements WeightSource {
+class MapWeightSource implements WeightSource {
     private final JsonNode config;
     private final Map<String, TensorView> tensors;
     private final Architecture arch;
