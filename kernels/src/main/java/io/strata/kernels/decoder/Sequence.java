@@ -29,6 +29,7 @@ public final class Sequence implements AutoCloseable {
     private int position;
     private Routing lastRouting;
     private boolean closed;
+    private String failed;
 
     private final float[] x;
     private final float[] xn;
@@ -110,6 +111,23 @@ public final class Sequence implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("sequence is closed");
         }
+        if (failed != null) {
+            throw new IllegalStateException("sequence is unusable: an earlier forward pass failed midway (" + failed
+                    + "), leaving its KV cache partly written");
+        }
+        if (token < 0 || token >= cfg.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + cfg.vocabSize()
+                    + ")");
+        }
+        try {
+            return forwardChecked(token, prompt);
+        } catch (RuntimeException | Error e) {
+            failed = String.valueOf(e.getMessage());
+            throw e;
+        }
+    }
+
+    private ForwardStep forwardChecked(int token, boolean prompt) {
         long start = System.nanoTime();
         long wait = 0;
         int pos = position;
