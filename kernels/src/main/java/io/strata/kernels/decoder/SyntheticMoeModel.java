@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.core.model.DType;
-import io.strata.core.model.ExpertId;
 import io.strata.core.model.Layout;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
@@ -175,55 +174,7 @@ public final class SyntheticMoeModel implements AutoCloseable {
 
     /** A WeightSource straight over the generated tensors (experts need no paging; closing it does nothing). */
     public WeightSource source() {
-        Architecture a = shape.architecture();
-        return new WeightSource() {
-            @Override
-            public JsonNode config() {
-                return config;
-            }
-
-            @Override
-            public TensorView dense(String name) {
-                TensorView t = tensors.get(name);
-                if (t == null) {
-                    throw new IllegalArgumentException("synthetic model: no tensor named '" + name + "'");
-                }
-                return t;
-            }
-
-            @Override
-            public boolean hasTensor(String name) {
-                return tensors.containsKey(name);
-            }
-
-            @Override
-            public ExpertWeights expert(int layer, int expert) {
-                ExpertId id = new ExpertId(layer, expert);
-                Map<String, TensorView> p = Map.of(
-                        ExpertWeights.W1, dense(a.expert(layer, expert, ExpertWeights.W1)),
-                        ExpertWeights.W2, dense(a.expert(layer, expert, ExpertWeights.W2)),
-                        ExpertWeights.W3, dense(a.expert(layer, expert, ExpertWeights.W3)));
-                return new ExpertWeights() {
-                    @Override
-                    public ExpertId id() {
-                        return id;
-                    }
-
-                    @Override
-                    public TensorView tensor(String projection) {
-                        TensorView t = p.get(projection);
-                        if (t == null) {
-                            throw new IllegalArgumentException("expert " + id + ": no projection '" + projection + "'");
-                        }
-                        return t;
-                    }
-
-                    @Override
-                    public void close() {
-                    }
-                };
-            }
-        };
+        return new InMemoryWeightSource(config, tensors);
     }
 
     @Override
