@@ -15,7 +15,6 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,
-                io.strata.tools.commands.BenchConvertCommand.class,
                 io.strata.tools.commands.BenchHashCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
                 io.strata.tools.commands.RunCommand.class,

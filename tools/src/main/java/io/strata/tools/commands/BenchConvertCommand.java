@@ -29,10 +29,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code strata bench-convert}: conversion throughput against a plain sequential copy of the same bytes, both
+ * {@code strata bench convert}: conversion throughput against a plain sequential copy of the same bytes, both
  * measured in the same run on a synthetic checkpoint generated on the fly (and deleted afterwards).
  */
-@Command(name = "bench-convert", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "convert", mixinStandardHelpOptions = true, sortOptions = false,
         headerHeading = "%n", header = "Benchmark shard-convert against a plain sequential copy of the same bytes.",
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
@@ -47,7 +47,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  deleted at the end."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata bench-convert --size 1GiB --layout column --tp 2")
+        footer = "  strata bench convert --size 1GiB --layout column --tp 2")
 public final class BenchConvertCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
