@@ -7,6 +7,7 @@ import io.strata.core.util.Sizes;
 import io.strata.storage.convert.ConvertOptions;
 import io.strata.storage.convert.ProgressListener;
 import io.strata.storage.convert.ShardConverter;
+import io.strata.storage.fs.FileTrees;
 import io.strata.storage.synth.SyntheticCheckpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -14,12 +15,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -178,22 +176,7 @@ public final class BenchConvertCommand implements Callable<Integer> {
     }
 
     static void delete(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        Files.walkFileTree(p, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        FileTrees.delete(p);
     }
 
 }

@@ -7,6 +7,7 @@ import io.strata.core.util.Sizes;
 import io.strata.storage.convert.ConvertOptions;
 import io.strata.storage.convert.ProgressListener;
 import io.strata.storage.convert.ShardConverter;
+import io.strata.storage.fs.FileTrees;
 import io.strata.storage.synth.SyntheticCheckpoint;
 import io.strata.tools.progress.ConversionProgress;
 import io.strata.tools.progress.ProgressBar;
@@ -14,8 +15,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * The demo's model: a Mixtral-layout BF16 checkpoint (12 layers x 8 experts of 4.5 MiB, dense 23 MiB, a skewed
@@ -78,13 +77,6 @@ public final class DemoModel {
     }
 
     public static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
+        FileTrees.delete(p);
     }
 }
