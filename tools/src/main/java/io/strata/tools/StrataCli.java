@@ -37,7 +37,8 @@ public final class StrataCli implements Runnable {
     /** The configured command line; tests execute commands through it in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new StrataCli());
-        cl.setUsageHelpAutoWidth(true);
+        cl.setUsageHelpWidth(110); // descriptions are laid out for ~100 columns
+        cl.setUsageHelpAutoWidth(true); // wider when the terminal says so
         cl.setExecutionExceptionHandler(new CliErrors());
         return cl;
     }
