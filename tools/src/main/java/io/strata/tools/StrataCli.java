@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,
                 io.strata.tools.commands.BenchConvertCommand.class,
+                io.strata.tools.commands.PlanCommand.class,
+                io.strata.tools.commands.TraceReplayCommand.class,
+                io.strata.tools.commands.BenchPageInCommand.class,
         })
 public final class StrataCli implements Runnable {
 
