@@ -19,6 +19,10 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.PlanCommand.class,
                 io.strata.tools.commands.TraceReplayCommand.class,
                 io.strata.tools.commands.BenchPageInCommand.class,
+                io.strata.tools.commands.BenchHashCommand.class,
+                io.strata.tools.commands.BenchKvCommand.class,
+                io.strata.tools.commands.BenchCommand.class,
+                io.strata.tools.commands.RunCommand.class,
         })
 public final class StrataCli implements Runnable {
 

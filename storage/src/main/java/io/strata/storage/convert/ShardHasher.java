@@ -17,8 +17,6 @@ import java.util.concurrent.Executor;
  * every core. The mapping is released when the last task is done.
  */
 final class ShardHasher {
-    private static final int CHUNKS_PER_TASK = 16;
-
     /** The hashes of one shard; {@code groupHashes} in the order the ranges were given. */
     record Hashes(String whole, List<String> chunks, List<String> groupHashes) {
     }
@@ -42,20 +40,13 @@ final class ShardHasher {
         }
         MemorySegment seg = map.segment();
         CompletableFuture<String> whole = CompletableFuture.supplyAsync(() -> Blake3.hashHex(seg), pool);
-        int chunks = (int) ((size + chunkSize - 1) / chunkSize);
-        List<CompletableFuture<List<String>>> chunkTasks = new ArrayList<>();
-        for (int c0 = 0; c0 < chunks; c0 += CHUNKS_PER_TASK) {
-            int from = c0;
-            int to = Math.min(chunks, c0 + CHUNKS_PER_TASK);
-            chunkTasks.add(CompletableFuture.supplyAsync(() -> {
-                List<String> out = new ArrayList<>(to - from);
-                for (int c = from; c < to; c++) {
-                    long off = c * chunkSize;
-                    out.add(Blake3.hashHex(seg.asSlice(off, Math.min(chunkSize, size - off))));
-                }
-                return out;
-            }, pool));
-        }
+        List<CompletableFuture<List<String>>> chunkTasks = List.of(CompletableFuture.supplyAsync(() -> {
+            List<String> out = new ArrayList<>();
+            for (byte[] h : Blake3.chunkHashes(seg, chunkSize)) {
+                out.add(Blake3.hex(h));
+            }
+            return out;
+        }, pool));
         List<CompletableFuture<String>> groupTasks = new ArrayList<>();
         for (long[] r : groupRanges) {
             groupTasks.add(CompletableFuture.supplyAsync(() -> Blake3.hashHex(seg.asSlice(r[0], r[1])), pool));
