@@ -385,6 +385,7 @@ public final class ModelRuntime implements WeightSource {
         if (disk != null) {
             disk.close();
         }
+        fetcher.close();
         if (ownsOrigin) {
             origin.close();
         }

@@ -11,11 +11,19 @@ import io.strata.loader.runtime.ModelRuntime;
 import io.strata.loader.runtime.RuntimeOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import io.strata.core.model.DType;
+import io.strata.core.model.ModelFamily;
+import io.strata.storage.convert.ConvertOptions;
+import io.strata.storage.convert.ProgressListener;
+import io.strata.storage.convert.ShardConverter;
+import io.strata.storage.synth.SyntheticCheckpoint;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Locale;
@@ -44,13 +52,20 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nEXIT STATUS%n",
         exitCodeList = {"0:measured", "1:the model is missing or invalid", "2:bad usage"},
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata bench-page-in ./mixtral-strata --host-mem 8GiB --rounds 3 --stats")
+        footer = {"  strata bench-page-in ./mixtral-strata --host-mem 8GiB --rounds 3 --stats",
+                "  strata bench-page-in --synthetic 1GiB --host-mem 256MiB"})
 public final class BenchPageInCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A converted model directory.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
+            description = "A converted model directory (or none with --synthetic).")
     Path model;
+
+    @Option(names = "--synthetic", paramLabel = "SIZE",
+            description = "Generate and convert a BF16 Mixtral-layout model of about SIZE in a temporary directory"
+                    + " (removed afterwards) and benchmark that.")
+    String synthetic;
 
     @Option(names = "--host-mem", defaultValue = "1GiB", paramLabel = "SIZE",
             description = "Host budget for the page-in run (default ${DEFAULT-VALUE}).")
@@ -65,6 +80,35 @@ public final class BenchPageInCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((model == null) == (synthetic == null)) {
+            throw new IllegalArgumentException("give either a MODEL directory or --synthetic SIZE");
+        }
+        if (synthetic == null) {
+            return bench();
+        }
+        Path base = Files.createTempDirectory("strata-bench-page-in-");
+        try {
+            SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL)
+                    .dtype(DType.BF16).hidden(1024).intermediate(2048).heads(8).kvHeads(2).headDim(128).experts(8)
+                    .topK(2).vocab(1024).layers(1);
+            long target = Sizes.parse(synthetic);
+            for (int layers = 2; b.tensorBytes() < target; layers++) {
+                b.layers(layers);
+            }
+            b.write(base.resolve("src"));
+            model = base.resolve("model");
+            ShardConverter.convert(base.resolve("src"), model, ConvertOptions.defaults(), ProgressListener.NONE);
+            return bench();
+        } finally {
+            try (var walk = Files.walk(base)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private int bench() throws Exception {
         Manifest m = ManifestCodec.read(model);
         if (!m.isMoe()) {
             throw new IllegalArgumentException(model + ": not an MoE model (no expert groups to page in)");
@@ -84,6 +128,8 @@ public final class BenchPageInCommand implements Callable<Integer> {
                 out.println("cold: skipped (" + coldProblem.get() + ")");
                 continue;
             }
+            StringWriter statsText = new StringWriter();
+            PrintWriter statsOut = new PrintWriter(statsText);
             double bestSeq = Double.MAX_VALUE;
             double bestPage = Double.MAX_VALUE;
             for (int r = 0; r < rounds; r++) {
@@ -94,13 +140,15 @@ public final class BenchPageInCommand implements Callable<Integer> {
                 if (cold) {
                     dropCaches(shards);
                 }
-                bestPage = Math.min(bestPage, pageIn(m, r == rounds - 1 && !cold && stats ? out : null));
+                bestPage = Math.min(bestPage, pageIn(m, r == rounds - 1 && stats ? statsOut : null));
             }
             double seqBps = shardBytes / bestSeq;
             double pageBps = expertBytes / bestPage;
             out.printf(Locale.ROOT, "%-4s sequential read %10s/s   expert page-in %10s/s   ratio %.2f%n",
                     cold ? "cold" : "warm", Sizes.format((long) seqBps), Sizes.format((long) pageBps),
                     pageBps / seqBps);
+            statsOut.flush();
+            out.print(statsText);
         }
         out.flush();
         return 0;
