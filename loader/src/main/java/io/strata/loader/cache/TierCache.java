@@ -189,6 +189,9 @@ public final class TierCache implements Evictor, AutoCloseable {
             } finally {
                 lock.unlock();
             }
+            if (mode == Mode.PREFETCH) {
+                prefetchCounters.issued(); // counted before anyone can use it, so hits never outrun issues
+            }
             block = allocate(r.bytes, mode, protectedIds);
             long t0 = System.nanoTime();
             Tier from;
