@@ -88,14 +88,14 @@ public final class ModelRuntime implements WeightSource {
         this.fetcher = new ByteFetcher(manifest, origin, peer, disk, counters);
         this.hostLedger = new MemoryLedger("host", o.hostBudget(), o.hostReserve());
         this.hostCache = new TierCache(Tier.HOST, hostLedger, hostMemory,
-                Policies.create(o.policy(), capacityInExperts(o.hostBudget() - o.hostReserve())),
+                Policies.create(o.policy(), o.hostBudget() - o.hostReserve(), this::expertBytes),
                 counters.get(Tier.HOST), prefetchCounters, this::expertBytes,
                 (id, dst) -> fetcher.fetchGroup(id.groupName(), layout(id).group(), dst));
         if (o.deviceBudget() > 0) {
             this.deviceLedger = new MemoryLedger("device", o.deviceBudget());
             this.device = new SimulatedDevice(o.deviceBudget());
             this.deviceCache = new TierCache(Tier.DEVICE, deviceLedger, device,
-                    Policies.create(o.policy(), capacityInExperts(o.deviceBudget())),
+                    Policies.create(o.policy(), o.deviceBudget(), this::expertBytes),
                     counters.get(Tier.DEVICE), prefetchCounters, this::expertBytes, this::fillDeviceFromHost);
             this.computeCache = deviceCache;
         } else {
@@ -145,11 +145,6 @@ public final class ModelRuntime implements WeightSource {
         }
         JsonNode c = manifest.config();
         return c == null ? 1 : Math.max(1, c.path("num_hidden_layers").asInt(1));
-    }
-
-    private long capacityInExperts(long bytes) {
-        long per = manifest.moeConfig() == null ? 0 : manifest.moeConfig().expertBytes();
-        return per <= 0 ? 1 : Math.max(1, bytes / per);
     }
 
     private Tier fillDeviceFromHost(ExpertId id, MemorySegment dst) {

@@ -162,6 +162,36 @@ class ModelRuntimeTest {
     }
 
     @Test
+    void everyPolicyDrivesTheRuntimeWithinBudget() throws Exception {
+        TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
+        try (Checkpoint src = Checkpoint.open(m.source())) {
+            for (String policy : io.strata.loader.policy.Policies.NAMES) {
+                long per;
+                try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
+                        .hostBudget(1 << 20).prefetch(false).build())) {
+                    per = expertBytes(probe);
+                }
+                try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
+                        .hostBudget(5 * per).deviceBudget(2 * per).policy(policy).prefetch(false).build())) {
+                    java.util.Random rnd = new java.util.Random(4);
+                    for (int i = 0; i < 60; i++) {
+                        int l = rnd.nextInt(LAYERS);
+                        int e = Math.min(EXPERTS - 1, (int) (rnd.nextDouble() * rnd.nextDouble() * EXPERTS));
+                        try (ExpertHandle h = rt.expert(l, e)) {
+                            String name = TestModels.expertTensor(ModelFamily.MIXTRAL, l, e, "w1");
+                            assertSameBytes(src.tensor(name).data(), h.tensor("w1").data(), policy + " " + name);
+                        }
+                    }
+                    TelemetrySnapshot t = rt.telemetry();
+                    assertTrue(t.tier(Tier.DEVICE).highWater() <= 2 * per, policy);
+                    assertTrue(t.tier(Tier.HOST).highWater() <= 5 * per, policy);
+                    assertTrue(t.tier(Tier.DEVICE).hits() > 0, policy + " never hit");
+                }
+            }
+        }
+    }
+
+    @Test
     void secondRunReadsExpertsFromTheDiskCacheNotTheOrigin() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
         Path cache = tmp.resolve("cache");
