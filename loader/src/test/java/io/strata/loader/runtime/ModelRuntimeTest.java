@@ -113,7 +113,7 @@ class ModelRuntimeTest {
         }
         for (long device : new long[]{0, per}) { // host tier, then a one-expert device tier
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                    .hostBudget(per).deviceBudget(device).prefetch(false).build())) {
+                    .hostBudget(per).deviceBudget(device).simulatedDevice(true).prefetch(false).build())) {
                 ExpertHandle h = rt.expert(1, 2);
                 TensorView v = h.tensor("w2");
                 h.close();
@@ -137,7 +137,7 @@ class ModelRuntimeTest {
                 per = expertBytes(probe);
             }
             long deviceBudget = 3 * per + per / 2; // room for 3 experts, fragmentation possible
-            RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(6 * per).deviceBudget(deviceBudget)
+            RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(6 * per).deviceBudget(deviceBudget).simulatedDevice(true)
                     .policy("lru").prefetch(false).build();
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
                 assertEquals(Tier.DEVICE, rt.computeTier());
@@ -172,7 +172,7 @@ class ModelRuntimeTest {
                     per = expertBytes(probe);
                 }
                 try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                        .hostBudget(5 * per).deviceBudget(2 * per).policy(policy).prefetch(false).build())) {
+                        .hostBudget(5 * per).deviceBudget(2 * per).simulatedDevice(true).policy(policy).prefetch(false).build())) {
                     java.util.Random rnd = new java.util.Random(4);
                     for (int i = 0; i < 60; i++) {
                         int l = rnd.nextInt(LAYERS);
