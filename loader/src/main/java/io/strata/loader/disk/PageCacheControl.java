@@ -15,6 +15,7 @@ import java.util.Optional;
  * so that a benchmark can measure a cold read without root (no {@code drop_caches}). Linux only; elsewhere it
  * reports that it cannot.
  */
+@SuppressWarnings("restricted") // native downcalls: the JVM runs with --enable-native-access
 public final class PageCacheControl {
     private static final int O_RDONLY = 0;
     private static final int POSIX_FADV_DONTNEED = 4;

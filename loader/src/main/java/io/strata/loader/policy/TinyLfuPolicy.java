@@ -30,7 +30,7 @@ public final class TinyLfuPolicy implements EvictionPolicy {
      */
     public TinyLfuPolicy(long capacityBytes, ToLongFunction<ExpertId> bytesOf) {
         this.shadow = Caffeine.newBuilder().maximumWeight(Math.max(1, capacityBytes >> 10))
-                .weigher((ExpertId id, Boolean v) -> (int) Math.clamp((bytesOf.applyAsLong(id) + 1023) >> 10, 1,
+                .weigher((ExpertId id, Boolean v) -> Math.clamp((bytesOf.applyAsLong(id) + 1023) >> 10, 1,
                         Integer.MAX_VALUE))
                 .executor(Runnable::run).build();
     }

@@ -32,6 +32,7 @@ public final class SimulatedDevice implements TierMemory {
     }
 
     @Override
+    @SuppressWarnings("restricted") // reinterpret only narrows the segment's lifetime to its guard arena
     public Block allocate(long bytes) {
         long off;
         synchronized (this) {
