@@ -94,7 +94,7 @@ public final class ModelRuntime implements WeightSource {
                 counters.get(Tier.HOST), prefetchCounters, this::expertBytes,
                 (id, dst) -> fetcher.fetchGroup(id.groupName(), layout(id).group(), dst));
         long maxExpert = manifest.moeConfig() == null ? 1 : Math.max(1, manifest.moeConfig().expertBytes());
-        Optional<DeviceTiers.DeviceTier> dt = o.simulatedDevice()
+        Optional<DeviceTiers.DeviceTier> dt = o.deviceBudget() == 0 ? Optional.empty() : o.simulatedDevice()
                 ? DeviceTiers.open(o.deviceBudget(), maxExpert,
                 new CudaDriver.Availability(Optional.empty(), "simulated device requested"))
                 : DeviceTiers.open(o.deviceBudget(), maxExpert);
