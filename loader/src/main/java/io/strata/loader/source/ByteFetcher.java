@@ -7,12 +7,12 @@ import io.strata.core.manifest.ShardInfo;
 import io.strata.core.model.Tier;
 import io.strata.core.telemetry.TierCounters;
 import io.strata.loader.disk.DiskCache;
+import io.strata.loader.disk.FileRanges;
 import io.strata.loader.peer.PeerTier;
 import io.strata.storage.model.ConvertedModel;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
@@ -67,7 +67,7 @@ public final class ByteFetcher {
         if (origin != null) {
             // one positional read per range: the kernel reads ahead in large requests, where copying from the
             // mapping would fault page by page (much slower on a cold page cache)
-            readFully(originChannel(shard), offset, dst.asSlice(0, size));
+            FileRanges.readFully(originChannel(shard), offset, dst.asSlice(0, size));
             TierCounters c = counters.get(Tier.ORIGIN);
             c.hit();
             c.bytesOut(size);
@@ -101,20 +101,6 @@ public final class ByteFetcher {
                     StandardOpenOption.READ);
         }
         return channels[shard];
-    }
-
-    private static void readFully(FileChannel ch, long position, MemorySegment dst) throws IOException {
-        long off = 0;
-        while (off < dst.byteSize()) {
-            int n = (int) Math.min(1 << 30, dst.byteSize() - off);
-            ByteBuffer buf = dst.asSlice(off, n).asByteBuffer();
-            while (buf.hasRemaining()) {
-                if (ch.read(buf, position + off + buf.position()) < 0) {
-                    throw new IOException("unexpected end of shard file at " + (position + off + buf.position()));
-                }
-            }
-            off += n;
-        }
     }
 
     /** Closes the origin's file channels. */

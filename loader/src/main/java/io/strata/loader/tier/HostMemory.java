@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Host tier memory. Each block lives behind a shared arena of its own, so freeing a block closes its arena and any
@@ -48,20 +47,7 @@ public final class HostMemory implements TierMemory {
             arena.close();
             throw e;
         }
-        AtomicBoolean freed = new AtomicBoolean();
-        return new Block() {
-            @Override
-            public MemorySegment segment() {
-                return seg;
-            }
-
-            @Override
-            public void free() {
-                if (freed.compareAndSet(false, true)) {
-                    arena.close();
-                }
-            }
-        };
+        return Block.of(seg, arena::close);
     }
 
     @SuppressWarnings("restricted")

@@ -29,10 +29,6 @@ class ModelRuntimeTest {
     @TempDir
     Path tmp;
 
-    static long expertBytes(ModelRuntime rt) {
-        return rt.manifest().moeConfig().expertBytes();
-    }
-
     static void assertSameBytes(MemorySegment expected, MemorySegment actual, String what) {
         assertEquals(expected.byteSize(), actual.byteSize(), what + " size");
         assertEquals(-1, expected.mismatch(actual), what + " differs from the source");
@@ -42,11 +38,7 @@ class ModelRuntimeTest {
     void everyExpertLoadsCorrectlyWhenExpertsAreFourTimesTheHostBudget() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
         try (Checkpoint src = Checkpoint.open(m.source())) {
-            long budget;
-            try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                    .hostBudget(1 << 20).prefetch(false).build())) {
-                budget = LAYERS * EXPERTS * expertBytes(probe) / 4;
-            }
+            long budget = LAYERS * EXPERTS * TestModels.expertBytes(m) / 4;
             RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(budget).prefetch(false).build();
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
                 for (int round = 0; round < 2; round++) {
@@ -75,11 +67,7 @@ class ModelRuntimeTest {
     @Test
     void pinnedExpertsAreNeverEvictedAndAFullBudgetFailsClearly() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
-        long per;
-        try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                .hostBudget(1 << 20).prefetch(false).build())) {
-            per = expertBytes(probe);
-        }
+        long per = TestModels.expertBytes(m);
         RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(3 * per).prefetch(false).build();
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
             List<ExpertHandle> pinned = new ArrayList<>();
@@ -106,11 +94,7 @@ class ModelRuntimeTest {
     @Test
     void aClosedHandleThrowsAndAViewOfAnEvictedCopyThrowsInsteadOfReadingFreedMemory() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
-        long per;
-        try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                .hostBudget(1 << 20).prefetch(false).build())) {
-            per = expertBytes(probe);
-        }
+        long per = TestModels.expertBytes(m);
         for (long device : new long[]{0, per}) { // host tier, then a one-expert device tier
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
                     .hostBudget(per).deviceBudget(device).simulatedDevice(true).prefetch(false).build())) {
@@ -131,11 +115,7 @@ class ModelRuntimeTest {
     void deviceTierPagesFromHostAndStaysWithinBothBudgets() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
         try (Checkpoint src = Checkpoint.open(m.source())) {
-            long per;
-            try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                    .hostBudget(1 << 20).prefetch(false).build())) {
-                per = expertBytes(probe);
-            }
+            long per = TestModels.expertBytes(m);
             long deviceBudget = 3 * per + per / 2; // room for 3 experts, fragmentation possible
             RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(6 * per).deviceBudget(deviceBudget).simulatedDevice(true)
                     .policy("lru").prefetch(false).build();
@@ -166,11 +146,7 @@ class ModelRuntimeTest {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
         try (Checkpoint src = Checkpoint.open(m.source())) {
             for (String policy : io.strata.loader.policy.Policies.NAMES) {
-                long per;
-                try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                        .hostBudget(1 << 20).prefetch(false).build())) {
-                    per = expertBytes(probe);
-                }
+                long per = TestModels.expertBytes(m);
                 try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
                         .hostBudget(5 * per).deviceBudget(2 * per).simulatedDevice(true).policy(policy).prefetch(false).build())) {
                     java.util.Random rnd = new java.util.Random(4);

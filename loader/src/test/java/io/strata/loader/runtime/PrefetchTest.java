@@ -17,17 +17,10 @@ class PrefetchTest {
     @TempDir
     Path tmp;
 
-    static long per(TestModels.Model m) {
-        try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                .hostBudget(1 << 20).prefetch(false).build())) {
-            return probe.manifest().moeConfig().expertBytes();
-        }
-    }
-
     @Test
     void hintedExpertsAreResidentBeforeComputeAsksAndCountAsHits() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, 2, 8, 64, 96, Layout.ROW, 1);
-        long per = per(m);
+        long per = TestModels.expertBytes(m);
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
                 .hostBudget(8 * per).prefetch(true).frequencyPrefetch(false).build())) {
             rt.prefetch(1, new int[]{3, 6});
@@ -47,7 +40,7 @@ class PrefetchTest {
     @Test
     void prefetchNeverEvictsPinnedOrNeededExpertsAndWastedGuessesAreCounted() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, 2, 8, 64, 96, Layout.ROW, 1);
-        long per = per(m);
+        long per = TestModels.expertBytes(m);
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
                 .hostBudget(3 * per).prefetch(true).frequencyPrefetch(false).build())) {
             List<ExpertHandle> pinned = new ArrayList<>();
