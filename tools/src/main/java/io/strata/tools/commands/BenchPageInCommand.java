@@ -35,8 +35,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code strata bench-page-in}: expert page-in throughput against a plain sequential read of the same bytes. */
-@Command(name = "bench-page-in", mixinStandardHelpOptions = true, sortOptions = false,
+/** {@code strata bench page-in}: expert page-in throughput against a plain sequential read of the same bytes. */
+@Command(name = "page-in", mixinStandardHelpOptions = true, sortOptions = false,
         headerHeading = "%n", header = "Benchmark disk-to-host expert page-in against a sequential read.",
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
@@ -52,8 +52,8 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nEXIT STATUS%n",
         exitCodeList = {"0:measured", "1:the model is missing or invalid", "2:bad usage"},
         footerHeading = "%nEXAMPLE%n",
-        footer = {"  strata bench-page-in ./mixtral-strata --host-mem 8GiB --rounds 3 --stats",
-                "  strata bench-page-in --synthetic 1GiB --host-mem 256MiB"})
+        footer = {"  strata bench page-in ./mixtral-strata --host-mem 8GiB --rounds 3 --stats",
+                "  strata bench page-in --synthetic 1GiB --host-mem 256MiB"})
 public final class BenchPageInCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -83,7 +83,7 @@ class RuntimeCommandsTest {
         SyntheticCheckpoint.builder().dtype(DType.F32).hidden(64).intermediate(64).layers(2).heads(4).kvHeads(2)
                 .headDim(16).experts(4).topK(2).vocab(64).seed(3).write(src);
         ShardConverter.convert(src, out, ConvertOptions.defaults().withShardSize(128 << 10), ProgressListener.NONE);
-        Run r = run("bench-page-in", out.toString(), "--rounds", "1", "--host-mem", "4MiB", "--stats");
+        Run r = run("bench", "page-in", out.toString(), "--rounds", "1", "--host-mem", "4MiB", "--stats");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("warm sequential read"), r.out());
         assertTrue(r.out().contains("ratio"), r.out());
