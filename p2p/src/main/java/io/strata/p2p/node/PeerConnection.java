@@ -250,7 +250,7 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
             }
             case Message.Auth a when helloReceived -> {
                 if (!Ed25519.verify(peerId.bytes(), Handshake.challenge(nonce, peerId, node.id()), a.signature())) {
-                    node.protocolError(this, new IOException("bad handshake signature"), false);
+                    node.protocolError(this, new ProtocolViolation("bad handshake signature"), false);
                     ctx.close();
                     return;
                 }
@@ -265,7 +265,7 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                 });
             }
             default -> {
-                node.protocolError(this, new IOException(m.type() + " before the handshake"), false);
+                node.protocolError(this, new ProtocolViolation(m.type() + " before the handshake"), false);
                 ctx.close();
             }
         }
@@ -321,9 +321,9 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
             }
             case Message.GetPeers ignored -> send(new Message.Peers(node.gossipFor(this)));
             case Message.Peers ps -> node.membership().learn(ps.peers());
-            case Message.Hello ignored -> exceptionCaught(ctx, new IOException("second HELLO"));
-            case Message.Auth ignored -> exceptionCaught(ctx, new IOException("second AUTH"));
-            case Message.PieceHeader ignored -> exceptionCaught(ctx, new IOException("unexpected piece header"));
+            case Message.Hello ignored -> exceptionCaught(ctx, new ProtocolViolation("second HELLO"));
+            case Message.Auth ignored -> exceptionCaught(ctx, new ProtocolViolation("second AUTH"));
+            case Message.PieceHeader ignored -> exceptionCaught(ctx, new ProtocolViolation("unexpected piece header"));
         }
     }
 
@@ -401,8 +401,10 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        node.protocolError(this, cause, authenticated);
-        ctx.close();
+        if (cause instanceof io.netty.handler.codec.DecoderException || cause instanceof ProtocolViolation) {
+            node.protocolError(this, cause, authenticated);
+        }
+        ctx.close(); // I/O errors (reset, broken pipe) just end the connection
     }
 
     @Override

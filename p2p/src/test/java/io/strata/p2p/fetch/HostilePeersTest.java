@@ -17,7 +17,10 @@ import io.strata.p2p.wire.ModelHash;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
+import io.strata.p2p.Countdown;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -42,14 +45,8 @@ class HostilePeersTest {
             throws Exception {
         Path origin = tmp.resolve("origin");
         ModelHash hash = TestModels.write(origin, CHUNK, 11, 40 * CHUNK + 5, 30 * CHUNK);
-        CountDownLatch badAsked = new CountDownLatch(3);
-        CompletableFuture<Void> gate = CompletableFuture.runAsync(() -> {
-            try {
-                badAsked.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        Countdown badAsked = new Countdown(3);
+        CompletableFuture<Void> gate = badAsked.opened();
         try (Mesh mesh = new Mesh()) {
             PeerNode honest = mesh.start(Mesh.config().responder(Responders.gated(gate)));
             PeerNode flipper = mesh.start(Mesh.config().responder(Responders.flipping(badAsked)));
@@ -65,7 +62,7 @@ class HostilePeersTest {
             Path out = tmp.resolve("out");
             ModelFetcher.Result r = new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT);
 
-            assertEquals(0, badAsked.getCount(), "every bad peer was asked");
+            assertEquals(0, badAsked.count(), "every bad peer was asked");
             assertNull(TestModels.verify(origin, out), "output identical to the origin");
             assertTrue(r.stats().rejected() >= 2, "flipped and short chunks rejected: " + r.stats());
             for (PeerNode bad : List.of(flipper, shorter, garbler)) {
@@ -87,14 +84,8 @@ class HostilePeersTest {
     void aSeedKilledMidTransferLeavesTheFetchToTheOthers(@TempDir Path tmp) throws Exception {
         Path origin = tmp.resolve("origin");
         ModelHash hash = TestModels.write(origin, CHUNK, 12, 120 * CHUNK);
-        CountDownLatch servedK = new CountDownLatch(1);
-        CompletableFuture<Void> victimServed = CompletableFuture.runAsync(() -> {
-            try {
-                servedK.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        Countdown servedK = new Countdown(1);
+        CompletableFuture<Void> victimServed = servedK.opened();
         try (Mesh mesh = new Mesh()) {
             PeerNode survivor = mesh.start(Mesh.config().responder(Responders.gated(victimServed)));
             PeerNode victim = mesh.start(Mesh.config().responder(Responders.stallAfter(10, servedK)));
@@ -107,14 +98,11 @@ class HostilePeersTest {
                     other.listenAddress()), Mesh.WAIT);
             ManifestSource.Obtained m = ManifestSource.fromPeers(fetcher, hash, null, Mesh.WAIT);
             Path out = tmp.resolve("out");
-            CompletableFuture<ModelFetcher.Result> f = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            assertTrue(servedK.await(20, TimeUnit.SECONDS), "the victim served 10 chunks");
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            Future<ModelFetcher.Result> f = pool.submit(
+                    () -> new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT));
+            pool.shutdown();
+            victimServed.get(20, TimeUnit.SECONDS); // the victim served 10 chunks
             assertFalse(f.isDone(), "killed mid-transfer, not after");
             victim.close();
             ModelFetcher.Result r = f.get(60, TimeUnit.SECONDS);
