@@ -15,6 +15,15 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.PeerCommand.class,
                 io.strata.tools.commands.FetchCommand.class,
                 io.strata.tools.commands.BenchFetchCommand.class,
+                io.strata.tools.commands.ShardConvertCommand.class,
+                io.strata.tools.commands.VerifyCommand.class,
+                io.strata.tools.commands.InspectCommand.class,
+                io.strata.tools.commands.BenchConvertCommand.class,
+                io.strata.tools.commands.BenchHashCommand.class,
+                io.strata.tools.commands.BenchKvCommand.class,
+                io.strata.tools.commands.BenchCommand.class,
+                io.strata.tools.commands.RunCommand.class,
+                io.strata.tools.commands.DemoCommand.class,
         })
 public final class StrataCli implements Runnable {
 
