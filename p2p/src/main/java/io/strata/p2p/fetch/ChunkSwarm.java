@@ -50,6 +50,8 @@ public final class ChunkSwarm implements NodeListener {
     private final LinkedHashSet<ChunkKey> remaining;
     private final Map<ChunkKey, List<Outstanding>> inFlight = new HashMap<>();
     private final Set<ChunkKey> writing = new HashSet<>();
+    /** Chunks that arrived and wait for (or are in) verification, with how many copies: not to be requested again. */
+    private final Map<ChunkKey, Integer> verifying = new HashMap<>();
     private final Map<PeerConnection, PeerState> peers = new HashMap<>();
     private final int[][] availability;
     private final CompletableFuture<SwarmStats> done = new CompletableFuture<>();
@@ -259,7 +261,8 @@ public final class ChunkSwarm implements NodeListener {
                 }
             }
             long idle = System.nanoTime() - lastProgress;
-            if (inFlight.isEmpty() && writing.isEmpty() && idle > opts.stallTimeout().toNanos()) {
+            if (inFlight.isEmpty() && verifying.isEmpty() && writing.isEmpty()
+                    && idle > opts.stallTimeout().toNanos()) {
                 ChunkKey first = remaining.iterator().next();
                 done.completeExceptionally(new IOException("fetch of model " + model.hex() + " stalled: no usable peer"
                         + " has " + first + " (" + remaining.size() + " chunks missing, " + peers.size()
@@ -296,7 +299,7 @@ public final class ChunkSwarm implements NodeListener {
         int bestAvail = Integer.MAX_VALUE;
         boolean allRequested = true;
         for (ChunkKey k : remaining) {
-            if (inFlight.containsKey(k) || writing.contains(k)) {
+            if (inFlight.containsKey(k) || verifying.containsKey(k) || writing.contains(k)) {
                 continue;
             }
             allRequested = false;
@@ -318,7 +321,7 @@ public final class ChunkSwarm implements NodeListener {
         int fewest = Integer.MAX_VALUE;
         for (ChunkKey k : remaining) {
             List<Outstanding> os = inFlight.get(k);
-            if (os == null || writing.contains(k) || !p.has(k) || p.requested.contains(k)
+            if (os == null || verifying.containsKey(k) || writing.contains(k) || !p.has(k) || p.requested.contains(k)
                     || os.size() >= opts.endgameDuplicates()) {
                 continue;
             }
@@ -385,6 +388,9 @@ public final class ChunkSwarm implements NodeListener {
             }
             return;
         }
+        synchronized (this) {
+            verifying.merge(k, 1, Integer::sum);
+        }
         try {
             verifiers.execute(() -> verifyAndStore(p, k, piece));
         } catch (java.util.concurrent.RejectedExecutionException rex) {
@@ -450,6 +456,14 @@ public final class ChunkSwarm implements NodeListener {
             done.completeExceptionally(ex);
         } finally {
             piece.release();
+            boolean requeued;
+            synchronized (this) {
+                verifying.computeIfPresent(k, (x, n) -> n > 1 ? n - 1 : null);
+                requeued = remaining.contains(k) && !verifying.containsKey(k) && !writing.contains(k);
+            }
+            if (requeued) {
+                schedule(); // a rejected chunk goes back to the pool
+            }
         }
     }
 
