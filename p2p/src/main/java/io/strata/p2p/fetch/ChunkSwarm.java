@@ -338,7 +338,9 @@ public final class ChunkSwarm implements NodeListener {
     private void result(Outstanding o, ChunkKey k, Message.Piece piece, Throwable e) {
         PeerState p = o.peer();
         synchronized (this) {
-            p.inFlight--;
+            if (e != null) {
+                p.inFlight--; // a received chunk keeps its window slot until verified: memory stays bounded
+            }
             p.requested.remove(k);
             List<Outstanding> os = inFlight.get(k);
             if (os != null) {
@@ -382,6 +384,9 @@ public final class ChunkSwarm implements NodeListener {
             verifiers.execute(() -> verifyAndStore(p, k, piece));
         } catch (java.util.concurrent.RejectedExecutionException rex) {
             piece.release(); // swarm already finished
+            synchronized (this) {
+                p.inFlight--;
+            }
         }
     }
 
@@ -445,6 +450,7 @@ public final class ChunkSwarm implements NodeListener {
             piece.release();
             boolean requeued;
             synchronized (this) {
+                p.inFlight--;
                 verifying.computeIfPresent(k, (x, n) -> n > 1 ? n - 1 : null);
                 requeued = requeue(k);
             }

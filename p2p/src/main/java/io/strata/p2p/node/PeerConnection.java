@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class PeerConnection extends ChannelInboundHandlerAdapter {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Models one peer may follow HAVE_CHUNK updates of (GET_HAVE subscribes; bounded against floods). */
+    private static final int MAX_SUBSCRIPTIONS = 64;
 
     private final PeerNode node;
     private final boolean outbound;
@@ -310,7 +312,9 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                 complete(haveWaiters, nf.model(), null);
             }
             case Message.GetHave g -> {
-                subscriptions.add(g.model());
+                if (subscriptions.size() < MAX_SUBSCRIPTIONS) {
+                    subscriptions.add(g.model());
+                }
                 LocalModel lm = node.models().get(g.model());
                 send(lm == null ? new Message.NotFound(g.model()) : new Message.HaveMap(g.model(), lm.haveMap()));
             }
