@@ -101,7 +101,8 @@ public final class BenchFetchCommand implements Callable<Integer> {
             out.printf("%-28s %10s %8s%n", "mode", "MiB/s", "ratio");
             out.printf("%-28s %10.0f %8.2f%n", "plain socket copy", plain, 1.0);
             out.printf("%-28s %10.0f %8.2f%n", "mesh fetch, 1 seed", one, one / plain);
-            out.printf("%-28s %10.0f %8.2f%n", "mesh fetch, " + seeds + (seeds == 1 ? " seed" : " seeds"), many, many / plain);
+            String label = "mesh fetch, " + seeds + (seeds == 1 ? " seed" : " seeds");
+            out.printf("%-28s %10.0f %8.2f%n", label, many, many / plain);
             out.flush();
         } finally {
             if (temp) {
