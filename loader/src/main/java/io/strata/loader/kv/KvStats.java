@@ -17,10 +17,14 @@ package io.strata.loader.kv;
  * @param restoresFromDisk  pages restored from disk
  * @param prefetchHits      requests for a spilled page that found it already restored by prefetch
  * @param restoreStallNanos time callers of {@code page()} waited for a page to come back
+ * @param rawRecords        spilled pages stored raw (the codec did not pay, or codec none)
+ * @param lz4Records        spilled pages stored with LZ4
+ * @param zstdRecords       spilled pages stored with zstd
  */
 public record KvStats(long fastPages, long hostPages, long diskPages, long fastBytes, long hostBytes, long diskBytes,
                       long bytesSpilled, long bytesStored, long bytesToDisk, long bytesRestored,
-                      long restoresFromHost, long restoresFromDisk, long prefetchHits, long restoreStallNanos) {
+                      long restoresFromHost, long restoresFromDisk, long prefetchHits, long restoreStallNanos,
+                      long rawRecords, long lz4Records, long zstdRecords) {
 
     /** Raw over stored bytes of everything spilled so far (1 when nothing was). */
     public double compressionRatio() {
@@ -30,8 +34,10 @@ public record KvStats(long fastPages, long hostPages, long diskPages, long fastB
     @Override
     public String toString() {
         return String.format("pages fast/host/disk %d/%d/%d, spilled %d B -> %d B (ratio %.3f), to disk %d B, "
-                        + "restored %d B (%d host, %d disk, %d prefetch hits), stall %.3f ms",
+                        + "restored %d B (%d host, %d disk, %d prefetch hits), stall %.3f ms, "
+                        + "records raw/lz4/zstd %d/%d/%d",
                 fastPages, hostPages, diskPages, bytesSpilled, bytesStored, compressionRatio(), bytesToDisk,
-                bytesRestored, restoresFromHost, restoresFromDisk, prefetchHits, restoreStallNanos / 1e6);
+                bytesRestored, restoresFromHost, restoresFromDisk, prefetchHits, restoreStallNanos / 1e6,
+                rawRecords, lz4Records, zstdRecords);
     }
 }

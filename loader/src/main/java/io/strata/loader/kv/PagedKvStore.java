@@ -5,6 +5,8 @@ import io.strata.core.memory.Evictor;
 import io.strata.core.memory.MemoryLedger;
 import io.strata.core.memory.Pool;
 import io.strata.core.memory.Reservation;
+import io.strata.storage.codec.AdaptiveCodecChooser;
+import io.strata.storage.codec.CodecKind;
 import io.strata.storage.codec.PageHeader;
 import io.strata.storage.codec.PageRecordDecoder;
 import io.strata.storage.codec.PageRecordEncoder;
@@ -69,6 +71,8 @@ public final class PagedKvStore implements AutoCloseable {
     private long restoresFromDisk;
     private long prefetchHits;
     private long restoreStallNanos;
+    /** Spilled records by the codec they were stored with, indexed by {@link CodecKind#ordinal()}. */
+    private final long[] pagesByCodec = new long[CodecKind.values().length];
 
     private PagedKvStore(KvOptions options, MemoryLedger fastLedger, MemoryLedger hostLedger) {
         this.options = options;
@@ -81,8 +85,10 @@ public final class PagedKvStore implements AutoCloseable {
             throw new UncheckedIOException("cannot create KV spill directory under " + options.spillRoot() + ": "
                     + e.getMessage(), e);
         }
-        this.encoders = ThreadLocal.withInitial(
-                () -> new PageRecordEncoder(options.codec().codec(), options.planeWidth(), options.minSaving()));
+        this.encoders = ThreadLocal.withInitial(() -> options.adaptiveCodec()
+                ? new PageRecordEncoder(new AdaptiveCodecChooser(KvOptions.ADAPTIVE_PROBE_EVERY,
+                        KvOptions.ADAPTIVE_MIN_GAIN), options.planeWidth(), options.minSaving())
+                : new PageRecordEncoder(options.codec().codec(), options.planeWidth(), options.minSaving()));
         this.io = new ThreadPoolExecutor(options.ioThreads(), options.ioThreads(), 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(PREFETCH_QUEUE), r -> {
                     Thread t = new Thread(r, "strata-kv-prefetch");
@@ -318,7 +324,8 @@ public final class PagedKvStore implements AutoCloseable {
             }
             return new KvStats(fastLru.size(), host, disk, fastLedger.used(Pool.KV), hostLedger.used(Pool.KV),
                     diskLiveBytes, bytesSpilled, bytesStored, bytesToDisk, bytesRestored, restoresFromHost,
-                    restoresFromDisk, prefetchHits, restoreStallNanos);
+                    restoresFromDisk, prefetchHits, restoreStallNanos, pagesByCodec[CodecKind.NONE.ordinal()],
+                    pagesByCodec[CodecKind.LZ4.ordinal()], pagesByCodec[CodecKind.ZSTD.ordinal()]);
         } finally {
             lock.unlock();
         }
@@ -438,9 +445,11 @@ public final class PagedKvStore implements AutoCloseable {
             byte[] raw = new byte[2 * n];
             MemorySegment.copy(v.fast, ValueLayout.JAVA_BYTE, 0, raw, 0, n);
             MemorySegment.copy(v.fast, ValueLayout.JAVA_BYTE, valuesOffset(seq), raw, n, n);
-            byte[] record = encoders.get().encode(v.layer, v.index, v.tokens, seq.kvDim(), raw, raw.length);
+            PageRecordEncoder encoder = encoders.get();
+            byte[] record = encoder.encode(v.layer, v.index, v.tokens, seq.kvDim(), raw, raw.length);
             bytesSpilled += raw.length;
             bytesStored += record.length;
+            pagesByCodec[encoder.lastStored().ordinal()]++;
             storeEncoded(v, record);
         }
         recycler.give(takeFast(v));

@@ -31,14 +31,11 @@ class DecoderLogitsTest {
     @TempDir
     Path tmp;
 
-    /**
-     * Scalar kernels: the Vector API kernels' lane reductions change order between JIT tiers, so two vector runs
-     * in one JVM can differ in the last bit whatever the cache does; the scalar path is deterministic.
-     */
+    /** The Vector API kernels users run: their horizontal sums add lanes in a fixed order, so runs are bit-stable. */
     @BeforeAll
     static void open() {
         weights = FixtureWeights.open();
-        decoder = new MoeDecoder(weights, DecoderOptions.defaults().withVectorKernels(false).withThreads(1).withSpeculativePrefetch(false));
+        decoder = new MoeDecoder(weights, DecoderOptions.defaults().withThreads(1).withSpeculativePrefetch(false));
     }
 
     @AfterAll

@@ -116,6 +116,21 @@ class PagedKvStoreTest {
     }
 
     @Test
+    void adaptiveCodecSpillsBitExactAndReportsWhatItChose() {
+        PagedKvStore store = PagedKvStore.create(options(6, 4 * PAGE_BYTES, CodecKind.LZ4).withAdaptiveCodec());
+        try (PagedKvSequence seq = store.newSequence(KV_DIM, LAYERS)) {
+            for (int pos = 0; pos < 96; pos++) {
+                step(seq, 6, pos);
+            }
+            KvStats s = store.stats();
+            assertTrue(s.restoresFromHost() > 0 && s.restoresFromDisk() > 0, s.toString());
+            assertTrue(s.lz4Records() + s.zstdRecords() + s.rawRecords() > 0, s.toString());
+        }
+        assertNoLeak(store);
+        store.close();
+    }
+
+    @Test
     void unlimitedBudgetNeverSpills() {
         try (PagedKvStore store = PagedKvStore.create(KvOptions.defaults().withSpillRoot(tmp)
                 .withPaging(TOKENS_PER_PAGE, TOKENS_PER_PAGE));

@@ -14,10 +14,13 @@ public final class PageRecordEncoder {
     static final XXHash64 HASH = XXHashFactory.fastestInstance().hash64();
 
     private final PageCodec codec;
+    private final AdaptiveCodecChooser chooser;
     private final int planeWidth;
     private final double minSaving;
     private byte[] planes = new byte[0];
     private byte[] out = new byte[0];
+    private byte[] probe = new byte[0];
+    private CodecKind lastStored;
 
     /**
      * @param codec      the byte codec
@@ -25,13 +28,34 @@ public final class PageRecordEncoder {
      * @param minSaving  fraction of the raw size that compression must save, else the page is stored raw
      */
     public PageRecordEncoder(PageCodec codec, int planeWidth, double minSaving) {
+        this(codec, null, planeWidth, minSaving);
+    }
+
+    /** An encoder that picks LZ4 or zstd per page with {@code chooser}. */
+    public PageRecordEncoder(AdaptiveCodecChooser chooser, int planeWidth, double minSaving) {
+        this(null, chooser, planeWidth, minSaving);
+    }
+
+    private PageRecordEncoder(PageCodec codec, AdaptiveCodecChooser chooser, int planeWidth, double minSaving) {
         this.codec = codec;
+        this.chooser = chooser;
         this.planeWidth = planeWidth;
         this.minSaving = minSaving;
     }
 
+    /** The codec the next page is compressed with (the adaptive choice so far, when adaptive). */
     public CodecKind kind() {
-        return codec.kind();
+        return chooser != null ? chooser.current() : codec.kind();
+    }
+
+    /** The codec the last record was actually stored with (NONE when the codec did not pay); null before any. */
+    public CodecKind lastStored() {
+        return lastStored;
+    }
+
+    /** The adaptive chooser, or null for a fixed codec. */
+    public AdaptiveCodecChooser chooser() {
+        return chooser;
     }
 
     public int planeWidth() {
@@ -40,6 +64,8 @@ public final class PageRecordEncoder {
 
     /** Encodes {@code raw[0, rawLength)}; returns a fresh array holding exactly the record. */
     public byte[] encode(int layer, int page, int tokens, int kvDim, byte[] raw, int rawLength) {
+        boolean probing = chooser != null && chooser.probeDue();
+        PageCodec codec = chooser != null ? chooser.current().codec() : this.codec;
         CodecKind used = codec.kind();
         int width = used == CodecKind.NONE ? 1 : planeWidth;
         byte[] input = raw;
@@ -50,7 +76,25 @@ public final class PageRecordEncoder {
         }
         int bound = PageRecordFormat.HEADER_BYTES + Math.max(rawLength, codec.maxCompressedLength(rawLength));
         out = ensure(out, bound);
-        int stored = codec.compress(input, rawLength, out, PageRecordFormat.HEADER_BYTES);
+        int stored;
+        if (probing) {
+            // compress with both codecs; keep the one the updated choice names
+            PageCodec lz4 = CodecKind.LZ4.codec();
+            PageCodec zstd = CodecKind.ZSTD.codec();
+            out = ensure(out, PageRecordFormat.HEADER_BYTES + lz4.maxCompressedLength(rawLength)
+                    + zstd.maxCompressedLength(rawLength) + rawLength);
+            probe = ensure(probe, zstd.maxCompressedLength(rawLength));
+            int lz4Length = lz4.compress(input, rawLength, out, PageRecordFormat.HEADER_BYTES);
+            int zstdLength = zstd.compress(input, rawLength, probe, 0);
+            chooser.record(rawLength, lz4Length, zstdLength);
+            used = chooser.current();
+            stored = used == CodecKind.LZ4 ? lz4Length : zstdLength;
+            if (used == CodecKind.ZSTD) {
+                System.arraycopy(probe, 0, out, PageRecordFormat.HEADER_BYTES, zstdLength);
+            }
+        } else {
+            stored = codec.compress(input, rawLength, out, PageRecordFormat.HEADER_BYTES);
+        }
         if (used != CodecKind.NONE && stored > rawLength * (1.0 - minSaving)) {
             used = CodecKind.NONE;
             width = 1;
@@ -71,6 +115,7 @@ public final class PageRecordEncoder {
         PageRecordFormat.RAW_H.set(h, rawLength);
         PageRecordFormat.STORED_H.set(h, stored);
         PageRecordFormat.CHECKSUM_H.set(h, checksum(record));
+        lastStored = used;
         return record;
     }
 

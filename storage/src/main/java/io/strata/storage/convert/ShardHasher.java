@@ -16,15 +16,29 @@ import java.util.concurrent.Executor;
  * range, as independent tasks on an executor so that hashing overlaps the writing of the next shard and uses
  * every core. The mapping is released when the last task is done.
  */
-final class ShardHasher {
+public final class ShardHasher {
     /** The hashes of one shard; {@code groupHashes} in the order the ranges were given. */
-    record Hashes(String whole, List<String> chunks, List<String> groupHashes) {
+    public record Hashes(String whole, List<String> chunks, List<String> groupHashes) {
     }
 
     private ShardHasher() {
     }
 
-    static CompletableFuture<Hashes> hash(Path file, long size, long chunkSize, List<long[]> groupRanges,
+    /** A pool of daemon threads, one per core, for {@link #hash}; the caller shuts it down. */
+    public static java.util.concurrent.ExecutorService newPool(String threadName) {
+        return java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
+                r -> {
+                    Thread t = new Thread(r, threadName);
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    /**
+     * Maps {@code file} (which must be {@code size} bytes) and hashes it; {@code groupRanges} are {offset, size}
+     * pairs. Used when converting (to fill the manifest) and when verifying (to compare with it).
+     */
+    public static CompletableFuture<Hashes> hash(Path file, long size, long chunkSize, List<long[]> groupRanges,
                                           Executor pool) {
         MappedFile map;
         try {

@@ -121,4 +121,35 @@ class PageRecordCodecTest {
         var wrong = assertThrows(CorruptPageException.class, () -> new PageRecordDecoder().decode(record, 1, 3, back, "x"));
         assertTrue(wrong.getMessage().contains("belongs to layer 1 page 2"), wrong.getMessage());
     }
+
+    @Test
+    void adaptiveChoiceTakesZstdOnlyWhenItsMeasuredRatioPays() {
+        // bytes from a 4-symbol alphabet: entropy 2 bits, which zstd's entropy coder gets and LZ4 cannot
+        Random r = new Random(8);
+        byte[] lowEntropy = new byte[4096];
+        for (int i = 0; i < lowEntropy.length; i++) {
+            lowEntropy[i] = (byte) (r.nextInt(4) * 37);
+        }
+        PageRecordEncoder dense = new PageRecordEncoder(new AdaptiveCodecChooser(4, 0.10), 1, 0.0);
+        assertEquals(CodecKind.LZ4, dense.kind(), "starts with LZ4");
+        byte[] first = dense.encode(0, 0, 16, 32, lowEntropy, lowEntropy.length);
+        assertEquals(CodecKind.ZSTD, PageRecordDecoder.header(first, "t").codec());
+        assertTrue(dense.chooser().probedRatio(CodecKind.ZSTD) > 1.1 * dense.chooser().probedRatio(CodecKind.LZ4));
+        byte[] back = new byte[lowEntropy.length];
+        new PageRecordDecoder().decode(first, 0, 0, back, "t");
+        assertArrayEquals(lowEntropy, back);
+
+        // float pages where both codecs land close together: LZ4 is kept, zstd's CPU is not worth it
+        byte[] floats = kvLikePage(12);
+        PageRecordEncoder close = new PageRecordEncoder(new AdaptiveCodecChooser(4, 0.50), 4, 0.0);
+        for (int i = 0; i < 8; i++) {
+            byte[] rec = close.encode(0, i, TOKENS, KV_DIM, floats, floats.length);
+            assertEquals(CodecKind.LZ4, PageRecordDecoder.header(rec, "t").codec(), "page " + i);
+            new PageRecordDecoder().decode(rec, 0, i, back = new byte[floats.length], "t");
+            assertArrayEquals(floats, back);
+        }
+        double lz4 = close.chooser().probedRatio(CodecKind.LZ4);
+        double zstd = close.chooser().probedRatio(CodecKind.ZSTD);
+        assertTrue(zstd < 1.5 * lz4, "zstd " + zstd + " vs lz4 " + lz4);
+    }
 }

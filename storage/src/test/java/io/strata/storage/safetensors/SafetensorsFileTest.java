@@ -61,6 +61,26 @@ class SafetensorsFileTest {
         assertTrue(m.contains("'a'") && m.contains("'b'") && m.contains("overlap"), m);
     }
 
+    /** An empty tensor sorted between two overlapping ones must not hide the overlap. */
+    @Test
+    void overlapAroundAnEmptyTensor() throws Exception {
+        String m = fail("{\"a\":{\"dtype\":\"F32\",\"shape\":[25],\"data_offsets\":[0,100]},"
+                + "\"e\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[50,50]},"
+                + "\"c\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[60,76]}}", 100);
+        assertTrue(m.contains("'a'") && m.contains("'c'") && m.contains("overlap"), m);
+    }
+
+    @Test
+    void emptyTensorsAreFine() throws Exception {
+        Path f = SafetensorsBytes.write(tmp.resolve("e.safetensors"),
+                "{\"e\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[0,0]},"
+                        + "\"s\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}", 8);
+        try (SafetensorsFile s = SafetensorsFile.open(f)) {
+            assertEquals(0, s.tensor("e").byteSize());
+            assertEquals(8, s.tensor("s").byteSize());
+        }
+    }
+
     @Test
     void headerLengthLargerThanTheFile() throws Exception {
         Path f = SafetensorsBytes.write(tmp.resolve("h.safetensors"), "{}", 0, 5000);

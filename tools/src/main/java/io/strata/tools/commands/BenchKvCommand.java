@@ -43,10 +43,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code strata bench-kv}: KV spill/restore throughput per codec against a plain memory copy of the same pages,
+ * {@code strata bench kv}: KV spill/restore throughput per codec against a plain memory copy of the same pages,
  * and compression ratios, on real KV pages written by the reference decoder.
  */
-@Command(name = "bench-kv", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "kv", mixinStandardHelpOptions = true, sortOptions = false,
         headerHeading = "%n", header = "Benchmark KV page spill/restore codecs against a plain memory copy.",
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
@@ -60,10 +60,11 @@ import picocli.CommandLine.Spec;
                 "  measurement processes at least --min-bytes of raw pages; the best of --rounds is kept.",
                 "  Reports MB/s of raw page bytes, the ratio to the copy, and the compression ratio",
                 "  (raw bytes / stored record bytes, headers included). Finally it replays the decode with",
-                "  the paged KV store under a tenth of the cache and prints the store's telemetry."},
+                "  the paged KV store under a tenth of the cache, per --kv-codec choice (auto: LZ4 or zstd by",
+                "  measured ratio), and prints the store's telemetry."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata bench-kv --model ../shared/fixtures/tiny-mixtral-f32 --positions 1024")
+        footer = "  strata bench kv --model ../shared/fixtures/tiny-mixtral-f32 --positions 1024")
 public final class BenchKvCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -288,8 +289,8 @@ public final class BenchKvCommand implements Callable<Integer> {
         long cache = 2L * layers * kvDim * Float.BYTES * positions;
         Path spill = Files.createTempDirectory("strata-bench-kv");
         try {
-            for (CodecKind codec : List.of(CodecKind.NONE, CodecKind.LZ4, CodecKind.ZSTD)) {
-                KvOptions opts = KvOptions.defaults().withSpillRoot(spill).withCodec(codec)
+            for (String codec : List.of("none", "lz4", "zstd", "auto")) {
+                KvOptions opts = KvOptions.fromFlags(null, codec).withSpillRoot(spill)
                         .withFastBudget(Math.max(cache / 10, 8L * 2 * pageTokens * kvDim * Float.BYTES))
                         .withHostBudget(cache / 4).withPaging(pageTokens, pageTokens);
                 long t0 = System.nanoTime();
@@ -307,7 +308,7 @@ public final class BenchKvCommand implements Callable<Integer> {
                         throw new IllegalStateException("KV pool not back to zero after the sequence closed");
                     }
                 }
-                o.printf(Locale.ROOT, "store %-4s fast budget %s, %.2f s: %s%n", codec.name().toLowerCase(Locale.ROOT),
+                o.printf(Locale.ROOT, "store %-4s fast budget %s, %.2f s: %s%n", codec,
                         Sizes.format(opts.fastBudgetBytes()), (System.nanoTime() - t0) / 1e9, stats);
             }
         } finally {

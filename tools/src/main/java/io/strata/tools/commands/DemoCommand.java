@@ -1,31 +1,20 @@
 package io.strata.tools.commands;
 
-import io.strata.core.manifest.Manifest;
-import io.strata.core.model.DType;
-import io.strata.core.model.ModelFamily;
 import io.strata.core.util.Sizes;
 import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.ForwardStep;
 import io.strata.kernels.decoder.Sampler;
 import io.strata.loader.runtime.RuntimeOptions;
-import io.strata.storage.convert.ConvertOptions;
-import io.strata.storage.convert.ProgressListener;
-import io.strata.storage.convert.ShardConverter;
-import io.strata.storage.synth.SyntheticCheckpoint;
 import io.strata.tools.generate.GenerationRequest;
 import io.strata.tools.generate.GenerationResult;
+import io.strata.tools.generate.DemoModel;
 import io.strata.tools.generate.Generator;
 import io.strata.tools.generate.StatsTable;
-import io.strata.tools.progress.ConversionProgress;
-import io.strata.tools.progress.ProgressBar;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -54,9 +43,6 @@ import picocli.CommandLine.Model.CommandSpec;
         footerHeading = "%nEXAMPLES%n",
         footer = {"  strata demo", "  strata demo --tokens 64 --host-budget 96MiB --device-budget 48MiB"})
 public final class DemoCommand implements Callable<Integer> {
-    /** Bump when the demo model's shape changes, so an old cache is not reused. */
-    static final String MODEL_NAME = "mixtral-demo-v1";
-
     @Spec
     CommandSpec spec;
 
@@ -88,17 +74,12 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        Path root = (dir != null ? dir : defaultDir()).resolve(MODEL_NAME);
-        Path model = root.resolve("model");
-        Path cache = root.resolve("cache");
+        Path root = DemoModel.root(dir);
         if (fresh) {
-            deleteTree(root);
+            DemoModel.deleteTree(root);
         }
-        if (!Files.exists(model.resolve(Manifest.FILE_NAME))) {
-            prepareModel(root, model, out);
-        } else {
-            out.printf("demo model: %s (cached; --fresh rebuilds it)%n", model);
-        }
+        Path model = DemoModel.ensure(root, out);
+        Path cache = root.resolve("cache");
         RuntimeOptions runtime = RuntimeOptions.builder()
                 .deviceBudget(Sizes.parse(deviceBudget))
                 .hostBudget(Sizes.parse(hostBudget))
@@ -124,48 +105,5 @@ public final class DemoCommand implements Callable<Integer> {
         out.print(StatsTable.format(r));
         out.flush();
         return 0;
-    }
-
-    private static void prepareModel(Path root, Path model, PrintWriter out) throws IOException {
-        Files.createDirectories(root);
-        Path checkpoint = root.resolve("checkpoint.tmp");
-        deleteTree(checkpoint);
-        SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder()
-                .family(ModelFamily.MIXTRAL).dtype(DType.BF16)
-                .hidden(512).intermediate(1536).layers(12).heads(8).kvHeads(2).headDim(64)
-                .experts(8).topK(2).vocab(4096).shards(4).routerSkew(1.0).seed(2026);
-        out.printf("writing the demo checkpoint (%s of BF16 weights) to %s ...%n", Sizes.format(b.tensorBytes()), checkpoint);
-        out.flush();
-        long t0 = System.nanoTime();
-        b.write(checkpoint);
-        out.printf("  done in %.1f s; converting ...%n", (System.nanoTime() - t0) / 1e9);
-        out.flush();
-        t0 = System.nanoTime();
-        try {
-            ShardConverter.convert(checkpoint, model, ConvertOptions.defaults().withModelId(MODEL_NAME),
-                    ProgressBar.wanted(false, false) ? new ConversionProgress(out) : new ProgressListener() { });
-        } finally {
-            deleteTree(checkpoint);
-        }
-        out.printf("  converted in %.1f s to %s%n", (System.nanoTime() - t0) / 1e9, model);
-        out.flush();
-    }
-
-    static Path defaultDir() {
-        String cache = System.getenv("STRATA_CACHE");
-        Path base = cache != null && !cache.isBlank() ? Path.of(cache)
-                : Path.of(System.getProperty("user.home"), ".cache", "strata");
-        return base.resolve("demo");
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
     }
 }

@@ -5,7 +5,6 @@ import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.Sampler;
 import io.strata.loader.kv.KvOptions;
 import io.strata.loader.runtime.RuntimeOptions;
-import io.strata.storage.codec.CodecKind;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -39,7 +38,7 @@ public final class RunOptions {
     public String kvBudget;
 
     @Option(names = "--kv-codec", paramLabel = "CODEC", defaultValue = "lz4",
-            description = "Codec for spilled KV pages: lz4, zstd or none. Default: ${DEFAULT-VALUE}.")
+            description = "Codec for spilled KV pages: lz4 (fast), zstd (dense), auto (by measured ratio) or none. Default: ${DEFAULT-VALUE}.")
     public String kvCodec;
 
     @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
@@ -71,22 +70,13 @@ public final class RunOptions {
         return b.build();
     }
 
-    /** Null when the KV cache is unbounded (heap pages). */
+    /** Null when the KV cache is unbounded (plain heap pages). */
     public KvOptions kv() {
         if (kvBudget == null) {
             return null;
         }
-        CodecKind codec;
-        try {
-            codec = CodecKind.parse(kvCodec);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--kv-codec: " + e.getMessage());
-        }
-        KvOptions o = KvOptions.defaults().withFastBudget(size("--kv-budget", kvBudget)).withCodec(codec);
-        if (cacheDir != null) {
-            o = o.withSpillRoot(cacheDir.resolve("kv-spill"));
-        }
-        return o;
+        KvOptions o = KvOptions.fromFlags(kvBudget, kvCodec);
+        return cacheDir == null ? o : o.withSpillRoot(cacheDir.resolve("kv-spill"));
     }
 
     public Sampler sampler() {

@@ -17,7 +17,7 @@ class BenchKvCommandTest {
         CommandLine cl = StrataCli.commandLine();
         StringWriter out = new StringWriter();
         cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench-kv", "--model", fixture.toString(), "--positions", "40", "--page-tokens", "8",
+        int rc = cl.execute("bench", "kv", "--model", fixture.toString(), "--positions", "40", "--page-tokens", "8",
                 "--min-bytes", "64KiB", "--rounds", "1");
         String text = out.toString();
         assertEquals(0, rc, text);
@@ -26,6 +26,6 @@ class BenchKvCommandTest {
             assertEquals(6, text.lines().filter(l -> l.startsWith(dtype + " ")).count(), text);
         }
         assertTrue(text.contains("split4") && text.contains("split2"), text);
-        assertTrue(text.lines().filter(l -> l.startsWith("store ")).count() == 3, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("store ")).count() == 4, text);
     }
 }

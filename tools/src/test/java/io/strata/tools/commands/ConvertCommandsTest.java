@@ -140,11 +140,13 @@ class ConvertCommandsTest {
 
     @Test
     void helpReadsLikeAManPage() {
-        for (String cmd : new String[]{"shard-convert", "verify", "inspect", "bench-convert"}) {
-            Run h = run(cmd, "--help");
+        for (String[] cmd : new String[][]{{"shard-convert"}, {"verify"}, {"inspect"}, {"bench", "convert"}}) {
+            String[] args = java.util.Arrays.copyOf(cmd, cmd.length + 1);
+            args[cmd.length] = "--help";
+            Run h = run(args);
             assertEquals(0, h.code());
             assertTrue(h.out().contains("SYNOPSIS") && h.out().contains("DESCRIPTION") && h.out().contains("OPTIONS"),
-                    cmd + ": " + h.out());
+                    String.join(" ", cmd) + ": " + h.out());
         }
         assertTrue(run("shard-convert", "--help").out().contains("EXIT STATUS"));
     }
