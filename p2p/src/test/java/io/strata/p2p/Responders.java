@@ -84,15 +84,19 @@ public final class Responders {
         };
     }
 
-    /** Serves {@code k} chunks honestly, counts down {@code servedK}, then holds every later request unanswered. */
-    public static ChunkResponder stallAfter(int k, Countdown servedK) {
+    /**
+     * Serves {@code k} chunks honestly, counts down {@code servedK}, then holds every later request unanswered
+     * (counted in {@code held}).
+     */
+    public static ChunkResponder stallAfter(int k, Countdown servedK, java.util.concurrent.atomic.AtomicInteger held) {
         ChunkResponder inner = new FileRegionResponder();
         java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         return (ch, r, f) -> {
             int i = n.incrementAndGet();
             if (i > k) {
+                held.incrementAndGet();
                 f.channel().close();
-                return ch.newPromise(); // never completes: the node is about to be killed
+                return ch.newPromise(); // never completes: a peer that stopped answering
             }
             return inner.respond(ch, r, f).addListener(x -> {
                 if (i == k) {

@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,7 +89,8 @@ class HostilePeersTest {
         CompletableFuture<Void> victimServed = servedK.opened();
         try (Mesh mesh = new Mesh()) {
             PeerNode survivor = mesh.start(Mesh.config().responder(Responders.gated(victimServed)));
-            PeerNode victim = mesh.start(Mesh.config().responder(Responders.stallAfter(10, servedK)));
+            AtomicInteger held = new AtomicInteger();
+            PeerNode victim = mesh.start(Mesh.config().responder(Responders.stallAfter(10, servedK, held)));
             PeerNode other = mesh.start(Mesh.config().responder(Responders.gated(victimServed)));
             for (PeerNode n : List.of(survivor, victim, other)) {
                 n.models().add(LocalModel.openServing(origin, null));
@@ -103,13 +105,35 @@ class HostilePeersTest {
                     () -> new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT));
             pool.shutdown();
             victimServed.get(20, TimeUnit.SECONDS); // the victim served 10 chunks
-            assertFalse(f.isDone(), "killed mid-transfer, not after");
             victim.close();
+            assertTrue(held.get() > 0, "killed with requests to it outstanding: mid-transfer");
             ModelFetcher.Result r = f.get(60, TimeUnit.SECONDS);
             assertNull(TestModels.verify(origin, out));
             assertEquals(10, victim.chunksServed());
             assertEquals(120, r.stats().chunks());
             assertTrue(survivor.chunksServed() + other.chunksServed() >= 110);
+        }
+    }
+
+    @Test
+    void endgameDuplicatesRouteAroundAPeerThatStopsAnswering(@TempDir Path tmp) throws Exception {
+        Path origin = tmp.resolve("origin");
+        ModelHash hash = TestModels.write(origin, CHUNK, 13, 60 * CHUNK);
+        AtomicInteger held = new AtomicInteger();
+        try (Mesh mesh = new Mesh()) {
+            PeerNode mute = mesh.start(Mesh.config().responder(Responders.stallAfter(0, new Countdown(1), held)));
+            PeerNode honest = mesh.start();
+            mute.models().add(LocalModel.openServing(origin, null));
+            honest.models().add(LocalModel.openServing(origin, null));
+            PeerNode fetcher = mesh.start(Mesh.config().requestTimeout(java.time.Duration.ofSeconds(30)));
+            ModelFetcher.connectAll(fetcher, List.of(mute.listenAddress(), honest.listenAddress()), Mesh.WAIT);
+            ManifestSource.Obtained m = ManifestSource.fromPeers(fetcher, hash, null, Mesh.WAIT);
+            Path out = tmp.resolve("out");
+            ModelFetcher.Result r = new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT);
+            assertNull(TestModels.verify(origin, out));
+            assertTrue(held.get() > 0, "the mute peer was asked");
+            assertEquals(0, r.stats().timeouts(), "its chunks were duplicated to the honest peer, not waited out");
+            assertEquals(60, honest.chunksServed());
         }
     }
 }
