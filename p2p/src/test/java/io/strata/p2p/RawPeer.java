@@ -66,6 +66,16 @@ public final class RawPeer implements Closeable {
         }
     }
 
+    /** Reads the next answer, skipping the node's own chatter (keep-alive pings, gossip requests). */
+    public Message readAnswer() throws IOException {
+        while (true) {
+            Message m = read();
+            if (!(m instanceof Message.Ping || m instanceof Message.GetPeers || m instanceof Message.Peers)) {
+                return m;
+            }
+        }
+    }
+
     /** Completes the handshake as a well-behaved peer; returns the node's id. */
     public NodeId handshake() throws IOException {
         Message.Hello h = (Message.Hello) read();

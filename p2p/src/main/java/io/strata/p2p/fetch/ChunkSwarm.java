@@ -324,14 +324,20 @@ public final class ChunkSwarm implements NodeListener {
         p.inFlight++;
         p.requested.add(k);
         return () -> {
-            p.conn.request(model, k.shard(), k.chunk()).whenComplete((piece, e) -> {
+            CompletableFuture<Message.Piece> wire = p.conn.request(model, k.shard(), k.chunk());
+            wire.whenComplete((piece, e) -> {
                 if (e != null) {
                     f.completeExceptionally(e);
                 } else if (!f.complete(piece)) {
                     piece.release();
                 }
             });
-            f.whenComplete((piece, e) -> result(o, k, piece, e));
+            f.whenComplete((piece, e) -> {
+                if (f.isCancelled()) {
+                    wire.cancel(false); // sends CANCEL: the peer drops it if still queued
+                }
+                result(o, k, piece, e);
+            });
         };
     }
 

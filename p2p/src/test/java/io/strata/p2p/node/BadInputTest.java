@@ -88,9 +88,9 @@ class BadInputTest {
             try (RawPeer p = new RawPeer(node.listenAddress())) {
                 p.handshake();
                 p.send(new Message.Request(7, hash, 0, 99));
-                assertEquals(new Message.Reject(7, Message.Reject.NOT_FOUND), p.read());
+                assertEquals(new Message.Reject(7, Message.Reject.NOT_FOUND), p.readAnswer());
                 p.send(new Message.Request(8, hash, 0, 1));
-                Message.Piece piece = assertInstanceOf(Message.Piece.class, p.read());
+                Message.Piece piece = assertInstanceOf(Message.Piece.class, p.readAnswer());
                 assertEquals(8, piece.id());
             }
 
