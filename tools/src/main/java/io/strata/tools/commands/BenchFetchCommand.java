@@ -44,11 +44,12 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench-fetch", mixinStandardHelpOptions = true,
         description = {
-                "Benchmarks 'strata fetch' over 127.0.0.1: writes a synthetic model of --size random bytes (shards",
-                "+ manifest with BLAKE3 chunk hashes), then fetches it from 1 seed and from --seeds seeds with every",
-                "chunk and shard verified, and copies the same files over a plain TCP socket as the baseline.",
-                "Prints MiB/s of each (best of --repeat) and the ratio to the baseline. Also prints BLAKE3",
-                "speed, which bounds verification."})
+                "Benchmarks 'strata fetch' over 127.0.0.1. Writes a synthetic model of",
+                "--size random bytes (shards + manifest with BLAKE3 chunk hashes), fetches",
+                "it from 1 seed and from --seeds seeds with every chunk and shard verified,",
+                "and copies the same files over one plain TCP socket (sendfile -> file) as",
+                "the baseline. Prints MiB/s of each (best of --repeat) and the ratio to the",
+                "baseline, and the BLAKE3 speed, which bounds verification."})
 public final class BenchFetchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

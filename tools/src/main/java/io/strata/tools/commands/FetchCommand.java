@@ -26,13 +26,16 @@ import picocli.CommandLine.Spec;
 /** {@code strata fetch}: obtain a whole model from the mesh, every chunk verified. */
 @Command(name = "fetch", mixinStandardHelpOptions = true,
         description = {
-                "Fetches a whole model from the mesh into --out: chunks come from several peers at once (rarest",
-                "first), each is checked against the manifest's BLAKE3 chunk hash before it is written, a peer",
-                "that sends a bad chunk is banned, and each shard is renamed into place only after its whole-file",
-                "hash matches. manifest.json is written last. Exits 0 only when the directory verifies; on failure",
-                "no partial files are left behind. While fetching, the node serves what it has to others.",
+                "Fetches a whole model from the mesh into --out. Chunks come from several",
+                "peers at once (rarest first); each is checked against the manifest's",
+                "BLAKE3 chunk hash before it is written, and a peer that sends a bad chunk",
+                "is banned. A shard is renamed into place only after its whole-file hash",
+                "matches; manifest.json is written last. Exits 0 only when the directory",
+                "verifies; on failure no partial files are left behind. While fetching,",
+                "the node serves what it already has to others.",
                 "",
-                "MODEL is the manifest's BLAKE3 hash (64 hex digits), or a local manifest.json naming it."})
+                "MODEL is the manifest's BLAKE3 hash (64 hex digits), or a local",
+                "manifest.json naming it."})
 public final class FetchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -23,13 +23,14 @@ import picocli.CommandLine.Spec;
 /** {@code strata peer}: serve a converted model (or a cache of them) to the mesh until stopped. */
 @Command(name = "peer", mixinStandardHelpOptions = true,
         description = {
-                "Runs a peer node: serves the shards of a converted model (and every model under --cache-dir) to",
-                "other Strata nodes, and joins the mesh through the given peers. Every chunk a receiver gets is",
-                "checked against the manifest's BLAKE3 hashes on its side. Runs until interrupted (Ctrl-C).",
+                "Runs a peer node: serves the shards of a converted model (and of every",
+                "model under --cache-dir) to other Strata nodes and joins the mesh through",
+                "the given peers. Receivers check every chunk against the manifest's",
+                "BLAKE3 hashes. Runs until interrupted (Ctrl-C).",
                 "",
-                "With --sign-key FILE the node signs the model's manifest as its publisher (creating the Ed25519",
-                "key in FILE if it does not exist), writes manifest.sig beside manifest.json and prints the",
-                "public key that fetchers pass to 'strata fetch --trust'."})
+                "With --sign-key FILE the node signs the model's manifest as its publisher",
+                "(creating the Ed25519 key in FILE if missing), writes manifest.sig beside",
+                "manifest.json and prints the public key for 'strata fetch --trust'."})
 public final class PeerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
