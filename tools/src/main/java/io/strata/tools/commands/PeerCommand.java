@@ -111,7 +111,15 @@ public final class PeerCommand implements Callable<Integer> {
                 out.flush();
             }
             CountDownLatch stop = new CountDownLatch(1);
-            Thread hook = new Thread(stop::countDown, "strata-peer-shutdown");
+            CountDownLatch stopped = new CountDownLatch(1);
+            Thread hook = new Thread(() -> { // on SIGTERM/Ctrl-C: let the node close and report first
+                stop.countDown();
+                try {
+                    stopped.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "strata-peer-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 stop.await();
@@ -126,6 +134,8 @@ public final class PeerCommand implements Callable<Integer> {
             }
             out.println("served " + node.chunksServed() + " chunks (" + Sizes.format(node.bytesServed()) + ")");
             out.flush();
+            node.close();
+            stopped.countDown();
         }
         return 0;
     }
