@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,
+                io.strata.tools.commands.PlanCommand.class,
+                io.strata.tools.commands.TraceReplayCommand.class,
                 io.strata.tools.commands.BenchHashCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
                 io.strata.tools.commands.RunCommand.class,
@@ -40,7 +42,8 @@ public final class StrataCli implements Runnable {
     /** The configured command line; tests execute commands through it in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new StrataCli());
-        cl.setUsageHelpAutoWidth(true);
+        cl.setUsageHelpWidth(110); // descriptions are laid out for ~100 columns
+        cl.setUsageHelpAutoWidth(true); // wider when the terminal says so
         cl.setExecutionExceptionHandler(new CliErrors());
         return cl;
     }

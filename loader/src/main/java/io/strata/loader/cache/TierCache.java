@@ -189,6 +189,9 @@ public final class TierCache implements Evictor, AutoCloseable {
             } finally {
                 lock.unlock();
             }
+            if (mode == Mode.PREFETCH) {
+                prefetchCounters.issued(); // counted before anyone can use it, so hits never outrun issues
+            }
             block = allocate(r.bytes, mode, protectedIds);
             long t0 = System.nanoTime();
             Tier from;
@@ -268,16 +271,34 @@ public final class TierCache implements Evictor, AutoCloseable {
     }
 
     private Reservation reserveForPrefetch(Resident r, Predicate<ExpertId> protectedIds) {
-        Reservation res = ledger.tryReserve(Pool.EXPERTS, r.bytes);
+        Reservation res = tryReserveVisibly(r);
         if (res == null) {
             evict(r.bytes - ledger.available(), Mode.PREFETCH, protectedIds);
-            res = ledger.tryReserve(Pool.EXPERTS, r.bytes);
+            res = tryReserveVisibly(r);
         }
         if (res == null) {
             throw new BudgetExceededException(tier.name().toLowerCase(), Pool.EXPERTS, r.bytes, ledger.available(),
                     pinnedBytes(), "prefetch does not evict needed experts");
         }
         return res;
+    }
+
+    /**
+     * Reserves without evicting and records the reservation on the entry in one step under the cache lock, so a
+     * demand load that finds the budget full always sees which load holds the bytes (and waits for it). Safe
+     * under the lock: tryReserve never calls back into evictors.
+     */
+    private Reservation tryReserveVisibly(Resident r) {
+        lock.lock();
+        try {
+            Reservation res = ledger.tryReserve(Pool.EXPERTS, r.bytes);
+            if (res != null) {
+                r.reservation = res;
+            }
+            return res;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The ledger granted the bytes; the allocator may still be fragmented: evict until a block fits. */

@@ -59,7 +59,7 @@ class ConcurrentPagingTest {
         int total = LAYERS * EXPERTS;
         long deviceBudget = per * total / 4;
         long hostBudget = per * total / 2;
-        RuntimeOptions o = RuntimeOptions.builder().noDiskCache().deviceBudget(deviceBudget).hostBudget(hostBudget)
+        RuntimeOptions o = RuntimeOptions.builder().noDiskCache().deviceBudget(deviceBudget).simulatedDevice(true).hostBudget(hostBudget)
                 .prefetch(true).ioThreads(2).build();
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
             ExecutorService pool = Executors.newFixedThreadPool(THREADS);

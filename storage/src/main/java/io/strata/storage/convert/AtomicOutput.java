@@ -36,7 +36,11 @@ final class AtomicOutput implements AutoCloseable {
         Path parent = abs.getParent();
         try {
             Files.createDirectories(parent);
-            Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
+            // createDirectory, not createTempDirectory: the result becomes OUT, so it gets the umask's usual
+            // permissions rather than a temp dir's owner-only ones.
+            Path tmp = parent.resolve("." + abs.getFileName() + ".tmp-" + Long.toUnsignedString(
+                    java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36));
+            Files.createDirectory(tmp);
             return new AtomicOutput(abs, tmp, force);
         } catch (IOException e) {
             throw new ConvertException(parent + ": cannot create the output's temporary directory: " + e, e);

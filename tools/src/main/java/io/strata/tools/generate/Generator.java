@@ -3,12 +3,15 @@ package io.strata.tools.generate;
 import io.strata.core.manifest.GroupInfo;
 import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.TensorInfo;
+import io.strata.core.memory.MemoryLedger;
+import io.strata.core.memory.Pool;
 import io.strata.core.model.Tier;
 import io.strata.core.util.Sizes;
 import io.strata.kernels.decoder.ForwardStep;
 import io.strata.kernels.decoder.MoeDecoder;
 import io.strata.kernels.decoder.Sequence;
 import io.strata.kernels.decoder.StepListener;
+import io.strata.loader.kv.KvOptions;
 import io.strata.loader.kv.KvStats;
 import io.strata.loader.kv.PagedKvStore;
 import io.strata.loader.runtime.ModelRuntime;
@@ -34,7 +37,7 @@ public final class Generator {
             int expertCount = (int) m.groups().values().stream().filter(GroupInfo::isExpert).count();
             checkBudgets(m, req.runtime(), denseBytes, expertBytes);
             MoeDecoder decoder = new MoeDecoder(runtime, req.decoder());
-            PagedKvStore kvStore = req.kv() == null ? null : PagedKvStore.create(req.kv());
+            PagedKvStore kvStore = req.kv() == null ? null : kvStore(runtime, req.kv());
             try {
                 Sequence seq = kvStore == null ? decoder.newSequence()
                         : decoder.newSequence(kvStore.newSequence(decoder.config().kvDim(),
@@ -67,6 +70,21 @@ public final class Generator {
                 }
             }
         }
+    }
+
+    /**
+     * The KV store reserves in the runtime's own ledgers (pool KV, capped at the KV budgets), so experts and KV
+     * pages share each tier's budget and can push each other out, instead of two ledgers each believing it owns
+     * the memory.
+     */
+    private static PagedKvStore kvStore(ModelRuntime runtime, KvOptions kv) {
+        MemoryLedger fast = runtime.ledger(runtime.computeTier());
+        MemoryLedger host = runtime.ledger(Tier.HOST);
+        fast.limitPool(Pool.KV, kv.fastBudgetBytes());
+        if (host != fast) {
+            host.limitPool(Pool.KV, kv.hostBudgetBytes());
+        }
+        return PagedKvStore.create(kv, fast, host);
     }
 
     /** Bytes of every tensor that is not part of an expert group: what stays resident in the compute tier. */

@@ -169,6 +169,29 @@ class RunCommandTest {
     }
 
     @Test
+    void kvBudgetOfATenthSpillsAndRestoresBitExact() throws Exception {
+        String prompt = ids(reference.get("prompt"));
+        // 405 positions x 2 layers x (K+V) x 32 floats x 4 B = 207 KB of KV; 20 KiB holds a tenth of it (the
+        // 16-token window of both layers and the pages attention pins need 3-4 pages of 4 KiB).
+        JsonNode unlimited = runJson(tiny, 400, prompt);
+        for (String codec : new String[]{"lz4", "zstd"}) {
+            JsonNode spilled = runJson(tiny, 400, prompt, "--kv-budget", "20KiB", "--kv-codec", codec,
+                    "--cache-dir", tmp.resolve("kv-" + codec).toString());
+            assertEquals(ids(unlimited.get("generated")), ids(spilled.get("generated")), codec);
+            float[][] a = logits(unlimited);
+            float[][] b = logits(spilled);
+            for (int s = 0; s < a.length; s++) {
+                assertArrayEquals(a[s], b[s], codec + " step " + s);
+            }
+            JsonNode kv = spilled.get("stats").get("kv");
+            assertTrue(kv.get("bytesSpilled").asLong() > 0 && kv.get("bytesRestored").asLong() > 0, kv.toString());
+            try (var left = Files.list(tmp.resolve("kv-" + codec).resolve("kv-spill"))) {
+                assertEquals(0, left.count(), "spill directory emptied after the run");
+            }
+        }
+    }
+
+    @Test
     void plainOutputIsTheTokenIds() throws Exception {
         Run r = run("run", tiny.toString(), "--prompt", ids(reference.get("prompt")), "--max-new", "4",
                 "--no-disk-cache", "--stats");
