@@ -130,4 +130,18 @@ class PeerFetchCommandsTest {
         assertEquals(0, peerExit.get(10, TimeUnit.SECONDS), peerErr.toString());
         assertTrue(watch.text().contains("served "), watch.text());
     }
+
+    @Test
+    void benchFetchRunsEveryModeAndCleansUp() throws Exception {
+        Path work = tmp.resolve("bench");
+        Run b = run("bench-fetch", "--size", "2MiB", "--shard-size", "1MiB", "--chunk", "64KiB", "--repeat", "1",
+                "--seeds", "2", "--dir", work.toString());
+        assertEquals(0, b.code(), b.err());
+        for (String row : new String[]{"plain socket copy", "mesh fetch, 1 seed", "mesh fetch, 2 seeds"}) {
+            assertTrue(b.out().contains(row), b.out());
+        }
+        try (var left = Files.list(work)) {
+            assertEquals(java.util.List.of(work.resolve("origin")), left.toList(), "only the generated model stays");
+        }
+    }
 }
