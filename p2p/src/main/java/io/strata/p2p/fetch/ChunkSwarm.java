@@ -372,19 +372,16 @@ public final class ChunkSwarm implements NodeListener {
                 } else if (cause instanceof java.nio.channels.ClosedChannelException) {
                     dropPeer(p);
                 }
+                requeue(k);
+            } else {
+                verifying.merge(k, 1, Integer::sum); // in the same step as leaving inFlight: never re-picked
             }
         }
         if (e != null) {
-            synchronized (this) {
-                requeue(k);
-            }
             if (!done.isDone()) {
                 schedule();
             }
             return;
-        }
-        synchronized (this) {
-            verifying.merge(k, 1, Integer::sum);
         }
         try {
             verifiers.execute(() -> verifyAndStore(p, k, piece));
@@ -392,6 +389,7 @@ public final class ChunkSwarm implements NodeListener {
             piece.release(); // swarm already finished
             synchronized (this) {
                 p.inFlight--;
+                verifying.computeIfPresent(k, (x, n) -> n > 1 ? n - 1 : null);
             }
         }
     }
