@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 
 /** Misbehaving and instrumented ways for a test node to answer chunk requests. */
 public final class Responders {
@@ -31,7 +30,7 @@ public final class Responders {
     }
 
     /** Serves the chunk with one bit flipped (right length, wrong hash). */
-    public static ChunkResponder flipping(CountDownLatch asked) {
+    public static ChunkResponder flipping(Countdown asked) {
         return (ch, r, f) -> {
             asked.countDown();
             ByteBuf b = read(f);
@@ -41,7 +40,7 @@ public final class Responders {
     }
 
     /** Serves the chunk one byte short (a correct prefix, wrong length). */
-    public static ChunkResponder shortening(CountDownLatch asked) {
+    public static ChunkResponder shortening(Countdown asked) {
         return (ch, r, f) -> {
             asked.countDown();
             ByteBuf b = read(f);
@@ -51,7 +50,7 @@ public final class Responders {
     }
 
     /** Answers with a garbage frame: a valid length prefix and an unknown message type. */
-    public static ChunkResponder garbage(CountDownLatch asked) {
+    public static ChunkResponder garbage(Countdown asked) {
         return (ch, r, f) -> {
             asked.countDown();
             f.channel().close();
@@ -85,15 +84,19 @@ public final class Responders {
         };
     }
 
-    /** Serves {@code k} chunks honestly, counts down {@code servedK}, then holds every later request unanswered. */
-    public static ChunkResponder stallAfter(int k, CountDownLatch servedK) {
+    /**
+     * Serves {@code k} chunks honestly, counts down {@code servedK}, then holds every later request unanswered
+     * (counted in {@code held}).
+     */
+    public static ChunkResponder stallAfter(int k, Countdown servedK, java.util.concurrent.atomic.AtomicInteger held) {
         ChunkResponder inner = new FileRegionResponder();
         java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         return (ch, r, f) -> {
             int i = n.incrementAndGet();
             if (i > k) {
+                held.incrementAndGet();
                 f.channel().close();
-                return ch.newPromise(); // never completes: the node is about to be killed
+                return ch.newPromise(); // never completes: a peer that stopped answering
             }
             return inner.respond(ch, r, f).addListener(x -> {
                 if (i == k) {

@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
                 "a local disk cache and a peer mesh, so that models larger than memory run."},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                io.strata.tools.commands.PeerCommand.class,
+                io.strata.tools.commands.FetchCommand.class,
+                io.strata.tools.commands.BenchFetchCommand.class,
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,

@@ -50,8 +50,11 @@ public final class ChunkSwarm implements NodeListener {
     private final LinkedHashSet<ChunkKey> remaining;
     private final Map<ChunkKey, List<Outstanding>> inFlight = new HashMap<>();
     private final Set<ChunkKey> writing = new HashSet<>();
+    /** Chunks that arrived and wait for (or are in) verification, with how many copies: not to be requested again. */
+    private final Map<ChunkKey, Integer> verifying = new HashMap<>();
     private final Map<PeerConnection, PeerState> peers = new HashMap<>();
-    private final int[][] availability;
+    private final int[] chunksPerShard;
+    private final RarestFirst pool;
     private final CompletableFuture<SwarmStats> done = new CompletableFuture<>();
     private final ExecutorService verifiers;
     private final ScheduledExecutorService ticker;
@@ -96,10 +99,11 @@ public final class ChunkSwarm implements NodeListener {
         List<ChunkKey> order = new ArrayList<>(new LinkedHashSet<>(wanted));
         Collections.shuffle(order); // random tie-break among equally rare chunks: fetchers spread out
         this.remaining = new LinkedHashSet<>(order);
-        this.availability = new int[manifest.shards().size()][];
+        this.chunksPerShard = new int[manifest.shards().size()];
         for (ShardInfo s : manifest.shards()) {
-            availability[s.index()] = new int[ShardInfo.chunkCount(s.size(), manifest.chunkSize())];
+            chunksPerShard[s.index()] = ShardInfo.chunkCount(s.size(), manifest.chunkSize());
         }
+        this.pool = new RarestFirst(chunksPerShard, order);
         this.verifiers = Executors.newFixedThreadPool(opts.verifyThreads(), r -> {
             Thread t = new Thread(r, "strata-verify-" + model);
             t.setDaemon(true);
@@ -168,7 +172,7 @@ public final class ChunkSwarm implements NodeListener {
                     Bitfield b = p.have.get(s);
                     for (int i = 0; i < b.size(); i++) {
                         if (b.get(i)) {
-                            availability[s][i]++;
+                            pool.gained(new ChunkKey(s, i));
                         }
                     }
                 }
@@ -199,7 +203,7 @@ public final class ChunkSwarm implements NodeListener {
                 return;
             }
             if (p.have.get(shard).set(chunk)) {
-                availability[shard][chunk]++;
+                pool.gained(new ChunkKey(shard, chunk));
             }
         }
         schedule();
@@ -207,19 +211,19 @@ public final class ChunkSwarm implements NodeListener {
 
     private List<Bitfield> emptyHave() {
         List<Bitfield> out = new ArrayList<>();
-        for (int[] a : availability) {
-            out.add(new Bitfield(a.length));
+        for (int n : chunksPerShard) {
+            out.add(new Bitfield(n));
         }
         return out;
     }
 
     private List<Bitfield> conforming(List<Bitfield> have) {
-        if (have.size() != availability.length) {
+        if (have.size() != chunksPerShard.length) {
             return null;
         }
         List<Bitfield> out = new ArrayList<>();
         for (int s = 0; s < have.size(); s++) {
-            if (have.get(s).size() != availability[s].length) {
+            if (have.get(s).size() != chunksPerShard[s]) {
                 return null;
             }
             out.add(have.get(s).copy());
@@ -239,7 +243,7 @@ public final class ChunkSwarm implements NodeListener {
                 Bitfield b = p.have.get(s);
                 for (int i = 0; i < b.size(); i++) {
                     if (b.get(i)) {
-                        availability[s][i]--;
+                        pool.lost(new ChunkKey(s, i));
                     }
                 }
             }
@@ -259,7 +263,8 @@ public final class ChunkSwarm implements NodeListener {
                 }
             }
             long idle = System.nanoTime() - lastProgress;
-            if (inFlight.isEmpty() && writing.isEmpty() && idle > opts.stallTimeout().toNanos()) {
+            if (inFlight.isEmpty() && verifying.isEmpty() && writing.isEmpty()
+                    && idle > opts.stallTimeout().toNanos()) {
                 ChunkKey first = remaining.iterator().next();
                 done.completeExceptionally(new IOException("fetch of model " + model.hex() + " stalled: no usable peer"
                         + " has " + first + " (" + remaining.size() + " chunks missing, " + peers.size()
@@ -292,33 +297,14 @@ public final class ChunkSwarm implements NodeListener {
 
     /** Rarest chunk this peer has that nobody is fetching; in the endgame, a chunk in flight elsewhere. */
     private ChunkKey pick(PeerState p) {
-        ChunkKey best = null;
-        int bestAvail = Integer.MAX_VALUE;
-        boolean allRequested = true;
-        for (ChunkKey k : remaining) {
-            if (inFlight.containsKey(k) || writing.contains(k)) {
-                continue;
-            }
-            allRequested = false;
-            if (!p.has(k)) {
-                continue;
-            }
-            int a = availability[k.shard()][k.chunk()];
-            if (a < bestAvail) {
-                best = k;
-                bestAvail = a;
-                if (a <= 1) {
-                    break;
-                }
-            }
-        }
-        if (best != null || !allRequested) {
+        ChunkKey best = pool.pick(p::has);
+        if (best != null || !pool.isEmpty()) {
             return best;
         }
         int fewest = Integer.MAX_VALUE;
-        for (ChunkKey k : remaining) {
+        for (ChunkKey k : remaining) { // endgame: only in-flight chunks remain, so this is short
             List<Outstanding> os = inFlight.get(k);
-            if (os == null || writing.contains(k) || !p.has(k) || p.requested.contains(k)
+            if (os == null || verifying.containsKey(k) || writing.contains(k) || !p.has(k) || p.requested.contains(k)
                     || os.size() >= opts.endgameDuplicates()) {
                 continue;
             }
@@ -333,25 +319,34 @@ public final class ChunkSwarm implements NodeListener {
     private Runnable issue(PeerState p, ChunkKey k) {
         CompletableFuture<Message.Piece> f = new CompletableFuture<>();
         Outstanding o = new Outstanding(p, f);
+        pool.take(k);
         inFlight.computeIfAbsent(k, x -> new ArrayList<>()).add(o);
         p.inFlight++;
         p.requested.add(k);
         return () -> {
-            p.conn.request(model, k.shard(), k.chunk()).whenComplete((piece, e) -> {
+            CompletableFuture<Message.Piece> wire = p.conn.request(model, k.shard(), k.chunk());
+            wire.whenComplete((piece, e) -> {
                 if (e != null) {
                     f.completeExceptionally(e);
                 } else if (!f.complete(piece)) {
                     piece.release();
                 }
             });
-            f.whenComplete((piece, e) -> result(o, k, piece, e));
+            f.whenComplete((piece, e) -> {
+                if (f.isCancelled()) {
+                    wire.cancel(false); // sends CANCEL: the peer drops it if still queued
+                }
+                result(o, k, piece, e);
+            });
         };
     }
 
     private void result(Outstanding o, ChunkKey k, Message.Piece piece, Throwable e) {
         PeerState p = o.peer();
         synchronized (this) {
-            p.inFlight--;
+            if (e != null) {
+                p.inFlight--; // a received chunk keeps its window slot until verified: memory stays bounded
+            }
             p.requested.remove(k);
             List<Outstanding> os = inFlight.get(k);
             if (os != null) {
@@ -372,11 +367,14 @@ public final class ChunkSwarm implements NodeListener {
                         p.limit = Math.max(1, p.inFlight);
                     } else if (p.has(k)) {
                         p.have.get(k.shard()).clear(k.chunk()); // it claimed the chunk but has not got it
-                        availability[k.shard()][k.chunk()]--;
+                        pool.lost(k);
                     }
                 } else if (cause instanceof java.nio.channels.ClosedChannelException) {
                     dropPeer(p);
                 }
+                requeue(k);
+            } else {
+                verifying.merge(k, 1, Integer::sum); // in the same step as leaving inFlight: never re-picked
             }
         }
         if (e != null) {
@@ -389,6 +387,10 @@ public final class ChunkSwarm implements NodeListener {
             verifiers.execute(() -> verifyAndStore(p, k, piece));
         } catch (java.util.concurrent.RejectedExecutionException rex) {
             piece.release(); // swarm already finished
+            synchronized (this) {
+                p.inFlight--;
+                verifying.computeIfPresent(k, (x, n) -> n > 1 ? n - 1 : null);
+            }
         }
     }
 
@@ -450,7 +452,25 @@ public final class ChunkSwarm implements NodeListener {
             done.completeExceptionally(ex);
         } finally {
             piece.release();
+            boolean requeued;
+            synchronized (this) {
+                p.inFlight--;
+                verifying.computeIfPresent(k, (x, n) -> n > 1 ? n - 1 : null);
+                requeued = requeue(k);
+            }
+            if (requeued) {
+                schedule(); // a rejected chunk goes back to the pool
+            }
         }
+    }
+
+    /** Back into the pool when still wanted and nobody is fetching, verifying or writing it (held: this). */
+    private boolean requeue(ChunkKey k) {
+        if (remaining.contains(k) && !inFlight.containsKey(k) && !verifying.containsKey(k) && !writing.contains(k)) {
+            pool.offer(k);
+            return true;
+        }
+        return false;
     }
 
     private void shutdown() {

@@ -7,6 +7,7 @@ import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.store.ChunkKey;
 import io.strata.p2p.wire.ModelHash;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -21,6 +22,8 @@ import java.util.concurrent.TimeoutException;
  * peers have them, each verified against the manifest's chunk hash before it is copied into the caller's segment.
  */
 public final class MeshPeerTier implements PeerTier {
+    /** Never started: only asks whether a segment may be touched by a thread other than its owner. */
+    private static final Thread OTHER_THREAD = new Thread(() -> { });
     private final PeerNode node;
     private final ModelHash model;
     private final Manifest manifest;
@@ -62,13 +65,20 @@ public final class MeshPeerTier implements PeerTier {
                     + "): destination holds " + dst.byteSize() + " bytes, the chunks " + bytes);
         }
         long base = firstChunk * cs;
+        // verifier threads write the chunks; a thread-confined destination gets them through a shared staging area
+        boolean direct = dst.isAccessibleBy(OTHER_THREAD);
+        Arena staging = direct ? null : Arena.ofShared();
+        MemorySegment target = direct ? dst : staging.allocate(bytes, 64);
         ChunkSink sink = (k, verified) -> {
             ByteBuffer b = verified.duplicate();
-            MemorySegment.copy(MemorySegment.ofBuffer(b), 0, dst, k.chunk() * cs - base, b.remaining());
+            MemorySegment.copy(MemorySegment.ofBuffer(b), 0, target, k.chunk() * cs - base, b.remaining());
         };
         ChunkSwarm swarm = new ChunkSwarm(node, model, manifest, wanted, sink, opts);
         try {
             swarm.start().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!direct) {
+                MemorySegment.copy(target, 0, dst, 0, bytes);
+            }
         } catch (TimeoutException e) {
             swarm.cancel();
             throw new IOException("peer tier: shard " + shard + " chunks [" + firstChunk + ", "
@@ -84,6 +94,9 @@ public final class MeshPeerTier implements PeerTier {
                 swarm.awaitQuiet(5_000); // no verifier may write into dst after we return
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (staging != null) {
+                staging.close();
             }
         }
     }

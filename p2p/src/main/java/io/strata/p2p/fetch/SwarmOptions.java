@@ -10,7 +10,7 @@ import java.time.Duration;
 public record SwarmOptions(int inFlightPerPeer, int endgameDuplicates, int timeoutsBeforeDrop, Duration stallTimeout,
                            int verifyThreads) {
     public static SwarmOptions defaults() {
-        return new SwarmOptions(16, 2, 3, Duration.ofSeconds(30),
+        return new SwarmOptions(32, 2, 3, Duration.ofSeconds(30),
                 Math.max(2, Runtime.getRuntime().availableProcessors()));
     }
 

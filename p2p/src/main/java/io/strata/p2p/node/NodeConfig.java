@@ -20,7 +20,7 @@ public final class NodeConfig {
     Duration gossipInterval = Duration.ofSeconds(2);
     Duration connectTimeout = Duration.ofSeconds(3);
     int maxServeQueue = 64;
-    int maxServeInFlight = 8;
+    int maxServeInFlight = 16;
     long maxUploadBytesPerSecond;
     int maxConnections = 64;
     int targetConnections = 8;

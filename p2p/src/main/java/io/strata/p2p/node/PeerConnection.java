@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class PeerConnection extends ChannelInboundHandlerAdapter {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Models one peer may follow HAVE_CHUNK updates of (GET_HAVE subscribes; bounded against floods). */
+    private static final int MAX_SUBSCRIPTIONS = 64;
 
     private final PeerNode node;
     private final boolean outbound;
@@ -250,7 +252,7 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
             }
             case Message.Auth a when helloReceived -> {
                 if (!Ed25519.verify(peerId.bytes(), Handshake.challenge(nonce, peerId, node.id()), a.signature())) {
-                    node.protocolError(this, new IOException("bad handshake signature"), false);
+                    node.protocolError(this, new ProtocolViolation("bad handshake signature"), false);
                     ctx.close();
                     return;
                 }
@@ -265,7 +267,7 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                 });
             }
             default -> {
-                node.protocolError(this, new IOException(m.type() + " before the handshake"), false);
+                node.protocolError(this, new ProtocolViolation(m.type() + " before the handshake"), false);
                 ctx.close();
             }
         }
@@ -310,7 +312,9 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                 complete(haveWaiters, nf.model(), null);
             }
             case Message.GetHave g -> {
-                subscriptions.add(g.model());
+                if (subscriptions.size() < MAX_SUBSCRIPTIONS) {
+                    subscriptions.add(g.model());
+                }
                 LocalModel lm = node.models().get(g.model());
                 send(lm == null ? new Message.NotFound(g.model()) : new Message.HaveMap(g.model(), lm.haveMap()));
             }
@@ -321,9 +325,9 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
             }
             case Message.GetPeers ignored -> send(new Message.Peers(node.gossipFor(this)));
             case Message.Peers ps -> node.membership().learn(ps.peers());
-            case Message.Hello ignored -> exceptionCaught(ctx, new IOException("second HELLO"));
-            case Message.Auth ignored -> exceptionCaught(ctx, new IOException("second AUTH"));
-            case Message.PieceHeader ignored -> exceptionCaught(ctx, new IOException("unexpected piece header"));
+            case Message.Hello ignored -> exceptionCaught(ctx, new ProtocolViolation("second HELLO"));
+            case Message.Auth ignored -> exceptionCaught(ctx, new ProtocolViolation("second AUTH"));
+            case Message.PieceHeader ignored -> exceptionCaught(ctx, new ProtocolViolation("unexpected piece header"));
         }
     }
 
@@ -401,8 +405,10 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        node.protocolError(this, cause, authenticated);
-        ctx.close();
+        if (cause instanceof io.netty.handler.codec.DecoderException || cause instanceof ProtocolViolation) {
+            node.protocolError(this, cause, authenticated);
+        }
+        ctx.close(); // I/O errors (reset, broken pipe) just end the connection
     }
 
     @Override

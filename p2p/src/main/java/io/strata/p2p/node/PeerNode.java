@@ -195,9 +195,9 @@ public final class PeerNode implements AutoCloseable {
                 .handler(init);
         b.connect(a.host(), a.port()).addListener((io.netty.channel.ChannelFutureListener) cf -> {
             if (!cf.isSuccess()) {
-                membership.markFailed(a);
-                result.completeExceptionally(new IOException("cannot connect to " + a + ": "
-                        + cf.cause().getMessage(), cf.cause()));
+                IOException why = new IOException("cannot connect to " + a + ": " + cf.cause().getMessage(),
+                        cf.cause());
+                pc.ready().completeExceptionally(why); // marks the failure once, below
             }
         });
         pc.ready().whenComplete((c, e) -> {

@@ -42,8 +42,16 @@ public final class LocalModel {
      */
     public static LocalModel openServing(Path dir, ManifestSignature signatureOverride) throws IOException {
         Path mf = dir.resolve(Manifest.FILE_NAME);
+        if (!Files.isRegularFile(mf)) {
+            throw new IOException(mf + ": no such file (is " + dir + " a converted model directory?)");
+        }
         byte[] json = Files.readAllBytes(mf);
-        Manifest m = ManifestCodec.fromBytes(json, mf.toString());
+        Manifest m;
+        try {
+            m = ManifestCodec.fromBytes(json, mf.toString());
+        } catch (io.strata.core.manifest.ManifestException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         ManifestSignature sig = signatureOverride != null ? signatureOverride : ManifestSignature.read(dir);
         List<LocalShard> shards = new ArrayList<>();
         for (ShardInfo s : m.shards()) {

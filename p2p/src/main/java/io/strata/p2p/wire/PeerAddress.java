@@ -32,6 +32,14 @@ public record PeerAddress(String host, int port) {
         }
     }
 
+    /** Parses a --listen HOST:PORT, where port 0 (any free port) is allowed; the result is unresolved. */
+    public static InetSocketAddress parseListen(String s) {
+        String t = s.trim();
+        boolean any = t.endsWith(":0");
+        PeerAddress p = parse(any ? t.substring(0, t.length() - 2) + ":1" : t);
+        return InetSocketAddress.createUnresolved(p.host(), any ? 0 : p.port());
+    }
+
     public static PeerAddress of(InetSocketAddress a) {
         return new PeerAddress(a.getHostString(), a.getPort());
     }

@@ -154,4 +154,29 @@ class FetchTest {
             assertFalse(CompletableFuture.completedFuture(n.models().get(m.hash())).join() != null);
         }
     }
+
+    @Test
+    void aNodeServesEveryModelInItsCacheDirUnderAnUploadCap(@TempDir Path tmp) throws Exception {
+        Path cache = tmp.resolve("cache");
+        ModelHash a = TestModels.write(cache.resolve("a"), CHUNK, 6, 3 * CHUNK);
+        ModelHash b = TestModels.write(cache.resolve("b"), CHUNK, 7, 48 * CHUNK);
+        Files.createDirectories(cache.resolve("not-a-model"));
+        Files.createDirectories(cache.resolve("broken"));
+        Files.writeString(cache.resolve("broken").resolve("manifest.json"), "{ nope");
+        long cap = 256 << 10;
+        try (Mesh mesh = new Mesh()) {
+            PeerNode seed = mesh.start(Mesh.config().maxUpload(cap));
+            assertEquals(2, seed.models().addCacheDir(cache), "two models; the rest is skipped");
+            PeerNode n = mesh.start();
+            ModelFetcher.connectAll(n, List.of(seed.listenAddress()), Mesh.WAIT);
+            new ModelFetcher(n, Mesh.swarm()).fetch(ManifestSource.fromPeers(n, a, null, Mesh.WAIT),
+                    tmp.resolve("outA"), Mesh.WAIT);
+            assertNull(TestModels.verify(cache.resolve("a"), tmp.resolve("outA")));
+            ModelFetcher.Result r = new ModelFetcher(n, Mesh.swarm()).fetch(
+                    ManifestSource.fromPeers(n, b, null, Mesh.WAIT), tmp.resolve("outB"), Mesh.WAIT);
+            assertNull(TestModels.verify(cache.resolve("b"), tmp.resolve("outB")));
+            // 768 KiB at 256 KiB/s: the shaper must stretch it well beyond an unthrottled loopback copy
+            assertTrue(r.seconds() >= 1.5, "--max-upload honoured: took " + r.seconds() + " s");
+        }
+    }
 }

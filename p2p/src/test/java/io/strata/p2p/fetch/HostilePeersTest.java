@@ -17,9 +17,13 @@ import io.strata.p2p.wire.ModelHash;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
+import io.strata.p2p.Countdown;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,14 +46,8 @@ class HostilePeersTest {
             throws Exception {
         Path origin = tmp.resolve("origin");
         ModelHash hash = TestModels.write(origin, CHUNK, 11, 40 * CHUNK + 5, 30 * CHUNK);
-        CountDownLatch badAsked = new CountDownLatch(3);
-        CompletableFuture<Void> gate = CompletableFuture.runAsync(() -> {
-            try {
-                badAsked.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        Countdown badAsked = new Countdown(3);
+        CompletableFuture<Void> gate = badAsked.opened();
         try (Mesh mesh = new Mesh()) {
             PeerNode honest = mesh.start(Mesh.config().responder(Responders.gated(gate)));
             PeerNode flipper = mesh.start(Mesh.config().responder(Responders.flipping(badAsked)));
@@ -65,7 +63,7 @@ class HostilePeersTest {
             Path out = tmp.resolve("out");
             ModelFetcher.Result r = new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT);
 
-            assertEquals(0, badAsked.getCount(), "every bad peer was asked");
+            assertEquals(0, badAsked.count(), "every bad peer was asked");
             assertNull(TestModels.verify(origin, out), "output identical to the origin");
             assertTrue(r.stats().rejected() >= 2, "flipped and short chunks rejected: " + r.stats());
             for (PeerNode bad : List.of(flipper, shorter, garbler)) {
@@ -87,17 +85,12 @@ class HostilePeersTest {
     void aSeedKilledMidTransferLeavesTheFetchToTheOthers(@TempDir Path tmp) throws Exception {
         Path origin = tmp.resolve("origin");
         ModelHash hash = TestModels.write(origin, CHUNK, 12, 120 * CHUNK);
-        CountDownLatch servedK = new CountDownLatch(1);
-        CompletableFuture<Void> victimServed = CompletableFuture.runAsync(() -> {
-            try {
-                servedK.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        Countdown servedK = new Countdown(1);
+        CompletableFuture<Void> victimServed = servedK.opened();
         try (Mesh mesh = new Mesh()) {
             PeerNode survivor = mesh.start(Mesh.config().responder(Responders.gated(victimServed)));
-            PeerNode victim = mesh.start(Mesh.config().responder(Responders.stallAfter(10, servedK)));
+            AtomicInteger held = new AtomicInteger();
+            PeerNode victim = mesh.start(Mesh.config().responder(Responders.stallAfter(10, servedK, held)));
             PeerNode other = mesh.start(Mesh.config().responder(Responders.gated(victimServed)));
             for (PeerNode n : List.of(survivor, victim, other)) {
                 n.models().add(LocalModel.openServing(origin, null));
@@ -107,21 +100,40 @@ class HostilePeersTest {
                     other.listenAddress()), Mesh.WAIT);
             ManifestSource.Obtained m = ManifestSource.fromPeers(fetcher, hash, null, Mesh.WAIT);
             Path out = tmp.resolve("out");
-            CompletableFuture<ModelFetcher.Result> f = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            assertTrue(servedK.await(20, TimeUnit.SECONDS), "the victim served 10 chunks");
-            assertFalse(f.isDone(), "killed mid-transfer, not after");
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            Future<ModelFetcher.Result> f = pool.submit(
+                    () -> new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT));
+            pool.shutdown();
+            victimServed.get(20, TimeUnit.SECONDS); // the victim served 10 chunks
             victim.close();
+            assertTrue(held.get() > 0, "killed with requests to it outstanding: mid-transfer");
             ModelFetcher.Result r = f.get(60, TimeUnit.SECONDS);
             assertNull(TestModels.verify(origin, out));
             assertEquals(10, victim.chunksServed());
             assertEquals(120, r.stats().chunks());
             assertTrue(survivor.chunksServed() + other.chunksServed() >= 110);
+        }
+    }
+
+    @Test
+    void endgameDuplicatesRouteAroundAPeerThatStopsAnswering(@TempDir Path tmp) throws Exception {
+        Path origin = tmp.resolve("origin");
+        ModelHash hash = TestModels.write(origin, CHUNK, 13, 60 * CHUNK);
+        AtomicInteger held = new AtomicInteger();
+        try (Mesh mesh = new Mesh()) {
+            PeerNode mute = mesh.start(Mesh.config().responder(Responders.stallAfter(0, new Countdown(1), held)));
+            PeerNode honest = mesh.start();
+            mute.models().add(LocalModel.openServing(origin, null));
+            honest.models().add(LocalModel.openServing(origin, null));
+            PeerNode fetcher = mesh.start(Mesh.config().requestTimeout(java.time.Duration.ofSeconds(30)));
+            ModelFetcher.connectAll(fetcher, List.of(mute.listenAddress(), honest.listenAddress()), Mesh.WAIT);
+            ManifestSource.Obtained m = ManifestSource.fromPeers(fetcher, hash, null, Mesh.WAIT);
+            Path out = tmp.resolve("out");
+            ModelFetcher.Result r = new ModelFetcher(fetcher, Mesh.swarm()).fetch(m, out, Mesh.WAIT);
+            assertNull(TestModels.verify(origin, out));
+            assertTrue(held.get() > 0, "the mute peer was asked");
+            assertEquals(0, r.stats().timeouts(), "its chunks were duplicated to the honest peer, not waited out");
+            assertTrue(honest.chunksServed() >= 60, "the honest peer served every chunk");
         }
     }
 }
