@@ -14,7 +14,6 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 io.strata.tools.commands.PeerCommand.class,
                 io.strata.tools.commands.FetchCommand.class,
-                io.strata.tools.commands.BenchFetchCommand.class,
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,

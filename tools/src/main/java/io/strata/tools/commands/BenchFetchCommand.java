@@ -39,10 +39,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code strata bench-fetch}: mesh fetch throughput over loopback (1 and N seeds, verification on) against a plain
+ * {@code strata bench fetch}: mesh fetch throughput over loopback (1 and N seeds, verification on) against a plain
  * socket copy of the same bytes (sendfile on the sender, file writes on the receiver) measured in the same run.
  */
-@Command(name = "bench-fetch", mixinStandardHelpOptions = true,
+@Command(name = "fetch", mixinStandardHelpOptions = true,
         description = {
                 "Benchmarks 'strata fetch' over 127.0.0.1. Writes a synthetic model of",
                 "--size random bytes (shards + manifest with BLAKE3 chunk hashes), fetches",

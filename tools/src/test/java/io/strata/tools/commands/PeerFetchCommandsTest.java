@@ -134,7 +134,7 @@ class PeerFetchCommandsTest {
     @Test
     void benchFetchRunsEveryModeAndCleansUp() throws Exception {
         Path work = tmp.resolve("bench");
-        Run b = run("bench-fetch", "--size", "2MiB", "--shard-size", "1MiB", "--chunk", "64KiB", "--repeat", "1",
+        Run b = run("bench", "fetch", "--size", "2MiB", "--shard-size", "1MiB", "--chunk", "64KiB", "--repeat", "1",
                 "--seeds", "2", "--dir", work.toString());
         assertEquals(0, b.code(), b.err());
         for (String row : new String[]{"plain socket copy", "mesh fetch, 1 seed", "mesh fetch, 2 seeds"}) {
