@@ -25,7 +25,7 @@ class DecoderLogitsTest {
     private static final int TOKENS_PER_PAGE = 8;
     private static final int LONG_RUN = 520;
 
-    private static FixtureWeights weights;
+    private static io.strata.loader.source.CheckpointWeights weights;
     private static MoeDecoder decoder;
 
     @TempDir

@@ -1,7 +1,6 @@
 package io.strata.p2p.fetch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.core.manifest.GroupInfo;
 import io.strata.core.model.ExpertId;

@@ -1,19 +1,13 @@
 package io.strata.tools.commands;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.core.kv.KvPageView;
 import io.strata.core.memory.Pool;
-import io.strata.core.model.ExpertId;
-import io.strata.core.model.Layout;
 import io.strata.core.util.Sizes;
-import io.strata.core.weights.ExpertWeights;
-import io.strata.core.weights.TensorView;
-import io.strata.core.weights.WeightSource;
-import io.strata.kernels.decoder.Architecture;
 import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.HeapKvCache;
 import io.strata.kernels.decoder.MoeDecoder;
 import io.strata.kernels.decoder.Sequence;
+import io.strata.loader.source.CheckpointWeights;
 import io.strata.loader.kv.KvOptions;
 import io.strata.loader.kv.KvStats;
 import io.strata.loader.kv.PagedKvSequence;
@@ -21,8 +15,6 @@ import io.strata.loader.kv.PagedKvStore;
 import io.strata.storage.codec.CodecKind;
 import io.strata.storage.codec.PageRecordDecoder;
 import io.strata.storage.codec.PageRecordEncoder;
-import io.strata.storage.safetensors.Checkpoint;
-import io.strata.storage.safetensors.SafetensorsTensor;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -32,10 +24,8 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -99,7 +89,7 @@ public final class BenchKvCommand implements Callable<Integer> {
         List<byte[]> pages;
         int kvDim;
         int layers;
-        try (CheckpointWeights w = new CheckpointWeights(Checkpoint.open(dir))) {
+        try (CheckpointWeights w = CheckpointWeights.open(dir)) {
             MoeDecoder decoder = new MoeDecoder(w, DecoderOptions.defaults().withThreads(1)
                     .withSpeculativePrefetch(false).withKvPageTokens(pageTokens));
             kvDim = decoder.config().kvDim();
@@ -313,69 +303,6 @@ public final class BenchKvCommand implements Callable<Integer> {
             }
         } finally {
             Files.deleteIfExists(spill);
-        }
-    }
-
-    /** The checkpoint's tensors mapped as they are (row layout), as a decoder weight source. */
-    private static final class CheckpointWeights implements WeightSource {
-        private final Checkpoint ckpt;
-        private final Map<String, TensorView> tensors = new HashMap<>();
-        private final Architecture arch;
-
-        CheckpointWeights(Checkpoint ckpt) {
-            this.ckpt = ckpt;
-            for (SafetensorsTensor t : ckpt.tensors().values()) {
-                tensors.put(t.name(), new TensorView(t.name(), t.data(), t.dtype(), t.shape(), Layout.ROW));
-            }
-            this.arch = Architecture.forModelType(ckpt.config().get("model_type").asText());
-        }
-
-        @Override
-        public JsonNode config() {
-            return ckpt.config();
-        }
-
-        @Override
-        public TensorView dense(String name) {
-            TensorView t = tensors.get(name);
-            if (t == null) {
-                throw new IllegalArgumentException(ckpt.source() + ": no tensor " + name);
-            }
-            return t;
-        }
-
-        @Override
-        public boolean hasTensor(String name) {
-            return tensors.containsKey(name);
-        }
-
-        @Override
-        public ExpertWeights expert(int layer, int expert) {
-            ExpertId id = new ExpertId(layer, expert);
-            Map<String, TensorView> p = Map.of(
-                    ExpertWeights.W1, dense(arch.expert(layer, expert, "w1")),
-                    ExpertWeights.W2, dense(arch.expert(layer, expert, "w2")),
-                    ExpertWeights.W3, dense(arch.expert(layer, expert, "w3")));
-            return new ExpertWeights() {
-                @Override
-                public ExpertId id() {
-                    return id;
-                }
-
-                @Override
-                public TensorView tensor(String projection) {
-                    return p.get(projection);
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-        }
-
-        @Override
-        public void close() {
-            ckpt.close();
         }
     }
 }

@@ -1,5 +1,9 @@
 package io.strata.tools.commands;
 
+import static io.strata.tools.commands.Cli.run;
+
+import io.strata.tools.commands.Cli.Run;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,16 +13,12 @@ import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ManifestCodec;
 import io.strata.storage.model.ConvertedModel;
 import io.strata.storage.synth.SyntheticCheckpoint;
-import io.strata.tools.StrataCli;
-import java.io.PrintWriter;
 import java.io.RandomAccessFile;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The commands run in-process through the real command line, on real files. */
 class ConvertCommandsTest {
@@ -27,19 +27,6 @@ class ConvertCommandsTest {
 
     @TempDir
     Path tmp;
-
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = StrataCli.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @Test
     void convertVerifyInspect() throws Exception {

@@ -1,5 +1,9 @@
 package io.strata.tools.commands;
 
+import static io.strata.tools.commands.Cli.run;
+
+import io.strata.tools.commands.Cli.Run;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,19 +30,6 @@ class PeerFetchCommandsTest {
 
     @TempDir
     Path tmp;
-
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = StrataCli.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /** Collects output and completes a future with the first match of a pattern (the peer's bound address). */
     static final class Watch extends Writer {

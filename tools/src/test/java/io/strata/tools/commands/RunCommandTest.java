@@ -1,5 +1,9 @@
 package io.strata.tools.commands;
 
+import static io.strata.tools.commands.Cli.run;
+
+import io.strata.tools.commands.Cli.Run;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,10 +18,7 @@ import io.strata.storage.convert.ConvertOptions;
 import io.strata.storage.convert.ProgressListener;
 import io.strata.storage.convert.ShardConverter;
 import io.strata.storage.synth.SyntheticCheckpoint;
-import io.strata.tools.StrataCli;
 import io.strata.tools.generate.Generator;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,7 +26,6 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code strata run} end to end on real converted models: fidelity to the PyTorch reference, and paging (budgets
@@ -46,19 +46,6 @@ class RunCommandTest {
         tiny = tmp.resolve("tiny");
         ShardConverter.convert(FIXTURE, tiny, ConvertOptions.defaults(), new ProgressListener() { });
         reference = JSON.readTree(FIXTURE.resolve("reference.json").toFile());
-    }
-
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = StrataCli.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
     }
 
     static String ids(JsonNode array) {

@@ -1,5 +1,9 @@
 package io.strata.tools.commands;
 
+import static io.strata.tools.commands.Cli.run;
+
+import io.strata.tools.commands.Cli.Run;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,30 +14,13 @@ import io.strata.storage.convert.ConvertOptions;
 import io.strata.storage.convert.ProgressListener;
 import io.strata.storage.convert.ShardConverter;
 import io.strata.storage.synth.SyntheticCheckpoint;
-import io.strata.tools.StrataCli;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class RuntimeCommandsTest {
     static final Path SHARED = Path.of(System.getProperty("strata.shared", "../../shared"));
-
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        CommandLine cl = StrataCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @Test
     void planPrintsFiguresForAConfig(@TempDir Path dir) throws Exception {
