@@ -3,6 +3,7 @@ package io.strata.tools.commands;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.strata.core.manifest.Manifest;
 import io.strata.kernels.decoder.ForwardStep;
 import io.strata.kernels.decoder.StepListener;
 import io.strata.tools.generate.GenerationRequest;
@@ -12,6 +13,7 @@ import io.strata.tools.generate.RunOptions;
 import io.strata.tools.generate.StatsJson;
 import io.strata.tools.generate.StatsTable;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -77,6 +79,11 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (Files.isDirectory(model) && !Files.exists(model.resolve(Manifest.FILE_NAME))
+                && Files.exists(model.resolve("config.json"))) {
+            throw new IllegalArgumentException(model + " is a Hugging Face checkpoint, not a converted model: run "
+                    + "`strata shard-convert " + model + " OUT` first and pass OUT");
+        }
         GenerationRequest req = new GenerationRequest(model, prompt, maxNew, options.runtime(), options.kv(),
                 options.sampler(), options.decoder());
         StepListener listener = progress ? (ForwardStep s) -> {
