@@ -35,6 +35,10 @@ public final class StrataCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        // One line per log record ("strata: INFO: ..."), not java.util.logging's two-line default.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "strata: %4$s: %5$s%6$s%n");
+        }
         System.exit(commandLine().execute(args));
     }
 
