@@ -1,0 +1,33 @@
+package io.strata.kernels.cpu;
+
+import io.strata.core.model.Layout;
+import io.strata.core.weights.TensorView;
+
+/** Row lookup in a [rows, cols] table (token embeddings), in either layout. */
+public final class Embedding {
+    private Embedding() {
+    }
+
+    public static void row(TensorView table, int r, float[] out) {
+        long rows = table.rows();
+        int cols = Math.toIntExact(table.cols());
+        if (r < 0 || r >= rows) {
+            throw new IllegalArgumentException(table.name() + ": row " + r + " out of range [0, " + rows + ")");
+        }
+        if (table.layout() == Layout.ROW) {
+            FloatCodec.decode(table.data(), table.dtype(), (long) r * cols, out, 0, cols);
+        } else {
+            for (int c = 0; c < cols; c++) {
+                out[c] = FloatCodec.get(table.data(), table.dtype(), (long) c * rows + r);
+            }
+        }
+    }
+
+    /** A whole 1-D tensor (a norm weight) as floats. */
+    public static float[] vector(TensorView v) {
+        int n = Math.toIntExact(v.elementCount());
+        float[] out = new float[n];
+        FloatCodec.decode(v.data(), v.dtype(), 0, out, 0, n);
+        return out;
+    }
+}

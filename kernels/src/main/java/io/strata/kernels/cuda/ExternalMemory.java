@@ -1,0 +1,5 @@
+package io.strata.kernels.cuda;
+
+/** A device-addressable range owned elsewhere (e.g. a tier's block), valid only while its owner keeps it. */
+record ExternalMemory(long address, long byteSize) implements DeviceMemory {
+}

@@ -1,0 +1,133 @@
+package io.strata.kernels.decoder;
+
+import io.strata.core.kv.KvCache;
+import io.strata.core.kv.KvPageView;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The simplest {@link KvCache}: every page a pair of Java float arrays that never leave the heap. */
+public final class HeapKvCache implements KvCache {
+    private final int kvDim;
+    private final int tokensPerPage;
+    private final List<List<float[][]>> pages;
+    private final int[] lengths;
+    private boolean closed;
+
+    public HeapKvCache(int layers, int kvDim, int tokensPerPage) {
+        if (layers <= 0 || kvDim <= 0 || tokensPerPage <= 0) {
+            throw new IllegalArgumentException("KV cache needs positive layers/kvDim/tokensPerPage, got "
+                    + layers + "/" + kvDim + "/" + tokensPerPage);
+        }
+        this.kvDim = kvDim;
+        this.tokensPerPage = tokensPerPage;
+        this.lengths = new int[layers];
+        this.pages = new ArrayList<>(layers);
+        for (int l = 0; l < layers; l++) {
+            pages.add(new ArrayList<>());
+        }
+    }
+
+    @Override
+    public int kvDim() {
+        return kvDim;
+    }
+
+    @Override
+    public int tokensPerPage() {
+        return tokensPerPage;
+    }
+
+    @Override
+    public int length(int layer) {
+        open();
+        return lengths[layer];
+    }
+
+    @Override
+    public void append(int layer, float[] key, float[] value) {
+        open();
+        if (key.length < kvDim || value.length < kvDim) {
+            throw new IllegalArgumentException("KV append needs " + kvDim + " floats, got key " + key.length
+                    + ", value " + value.length);
+        }
+        int pos = lengths[layer];
+        List<float[][]> list = pages.get(layer);
+        if (pos % tokensPerPage == 0) {
+            list.add(new float[][] {new float[tokensPerPage * kvDim], new float[tokensPerPage * kvDim]});
+        }
+        float[][] page = list.get(pos / tokensPerPage);
+        int off = (pos % tokensPerPage) * kvDim;
+        System.arraycopy(key, 0, page[0], off, kvDim);
+        System.arraycopy(value, 0, page[1], off, kvDim);
+        lengths[layer] = pos + 1;
+    }
+
+    @Override
+    public KvPageView page(int layer, int page) {
+        open();
+        List<float[][]> list = pages.get(layer);
+        if (page < 0 || page >= list.size()) {
+            throw new IndexOutOfBoundsException("KV layer " + layer + " has " + list.size() + " pages, asked for "
+                    + page);
+        }
+        int tokens = Math.min(tokensPerPage, lengths[layer] - page * tokensPerPage);
+        long bytes = (long) tokens * kvDim * Float.BYTES;
+        float[][] p = list.get(page);
+        return new View(tokens, MemorySegment.ofArray(p[0]).asSlice(0, bytes),
+                MemorySegment.ofArray(p[1]).asSlice(0, bytes));
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        pages.clear();
+    }
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("KV cache is closed");
+        }
+    }
+
+    private static final class View implements KvPageView {
+        private final int tokens;
+        private final MemorySegment keys;
+        private final MemorySegment values;
+        private boolean closed;
+
+        View(int tokens, MemorySegment keys, MemorySegment values) {
+            this.tokens = tokens;
+            this.keys = keys;
+            this.values = values;
+        }
+
+        @Override
+        public int tokens() {
+            return tokens;
+        }
+
+        @Override
+        public MemorySegment keys() {
+            check();
+            return keys;
+        }
+
+        @Override
+        public MemorySegment values() {
+            check();
+            return values;
+        }
+
+        private void check() {
+            if (closed) {
+                throw new IllegalStateException("KV page view is closed");
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+}

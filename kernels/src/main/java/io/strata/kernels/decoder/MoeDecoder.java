@@ -1,0 +1,174 @@
+package io.strata.kernels.decoder;
+
+import io.strata.core.kv.KvCache;
+import io.strata.core.weights.TensorView;
+import io.strata.core.weights.WeightSource;
+import io.strata.kernels.cpu.Embedding;
+import io.strata.kernels.cpu.MatVec;
+import io.strata.kernels.cpu.Rope;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reference decoder for Mixtral and Qwen3-MoE checkpoints. Reads config.json and every weight through a
+ * {@link WeightSource} (dense tensors once, experts per use, pinned by try-with-resources) and keeps attention
+ * state in a per-sequence {@link KvCache}. Immutable after construction and shareable between sequences; a
+ * {@link Sequence} itself is single-threaded.
+ *
+ * <pre>{@code
+ * MoeDecoder decoder = new MoeDecoder(source, DecoderOptions.defaults());
+ * try (Sequence s = decoder.newSequence()) {
+ *     List<Integer> out = s.generate(prompt, 32, Sampler.greedy(), step -> log(step));
+ * }
+ * }</pre>
+ * The decoder never closes the source.
+ */
+public final class MoeDecoder {
+    private final WeightSource source;
+    private final ModelConfig config;
+    private final DecoderOptions options;
+    private final MatVec matVec;
+    private final Rope rope;
+    private final TensorView embedding;
+    private final TensorView lmHead;
+    private final float[] finalNorm;
+    private final LayerWeights[] layers;
+
+    public MoeDecoder(WeightSource source, DecoderOptions options) {
+        this.source = source;
+        this.options = options;
+        this.config = ModelConfig.parse(source.config());
+        this.matVec = options.vectorKernels() ? MatVec.vector(options.threads()) : MatVec.scalar();
+        this.rope = new Rope(config.headDim(), config.ropeTheta());
+        this.embedding = dense("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
+        this.lmHead = !config.tieWordEmbeddings() && source.hasTensor("lm_head.weight")
+                ? dense("lm_head.weight", config.vocabSize(), config.hiddenSize()) : embedding;
+        this.finalNorm = norm("model.norm.weight", config.hiddenSize());
+        this.layers = new LayerWeights[config.numLayers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = loadLayer(l);
+        }
+    }
+
+    public MoeDecoder(WeightSource source) {
+        this(source, DecoderOptions.defaults());
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public DecoderOptions options() {
+        return options;
+    }
+
+    public WeightSource source() {
+        return source;
+    }
+
+    /** A new sequence over {@code cache}, which it takes ownership of (closed with the sequence). */
+    public Sequence newSequence(KvCache cache) {
+        if (cache.kvDim() != config.kvDim()) {
+            throw new IllegalArgumentException("KV cache kvDim " + cache.kvDim() + " does not match the model's "
+                    + config.kvDim() + " (num_key_value_heads x head_dim)");
+        }
+        return new Sequence(this, cache);
+    }
+
+    /** A new sequence over an in-heap KV cache. */
+    public Sequence newSequence() {
+        return newSequence(new HeapKvCache(config.numLayers(), config.kvDim(), options.kvPageTokens()));
+    }
+
+    /** Convenience: generate on a fresh heap-cached sequence. */
+    public List<Integer> generate(List<Integer> prompt, int maxNew, Sampler sampler, StepListener listener) {
+        try (Sequence s = newSequence()) {
+            return s.generate(prompt, maxNew, sampler, Set.of(), listener);
+        }
+    }
+
+    MatVec matVec() {
+        return matVec;
+    }
+
+    Rope rope() {
+        return rope;
+    }
+
+    TensorView embedding() {
+        return embedding;
+    }
+
+    TensorView lmHead() {
+        return lmHead;
+    }
+
+    float[] finalNorm() {
+        return finalNorm;
+    }
+
+    LayerWeights layer(int l) {
+        return layers[l];
+    }
+
+    /** Dense weights of one decoder layer; expert weights are not here but fetched per use. */
+    record LayerWeights(int index, float[] inputNorm, float[] postNorm, TensorView q, TensorView k, TensorView v,
+                        TensorView o, float[] qBias, float[] kBias, float[] vBias, float[] qNorm, float[] kNorm,
+                        TensorView router, TensorView denseGate, TensorView denseUp, TensorView denseDown) {
+        boolean sparse() {
+            return router != null;
+        }
+    }
+
+    private LayerWeights loadLayer(int l) {
+        Architecture a = config.architecture();
+        int h = config.hiddenSize();
+        TensorView router = null;
+        TensorView gate = null;
+        TensorView up = null;
+        TensorView down = null;
+        if (config.isSparse(l)) {
+            router = dense(a.router(l), config.numExperts(), h);
+        } else {
+            int inter = config.denseIntermediateSize();
+            gate = dense(a.layer(l, "mlp.gate_proj"), inter, h);
+            up = dense(a.layer(l, "mlp.up_proj"), inter, h);
+            down = dense(a.layer(l, "mlp.down_proj"), h, inter);
+        }
+        return new LayerWeights(l,
+                norm(a.layer(l, "input_layernorm"), h),
+                norm(a.layer(l, "post_attention_layernorm"), h),
+                dense(a.layer(l, "self_attn.q_proj"), config.qDim(), h),
+                dense(a.layer(l, "self_attn.k_proj"), config.kvDim(), h),
+                dense(a.layer(l, "self_attn.v_proj"), config.kvDim(), h),
+                dense(a.layer(l, "self_attn.o_proj"), h, config.qDim()),
+                bias("model.layers." + l + ".self_attn.q_proj.bias", config.qDim()),
+                bias("model.layers." + l + ".self_attn.k_proj.bias", config.kvDim()),
+                bias("model.layers." + l + ".self_attn.v_proj.bias", config.kvDim()),
+                a.hasQkNorm() ? norm(a.layer(l, "self_attn.q_norm"), config.headDim()) : null,
+                a.hasQkNorm() ? norm(a.layer(l, "self_attn.k_norm"), config.headDim()) : null,
+                router, gate, up, down);
+    }
+
+    private TensorView dense(String name, long rows, long cols) {
+        TensorView t = source.dense(name);
+        long[] s = t.shape();
+        if (s.length != 2 || s[0] != rows || s[1] != cols) {
+            throw new IllegalArgumentException(name + ": shape " + java.util.Arrays.toString(s) + ", config expects ["
+                    + rows + ", " + cols + "]");
+        }
+        return t;
+    }
+
+    private float[] norm(String name, int size) {
+        TensorView t = source.dense(name);
+        if (t.elementCount() != size) {
+            throw new IllegalArgumentException(name + ": " + t.elementCount() + " elements, config expects " + size);
+        }
+        return Embedding.vector(t);
+    }
+
+    private float[] bias(String name, int size) {
+        return source.hasTensor(name) ? norm(name, size) : null;
+    }
+}

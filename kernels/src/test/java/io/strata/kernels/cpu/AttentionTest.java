@@ -1,0 +1,73 @@
+package io.strata.kernels.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.strata.core.kv.KvCache;
+import io.strata.kernels.decoder.HeapKvCache;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class AttentionTest {
+    private static final int HEADS = 4;
+    private static final int KV_HEADS = 2;
+    private static final int HD = 24;
+    private static final int LEN = 13;
+
+    @Test
+    void groupedQueryAttentionMatchesDirectComputation() {
+        Random rnd = new Random(9);
+        float[][] keys = new float[LEN][];
+        float[][] values = new float[LEN][];
+        for (int t = 0; t < LEN; t++) {
+            keys[t] = Tensors.gaussian(rnd, KV_HEADS * HD);
+            values[t] = Tensors.gaussian(rnd, KV_HEADS * HD);
+        }
+        float[] q = Tensors.gaussian(rnd, HEADS * HD);
+        double[] want = new double[HEADS * HD];
+        for (int h = 0; h < HEADS; h++) {
+            int g = h / (HEADS / KV_HEADS);
+            double[] s = new double[LEN];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int t = 0; t < LEN; t++) {
+                for (int i = 0; i < HD; i++) {
+                    s[t] += (double) q[h * HD + i] * keys[t][g * HD + i];
+                }
+                s[t] /= Math.sqrt(HD);
+                max = Math.max(max, s[t]);
+            }
+            double z = 0;
+            for (int t = 0; t < LEN; t++) {
+                s[t] = Math.exp(s[t] - max);
+                z += s[t];
+            }
+            for (int t = 0; t < LEN; t++) {
+                for (int i = 0; i < HD; i++) {
+                    want[h * HD + i] += s[t] / z * values[t][g * HD + i];
+                }
+            }
+        }
+        float[] reference = null;
+        for (boolean vector : new boolean[] {true, false}) {
+            for (int perPage : new int[] {1, 4, 13, 64}) {
+                try (KvCache cache = new HeapKvCache(1, KV_HEADS * HD, perPage)) {
+                    for (int t = 0; t < LEN; t++) {
+                        cache.append(0, keys[t], values[t]);
+                    }
+                    float[] out = new float[HEADS * HD];
+                    new Attention(HEADS, KV_HEADS, HD, vector).attend(cache, 0, q, out);
+                    for (int i = 0; i < out.length; i++) {
+                        assertEquals(want[i], out[i], 1e-5, "vector=" + vector + " page=" + perPage + " i=" + i);
+                    }
+                    if (vector) {
+                        if (reference == null) {
+                            reference = out;
+                        } else {
+                            assertArrayEquals(reference, out, "bit-identical whatever the page size");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.strata.loader.prefetch;
+
+import io.strata.core.model.ExpertId;
+import io.strata.core.telemetry.PrefetchCounters;
+import io.strata.loader.cache.TierCache;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Loads experts that upcoming layers are predicted to need into the compute tier on a small bounded I/O pool,
+ * so that compute does not wait for them. Predictions come from the decoder's speculative gating (layer L+1's
+ * router applied to the current hidden state, passed to {@link #hint}) and from per-layer routing frequency (for
+ * layer L+2 when layer L's routing is observed). A hint never blocks: when the queue is full it is dropped. A
+ * prefetch never evicts a pinned, loading, unused-prefetched or currently-needed expert (those of the layer
+ * being computed and of hinted layers); a wrong guess costs bandwidth only.
+ */
+public final class PrefetchScheduler implements AutoCloseable {
+    private final TierCache target;
+    private final PrefetchCounters counters;
+    private final RoutingFrequency frequency;
+    private final int layers;
+    private final int topK;
+    private final boolean byFrequency;
+    private final ThreadPoolExecutor pool;
+    private final Set<ExpertId> inFlight = ConcurrentHashMap.newKeySet();
+    private final int[][] needed; // per layer: the latest observed or hinted experts
+    private volatile int currentLayer = -1;
+    private final Object idle = new Object();
+    private int pending; // guarded by idle
+
+    public PrefetchScheduler(TierCache target, PrefetchCounters counters, int layers, int experts, int topK,
+                             int ioThreads, boolean byFrequency) {
+        this.target = target;
+        this.counters = counters;
+        this.frequency = new RoutingFrequency(layers, experts);
+        this.layers = Math.max(1, layers);
+        this.topK = topK;
+        this.byFrequency = byFrequency;
+        this.needed = new int[this.layers][];
+        AtomicInteger n = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(ioThreads, ioThreads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(Math.max(16, 4 * topK * ioThreads)), r -> {
+                    Thread t = new Thread(r, "strata-prefetch-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, (r, ex) -> {
+                    counters.skipped();
+                    throw new java.util.concurrent.RejectedExecutionException("prefetch queue full");
+                });
+        pool.allowCoreThreadTimeOut(true);
+    }
+
+    /** The decoder expects {@code layer} to need {@code experts} (most likely first). */
+    public void hint(int layer, int[] experts) {
+        if (layer < 0 || layer >= layers || pool.isShutdown()) {
+            return;
+        }
+        synchronized (needed) {
+            needed[layer] = experts.clone();
+        }
+        for (int e : experts) {
+            submit(new ExpertId(layer, e));
+        }
+    }
+
+    /** {@code layer} routed to {@code experts}; feeds the frequency predictor and looks two layers ahead. */
+    public void observe(int layer, int[] experts) {
+        currentLayer = layer;
+        frequency.observe(layer, experts);
+        synchronized (needed) {
+            if (layer >= 0 && layer < layers) {
+                needed[layer] = experts.clone();
+            }
+        }
+        if (byFrequency && layers > 2) {
+            int ahead = (layer + 2) % layers;
+            for (int e : frequency.top(ahead, topK)) {
+                submit(new ExpertId(ahead, e));
+            }
+        }
+    }
+
+    private void submit(ExpertId id) {
+        if (target.contains(id) || !inFlight.add(id)) {
+            return;
+        }
+        changePending(1);
+        try {
+            pool.execute(() -> {
+                try {
+                    if (!target.prefetch(id, this::isNeeded)) { // issued loads are counted by the cache
+                        counters.skipped();
+                    }
+                } catch (RuntimeException e) {
+                    counters.skipped(); // a failed guess must not hurt compute; a demand load reports real errors
+                } finally {
+                    inFlight.remove(id);
+                    changePending(-1);
+                }
+            });
+        } catch (RuntimeException e) { // queue full or shut down: drop the hint
+            inFlight.remove(id);
+            changePending(-1);
+        }
+    }
+
+    private void changePending(int delta) {
+        synchronized (idle) {
+            pending += delta;
+            if (pending == 0) {
+                idle.notifyAll();
+            }
+        }
+    }
+
+    /** Experts of the layer being computed and of the next two layers' latest hints are needed: keep them. */
+    boolean isNeeded(ExpertId id) {
+        int cur = currentLayer;
+        int dist = cur < 0 ? 0 : Math.floorMod(id.layer() - cur, layers);
+        if (dist > 2) {
+            return false;
+        }
+        synchronized (needed) {
+            int[] n = needed[id.layer() % layers];
+            if (n != null) {
+                for (int e : n) {
+                    if (e == id.expert()) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    public RoutingFrequency frequency() {
+        return frequency;
+    }
+
+    /** Waits until every queued prefetch has finished (for tests and benchmarks). */
+    public void drain() throws InterruptedException {
+        synchronized (idle) {
+            while (pending > 0) {
+                idle.wait();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.strata.loader.runtime;
+
+import io.strata.core.memory.DefaultBudgets;
+import io.strata.loader.disk.DiskCache;
+import java.nio.file.Path;
+
+/**
+ * How a {@link ModelRuntime} is set up. Budgets in bytes; a device budget of 0 means no device tier (compute
+ * reads from host memory), {@link #DEVICE_AUTO} all free VRAM of GPU 0 (no device tier without a GPU). The device
+ * tier is VRAM when a CUDA driver is present, else a simulated device; {@code simulatedDevice} forces the latter.
+ * {@code cacheDir} null means no disk cache.
+ */
+public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserve, Path cacheDir, long diskBudget,
+                             String policy, boolean prefetch, boolean frequencyPrefetch, int ioThreads,
+                             boolean simulatedDevice) {
+    public static final long DEVICE_AUTO = -1;
+
+    public RuntimeOptions {
+        if (deviceBudget < DEVICE_AUTO || hostBudget < 0 || hostReserve < 0 || diskBudget < 0) {
+            throw new IllegalArgumentException("budgets must not be negative");
+        }
+        if (hostReserve > hostBudget) {
+            throw new IllegalArgumentException("host reserve " + hostReserve + " is larger than the host budget "
+                    + hostBudget);
+        }
+        if (ioThreads < 1) {
+            throw new IllegalArgumentException("need at least one I/O thread, got " + ioThreads);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private long deviceBudget;
+        private long hostBudget = DefaultBudgets.hostBudget();
+        private long hostReserve = DefaultBudgets.hostReserve(hostBudget);
+        private Path cacheDir = DiskCache.defaultDir();
+        private long diskBudget = 64L << 30;
+        private String policy = "moe";
+        private boolean prefetch = true;
+        private boolean frequencyPrefetch = true;
+        private int ioThreads = 2;
+        private boolean simulatedDevice;
+
+        public Builder deviceBudget(long v) {
+            deviceBudget = v;
+            return this;
+        }
+
+        /** The host budget with no reserve (tests, explicit CLI sizes). */
+        public Builder hostBudget(long v) {
+            hostBudget = v;
+            hostReserve = 0;
+            return this;
+        }
+
+        public Builder hostReserve(long v) {
+            hostReserve = v;
+            return this;
+        }
+
+        public Builder cacheDir(Path v) {
+            cacheDir = v;
+            return this;
+        }
+
+        public Builder noDiskCache() {
+            cacheDir = null;
+            return this;
+        }
+
+        public Builder diskBudget(long v) {
+            diskBudget = v;
+            return this;
+        }
+
+        public Builder policy(String v) {
+            policy = v;
+            return this;
+        }
+
+        public Builder prefetch(boolean v) {
+            prefetch = v;
+            return this;
+        }
+
+        public Builder frequencyPrefetch(boolean v) {
+            frequencyPrefetch = v;
+            return this;
+        }
+
+        public Builder ioThreads(int v) {
+            ioThreads = v;
+            return this;
+        }
+
+        /** Use the simulated device even where a GPU is present (tests, CPU-only benchmarks). */
+        public Builder simulatedDevice(boolean v) {
+            simulatedDevice = v;
+            return this;
+        }
+
+        public RuntimeOptions build() {
+            return new RuntimeOptions(deviceBudget, hostBudget, hostReserve, cacheDir, diskBudget, policy, prefetch,
+                    frequencyPrefetch, ioThreads, simulatedDevice);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.strata.loader.source;
+
+import io.strata.core.hash.Blake3;
+import io.strata.core.manifest.GroupInfo;
+import io.strata.core.manifest.Manifest;
+import io.strata.core.manifest.ShardInfo;
+import io.strata.core.model.Tier;
+import io.strata.core.telemetry.TierCounters;
+import io.strata.loader.disk.DiskCache;
+import io.strata.loader.disk.FileRanges;
+import io.strata.loader.peer.PeerTier;
+import io.strata.storage.model.ConvertedModel;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * The bottom of the fetch path, below host memory: the disk cache first, then the origin (the converted model's
+ * mapped shards) when it is here, else the peer tier; bytes that came from below the disk cache are verified
+ * against the group hash and imported into it, so the next run finds them on disk.
+ */
+public final class ByteFetcher {
+    private final Manifest manifest;
+    private final ConvertedModel origin;
+    private final PeerTier peer;
+    private final DiskCache disk;
+    private final Map<Tier, TierCounters> counters;
+    private FileChannel[] channels; // guarded by this
+
+    public ByteFetcher(Manifest manifest, ConvertedModel origin, PeerTier peer, DiskCache disk,
+                       Map<Tier, TierCounters> counters) {
+        if (origin == null && peer == null) {
+            throw new IllegalArgumentException("no source of bytes: give the model directory or a peer tier");
+        }
+        this.manifest = manifest;
+        this.origin = origin;
+        this.peer = peer;
+        this.disk = disk;
+        this.counters = counters;
+    }
+
+    /** Fills {@code dst} with a group's bytes and says which tier served them. */
+    public Tier fetchGroup(String groupName, GroupInfo g, MemorySegment dst) throws IOException {
+        if (dst.byteSize() != g.size()) {
+            throw new IllegalArgumentException("group " + groupName + " is " + g.size() + " bytes, buffer "
+                    + dst.byteSize());
+        }
+        boolean cacheable = disk != null && g.hash() != null;
+        if (cacheable && disk.read(g.hash(), dst)) {
+            return Tier.DISK;
+        }
+        Tier from = readRange(g.shard(), g.offset(), g.size(), dst);
+        if (cacheable) {
+            disk.put(g.hash(), dst); // verifies before importing
+        } else if (from == Tier.PEER && g.hash() != null && !Blake3.hashHex(dst).equals(g.hash())) {
+            throw new IOException("group " + groupName + " from peers does not match its manifest hash");
+        }
+        return from;
+    }
+
+    /** Reads a byte range of a shard from the origin, or from peers (whole verified chunks, then cut). */
+    public Tier readRange(int shard, long offset, long size, MemorySegment dst) throws IOException {
+        long t0 = System.nanoTime();
+        if (origin != null) {
+            // one positional read per range: the kernel reads ahead in large requests, where copying from the
+            // mapping would fault page by page (much slower on a cold page cache)
+            FileRanges.readFully(originChannel(shard), offset, dst.asSlice(0, size));
+            TierCounters c = counters.get(Tier.ORIGIN);
+            c.hit();
+            c.bytesOut(size);
+            c.pageIn("shard " + shard + "@" + offset, null, size, System.nanoTime() - t0);
+            return Tier.ORIGIN;
+        }
+        ShardInfo s = manifest.shard(shard);
+        long chunk = manifest.chunkSize();
+        int first = (int) (offset / chunk);
+        int last = (int) ((offset + size - 1) / chunk);
+        long start = s.chunkStart(first, chunk);
+        long len = s.chunkStart(last, chunk) + s.chunkLength(last, chunk) - start;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment tmp = a.allocate(len, 64);
+            peer.fetchChunks(shard, first, last - first + 1, tmp);
+            MemorySegment.copy(tmp, offset - start, dst, 0, size);
+        }
+        TierCounters c = counters.get(Tier.PEER);
+        c.hit();
+        c.bytesOut(len);
+        c.pageIn("shard " + shard + "@" + offset, null, len, System.nanoTime() - t0);
+        return Tier.PEER;
+    }
+
+    private synchronized FileChannel originChannel(int shard) throws IOException {
+        if (channels == null) {
+            channels = new FileChannel[manifest.shards().size()];
+        }
+        if (channels[shard] == null) {
+            channels[shard] = FileChannel.open(origin.dir().resolve(manifest.shard(shard).filename()),
+                    StandardOpenOption.READ);
+        }
+        return channels[shard];
+    }
+
+    /** Closes the origin's file channels. */
+    public synchronized void close() {
+        if (channels != null) {
+            for (FileChannel c : channels) {
+                try {
+                    if (c != null) {
+                        c.close();
+                    }
+                } catch (IOException ignored) {
+                    // read-only channel: nothing to lose
+                }
+            }
+            channels = null;
+        }
+    }
+
+    public boolean hasOrigin() {
+        return origin != null;
+    }
+}

@@ -1,0 +1,212 @@
+package io.strata.storage.convert;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.core.hash.Blake3;
+import io.strata.core.manifest.GroupInfo;
+import io.strata.core.manifest.Manifest;
+import io.strata.core.manifest.ManifestCodec;
+import io.strata.core.manifest.MoeConfig;
+import io.strata.core.manifest.ShardInfo;
+import io.strata.core.manifest.TensorInfo;
+import io.strata.core.model.DType;
+import io.strata.core.model.ModelFamily;
+import io.strata.storage.convert.ShardPlan.Group;
+import io.strata.storage.convert.ShardPlan.Placement;
+import io.strata.storage.convert.ShardPlan.Shard;
+import io.strata.storage.safetensors.Checkpoint;
+import io.strata.storage.safetensors.SafetensorsTensor;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Converts a Hugging Face safetensors checkpoint into Strata's expert-aligned shards plus an RDRR-style
+ * {@code manifest.json}. The layout is planned from the headers first ({@link ShardPlanner}); then each shard is
+ * streamed from the mapped source through a small off-heap buffer ({@link ShardWriter}) and hashed back from
+ * disk on all cores while the next one is written ({@link ShardHasher}). At most two shards are in flight, so
+ * memory stays bounded whatever the checkpoint size. Output is deterministic and appears atomically
+ * ({@link AtomicOutput}): on any error nothing is left at the output path.
+ */
+public final class ShardConverter {
+    private static final int IN_FLIGHT = 2;
+
+    /** What a conversion produced. */
+    public record Result(Path out, Manifest manifest, String manifestHash, long tensorBytes) {
+    }
+
+    private ShardConverter() {
+    }
+
+    public static Result convert(Path src, Path out, ConvertOptions options, ProgressListener progress) {
+        Path absSrc = src.toAbsolutePath().normalize();
+        Path absOut = out.toAbsolutePath().normalize();
+        if (absSrc.startsWith(absOut)) {
+            throw new ConvertException(absOut + ": the output would contain (or be) the source " + absSrc);
+        }
+        boolean ok = false;
+        try (Checkpoint ckpt = Checkpoint.open(absSrc)) {
+            ShardPlan plan = ShardPlanner.plan(ckpt, options);
+            try (AtomicOutput output = AtomicOutput.create(absOut, options.force())) {
+                Result r = write(ckpt, plan, options, output, progress);
+                output.commit();
+                ok = true;
+                return new Result(output.target(), r.manifest(), r.manifestHash(), r.tensorBytes());
+            }
+        } finally {
+            progress.finish(ok);
+        }
+    }
+
+    private static Result write(Checkpoint ckpt, ShardPlan plan, ConvertOptions o, AtomicOutput output,
+                                ProgressListener progress) {
+        ExecutorService pool = ShardHasher.newPool("strata-hash");
+        try (ShardWriter writer = new ShardWriter()) {
+            progress.start(plan.tensorBytes(), plan.shards().size());
+            List<CompletableFuture<ShardHasher.Hashes>> hashes = new ArrayList<>();
+            for (Shard shard : plan.shards()) {
+                if (hashes.size() >= IN_FLIGHT) {
+                    join(hashes.get(hashes.size() - IN_FLIGHT));
+                }
+                Path file = output.dir().resolve(shard.fileName());
+                writeShard(writer, shard, file, output.target().resolve(shard.fileName()), progress);
+                progress.shardWritten(shard.index(), plan.shards().size());
+                List<long[]> ranges = plan.groups().stream().filter(g -> g.shard() == shard.index())
+                        .map(g -> new long[]{g.offset(), g.size()}).toList();
+                hashes.add(ShardHasher.hash(file, shard.size(), o.chunkSize(), ranges, pool));
+            }
+            List<ShardHasher.Hashes> done = hashes.stream().map(ShardConverter::join).toList();
+            Manifest m = manifest(ckpt, plan, o, done);
+            byte[] json = ManifestCodec.toBytes(m);
+            ManifestCodec.fromBytes(json, output.target().resolve(Manifest.FILE_NAME).toString());
+            Files.write(output.dir().resolve(Manifest.FILE_NAME), json);
+            return new Result(output.target(), m, Blake3.hashHex(json), plan.tensorBytes());
+        } catch (IOException e) {
+            throw new ConvertException(output.target().resolve(Manifest.FILE_NAME) + ": cannot write: "
+                    + e.getMessage(), e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void writeShard(ShardWriter writer, Shard shard, Path file, Path named, ProgressListener progress) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            writer.begin(ch);
+            for (Placement p : shard.placements()) {
+                SafetensorsTensor t = p.source();
+                try {
+                    writer.padTo(p.offset());
+                    writer.write(t.data(), p.slice());
+                } catch (IOException e) {
+                    throw new ConvertException(named + ": writing tensor '" + t.name() + "': " + reason(e), e);
+                } catch (InternalError | IllegalStateException e) {
+                    // a fault reading the mapping: the source file shrank or vanished under us
+                    throw new ConvertException(t.file() + ": tensor '" + t.name() + "': cannot read the source"
+                            + " bytes (was the file changed while converting?): " + e.getMessage(), e);
+                }
+                progress.advance(p.slice().byteSize(), t.name());
+            }
+            writer.flush();
+            if (writer.position() != shard.size()) {
+                throw new ConvertException(named + ": wrote " + writer.position() + " bytes, planned " + shard.size());
+            }
+        } catch (IOException e) {
+            throw new ConvertException(named + ": cannot write: " + reason(e), e);
+        }
+    }
+
+    private static String reason(IOException e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new ConvertException("hashing failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    private static Manifest manifest(Checkpoint ckpt, ShardPlan plan, ConvertOptions o,
+                                     List<ShardHasher.Hashes> hashes) {
+        List<ShardInfo> shards = new ArrayList<>();
+        long total = 0;
+        Map<String, String> groupHashes = new LinkedHashMap<>();
+        for (Shard s : plan.shards()) {
+            ShardHasher.Hashes h = hashes.get(s.index());
+            shards.add(new ShardInfo(s.index(), s.fileName(), s.size(), h.whole(), h.chunks()));
+            total += s.size();
+            int k = 0;
+            for (Group g : plan.groups()) {
+                if (g.shard() == s.index()) {
+                    groupHashes.put(g.id().groupName(), h.groupHashes().get(k++));
+                }
+            }
+        }
+        Map<String, List<TensorInfo>> tensors = new LinkedHashMap<>();
+        Map<DType, Long> bytesByDtype = new EnumMap<>(DType.class);
+        for (Map.Entry<String, List<Placement>> e : plan.byTensor().entrySet()) {
+            List<TensorInfo> entries = new ArrayList<>();
+            for (Placement p : e.getValue()) {
+                SliceSpec s = p.slice();
+                entries.add(new TensorInfo(p.shard(), p.offset(), s.byteSize(), s.storedShape(), p.source().dtype(),
+                        p.role(), p.group(), s.layout(), s.originalShape(), s.sliceDim(), s.sliceIdx(),
+                        s.sliceCount(), null));
+                bytesByDtype.merge(p.source().dtype(), s.byteSize(), Long::sum);
+            }
+            tensors.put(e.getKey(), entries);
+        }
+        Map<String, GroupInfo> groups = new LinkedHashMap<>();
+        long expertBytes = 0;
+        Set<Integer> moeLayers = new HashSet<>();
+        int maxExpert = -1;
+        for (Group g : plan.groups()) {
+            groups.put(g.id().groupName(), new GroupInfo(GroupInfo.EXPERT, g.id().layer(), g.id().expert(),
+                    List.of(g.shard()), g.offset(), g.size(), g.tensors(), groupHashes.get(g.id().groupName())));
+            expertBytes = Math.max(expertBytes, g.size());
+            moeLayers.add(g.id().layer());
+            maxExpert = Math.max(maxExpert, g.id().expert());
+        }
+        JsonNode config = ckpt.config();
+        MoeConfig moe = null;
+        if (!plan.groups().isEmpty()) {
+            ModelFamily family = ModelFamily.fromConfig(config);
+            int numExperts = Math.max(family.numExperts(config), maxExpert + 1);
+            String format = family != ModelFamily.OTHER ? family.modelType()
+                    : config.path("model_type").asText(ModelFamily.OTHER.modelType());
+            moe = new MoeConfig(numExperts, ModelFamily.numExpertsPerToken(config), format, expertBytes,
+                    moeLayers.size());
+        }
+        String quantization = bytesByDtype.entrySet().stream().max(Map.Entry.comparingByValue())
+                .map(e -> e.getKey().name()).orElse(null);
+        JsonNode arch = config.path("architectures");
+        String architecture = arch.isArray() && !arch.isEmpty() ? arch.get(0).asText() : null;
+        return new Manifest(Manifest.CURRENT_VERSION, modelId(ckpt, o), "transformer", architecture, config,
+                quantization, Manifest.HASH_BLAKE3, o.chunkSize(), o.layout(), total, moe, shards, tensors, groups);
+    }
+
+    private static String modelId(Checkpoint ckpt, ConvertOptions o) {
+        if (o.modelId() != null) {
+            return o.modelId();
+        }
+        Path src = ckpt.source();
+        String name = src.getFileName() == null ? "model" : src.getFileName().toString();
+        return Files.isRegularFile(src) && name.endsWith(".safetensors")
+                ? name.substring(0, name.length() - ".safetensors".length()) : name;
+    }
+}

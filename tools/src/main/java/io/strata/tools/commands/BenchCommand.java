@@ -1,0 +1,21 @@
+package io.strata.tools.commands;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code strata bench}: a group of benchmarks, each reporting ratios against a baseline from the same run. */
+@Command(name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {
+                "Runs a benchmark. Each one measures its baseline in the same run and reports ratios against it."},
+        subcommands = {BenchConvertCommand.class, BenchPageInCommand.class, BenchDecodeCommand.class, BenchKvCommand.class,
+                BenchFetchCommand.class, BenchCudaCommand.class})
+public final class BenchCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

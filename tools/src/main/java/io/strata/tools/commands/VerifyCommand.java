@@ -1,0 +1,84 @@
+package io.strata.tools.commands;
+
+import io.strata.core.util.Sizes;
+import io.strata.storage.model.ModelVerifier;
+import io.strata.tools.progress.ProgressBar;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code strata verify}: re-hash every shard and chunk of a converted model. */
+@Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
+        headerHeading = "%n", header = "Check a converted model's shards against the hashes in its manifest.",
+        synopsisHeading = "%nSYNOPSIS%n  ",
+        descriptionHeading = "%nDESCRIPTION%n",
+        description = {
+                "  Reads DIR/manifest.json, then re-hashes (BLAKE3) every chunk of every",
+                "  shard, every whole shard and every expert group, using all cores. Every",
+                "  problem is reported on its own line, naming the shard file, the chunk",
+                "  and its byte range."},
+        parameterListHeading = "%nARGUMENTS%n",
+        optionListHeading = "%nOPTIONS%n",
+        exitCodeListHeading = "%nEXIT STATUS%n",
+        exitCodeList = {"0:every hash matches", "1:a shard is missing, resized or damaged, or the manifest is invalid",
+                "2:bad usage"},
+        footerHeading = "%nEXAMPLE%n",
+        footer = "  strata verify ./mixtral-strata")
+public final class VerifyCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "A converted model directory (from shard-convert).")
+    Path dir;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print only problems.")
+    boolean quiet;
+
+    @Option(names = "--progress", description = "Show the progress bar even when not on a terminal.")
+    boolean progress;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        long total = Files.isDirectory(dir) ? totalSize() : 0;
+        ProgressBar bar = ProgressBar.wanted(quiet, progress) ? new ProgressBar(err, "verifying", total) : null;
+        ModelVerifier.Report r = ModelVerifier.verify(dir, done -> {
+            if (bar != null) {
+                bar.update(done, null);
+            }
+        });
+        if (bar != null) {
+            bar.finish(r.bytes(), r.ok() ? "ok" : "FAILED");
+        }
+        for (ModelVerifier.Problem p : r.problems()) {
+            err.println("strata verify: " + dir + ": " + p);
+        }
+        err.flush();
+        if (!r.ok()) {
+            err.println("strata verify: " + dir + ": FAILED, " + r.problems().size() + " problem(s)");
+            err.flush();
+            return 1;
+        }
+        if (!quiet) {
+            out.println("OK: " + r.shards() + " shards, " + r.chunks() + " chunks, " + Sizes.format(r.bytes())
+                    + " verified; manifest " + r.manifestHash());
+            out.flush();
+        }
+        return 0;
+    }
+
+    private long totalSize() {
+        try {
+            return io.strata.core.manifest.ManifestCodec.read(dir).totalSize();
+        } catch (RuntimeException e) {
+            return 0; // verify() reports the manifest's problem
+        }
+    }
+}
