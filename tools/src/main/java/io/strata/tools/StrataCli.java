@@ -12,11 +12,17 @@ import picocli.CommandLine.Command;
                 "a local disk cache and a peer mesh, so that models larger than memory run."},
         subcommands = {
                 CommandLine.HelpCommand.class,
+                io.strata.tools.commands.PeerCommand.class,
+                io.strata.tools.commands.FetchCommand.class,
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,
-                io.strata.tools.commands.BenchConvertCommand.class,
+                io.strata.tools.commands.PlanCommand.class,
+                io.strata.tools.commands.TraceReplayCommand.class,
+                io.strata.tools.commands.BenchHashCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
+                io.strata.tools.commands.RunCommand.class,
+                io.strata.tools.commands.DemoCommand.class,
         })
 public final class StrataCli implements Runnable {
 
@@ -29,13 +35,18 @@ public final class StrataCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        // One line per log record ("strata: INFO: ..."), not java.util.logging's two-line default.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "strata: %4$s: %5$s%6$s%n");
+        }
         System.exit(commandLine().execute(args));
     }
 
     /** The configured command line; tests execute commands through it in-process. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new StrataCli());
-        cl.setUsageHelpAutoWidth(true);
+        cl.setUsageHelpWidth(110); // descriptions are laid out for ~100 columns
+        cl.setUsageHelpAutoWidth(true); // wider when the terminal says so
         cl.setExecutionExceptionHandler(new CliErrors());
         return cl;
     }

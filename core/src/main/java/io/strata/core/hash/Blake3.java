@@ -1,19 +1,55 @@
 package io.strata.core.hash;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.HexFormat;
-import org.bouncycastle.crypto.digests.Blake3Digest;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * BLAKE3 (32-byte output) over byte arrays and memory segments: the one place Strata hashes content.
- * Currently backed by Bouncy Castle; the SIMD implementation replaces the body, not the API.
+ * BLAKE3 (32-byte output) over byte arrays and memory segments: the one place Strata hashes content. Large inputs
+ * are hashed with SIMD across chunks and across threads by subtree, on a shared {@link ParallelBlake3} whose
+ * parallelism defaults to the available processors ({@code -Dstrata.blake3.parallelism=N} or
+ * {@link #setParallelism}). Results never depend on the parallelism or the vector width.
  */
 public final class Blake3 {
-    public static final int OUT_LEN = 32;
-    private static final int COPY = 64 << 10;
+    public static final int OUT_LEN = Blake3Constants.OUT_LEN;
+    public static final int KEY_LEN = Blake3Constants.KEY_LEN;
+
+    private static volatile ParallelBlake3 shared = new ParallelBlake3(defaultParallelism());
 
     private Blake3() {
+    }
+
+    private static int defaultParallelism() {
+        String p = System.getProperty("strata.blake3.parallelism");
+        return p != null ? Integer.parseInt(p.trim()) : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The shared engine the static methods use. */
+    public static ParallelBlake3 engine() {
+        return shared;
+    }
+
+    public static int parallelism() {
+        return shared.parallelism();
+    }
+
+    /**
+     * Replaces the shared engine with one of {@code parallelism} threads. The old pool is not shut down (hashes may be
+     * running on it); its idle daemon threads simply time out.
+     */
+    public static synchronized void setParallelism(int parallelism) {
+        if (parallelism != shared.parallelism()) {
+            shared = new ParallelBlake3(parallelism);
+        }
+    }
+
+    /**
+     * Starts (if not yet started) the background warm-up of the SIMD path and returns its outcome: true once hashing
+     * runs vector code. Until then hashing uses the scalar path, so waiting is optional; benchmarks and long jobs that
+     * want steady-state speed from the first byte may wait on it.
+     */
+    public static CompletableFuture<Boolean> simdWarmUp() {
+        return Compressors.warmUp();
     }
 
     public static byte[] hash(byte[] data) {
@@ -21,16 +57,37 @@ public final class Blake3 {
     }
 
     public static byte[] hash(MemorySegment data) {
-        Blake3Digest d = new Blake3Digest(OUT_LEN * 8);
-        byte[] buf = new byte[(int) Math.min(COPY, Math.max(1, data.byteSize()))];
-        for (long off = 0; off < data.byteSize(); off += buf.length) {
-            int n = (int) Math.min(buf.length, data.byteSize() - off);
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, off, buf, 0, n);
-            d.update(buf, 0, n);
-        }
-        byte[] out = new byte[OUT_LEN];
-        d.doFinal(out, 0);
-        return out;
+        return shared.hash(data);
+    }
+
+    public static byte[] keyedHash(byte[] key, byte[] data) {
+        return keyedHash(key, MemorySegment.ofArray(data));
+    }
+
+    public static byte[] keyedHash(byte[] key, MemorySegment data) {
+        return shared.keyedHash(key, data);
+    }
+
+    public static byte[] deriveKey(String context, byte[] material) {
+        return shared.deriveKey(context, MemorySegment.ofArray(material));
+    }
+
+    /** One plain hash per consecutive {@code pieceSize}-byte piece (the manifest's per-chunk hashes). */
+    public static byte[][] chunkHashes(MemorySegment data, long pieceSize) {
+        return shared.chunkHashes(data, pieceSize);
+    }
+
+    /** See {@link ParallelBlake3#subtreeChainingValue}. */
+    public static byte[] subtreeChainingValue(MemorySegment subtree, long firstChunk) {
+        return shared.subtreeChainingValue(subtree, firstChunk);
+    }
+
+    public static Blake3Hasher newHasher() {
+        return shared.newHasher();
+    }
+
+    public static Blake3Hasher newKeyedHasher(byte[] key) {
+        return shared.newKeyedHasher(key);
     }
 
     public static String hex(byte[] hash) {

@@ -62,19 +62,31 @@ public final class ManifestCodec {
 
     /** Reads {@code dir/manifest.json} (or the file itself when given a file). */
     public static Manifest read(Path dirOrFile) {
-        Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve(Manifest.FILE_NAME) : dirOrFile;
+        return fromBytes(readBytes(dirOrFile), file(dirOrFile).toString());
+    }
+
+    /**
+     * The raw bytes of {@code dir/manifest.json} (or of the file itself), size-checked but not parsed: for callers
+     * that also need the manifest's hash, which is taken over exactly these bytes.
+     */
+    public static byte[] readBytes(Path dirOrFile) {
+        Path file = file(dirOrFile);
         try {
             long size = Files.size(file);
             if (size > MAX_MANIFEST_BYTES) {
                 throw new ManifestException(file + ": manifest is " + size + " bytes, over the "
                         + MAX_MANIFEST_BYTES + " byte limit");
             }
-            return fromBytes(Files.readAllBytes(file), file.toString());
+            return Files.readAllBytes(file);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ManifestException(file + ": no such file (is this a converted model directory?)", e);
         } catch (IOException e) {
             throw new ManifestException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    private static Path file(Path dirOrFile) {
+        return Files.isDirectory(dirOrFile) ? dirOrFile.resolve(Manifest.FILE_NAME) : dirOrFile;
     }
 
     public static void write(Manifest m, Path file) throws IOException {

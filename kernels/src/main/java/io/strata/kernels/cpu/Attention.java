@@ -17,6 +17,7 @@ public final class Attention {
     private final float scale;
     private final boolean vector;
     private float[] scores = new float[0];
+    private final float[] lanes = new float[VecMath.lanes()];
 
     public Attention(int heads, int kvHeads, int headDim, boolean vector) {
         if (heads % kvHeads != 0) {
@@ -54,7 +55,7 @@ public final class Attention {
                     long rowBase = (long) t * kvDim;
                     for (int h = 0; h < heads; h++) {
                         long k = rowBase + (long) (h / group) * headDim;
-                        float d = vector ? VecMath.dot(q, h * headDim, keys, k, headDim)
+                        float d = vector ? VecMath.dot(q, h * headDim, keys, k, headDim, lanes)
                                 : VecMath.dotScalar(q, h * headDim, keys, k, headDim);
                         scores[h * len + pos + t] = d * scale;
                     }

@@ -23,6 +23,7 @@ public final class Int8MatVec {
     /** Vector path. */
     public static void apply(MemorySegment q, float[] scales, int out, int in, float[] x, float[] y) {
         check(q, scales, out, in, x, y);
+        float[] lanes = new float[L];
         for (int o = 0; o < out; o++) {
             long base = (long) o * in;
             FloatVector a0 = FloatVector.zero(FS);
@@ -41,7 +42,7 @@ public final class Int8MatVec {
                         .convertShape(VectorOperators.B2F, FS, 0);
                 a0 = w0.fma(FloatVector.fromArray(FS, x, i), a0);
             }
-            float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            float s = Lanes.sum(a0.add(a1), lanes);
             for (; i < in; i++) {
                 s += q.get(ValueLayout.JAVA_BYTE, base + i) * x[i];
             }

@@ -1,7 +1,6 @@
 package io.strata.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** out = weight * x / sqrt(mean(x^2) + eps), as HF's LlamaRMSNorm (float32 throughout). */
@@ -19,7 +18,7 @@ public final class RmsNorm {
             FloatVector v = FloatVector.fromArray(FS, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = Lanes.sum(acc, new float[L]);
         for (; i < n; i++) {
             ss += x[xOff + i] * x[xOff + i];
         }

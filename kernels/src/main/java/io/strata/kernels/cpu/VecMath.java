@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -22,17 +21,27 @@ public final class VecMath {
 
     /** sum_i a[aOff+i] * seg[segIndex+i] (segIndex in floats). */
     public static float dot(float[] a, int aOff, MemorySegment seg, long segIndex, int n) {
+        return dot(a, aOff, seg, segIndex, n, new float[L]);
+    }
+
+    /** As {@link #dot(float[], int, MemorySegment, long, int)} with caller-owned scratch of {@link #lanes()} floats. */
+    public static float dot(float[] a, int aOff, MemorySegment seg, long segIndex, int n, float[] scratch) {
         FloatVector acc = FloatVector.zero(FS);
         int i = 0;
         for (; i <= n - L; i += L) {
             acc = FloatVector.fromMemorySegment(FS, seg, (segIndex + i) * 4, NATIVE)
                     .fma(FloatVector.fromArray(FS, a, aOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc, scratch);
         for (; i < n; i++) {
             s += a[aOff + i] * seg.getAtIndex(F32, segIndex + i);
         }
         return s;
+    }
+
+    /** Scratch size the scratch-taking methods need. */
+    public static int lanes() {
+        return L;
     }
 
     public static float dotScalar(float[] a, int aOff, MemorySegment seg, long segIndex, int n) {

@@ -73,6 +73,7 @@ final class VectorMatVec implements MatVec {
     private static void f32Row(MemorySegment d, int in, float[] x, int xOff, float[] y, int yOff, int from, int to) {
         int bound4 = in - 4 * L;
         int bound1 = in - L;
+        float[] lanes = SCRATCH.get().tmpE;
         for (int o = from; o < to; o++) {
             long base = (long) o * in * 4;
             FloatVector a0 = FloatVector.zero(FS);
@@ -94,7 +95,7 @@ final class VectorMatVec implements MatVec {
                 a0 = FloatVector.fromMemorySegment(FS, d, base + (long) i * 4, LE)
                         .fma(FloatVector.fromArray(FS, x, xOff + i), a0);
             }
-            float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            float s = Lanes.sum(a0.add(a1).add(a2.add(a3)), lanes);
             for (; i < in; i++) {
                 s += d.get(FloatCodec.F32_LE, base + (long) i * 4) * x[xOff + i];
             }
@@ -196,7 +197,7 @@ final class VectorMatVec implements MatVec {
                 a0 = lo(v0, bf).fma(FloatVector.fromArray(FS, xe, j), a0);
                 b0 = hi(v0, bf).fma(FloatVector.fromArray(FS, xo, j), b0);
             }
-            float acc = a0.add(b0).add(a1.add(b1)).reduceLanes(VectorOperators.ADD);
+            float acc = Lanes.sum(a0.add(b0).add(a1.add(b1)), s.tmpE);
             long e = (long) o * in;
             for (; j < pairs; j++) {
                 acc += FloatCodec.get(d, t, e + 2L * j) * xe[j] + FloatCodec.get(d, t, e + 2L * j + 1) * xo[j];

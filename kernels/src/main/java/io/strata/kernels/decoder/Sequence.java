@@ -29,6 +29,7 @@ public final class Sequence implements AutoCloseable {
     private int position;
     private Routing lastRouting;
     private boolean closed;
+    private String failed;
 
     private final float[] x;
     private final float[] xn;
@@ -73,7 +74,7 @@ public final class Sequence implements AutoCloseable {
         sin = new float[cfg.headDim() / 2];
         routerLogits = new float[Math.max(1, cfg.numExperts())];
         int width = decoder.options().prefetchWidth() == 0 ? cfg.expertsPerToken() : decoder.options().prefetchWidth();
-        predicted = new int[Math.max(1, Math.min(width, Math.max(1, cfg.numExperts())))];
+        predicted = new int[Math.clamp(width, 1, Math.max(1, cfg.numExperts()))];
         predictedProb = new float[predicted.length];
         guessNorm = new float[h];
         guessLogits = new float[routerLogits.length];
@@ -110,10 +111,28 @@ public final class Sequence implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("sequence is closed");
         }
+        if (failed != null) {
+            throw new IllegalStateException("sequence is unusable: an earlier forward pass failed midway (" + failed
+                    + "), leaving its KV cache partly written");
+        }
+        if (token < 0 || token >= cfg.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + cfg.vocabSize()
+                    + ")");
+        }
+        try {
+            return forwardChecked(token, prompt);
+        } catch (RuntimeException | Error e) {
+            failed = String.valueOf(e.getMessage());
+            throw e;
+        }
+    }
+
+    private ForwardStep forwardChecked(int token, boolean prompt) {
         long start = System.nanoTime();
         long wait = 0;
         int pos = position;
         Embedding.row(decoder.embedding(), token, x);
+        decoder.rope().angles(pos, cos, sin);
         int layers = cfg.numLayers();
         int[][] experts = new int[layers][];
         float[][] weights = new float[layers][];
@@ -171,13 +190,12 @@ public final class Sequence implements AutoCloseable {
         int hd = cfg.headDim();
         if (w.qNorm() != null) {
             for (int h = 0; h < cfg.numHeads(); h++) {
-                headNorm(q, h * hd, w.qNorm());
+                norm(q, h * hd, w.qNorm(), q, h * hd);
             }
             for (int h = 0; h < cfg.numKvHeads(); h++) {
-                headNorm(k, h * hd, w.kNorm());
+                norm(k, h * hd, w.kNorm(), k, h * hd);
             }
         }
-        decoder.rope().angles(pos, cos, sin);
         decoder.rope().apply(q, 0, cfg.numHeads(), cos, sin);
         decoder.rope().apply(k, 0, cfg.numKvHeads(), cos, sin);
         kv.append(w.index(), k, v);
@@ -203,19 +221,16 @@ public final class Sequence implements AutoCloseable {
         source.prefetch(next, java.util.Arrays.copyOf(predicted, width));
     }
 
-    private void headNorm(float[] vec, int off, float[] weight) {
-        if (vector) {
-            RmsNorm.apply(vec, off, weight, cfg.rmsNormEps(), vec, off, weight.length);
-        } else {
-            RmsNorm.applyScalar(vec, off, weight, cfg.rmsNormEps(), vec, off, weight.length);
-        }
+    private void norm(float[] in, float[] weight, float[] out) {
+        norm(in, 0, weight, out, 0);
     }
 
-    private void norm(float[] in, float[] weight, float[] out) {
+    /** RMSNorm of in[inOff, inOff + weight.length) into out[outOff..] (may be in place). */
+    private void norm(float[] in, int inOff, float[] weight, float[] out, int outOff) {
         if (vector) {
-            RmsNorm.apply(in, 0, weight, cfg.rmsNormEps(), out, 0, weight.length);
+            RmsNorm.apply(in, inOff, weight, cfg.rmsNormEps(), out, outOff, weight.length);
         } else {
-            RmsNorm.applyScalar(in, 0, weight, cfg.rmsNormEps(), out, 0, weight.length);
+            RmsNorm.applyScalar(in, inOff, weight, cfg.rmsNormEps(), out, outOff, weight.length);
         }
     }
 

@@ -1,12 +1,10 @@
 package io.strata.kernels.decoder;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.strata.core.model.DType;
 import io.strata.core.model.ExpertId;
 import io.strata.core.model.Layout;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
-import io.strata.core.weights.WeightSource;
 import io.strata.storage.safetensors.Checkpoint;
 import io.strata.storage.safetensors.SafetensorsTensor;
 import java.lang.foreign.Arena;
@@ -17,13 +15,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test WeightSource over named tensors held in memory (or mapped from a checkpoint). Counts expert pins so tests
- * can check every handle is closed, and records routing/prefetch calls.
+ * Test WeightSource over named tensors (mapped from a checkpoint, or transposed copies). Counts expert pins so
+ * tests can check every handle is closed, and records routing/prefetch calls.
  */
-final class MapWeightSource implements WeightSource {
-    private final JsonNode config;
-    private final Map<String, TensorView> tensors;
-    private final Architecture arch;
+class MapWeightSource extends InMemoryWeightSource {
     private final Arena arena;
     int pinned;
     int expertLoads;
@@ -31,9 +26,7 @@ final class MapWeightSource implements WeightSource {
     final List<int[]> prefetched = new ArrayList<>();
 
     MapWeightSource(JsonNode config, Map<String, TensorView> tensors, Arena arena) {
-        this.config = config;
-        this.tensors = tensors;
-        this.arch = Architecture.forModelType(config.get("model_type").asText());
+        super(config, tensors);
         this.arena = arena;
     }
 
@@ -69,36 +62,9 @@ final class MapWeightSource implements WeightSource {
         return new MapWeightSource(config, m, arena);
     }
 
-    Map<String, TensorView> tensors() {
-        return tensors;
-    }
-
-    @Override
-    public JsonNode config() {
-        return config;
-    }
-
-    @Override
-    public TensorView dense(String name) {
-        TensorView t = tensors.get(name);
-        if (t == null) {
-            throw new IllegalArgumentException("no tensor " + name);
-        }
-        return t;
-    }
-
-    @Override
-    public boolean hasTensor(String name) {
-        return tensors.containsKey(name);
-    }
-
     @Override
     public ExpertWeights expert(int layer, int expert) {
-        ExpertId id = new ExpertId(layer, expert);
-        Map<String, TensorView> p = Map.of(
-                ExpertWeights.W1, dense(arch.expert(layer, expert, "w1")),
-                ExpertWeights.W2, dense(arch.expert(layer, expert, "w2")),
-                ExpertWeights.W3, dense(arch.expert(layer, expert, "w3")));
+        ExpertWeights inner = super.expert(layer, expert);
         pinned++;
         expertLoads++;
         return new ExpertWeights() {
@@ -106,21 +72,19 @@ final class MapWeightSource implements WeightSource {
 
             @Override
             public ExpertId id() {
-                return id;
+                return inner.id();
             }
 
             @Override
             public TensorView tensor(String projection) {
-                if (closed) {
-                    throw new IllegalStateException("expert " + id + " is closed");
-                }
-                return p.get(projection);
+                return inner.tensor(projection);
             }
 
             @Override
             public void close() {
                 if (!closed) {
                     closed = true;
+                    inner.close();
                     pinned--;
                 }
             }
@@ -129,18 +93,19 @@ final class MapWeightSource implements WeightSource {
 
     @Override
     public void prefetch(int layer, int[] experts) {
-        int[] r = new int[experts.length + 1];
-        r[0] = layer;
-        System.arraycopy(experts, 0, r, 1, experts.length);
-        prefetched.add(r);
+        prefetched.add(withLayer(layer, experts));
     }
 
     @Override
     public void observeRouting(int layer, int[] experts) {
+        observed.add(withLayer(layer, experts));
+    }
+
+    private static int[] withLayer(int layer, int[] experts) {
         int[] r = new int[experts.length + 1];
         r[0] = layer;
         System.arraycopy(experts, 0, r, 1, experts.length);
-        observed.add(r);
+        return r;
     }
 
     @Override
@@ -148,9 +113,5 @@ final class MapWeightSource implements WeightSource {
         if (arena != null) {
             arena.close();
         }
-    }
-
-    static DType dtypeOf(Map<String, TensorView> m) {
-        return m.values().iterator().next().dtype();
     }
 }

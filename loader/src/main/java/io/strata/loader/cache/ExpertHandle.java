@@ -4,20 +4,21 @@ import io.strata.core.model.ExpertId;
 import io.strata.core.model.Tier;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A pinned expert: its memory is neither evicted nor freed while the handle is open. Tensor views are scoped to
- * the handle's own arena, so a view read after {@link #close()} throws {@link IllegalStateException} (the arena
- * is closed) rather than touching memory that may have been freed and reused.
+ * A pinned expert: its memory is neither evicted nor freed while the handle is open. The handle's methods throw
+ * {@link IllegalStateException} after {@link #close()}. Views are slices of the resident copy's memory, which
+ * lives in an arena of its own (host) or behind a guard arena (device) that is closed when the copy is freed: a
+ * view kept past its handle reads the same bytes while the copy is cached and throws once it is evicted, never
+ * touching freed or reused memory. (A shared arena per handle would give the same error earlier, but closing a
+ * shared arena costs a handshake with every thread, hundreds of microseconds per expert access.)
  */
 public final class ExpertHandle implements ExpertWeights {
     private final TierCache cache;
     private final Resident resident;
     private final ExpertLayout layout;
-    private final Arena scope = Arena.ofShared();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ExpertHandle(TierCache cache, Resident resident, ExpertLayout layout) {
@@ -49,7 +50,7 @@ public final class ExpertHandle implements ExpertWeights {
     /** The whole group's bytes (w1, w3, w2 with padding), valid while the handle is open. */
     public MemorySegment bytes() {
         checkOpen();
-        return resident.data().reinterpret(scope, null);
+        return resident.data();
     }
 
     @Override
@@ -60,7 +61,7 @@ public final class ExpertHandle implements ExpertWeights {
             throw new IllegalArgumentException("expert " + id() + " has no projection '" + projection + "' (has "
                     + layout.parts().keySet() + ")");
         }
-        MemorySegment data = resident.data().asSlice(p.offset(), p.size()).reinterpret(scope, null);
+        MemorySegment data = resident.data().asSlice(p.offset(), p.size());
         return new TensorView(p.tensorName(), data, p.dtype(), p.shape(), p.layout());
     }
 
@@ -77,7 +78,6 @@ public final class ExpertHandle implements ExpertWeights {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            scope.close(); // views die first, then the pin goes
             cache.unpin(resident);
         }
     }

@@ -182,12 +182,15 @@ public final class TierCache implements Evictor, AutoCloseable {
         Reservation res = null;
         Block block = null;
         try {
-            res = mode == Mode.DEMAND ? ledger.reserve(Pool.EXPERTS, r.bytes) : reserveForPrefetch(r, protectedIds);
+            res = mode == Mode.DEMAND ? reserveForDemand(r) : reserveForPrefetch(r, protectedIds);
             lock.lock();
             try {
                 r.reservation = res; // from here its bytes count as pinned (loading)
             } finally {
                 lock.unlock();
+            }
+            if (mode == Mode.PREFETCH) {
+                prefetchCounters.issued(); // counted before anyone can use it, so hits never outrun issues
             }
             block = allocate(r.bytes, mode, protectedIds);
             long t0 = System.nanoTime();
@@ -234,17 +237,68 @@ public final class TierCache implements Evictor, AutoCloseable {
         }
     }
 
+    /**
+     * Reserves with eviction; when that fails only because other loads hold bytes in flight (a prefetch, say),
+     * waits for one of them to finish and tries again: loads finish, so this does not hang.
+     */
+    private Reservation reserveForDemand(Resident r) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return ledger.reserve(Pool.EXPERTS, r.bytes);
+            } catch (BudgetExceededException e) {
+                Resident other = null;
+                lock.lock();
+                try {
+                    for (Resident x : entries.values()) {
+                        if (x != r && !x.ready && x.reservation != null) {
+                            other = x;
+                            break;
+                        }
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                if (other == null || attempt >= 10_000) {
+                    throw e;
+                }
+                try {
+                    other.loaded.join();
+                } catch (CompletionException ignored) {
+                    // its bytes were released either way
+                }
+            }
+        }
+    }
+
     private Reservation reserveForPrefetch(Resident r, Predicate<ExpertId> protectedIds) {
-        Reservation res = ledger.tryReserve(Pool.EXPERTS, r.bytes);
+        Reservation res = tryReserveVisibly(r);
         if (res == null) {
             evict(r.bytes - ledger.available(), Mode.PREFETCH, protectedIds);
-            res = ledger.tryReserve(Pool.EXPERTS, r.bytes);
+            res = tryReserveVisibly(r);
         }
         if (res == null) {
             throw new BudgetExceededException(tier.name().toLowerCase(), Pool.EXPERTS, r.bytes, ledger.available(),
                     pinnedBytes(), "prefetch does not evict needed experts");
         }
         return res;
+    }
+
+    /**
+     * Reserves without evicting and records the reservation on the entry in one step under the cache lock, so a
+     * demand load that finds the budget full always sees which load holds the bytes (and waits for it). Safe
+     * under the lock: tryReserve never calls back into evictors.
+     */
+    private Reservation tryReserveVisibly(Resident r) {
+        lock.lock();
+        try {
+            Reservation res = ledger.tryReserve(Pool.EXPERTS, r.bytes);
+            if (res != null) {
+                r.reservation = res;
+            }
+            return res;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The ledger granted the bytes; the allocator may still be fragmented: evict until a block fits. */

@@ -11,7 +11,6 @@ import io.strata.core.telemetry.TierCounters;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -40,7 +39,6 @@ import java.util.stream.Stream;
  */
 public final class DiskCache implements Evictor, AutoCloseable {
     private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
-    private static final int IO_CHUNK = 1 << 30;
 
     private final Path blobs;
     private final MemoryLedger ledger;
@@ -160,7 +158,7 @@ public final class DiskCache implements Evictor, AutoCloseable {
                 return false;
             }
             try (FileChannel ch = FileChannel.open(path(hash), StandardOpenOption.READ)) {
-                readFully(ch, dst);
+                FileRanges.readFully(ch, 0, dst);
             }
             counters.hit();
             counters.bytesOut(dst.byteSize());
@@ -178,20 +176,6 @@ public final class DiskCache implements Evictor, AutoCloseable {
             Files.setLastModifiedTime(path(hash), FileTime.fromMillis(System.currentTimeMillis()));
         } catch (IOException e) {
             // recency across runs is a hint; a read-only cache dir still serves reads
-        }
-    }
-
-    static void readFully(FileChannel ch, MemorySegment dst) throws IOException {
-        long off = 0;
-        while (off < dst.byteSize()) {
-            int n = (int) Math.min(IO_CHUNK, dst.byteSize() - off);
-            ByteBuffer buf = dst.asSlice(off, n).asByteBuffer();
-            while (buf.hasRemaining()) {
-                if (ch.read(buf, off + buf.position()) < 0) {
-                    throw new IOException("unexpected end of file after " + (off + buf.position()) + " bytes");
-                }
-            }
-            off += n;
         }
     }
 
@@ -222,15 +206,7 @@ public final class DiskCache implements Evictor, AutoCloseable {
             Files.createDirectories(target.getParent());
             tmp = Files.createTempFile(target.getParent(), hash.substring(0, 8), ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                long off = 0;
-                while (off < src.byteSize()) {
-                    int n = (int) Math.min(IO_CHUNK, src.byteSize() - off);
-                    ByteBuffer buf = src.asSlice(off, n).asByteBuffer();
-                    while (buf.hasRemaining()) {
-                        ch.write(buf, off + buf.position());
-                    }
-                    off += n;
-                }
+                FileRanges.writeFully(ch, 0, src);
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -10,6 +10,15 @@ public final class Policies {
     private Policies() {
     }
 
+    /** A policy for a byte budget: W-TinyLFU's shadow cache weighs entries by their size in KiB. */
+    public static EvictionPolicy create(String name, long capacityBytes,
+                                        java.util.function.ToLongFunction<io.strata.core.model.ExpertId> bytesOf) {
+        if (name.equalsIgnoreCase("tinylfu") || name.equalsIgnoreCase("w-tinylfu")) {
+            return new TinyLfuPolicy(capacityBytes, bytesOf);
+        }
+        return create(name, 1);
+    }
+
     /** A fresh policy; {@code capacityEntries} sizes W-TinyLFU's shadow cache. */
     public static EvictionPolicy create(String name, long capacityEntries) {
         return switch (name.toLowerCase(Locale.ROOT)) {

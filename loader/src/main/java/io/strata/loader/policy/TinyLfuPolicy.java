@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.strata.core.model.ExpertId;
 import java.util.LinkedHashSet;
 import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * Caffeine's W-TinyLFU, used for its decisions only: a shadow Caffeine cache of the same capacity (in entries)
@@ -21,6 +22,17 @@ public final class TinyLfuPolicy implements EvictionPolicy {
     /** @param capacity the cache's capacity in entries (experts) */
     public TinyLfuPolicy(long capacity) {
         this.shadow = Caffeine.newBuilder().maximumSize(Math.max(1, capacity)).executor(Runnable::run).build();
+    }
+
+    /**
+     * A byte-weighed shadow: {@code capacityBytes} of budget, each entry weighing its size in KiB (Caffeine's
+     * weights are ints; KiB keeps a 2 TiB budget in range).
+     */
+    public TinyLfuPolicy(long capacityBytes, ToLongFunction<ExpertId> bytesOf) {
+        this.shadow = Caffeine.newBuilder().maximumWeight(Math.max(1, capacityBytes >> 10))
+                .weigher((ExpertId id, Boolean v) -> Math.clamp((bytesOf.applyAsLong(id) + 1023) >> 10, 1,
+                        Integer.MAX_VALUE))
+                .executor(Runnable::run).build();
     }
 
     @Override

@@ -92,9 +92,7 @@ public final class PrefetchScheduler implements AutoCloseable {
         try {
             pool.execute(() -> {
                 try {
-                    if (target.prefetch(id, this::isNeeded)) {
-                        counters.issued();
-                    } else {
+                    if (!target.prefetch(id, this::isNeeded)) { // issued loads are counted by the cache
                         counters.skipped();
                     }
                 } catch (RuntimeException e) {

@@ -23,7 +23,8 @@ import io.strata.loader.policy.Policies;
 import io.strata.loader.prefetch.PrefetchScheduler;
 import io.strata.loader.source.ByteFetcher;
 import io.strata.loader.tier.HostMemory;
-import io.strata.loader.tier.SimulatedDevice;
+import io.strata.kernels.cuda.CudaDriver;
+import io.strata.loader.tier.DeviceTiers;
 import io.strata.loader.tier.TierMemory;
 import io.strata.storage.model.ConvertedModel;
 import java.io.IOException;
@@ -33,6 +34,7 @@ import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -58,7 +60,7 @@ public final class ModelRuntime implements WeightSource {
     private final MemoryLedger hostLedger;
     private final MemoryLedger deviceLedger;
     private final HostMemory hostMemory = new HostMemory();
-    private final SimulatedDevice device;
+    private final DeviceTiers.DeviceTier device;
     private final DiskCache disk;
     private final ByteFetcher fetcher;
     private final TierCache hostCache;
@@ -88,15 +90,21 @@ public final class ModelRuntime implements WeightSource {
         this.fetcher = new ByteFetcher(manifest, origin, peer, disk, counters);
         this.hostLedger = new MemoryLedger("host", o.hostBudget(), o.hostReserve());
         this.hostCache = new TierCache(Tier.HOST, hostLedger, hostMemory,
-                Policies.create(o.policy(), capacityInExperts(o.hostBudget() - o.hostReserve())),
+                Policies.create(o.policy(), o.hostBudget() - o.hostReserve(), this::expertBytes),
                 counters.get(Tier.HOST), prefetchCounters, this::expertBytes,
                 (id, dst) -> fetcher.fetchGroup(id.groupName(), layout(id).group(), dst));
-        if (o.deviceBudget() > 0) {
-            this.deviceLedger = new MemoryLedger("device", o.deviceBudget());
-            this.device = new SimulatedDevice(o.deviceBudget());
-            this.deviceCache = new TierCache(Tier.DEVICE, deviceLedger, device,
-                    Policies.create(o.policy(), capacityInExperts(o.deviceBudget())),
-                    counters.get(Tier.DEVICE), prefetchCounters, this::expertBytes, this::fillDeviceFromHost);
+        long maxExpert = manifest.moeConfig() == null ? 1 : Math.max(1, manifest.moeConfig().expertBytes());
+        Optional<DeviceTiers.DeviceTier> dt = o.deviceBudget() == 0 ? Optional.empty() : o.simulatedDevice()
+                ? DeviceTiers.open(o.deviceBudget(), maxExpert,
+                new CudaDriver.Availability(Optional.empty(), "simulated device requested"))
+                : DeviceTiers.open(o.deviceBudget(), maxExpert);
+        if (dt.isPresent()) {
+            this.device = dt.get();
+            this.deviceLedger = device.ledger();
+            this.deviceCache = new TierCache(Tier.DEVICE, deviceLedger, device.memory(),
+                    Policies.create(o.policy(), device.usableBytes(), this::expertBytes),
+                    counters.get(Tier.DEVICE), prefetchCounters, this::expertBytes,
+                    device.filler(this::fillDeviceFromHost));
             this.computeCache = deviceCache;
         } else {
             this.deviceLedger = null;
@@ -147,11 +155,6 @@ public final class ModelRuntime implements WeightSource {
         return c == null ? 1 : Math.max(1, c.path("num_hidden_layers").asInt(1));
     }
 
-    private long capacityInExperts(long bytes) {
-        long per = manifest.moeConfig() == null ? 0 : manifest.moeConfig().expertBytes();
-        return per <= 0 ? 1 : Math.max(1, bytes / per);
-    }
-
     private Tier fillDeviceFromHost(ExpertId id, MemorySegment dst) {
         try (ExpertHandle h = ExpertHandle.open(hostCache, layout(id), Double.NaN)) {
             MemorySegment.copy(h.bytes(), 0, dst, 0, dst.byteSize());
@@ -173,7 +176,7 @@ public final class ModelRuntime implements WeightSource {
     }
 
     private TierMemory computeMemory() {
-        return device != null ? device : hostMemory;
+        return device != null ? device.memory() : hostMemory;
     }
 
     public Manifest manifest() {
@@ -186,6 +189,11 @@ public final class ModelRuntime implements WeightSource {
 
     public RuntimeOptions options() {
         return options;
+    }
+
+    /** What the device tier is ("simulated device, 1 GiB", or the GPU), or empty without one. */
+    public Optional<String> deviceDescription() {
+        return device == null ? Optional.empty() : Optional.of(device.description());
     }
 
     /** The tier compute reads experts from: DEVICE when a device budget is set, else HOST. */
@@ -385,6 +393,7 @@ public final class ModelRuntime implements WeightSource {
         if (disk != null) {
             disk.close();
         }
+        fetcher.close();
         if (ownsOrigin) {
             origin.close();
         }

@@ -6,13 +6,17 @@ import java.nio.file.Path;
 
 /**
  * How a {@link ModelRuntime} is set up. Budgets in bytes; a device budget of 0 means no device tier (compute
- * reads from host memory). {@code cacheDir} null means no disk cache.
+ * reads from host memory), {@link #DEVICE_AUTO} all free VRAM of GPU 0 (no device tier without a GPU). The device
+ * tier is VRAM when a CUDA driver is present, else a simulated device; {@code simulatedDevice} forces the latter.
+ * {@code cacheDir} null means no disk cache.
  */
 public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserve, Path cacheDir, long diskBudget,
-                             String policy, boolean prefetch, boolean frequencyPrefetch, int ioThreads) {
+                             String policy, boolean prefetch, boolean frequencyPrefetch, int ioThreads,
+                             boolean simulatedDevice) {
+    public static final long DEVICE_AUTO = -1;
 
     public RuntimeOptions {
-        if (deviceBudget < 0 || hostBudget < 0 || hostReserve < 0 || diskBudget < 0) {
+        if (deviceBudget < DEVICE_AUTO || hostBudget < 0 || hostReserve < 0 || diskBudget < 0) {
             throw new IllegalArgumentException("budgets must not be negative");
         }
         if (hostReserve > hostBudget) {
@@ -38,6 +42,7 @@ public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserv
         private boolean prefetch = true;
         private boolean frequencyPrefetch = true;
         private int ioThreads = 2;
+        private boolean simulatedDevice;
 
         public Builder deviceBudget(long v) {
             deviceBudget = v;
@@ -91,9 +96,15 @@ public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserv
             return this;
         }
 
+        /** Use the simulated device even where a GPU is present (tests, CPU-only benchmarks). */
+        public Builder simulatedDevice(boolean v) {
+            simulatedDevice = v;
+            return this;
+        }
+
         public RuntimeOptions build() {
             return new RuntimeOptions(deviceBudget, hostBudget, hostReserve, cacheDir, diskBudget, policy, prefetch,
-                    frequencyPrefetch, ioThreads);
+                    frequencyPrefetch, ioThreads, simulatedDevice);
         }
     }
 }

@@ -1,32 +1,76 @@
 package io.strata.loader.tier;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 
 /**
- * Host tier memory: one shared FFM arena per block, so that freeing a block closes its arena and any segment still
- * referring to it throws {@link IllegalStateException} instead of reading freed memory.
+ * Host tier memory. Each block lives behind a shared arena of its own, so freeing a block closes its arena and any
+ * segment still referring to it throws {@link IllegalStateException} instead of reading freed memory. Blocks come
+ * from libc {@code aligned_alloc} and are handed out without zero-filling ({@code Arena.allocate} clears every
+ * byte, a wasted pass over memory that a page-in overwrites at once); without libc, from {@code Arena.allocate}.
  */
 public final class HostMemory implements TierMemory {
+    private static final long ALIGN = 64;
+    private static final MethodHandle ALIGNED_ALLOC;
+    private static final MethodHandle FREE;
+
+    static {
+        MethodHandle alloc = null;
+        MethodHandle free = null;
+        try {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup libc = linker.defaultLookup();
+            alloc = linker.downcallHandle(libc.find("aligned_alloc").orElseThrow(), FunctionDescriptor.of(
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+            free = linker.downcallHandle(libc.find("free").orElseThrow(),
+                    FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+        } catch (RuntimeException | LinkageError e) {
+            alloc = null;
+        }
+        ALIGNED_ALLOC = alloc;
+        FREE = free;
+    }
+
     @Override
+    @SuppressWarnings("restricted") // the raw block is bound to its own arena, which frees it exactly once
     public Block allocate(long bytes) {
         Arena arena = Arena.ofShared();
-        MemorySegment seg = arena.allocate(Math.max(1, bytes), 64).asSlice(0, bytes);
-        AtomicBoolean freed = new AtomicBoolean();
-        return new Block() {
-            @Override
-            public MemorySegment segment() {
-                return seg;
-            }
+        MemorySegment seg;
+        try {
+            seg = ALIGNED_ALLOC == null ? arena.allocate(Math.max(1, bytes), ALIGN).asSlice(0, bytes) : raw(bytes, arena);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+        return Block.of(seg, arena::close);
+    }
 
-            @Override
-            public void free() {
-                if (freed.compareAndSet(false, true)) {
-                    arena.close();
-                }
-            }
-        };
+    @SuppressWarnings("restricted")
+    private static MemorySegment raw(long bytes, Arena arena) {
+        long size = Math.max(ALIGN, (bytes + ALIGN - 1) / ALIGN * ALIGN); // aligned_alloc wants a multiple
+        MemorySegment p;
+        try {
+            p = (MemorySegment) ALIGNED_ALLOC.invokeExact(ALIGN, size);
+        } catch (Throwable t) {
+            throw new IllegalStateException("aligned_alloc failed: " + t, t);
+        }
+        if (p.equals(MemorySegment.NULL)) {
+            throw new OutOfMemoryError("aligned_alloc of " + size + " bytes returned NULL");
+        }
+        return p.reinterpret(size, arena, HostMemory::release).asSlice(0, bytes);
+    }
+
+    private static void release(MemorySegment p) {
+        try {
+            FREE.invokeExact(p);
+        } catch (Throwable t) {
+            throw new IllegalStateException("free failed: " + t, t);
+        }
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.strata.loader.tier;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Device memory where there is no GPU: one off-heap allocation of a fixed capacity made at start, carved by a
@@ -32,6 +31,7 @@ public final class SimulatedDevice implements TierMemory {
     }
 
     @Override
+    @SuppressWarnings("restricted") // reinterpret only narrows the segment's lifetime to its guard arena
     public Block allocate(long bytes) {
         long off;
         synchronized (this) {
@@ -44,22 +44,14 @@ public final class SimulatedDevice implements TierMemory {
             }
             liveBlocks++;
         }
-        MemorySegment seg = memory.asSlice(off, bytes);
-        AtomicBoolean freed = new AtomicBoolean();
-        return new Block() {
-            @Override
-            public MemorySegment segment() {
-                return seg;
-            }
-
-            @Override
-            public void free() {
-                if (freed.compareAndSet(false, true)) {
-                    allocator.free(off, bytes);
-                    released();
-                }
-            }
-        };
+        // a guard arena per block: once freed, segments of it throw instead of reading reused device memory
+        Arena guard = Arena.ofShared();
+        MemorySegment seg = memory.asSlice(off, bytes).reinterpret(guard, null);
+        return Block.of(seg, () -> {
+            guard.close();
+            allocator.free(off, bytes);
+            released();
+        });
     }
 
     private synchronized void released() {

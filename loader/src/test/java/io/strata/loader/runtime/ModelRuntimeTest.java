@@ -29,10 +29,6 @@ class ModelRuntimeTest {
     @TempDir
     Path tmp;
 
-    static long expertBytes(ModelRuntime rt) {
-        return rt.manifest().moeConfig().expertBytes();
-    }
-
     static void assertSameBytes(MemorySegment expected, MemorySegment actual, String what) {
         assertEquals(expected.byteSize(), actual.byteSize(), what + " size");
         assertEquals(-1, expected.mismatch(actual), what + " differs from the source");
@@ -42,11 +38,7 @@ class ModelRuntimeTest {
     void everyExpertLoadsCorrectlyWhenExpertsAreFourTimesTheHostBudget() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
         try (Checkpoint src = Checkpoint.open(m.source())) {
-            long budget;
-            try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                    .hostBudget(1 << 20).prefetch(false).build())) {
-                budget = LAYERS * EXPERTS * expertBytes(probe) / 4;
-            }
+            long budget = LAYERS * EXPERTS * TestModels.expertBytes(m) / 4;
             RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(budget).prefetch(false).build();
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
                 for (int round = 0; round < 2; round++) {
@@ -75,11 +67,7 @@ class ModelRuntimeTest {
     @Test
     void pinnedExpertsAreNeverEvictedAndAFullBudgetFailsClearly() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
-        long per;
-        try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                .hostBudget(1 << 20).prefetch(false).build())) {
-            per = expertBytes(probe);
-        }
+        long per = TestModels.expertBytes(m);
         RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(3 * per).prefetch(false).build();
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
             List<ExpertHandle> pinned = new ArrayList<>();
@@ -104,17 +92,22 @@ class ModelRuntimeTest {
     }
 
     @Test
-    void aClosedHandleThrowsInsteadOfReadingFreedMemory() throws Exception {
+    void aClosedHandleThrowsAndAViewOfAnEvictedCopyThrowsInsteadOfReadingFreedMemory() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
-        try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                .hostBudget(4 << 20).prefetch(false).build())) {
-            ExpertHandle h = rt.expert(1, 2);
-            TensorView v = h.tensor("w2");
-            h.close();
-            h.close(); // idempotent
-            IllegalStateException a = assertThrows(IllegalStateException.class, () -> h.tensor("w1"));
-            assertTrue(a.getMessage().contains("closed"), a.getMessage());
-            assertThrows(IllegalStateException.class, () -> v.data().get(ValueLayout.JAVA_FLOAT, 0));
+        long per = TestModels.expertBytes(m);
+        for (long device : new long[]{0, per}) { // host tier, then a one-expert device tier
+            try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
+                    .hostBudget(per).deviceBudget(device).simulatedDevice(true).prefetch(false).build())) {
+                ExpertHandle h = rt.expert(1, 2);
+                TensorView v = h.tensor("w2");
+                h.close();
+                h.close(); // idempotent
+                IllegalStateException a = assertThrows(IllegalStateException.class, () -> h.tensor("w1"));
+                assertTrue(a.getMessage().contains("closed"), a.getMessage());
+                assertThrows(IllegalStateException.class, h::bytes);
+                rt.expert(0, 0).close(); // the budget holds one expert: this evicts and frees L1/E2
+                assertThrows(IllegalStateException.class, () -> v.data().get(ValueLayout.JAVA_FLOAT, 0));
+            }
         }
     }
 
@@ -122,13 +115,9 @@ class ModelRuntimeTest {
     void deviceTierPagesFromHostAndStaysWithinBothBudgets() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
         try (Checkpoint src = Checkpoint.open(m.source())) {
-            long per;
-            try (ModelRuntime probe = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
-                    .hostBudget(1 << 20).prefetch(false).build())) {
-                per = expertBytes(probe);
-            }
+            long per = TestModels.expertBytes(m);
             long deviceBudget = 3 * per + per / 2; // room for 3 experts, fragmentation possible
-            RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(6 * per).deviceBudget(deviceBudget)
+            RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(6 * per).deviceBudget(deviceBudget).simulatedDevice(true)
                     .policy("lru").prefetch(false).build();
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
                 assertEquals(Tier.DEVICE, rt.computeTier());
@@ -148,6 +137,32 @@ class ModelRuntimeTest {
                         "every device miss asks the host");
                 assertTrue(t.tier(Tier.DEVICE).bytesIn() >= t.tier(Tier.DEVICE).misses() * per);
                 assertTrue(t.format().contains("device"));
+            }
+        }
+    }
+
+    @Test
+    void everyPolicyDrivesTheRuntimeWithinBudget() throws Exception {
+        TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
+        try (Checkpoint src = Checkpoint.open(m.source())) {
+            for (String policy : io.strata.loader.policy.Policies.NAMES) {
+                long per = TestModels.expertBytes(m);
+                try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
+                        .hostBudget(5 * per).deviceBudget(2 * per).simulatedDevice(true).policy(policy).prefetch(false).build())) {
+                    java.util.Random rnd = new java.util.Random(4);
+                    for (int i = 0; i < 60; i++) {
+                        int l = rnd.nextInt(LAYERS);
+                        int e = Math.min(EXPERTS - 1, (int) (rnd.nextDouble() * rnd.nextDouble() * EXPERTS));
+                        try (ExpertHandle h = rt.expert(l, e)) {
+                            String name = TestModels.expertTensor(ModelFamily.MIXTRAL, l, e, "w1");
+                            assertSameBytes(src.tensor(name).data(), h.tensor("w1").data(), policy + " " + name);
+                        }
+                    }
+                    TelemetrySnapshot t = rt.telemetry();
+                    assertTrue(t.tier(Tier.DEVICE).highWater() <= 2 * per, policy);
+                    assertTrue(t.tier(Tier.HOST).highWater() <= 5 * per, policy);
+                    assertTrue(t.tier(Tier.DEVICE).hits() > 0, policy + " never hit");
+                }
             }
         }
     }

@@ -35,6 +35,11 @@ final class TestModels {
         return new Model(src, out);
     }
 
+    /** One expert group's bytes, from the converted model's manifest. */
+    static long expertBytes(Model m) {
+        return io.strata.core.manifest.ManifestCodec.read(m.converted()).moeConfig().expertBytes();
+    }
+
     static String expertTensor(ModelFamily family, int layer, int expert, String projection) {
         String p = "model.layers." + layer + ".";
         if (family == ModelFamily.QWEN3_MOE) {

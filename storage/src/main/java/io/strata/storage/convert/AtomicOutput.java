@@ -1,13 +1,11 @@
 package io.strata.storage.convert;
 
+import io.strata.storage.fs.FileTrees;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * An output directory that appears whole or not at all: everything is written into a hidden temporary sibling
@@ -38,7 +36,11 @@ final class AtomicOutput implements AutoCloseable {
         Path parent = abs.getParent();
         try {
             Files.createDirectories(parent);
-            Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
+            // createDirectory, not createTempDirectory: the result becomes OUT, so it gets the umask's usual
+            // permissions rather than a temp dir's owner-only ones.
+            Path tmp = parent.resolve("." + abs.getFileName() + ".tmp-" + Long.toUnsignedString(
+                    java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36));
+            Files.createDirectory(tmp);
             return new AtomicOutput(abs, tmp, force);
         } catch (IOException e) {
             throw new ConvertException(parent + ": cannot create the output's temporary directory: " + e, e);
@@ -96,25 +98,7 @@ final class AtomicOutput implements AutoCloseable {
     }
 
     static void deleteQuietly(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort: a leftover hidden temp directory is harmless and named .<out>.tmp-*
-        }
+        // a leftover hidden temp directory is harmless and named .<out>.tmp-*
+        FileTrees.deleteQuietly(dir);
     }
 }

@@ -30,7 +30,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Converts a Hugging Face safetensors checkpoint into Strata's expert-aligned shards plus an RDRR-style
@@ -72,12 +71,7 @@ public final class ShardConverter {
 
     private static Result write(Checkpoint ckpt, ShardPlan plan, ConvertOptions o, AtomicOutput output,
                                 ProgressListener progress) {
-        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "strata-hash");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = ShardHasher.newPool("strata-hash");
         try (ShardWriter writer = new ShardWriter()) {
             progress.start(plan.tensorBytes(), plan.shards().size());
             List<CompletableFuture<ShardHasher.Hashes>> hashes = new ArrayList<>();

@@ -16,17 +16,29 @@ import java.util.concurrent.Executor;
  * range, as independent tasks on an executor so that hashing overlaps the writing of the next shard and uses
  * every core. The mapping is released when the last task is done.
  */
-final class ShardHasher {
-    private static final int CHUNKS_PER_TASK = 16;
-
+public final class ShardHasher {
     /** The hashes of one shard; {@code groupHashes} in the order the ranges were given. */
-    record Hashes(String whole, List<String> chunks, List<String> groupHashes) {
+    public record Hashes(String whole, List<String> chunks, List<String> groupHashes) {
     }
 
     private ShardHasher() {
     }
 
-    static CompletableFuture<Hashes> hash(Path file, long size, long chunkSize, List<long[]> groupRanges,
+    /** A pool of daemon threads, one per core, for {@link #hash}; the caller shuts it down. */
+    public static java.util.concurrent.ExecutorService newPool(String threadName) {
+        return java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
+                r -> {
+                    Thread t = new Thread(r, threadName);
+                    t.setDaemon(true);
+                    return t;
+                });
+    }
+
+    /**
+     * Maps {@code file} (which must be {@code size} bytes) and hashes it; {@code groupRanges} are {offset, size}
+     * pairs. Used when converting (to fill the manifest) and when verifying (to compare with it).
+     */
+    public static CompletableFuture<Hashes> hash(Path file, long size, long chunkSize, List<long[]> groupRanges,
                                           Executor pool) {
         MappedFile map;
         try {
@@ -42,20 +54,13 @@ final class ShardHasher {
         }
         MemorySegment seg = map.segment();
         CompletableFuture<String> whole = CompletableFuture.supplyAsync(() -> Blake3.hashHex(seg), pool);
-        int chunks = (int) ((size + chunkSize - 1) / chunkSize);
-        List<CompletableFuture<List<String>>> chunkTasks = new ArrayList<>();
-        for (int c0 = 0; c0 < chunks; c0 += CHUNKS_PER_TASK) {
-            int from = c0;
-            int to = Math.min(chunks, c0 + CHUNKS_PER_TASK);
-            chunkTasks.add(CompletableFuture.supplyAsync(() -> {
-                List<String> out = new ArrayList<>(to - from);
-                for (int c = from; c < to; c++) {
-                    long off = c * chunkSize;
-                    out.add(Blake3.hashHex(seg.asSlice(off, Math.min(chunkSize, size - off))));
-                }
-                return out;
-            }, pool));
-        }
+        List<CompletableFuture<List<String>>> chunkTasks = List.of(CompletableFuture.supplyAsync(() -> {
+            List<String> out = new ArrayList<>();
+            for (byte[] h : Blake3.chunkHashes(seg, chunkSize)) {
+                out.add(Blake3.hex(h));
+            }
+            return out;
+        }, pool));
         List<CompletableFuture<String>> groupTasks = new ArrayList<>();
         for (long[] r : groupRanges) {
             groupTasks.add(CompletableFuture.supplyAsync(() -> Blake3.hashHex(seg.asSlice(r[0], r[1])), pool));

@@ -61,6 +61,9 @@ final class ShardWriter implements AutoCloseable {
         long srcStride = s.cols() * e;
         long width = s.c1() - s.c0();
         long height = s.r1() - s.r0();
+        if (width == 0 || height == 0) {
+            return; // an empty tensor stores no bytes
+        }
         if (!s.transpose()) {
             if (width == s.cols()) {
                 copy(src.asSlice(s.r0() * srcStride, height * srcStride));

@@ -38,19 +38,7 @@ public final class ConvertedModel implements AutoCloseable {
 
     public static ConvertedModel open(Path dir) {
         Path file = dir.resolve(Manifest.FILE_NAME);
-        byte[] bytes;
-        try {
-            long size = Files.size(file);
-            if (size > ManifestCodec.MAX_MANIFEST_BYTES) {
-                throw new ManifestException(file + ": manifest is " + size + " bytes, over the "
-                        + ManifestCodec.MAX_MANIFEST_BYTES + " byte limit");
-            }
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ManifestException(file + ": no such file (is this a converted model directory?)", e);
-        } catch (IOException e) {
-            throw new ManifestException(file + ": cannot read: " + e.getMessage(), e);
-        }
+        byte[] bytes = ManifestCodec.readBytes(file);
         Manifest m = ManifestCodec.fromBytes(bytes, file.toString());
         for (ShardInfo s : m.shards()) {
             Path p = dir.resolve(s.filename());

@@ -58,7 +58,7 @@ public final class Checkpoint implements AutoCloseable {
                     throw new CheckpointException(index + ": field 'weight_map' is missing or not an object");
                 }
                 Map<String, SafetensorsFile> byFile = new TreeMap<>();
-                for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
+                for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.properties().iterator(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> e = it.next();
                     String fileName = e.getValue().asText();
                     if (fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {

@@ -3,7 +3,6 @@ package io.strata.storage.convert;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.core.hash.Blake3;
 import io.strata.core.manifest.GroupInfo;

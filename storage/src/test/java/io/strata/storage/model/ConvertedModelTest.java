@@ -139,6 +139,23 @@ class ConvertedModelTest {
                 e.getMessage());
     }
 
+    /** A DOPPLER manifest may split a tensor into spans across shards; there is no single view of it. */
+    @Test
+    void spannedTensorIsAClearError() throws Exception {
+        Manifest m = ManifestCodec.read(dir);
+        Map<String, List<TensorInfo>> tensors = new LinkedHashMap<>(m.tensors());
+        tensors.put("big", List.of(new TensorInfo(0, 0, 3600, List.of(900L), DType.F32, Role.EMBEDDING, null, null,
+                null, null, null, null, List.of(new io.strata.core.manifest.Span(0, 3072, 28),
+                new io.strata.core.manifest.Span(1, 0, 3572)))));
+        Manifest withSpans = new Manifest(1, "t", null, null, null, null, "blake3", m.chunkSize(), null,
+                m.totalSize(), m.moeConfig(), m.shards(), tensors, m.groups());
+        ManifestCodec.write(withSpans, dir.resolve("manifest.json"));
+        try (ConvertedModel cm = ConvertedModel.open(dir)) {
+            var e = assertThrows(ManifestException.class, () -> cm.tensor("big"));
+            assertTrue(e.getMessage().contains("'big'") && e.getMessage().contains("spans"), e.getMessage());
+        }
+    }
+
     @Test
     void missingManifestIsNamed() throws Exception {
         Files.delete(dir.resolve("manifest.json"));

@@ -10,7 +10,6 @@ import io.strata.core.manifest.TensorInfo;
 import io.strata.core.model.Role;
 import io.strata.core.util.Sizes;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -32,10 +31,11 @@ import picocli.CommandLine.Model.CommandSpec;
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
         description = {
-                "  Reads and validates DIR/manifest.json and prints the model (architecture, layout, dtype, MoE",
-                "  shape, manifest hash), the bytes per role, the experts per layer, every tensor grouped by role",
-                "  (shape, dtype, layout, TP slices, shard and offset) and the shard table. Shard contents are",
-                "  not read; use strata verify to check them."},
+                "  Reads and validates DIR/manifest.json and prints the model",
+                "  (architecture, layout, dtype, MoE shape, manifest hash), the bytes per",
+                "  role, the experts per layer, every tensor grouped by role (shape, dtype,",
+                "  layout, TP slices, shard and offset) and the shard table. Shard contents",
+                "  are not read; use strata verify to check them."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
@@ -54,8 +54,9 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Manifest m = ManifestCodec.read(dir);
-        String hash = Blake3.hashHex(Files.readAllBytes(dir.resolve(Manifest.FILE_NAME)));
+        byte[] bytes = ManifestCodec.readBytes(dir);
+        Manifest m = ManifestCodec.fromBytes(bytes, dir.resolve(Manifest.FILE_NAME).toString());
+        String hash = Blake3.hashHex(bytes);
         PrintWriter o = spec.commandLine().getOut();
         o.printf("Model      %s (%s)%n", m.modelId(), m.architecture() == null ? m.modelType() : m.architecture());
         o.printf("Manifest   %s (version %d)%n", hash, m.version());

@@ -23,21 +23,26 @@ import picocli.CommandLine.Model.CommandSpec;
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
         description = {
-                "  Reads SRC (a Hugging Face checkpoint directory with config.json and safetensors files, or one",
-                "  .safetensors file) and writes OUT: shard files plus an RDRR-style manifest.json that records",
-                "  every tensor's shard, offset, shape, dtype, role and layout, the original config.json, and a",
+                "  Reads SRC (a Hugging Face checkpoint directory with config.json and",
+                "  safetensors files, or one .safetensors file) and writes OUT: shard files",
+                "  plus an RDRR-style manifest.json that records every tensor's shard,",
+                "  offset, shape, dtype, role and layout, the original config.json, and a",
                 "  BLAKE3 hash for every shard and every chunk of a shard.",
                 "",
-                "  Each expert's tensors (w1, w3, w2 / gate, up, down) are stored contiguously in one shard,",
-                "  page-aligned, so the runtime loads an expert with one range read; dense tensors are packed",
-                "  into their own shards. No tensor straddles shards; an expert group is never split.",
+                "  Each expert's tensors (w1, w3, w2 / gate, up, down) are stored",
+                "  contiguously in one shard, page-aligned, so the runtime loads an expert",
+                "  with one range read; dense tensors are packed into their own shards. No",
+                "  tensor straddles shards; an expert group is never split.",
                 "",
-                "  With --layout column, 2-D weights are stored transposed ([in, out]); with --tp N they are cut",
-                "  into N tensor-parallel slices (q/k/v, w1/w3, gate/up along out; o, w2/down along in) so a TP",
-                "  rank loads only its slice. Embeddings, lm_head, routers and norms are replicated.",
+                "  With --layout column, 2-D weights are stored transposed ([in, out]);",
+                "  with --tp N they are cut into N tensor-parallel slices (q/k/v, w1/w3,",
+                "  gate/up along out; o, w2/down along in) so a TP rank loads only its",
+                "  slice. Embeddings, lm_head, routers and norms are replicated; the",
+                "  embedding table stays row-major so a token's row is one read.",
                 "",
-                "  The output is deterministic and atomic: it is written to a hidden temporary directory and",
-                "  renamed to OUT at the end; on any error nothing is left at OUT."},
+                "  The output is deterministic and atomic: it is written to a hidden",
+                "  temporary directory and renamed to OUT at the end; on any error nothing",
+                "  is left at OUT."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
@@ -86,11 +91,7 @@ public final class ShardConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Layout l = switch (layout.toLowerCase(Locale.ROOT)) {
-            case "row" -> Layout.ROW;
-            case "column", "col" -> Layout.COLUMN;
-            default -> throw new IllegalArgumentException("--layout: '" + layout + "' is not row or column");
-        };
+        Layout l = layout(layout);
         ConvertOptions options = new ConvertOptions(l, tp, size("--shard-size", shardSize),
                 size("--chunk-size", chunkSize), modelId, force);
         PrintWriter err = spec.commandLine().getErr();
@@ -110,6 +111,14 @@ public final class ShardConvertCommand implements Callable<Integer> {
             o.flush();
         }
         return 0;
+    }
+
+    static Layout layout(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "row" -> Layout.ROW;
+            case "column", "col" -> Layout.COLUMN;
+            default -> throw new IllegalArgumentException("--layout: '" + text + "' is not row or column");
+        };
     }
 
     static long size(String option, String text) {

@@ -19,9 +19,10 @@ import picocli.CommandLine.Model.CommandSpec;
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
         description = {
-                "  Reads DIR/manifest.json, then re-hashes (BLAKE3) every chunk of every shard, every whole",
-                "  shard and every expert group, using all cores. Every problem is reported on its own line,",
-                "  naming the shard file, the chunk and its byte range."},
+                "  Reads DIR/manifest.json, then re-hashes (BLAKE3) every chunk of every",
+                "  shard, every whole shard and every expert group, using all cores. Every",
+                "  problem is reported on its own line, naming the shard file, the chunk",
+                "  and its byte range."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",

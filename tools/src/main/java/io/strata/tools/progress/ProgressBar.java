@@ -31,7 +31,9 @@ public final class ProgressBar {
         if (quiet) {
             return false;
         }
-        return forced || System.console() != null;
+        // Since JDK 22 System.console() exists even when redirected; isTerminal() tells a real terminal.
+        java.io.Console c = System.console();
+        return forced || (c != null && c.isTerminal());
     }
 
     public synchronized void update(long done, String detail) {

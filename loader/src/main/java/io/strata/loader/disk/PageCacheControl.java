@@ -1,0 +1,79 @@
+package io.strata.loader.disk;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Asks the kernel to drop a file's clean pages from the page cache ({@code posix_fadvise(POSIX_FADV_DONTNEED)}),
+ * so that a benchmark can measure a cold read without root (no {@code drop_caches}). Linux only; elsewhere it
+ * reports that it cannot.
+ */
+@SuppressWarnings("restricted") // native downcalls: the JVM runs with --enable-native-access
+public final class PageCacheControl {
+    private static final int O_RDONLY = 0;
+    private static final int POSIX_FADV_DONTNEED = 4;
+    private static final MethodHandle OPEN;
+    private static final MethodHandle FADVISE;
+    private static final MethodHandle CLOSE;
+
+    static {
+        MethodHandle open = null;
+        MethodHandle fadvise = null;
+        MethodHandle close = null;
+        if (System.getProperty("os.name", "").toLowerCase().contains("linux")) {
+            try {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup libc = linker.defaultLookup();
+                open = linker.downcallHandle(libc.find("open").orElseThrow(), FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
+                        Linker.Option.firstVariadicArg(2));
+                fadvise = linker.downcallHandle(libc.find("posix_fadvise").orElseThrow(), FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT));
+                close = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            } catch (RuntimeException | LinkageError e) {
+                open = null;
+            }
+        }
+        OPEN = open;
+        FADVISE = fadvise;
+        CLOSE = close;
+    }
+
+    private PageCacheControl() {
+    }
+
+    public static boolean supported() {
+        return OPEN != null;
+    }
+
+    /** Drops {@code file}'s cached pages; empty on success, else why not. */
+    public static Optional<String> evict(Path file) {
+        if (!supported()) {
+            return Optional.of("posix_fadvise is not available on this platform");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment path = a.allocateFrom(file.toAbsolutePath().toString());
+            int fd = (int) OPEN.invokeExact(path, O_RDONLY);
+            if (fd < 0) {
+                return Optional.of("cannot open " + file);
+            }
+            try {
+                int rc = (int) FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
+                return rc == 0 ? Optional.empty() : Optional.of("posix_fadvise failed with " + rc);
+            } finally {
+                int ignored = (int) CLOSE.invokeExact(fd);
+            }
+        } catch (Throwable t) {
+            return Optional.of("posix_fadvise call failed: " + t);
+        }
+    }
+}

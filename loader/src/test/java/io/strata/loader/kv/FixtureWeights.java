@@ -1,0 +1,18 @@
+package io.strata.loader.kv;
+
+import io.strata.loader.source.CheckpointWeights;
+import java.nio.file.Path;
+
+/** The tiny-mixtral-f32 fixture as a zero-copy weight source. */
+final class FixtureWeights {
+    private FixtureWeights() {
+    }
+
+    static Path fixtureDir() {
+        return Path.of(System.getProperty("strata.shared", "../shared"), "fixtures", "tiny-mixtral-f32");
+    }
+
+    static CheckpointWeights open() {
+        return CheckpointWeights.open(fixtureDir());
+    }
+}

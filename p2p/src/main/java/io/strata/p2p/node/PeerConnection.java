@@ -1,0 +1,436 @@
+package io.strata.p2p.node;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.strata.p2p.identity.Ed25519;
+import io.strata.p2p.identity.Handshake;
+import io.strata.p2p.identity.NodeId;
+import io.strata.p2p.store.ChunkFile;
+import io.strata.p2p.store.LocalModel;
+import io.strata.p2p.store.LocalShard;
+import io.strata.p2p.wire.Message;
+import io.strata.p2p.wire.ModelHash;
+import io.strata.p2p.wire.PeerAddress;
+import io.strata.p2p.wire.Wire;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One authenticated connection to a peer, both directions: the handshake (HELLO with a fresh nonce, then AUTH: an
+ * Ed25519 signature over the other side's nonce), the client calls (manifest, have-map, chunk requests with
+ * timeouts) and serving the peer's requests (bounded queue, bounded writes in flight, zero-copy). Any protocol
+ * violation closes the channel. All state is touched on the channel's event loop only.
+ */
+public final class PeerConnection extends ChannelInboundHandlerAdapter {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Models one peer may follow HAVE_CHUNK updates of (GET_HAVE subscribes; bounded against floods). */
+    private static final int MAX_SUBSCRIPTIONS = 64;
+
+    private final PeerNode node;
+    private final boolean outbound;
+    private final byte[] nonce = new byte[Wire.NONCE_LEN];
+    private final CompletableFuture<PeerConnection> ready = new CompletableFuture<>();
+    private final AtomicInteger nextId = new AtomicInteger(1);
+    private final Map<Integer, CompletableFuture<Message.Piece>> pieces = new HashMap<>();
+    private final Map<ModelHash, List<CompletableFuture<Message.ManifestData>>> manifestWaiters = new HashMap<>();
+    private final Map<ModelHash, List<CompletableFuture<Message.HaveMap>>> haveWaiters = new HashMap<>();
+    private final Set<ModelHash> subscriptions = ConcurrentHashMap.newKeySet();
+    private final ArrayDeque<Message.Request> serveQueue = new ArrayDeque<>();
+    private int writesInFlight;
+
+    private Channel channel;
+    private ScheduledFuture<?> handshakeTimer;
+    private volatile NodeId peerId;
+    private volatile PeerAddress peerAddress;
+    private volatile boolean authenticated;
+    private boolean helloReceived;
+
+    PeerConnection(PeerNode node, boolean outbound) {
+        this.node = node;
+        this.outbound = outbound;
+        RANDOM.nextBytes(nonce);
+    }
+
+    /** Completes when the handshake succeeded (with the connection to use), exceptionally when it failed. */
+    public CompletableFuture<PeerConnection> ready() {
+        return ready;
+    }
+
+    public NodeId peerId() {
+        return peerId;
+    }
+
+    /** The peer's listen address (remote host, port from its HELLO); null when it does not listen. */
+    public PeerAddress peerAddress() {
+        return peerAddress;
+    }
+
+    public boolean isOutbound() {
+        return outbound;
+    }
+
+    public boolean isOpen() {
+        return channel != null && channel.isActive();
+    }
+
+    public void close() {
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "peer " + peerId + (peerAddress == null ? "" : " at " + peerAddress);
+    }
+
+    // ---- client side -------------------------------------------------------------------------------------------
+
+    /** The manifest from this peer, or null when it does not have it. */
+    public CompletableFuture<Message.ManifestData> getManifest(ModelHash model) {
+        CompletableFuture<Message.ManifestData> f = new CompletableFuture<>();
+        onLoop(() -> {
+            manifestWaiters.computeIfAbsent(model, k -> new ArrayList<>()).add(f);
+            send(new Message.GetManifest(model));
+            timeout(f, "manifest " + model);
+        }, f);
+        return f;
+    }
+
+    /** The peer's have-map for {@code model} (null when it has none); subscribes to its HAVE_CHUNK updates. */
+    public CompletableFuture<Message.HaveMap> getHave(ModelHash model) {
+        CompletableFuture<Message.HaveMap> f = new CompletableFuture<>();
+        onLoop(() -> {
+            haveWaiters.computeIfAbsent(model, k -> new ArrayList<>()).add(f);
+            send(new Message.GetHave(model));
+            timeout(f, "have-map " + model);
+        }, f);
+        return f;
+    }
+
+    /**
+     * Requests one chunk. The future yields the PIECE (the caller releases it), or fails with a timeout, a
+     * {@link RequestRejectedException} or {@link ClosedChannelException}. Cancelling the future sends CANCEL.
+     */
+    public CompletableFuture<Message.Piece> request(ModelHash model, int shard, int chunk) {
+        CompletableFuture<Message.Piece> f = new CompletableFuture<>();
+        int id = nextId.getAndIncrement();
+        onLoop(() -> {
+            pieces.put(id, f);
+            send(new Message.Request(id, model, shard, chunk));
+            ScheduledFuture<?> t = channel.eventLoop().schedule(() -> {
+                if (pieces.remove(id, f)) {
+                    f.completeExceptionally(new TimeoutException(this + ": no answer for shard " + shard + " chunk "
+                            + chunk + " within " + node.config().requestTimeout.toMillis() + " ms"));
+                    send(new Message.Cancel(id));
+                }
+            }, node.config().requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            f.whenComplete((p, e) -> {
+                t.cancel(false);
+                if (f.isCancelled()) {
+                    onLoop(() -> {
+                        if (pieces.remove(id, f)) {
+                            send(new Message.Cancel(id));
+                        }
+                    }, null);
+                }
+            });
+        }, f);
+        return f;
+    }
+
+    /** Tells the peer we now have a chunk, when it subscribed to the model. */
+    public void announce(ModelHash model, int shard, int chunk) {
+        if (authenticated && subscriptions.contains(model)) {
+            onLoop(() -> send(new Message.HaveChunk(model, shard, chunk)), null);
+        }
+    }
+
+    public void askPeers() {
+        if (authenticated) {
+            onLoop(() -> send(new Message.GetPeers()), null);
+        }
+    }
+
+    private void onLoop(Runnable r, CompletableFuture<?> failOnClosed) {
+        if (channel == null || !channel.isActive()) {
+            if (failOnClosed != null) {
+                failOnClosed.completeExceptionally(new ClosedChannelException());
+            }
+            return;
+        }
+        channel.eventLoop().execute(() -> {
+            if (!channel.isActive()) {
+                if (failOnClosed != null) {
+                    failOnClosed.completeExceptionally(new ClosedChannelException());
+                }
+                return;
+            }
+            r.run();
+        });
+    }
+
+    private void timeout(CompletableFuture<?> f, String what) {
+        ScheduledFuture<?> t = channel.eventLoop().schedule(() -> {
+            f.completeExceptionally(new TimeoutException(this + ": no answer for " + what));
+        }, node.config().requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        f.whenComplete((v, e) -> t.cancel(false));
+    }
+
+    private void send(Message m) {
+        channel.writeAndFlush(m).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+    }
+
+    // ---- channel events ----------------------------------------------------------------------------------------
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        send(new Message.Hello(Wire.PROTOCOL_VERSION, node.id().bytes(), nonce, node.listenPort()));
+        handshakeTimer = ctx.executor().schedule(() -> {
+            if (!authenticated) {
+                ctx.close();
+            }
+        }, node.config().handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Message m)) {
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+            return;
+        }
+        try {
+            if (!authenticated) {
+                handshake(ctx, m);
+            } else {
+                dispatch(ctx, m);
+            }
+        } finally {
+            if (!(m instanceof Message.Piece)) {
+                ReferenceCountUtil.release(m);
+            }
+        }
+    }
+
+    private void handshake(ChannelHandlerContext ctx, Message m) {
+        switch (m) {
+            case Message.Hello h when !helloReceived -> {
+                helloReceived = true;
+                NodeId id = new NodeId(h.nodeId());
+                if (h.version() != Wire.PROTOCOL_VERSION || id.equals(node.id()) || node.bans().isBanned(id)) {
+                    ctx.close();
+                    return;
+                }
+                peerId = id;
+                if (h.listenPort() > 0 && ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
+                    peerAddress = new PeerAddress(a.getAddress().getHostAddress(), h.listenPort());
+                }
+                send(new Message.Auth(node.identity().sign(Handshake.challenge(h.nonce(), node.id(), id))));
+            }
+            case Message.Auth a when helloReceived -> {
+                if (!Ed25519.verify(peerId.bytes(), Handshake.challenge(nonce, peerId, node.id()), a.signature())) {
+                    node.protocolError(this, new ProtocolViolation("bad handshake signature"), false);
+                    ctx.close();
+                    return;
+                }
+                authenticated = true;
+                handshakeTimer.cancel(false);
+                node.registered(this).whenComplete((winner, e) -> {
+                    if (e != null) {
+                        ready.completeExceptionally(e);
+                    } else {
+                        ready.complete(winner);
+                    }
+                });
+            }
+            default -> {
+                node.protocolError(this, new ProtocolViolation(m.type() + " before the handshake"), false);
+                ctx.close();
+            }
+        }
+    }
+
+    private void dispatch(ChannelHandlerContext ctx, Message m) {
+        switch (m) {
+            case Message.Piece p -> {
+                CompletableFuture<Message.Piece> f = pieces.remove(p.id());
+                if (f == null || !f.complete(p)) {
+                    p.release(); // cancelled or timed out meanwhile
+                }
+            }
+            case Message.Request r -> {
+                if (serveQueue.size() >= node.config().maxServeQueue) {
+                    send(new Message.Reject(r.id(), Message.Reject.BUSY));
+                } else {
+                    serveQueue.add(r);
+                    drain();
+                }
+            }
+            case Message.Cancel c -> serveQueue.removeIf(r -> r.id() == c.id());
+            case Message.Reject r -> {
+                CompletableFuture<Message.Piece> f = pieces.remove(r.id());
+                if (f != null) {
+                    f.completeExceptionally(new RequestRejectedException(this + " rejected request " + r.id()
+                            + " (reason " + r.reason() + ")", r.reason()));
+                }
+            }
+            case Message.GetManifest g -> {
+                LocalModel lm = node.models().get(g.model());
+                if (lm == null) {
+                    send(new Message.NotFound(g.model()));
+                } else {
+                    send(new Message.ManifestData(g.model(), lm.manifestJson(),
+                            lm.signature() == null ? new byte[0] : lm.signature().toWire()));
+                }
+            }
+            case Message.ManifestData md -> complete(manifestWaiters, md.model(), md);
+            case Message.NotFound nf -> {
+                complete(manifestWaiters, nf.model(), null);
+                complete(haveWaiters, nf.model(), null);
+            }
+            case Message.GetHave g -> {
+                if (subscriptions.size() < MAX_SUBSCRIPTIONS) {
+                    subscriptions.add(g.model());
+                }
+                LocalModel lm = node.models().get(g.model());
+                send(lm == null ? new Message.NotFound(g.model()) : new Message.HaveMap(g.model(), lm.haveMap()));
+            }
+            case Message.HaveMap hm -> complete(haveWaiters, hm.model(), hm);
+            case Message.HaveChunk hc -> node.haveChunk(this, hc);
+            case Message.Ping p -> send(new Message.Pong(p.token()));
+            case Message.Pong ignored -> {
+            }
+            case Message.GetPeers ignored -> send(new Message.Peers(node.gossipFor(this)));
+            case Message.Peers ps -> node.membership().learn(ps.peers());
+            case Message.Hello ignored -> exceptionCaught(ctx, new ProtocolViolation("second HELLO"));
+            case Message.Auth ignored -> exceptionCaught(ctx, new ProtocolViolation("second AUTH"));
+            case Message.PieceHeader ignored -> exceptionCaught(ctx, new ProtocolViolation("unexpected piece header"));
+        }
+    }
+
+    private static <T> void complete(Map<ModelHash, List<CompletableFuture<T>>> waiters, ModelHash h, T value) {
+        List<CompletableFuture<T>> list = waiters.remove(h);
+        if (list != null) {
+            for (CompletableFuture<T> f : list) {
+                f.complete(value);
+            }
+        }
+    }
+
+    /** Serves queued requests while the channel is writable and fewer than the limit are being written. */
+    private void drain() {
+        while (!serveQueue.isEmpty() && channel.isWritable()
+                && writesInFlight < node.config().maxServeInFlight) {
+            Message.Request r = serveQueue.poll();
+            LocalModel lm = node.models().get(r.model());
+            LocalShard shard = lm == null ? null : lm.shard(r.shard());
+            ChunkFile file;
+            try {
+                file = shard == null ? null : shard.open(r.chunk());
+            } catch (IOException e) {
+                file = null;
+            }
+            if (file == null) {
+                send(new Message.Reject(r.id(), Message.Reject.NOT_FOUND));
+                continue;
+            }
+            writesInFlight++;
+            int len = file.length();
+            try {
+                node.config().responder.respond(channel, r, file).addListener(f -> {
+                    writesInFlight--;
+                    if (f.isSuccess()) {
+                        node.served(len);
+                        drain();
+                    } else {
+                        channel.close();
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                writesInFlight--;
+                try {
+                    file.channel().close();
+                } catch (IOException ignored) {
+                    // already failing
+                }
+                send(new Message.Reject(r.id(), Message.Reject.NOT_FOUND));
+            }
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (authenticated) {
+            drain();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent e) {
+            if (e.state() == IdleState.WRITER_IDLE && authenticated) {
+                send(new Message.Ping(System.nanoTime()));
+            } else if (e.state() == IdleState.READER_IDLE) {
+                node.silent(this);
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof io.netty.handler.codec.DecoderException || cause instanceof ProtocolViolation) {
+            node.protocolError(this, cause, authenticated);
+        }
+        ctx.close(); // I/O errors (reset, broken pipe) just end the connection
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        ClosedChannelException closed = new ClosedChannelException();
+        ready.completeExceptionally(new IOException("connection to " + ctx.channel().remoteAddress()
+                + " closed before the handshake completed"));
+        for (Iterator<CompletableFuture<Message.Piece>> it = pieces.values().iterator(); it.hasNext(); ) {
+            it.next().completeExceptionally(closed);
+            it.remove();
+        }
+        manifestWaiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(closed)));
+        haveWaiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(closed)));
+        manifestWaiters.clear();
+        haveWaiters.clear();
+        serveQueue.clear();
+        if (authenticated) {
+            node.unregistered(this);
+        }
+        ctx.fireChannelInactive();
+    }
+}

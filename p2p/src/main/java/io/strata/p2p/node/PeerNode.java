@@ -1,0 +1,370 @@
+package io.strata.p2p.node;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.traffic.GlobalTrafficShapingHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.strata.p2p.identity.NodeId;
+import io.strata.p2p.identity.NodeIdentity;
+import io.strata.p2p.mesh.BanList;
+import io.strata.p2p.mesh.Membership;
+import io.strata.p2p.store.ModelRegistry;
+import io.strata.p2p.wire.FrameDecoder;
+import io.strata.p2p.wire.Message;
+import io.strata.p2p.wire.MessageEncoder;
+import io.strata.p2p.wire.ModelHash;
+import io.strata.p2p.wire.PeerAddress;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A peer of the mesh: listens, dials, authenticates, serves the chunks of the models in its registry, keeps one
+ * connection per peer node, gossips addresses and forgets silent peers. Fetching is done on top of it by
+ * {@code io.strata.p2p.fetch}.
+ */
+public final class PeerNode implements AutoCloseable {
+    private final NodeConfig config;
+    private final EventLoopGroup group;
+    private final ModelRegistry models = new ModelRegistry();
+    private final Membership membership = new Membership(256, 3);
+    private final BanList bans = new BanList();
+    private final Map<NodeId, PeerConnection> connections = new ConcurrentHashMap<>();
+    private final Set<PeerAddress> dialing = ConcurrentHashMap.newKeySet();
+    private final List<NodeListener> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicLong bytesServed = new AtomicLong();
+    private final AtomicLong chunksServed = new AtomicLong();
+    private final AtomicLong protocolErrors = new AtomicLong();
+    private final GlobalTrafficShapingHandler shaper;
+    private Channel server;
+    private ScheduledFuture<?> maintenance;
+    private volatile int listenPort;
+    private volatile boolean closed;
+
+    private PeerNode(NodeConfig config) {
+        this.config = config;
+        this.group = new MultiThreadIoEventLoopGroup(config.ioThreads,
+                new DefaultThreadFactory("strata-p2p-" + config.identity.id(), true), NioIoHandler.newFactory());
+        this.shaper = config.maxUploadBytesPerSecond > 0
+                ? new GlobalTrafficShapingHandler(group.next(), config.maxUploadBytesPerSecond, 0) : null;
+    }
+
+    /** Starts a node listening on the configured address (port 0: an ephemeral port). */
+    public static PeerNode start(NodeConfig config) throws IOException {
+        PeerNode n = new PeerNode(config);
+        try {
+            n.listen();
+        } catch (IOException | RuntimeException e) {
+            n.close();
+            throw e;
+        }
+        return n;
+    }
+
+    private void listen() throws IOException {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(initializer(() -> new PeerConnection(this, false)));
+        try {
+            server = b.bind(config.bindHost, config.port).sync().channel();
+        } catch (Exception e) {
+            throw new IOException("cannot listen on " + config.bindHost + ":" + config.port + ": " + e.getMessage(), e);
+        }
+        listenPort = ((InetSocketAddress) server.localAddress()).getPort();
+        membership.setSelf(listenAddress());
+        long every = config.gossipInterval.toMillis();
+        maintenance = group.next().scheduleWithFixedDelay(this::maintain, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private ChannelInitializer<SocketChannel> initializer(java.util.function.Supplier<PeerConnection> handler) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ChannelPipeline p = ch.pipeline();
+                if (shaper != null) {
+                    p.addLast("shaper", shaper);
+                }
+                p.addLast("idle", new IdleStateHandler(config.idleTimeout.toMillis(), config.keepAlive.toMillis(), 0,
+                        TimeUnit.MILLISECONDS));
+                p.addLast("frames", new FrameDecoder(config.maxFrame));
+                p.addLast("encoder", MessageEncoder.INSTANCE);
+                p.addLast("peer", handler.get());
+            }
+        };
+    }
+
+    // ---- public API --------------------------------------------------------------------------------------------
+
+    public NodeId id() {
+        return config.identity.id();
+    }
+
+    NodeIdentity identity() {
+        return config.identity;
+    }
+
+    NodeConfig config() {
+        return config;
+    }
+
+    public int listenPort() {
+        return listenPort;
+    }
+
+    public PeerAddress listenAddress() {
+        String host = config.advertiseHost != null ? config.advertiseHost
+                : "0.0.0.0".equals(config.bindHost) ? "127.0.0.1" : config.bindHost;
+        return new PeerAddress(host, listenPort);
+    }
+
+    public ModelRegistry models() {
+        return models;
+    }
+
+    public Membership membership() {
+        return membership;
+    }
+
+    public BanList bans() {
+        return bans;
+    }
+
+    public Collection<PeerConnection> connections() {
+        return List.copyOf(connections.values());
+    }
+
+    public void addListener(NodeListener l) {
+        listeners.add(l);
+    }
+
+    public void removeListener(NodeListener l) {
+        listeners.remove(l);
+    }
+
+    public long bytesServed() {
+        return bytesServed.get();
+    }
+
+    public long chunksServed() {
+        return chunksServed.get();
+    }
+
+    /** Connections closed for malformed or oversized frames, unknown types or failed handshakes. */
+    public long protocolErrors() {
+        return protocolErrors.get();
+    }
+
+    /** Dials {@code a}; completes with the authenticated connection to that node (an existing one if any). */
+    public CompletableFuture<PeerConnection> connect(PeerAddress a) {
+        CompletableFuture<PeerConnection> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(new IOException("node is closed"));
+            return result;
+        }
+        if (bans.isBanned(a)) {
+            result.completeExceptionally(new IOException(a + " is banned"));
+            return result;
+        }
+        membership.learn(List.of(a));
+        PeerConnection pc = new PeerConnection(this, true);
+        ChannelInitializer<SocketChannel> init = initializer(() -> pc);
+        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout.toMillis())
+                .handler(init);
+        b.connect(a.host(), a.port()).addListener((io.netty.channel.ChannelFutureListener) cf -> {
+            if (!cf.isSuccess()) {
+                IOException why = new IOException("cannot connect to " + a + ": " + cf.cause().getMessage(),
+                        cf.cause());
+                pc.ready().completeExceptionally(why); // marks the failure once, below
+            }
+        });
+        pc.ready().whenComplete((c, e) -> {
+            if (e != null) {
+                membership.markFailed(a);
+                result.completeExceptionally(e);
+            } else {
+                result.complete(c);
+            }
+        });
+        return result;
+    }
+
+    /** Bans the peer behind {@code c} (bad data): closes it, refuses its id and never dials its address again. */
+    public void ban(PeerConnection c, String reason) {
+        bans.ban(c.peerId(), c.peerAddress(), reason);
+        if (c.peerAddress() != null) {
+            membership.forget(c.peerAddress());
+        }
+        c.close();
+    }
+
+    /** Announces a newly verified chunk to peers interested in the model. */
+    public void announce(ModelHash model, int shard, int chunk) {
+        for (PeerConnection c : connections.values()) {
+            c.announce(model, shard, chunk);
+        }
+    }
+
+    // ---- callbacks from connections ----------------------------------------------------------------------------
+
+    /** A connection finished its handshake: keep one connection per peer node, deterministically. */
+    CompletableFuture<PeerConnection> registered(PeerConnection c) {
+        if (closed || bans.isBanned(c.peerId()) || connections.size() >= config.maxConnections) {
+            c.close();
+            return CompletableFuture.failedFuture(new IOException(c + ": connection refused by local policy"));
+        }
+        PeerConnection winner;
+        PeerConnection loser = null;
+        synchronized (connections) {
+            PeerConnection existing = connections.get(c.peerId());
+            if (existing == null || !existing.isOpen()) {
+                connections.put(c.peerId(), c);
+                winner = c;
+            } else if (prefer(c, existing)) {
+                connections.put(c.peerId(), c);
+                winner = c;
+                loser = existing;
+            } else {
+                winner = existing;
+                loser = c;
+            }
+        }
+        if (c.peerAddress() != null) {
+            membership.markAlive(c.peerAddress());
+        }
+        if (loser != null) {
+            loser.close();
+        }
+        if (winner == c) {
+            for (NodeListener l : listeners) {
+                l.connected(c);
+            }
+        }
+        return CompletableFuture.completedFuture(winner);
+    }
+
+    /** Of two connections between the same two nodes, both ends keep the one dialled by the smaller node id. */
+    private boolean prefer(PeerConnection a, PeerConnection b) {
+        return dialerIsSmaller(a) && !dialerIsSmaller(b);
+    }
+
+    private boolean dialerIsSmaller(PeerConnection c) {
+        NodeId dialer = c.isOutbound() ? id() : c.peerId();
+        NodeId other = c.isOutbound() ? c.peerId() : id();
+        return java.util.Arrays.compareUnsigned(dialer.bytes(), other.bytes()) < 0;
+    }
+
+    void unregistered(PeerConnection c) {
+        boolean removed = connections.remove(c.peerId(), c);
+        if (removed) {
+            for (NodeListener l : listeners) {
+                l.disconnected(c);
+            }
+        }
+    }
+
+    void haveChunk(PeerConnection c, Message.HaveChunk hc) {
+        for (NodeListener l : listeners) {
+            l.haveChunk(c, hc.model(), hc.shard(), hc.chunk());
+        }
+    }
+
+    void silent(PeerConnection c) {
+        if (c.peerAddress() != null) {
+            membership.markFailed(c.peerAddress());
+        }
+    }
+
+    /** Malformed input: the connection is closed; an authenticated peer is also banned (it signed its garbage). */
+    void protocolError(PeerConnection c, Throwable cause, boolean authenticated) {
+        protocolErrors.incrementAndGet();
+        if (authenticated) {
+            ban(c, "protocol violation: " + cause.getMessage());
+        }
+    }
+
+    void served(int bytes) {
+        bytesServed.addAndGet(bytes);
+        chunksServed.incrementAndGet();
+    }
+
+    List<PeerAddress> gossipFor(PeerConnection asker) {
+        List<PeerAddress> out = new ArrayList<>();
+        for (PeerAddress a : membership.sample(io.strata.p2p.wire.Wire.MAX_PEERS_PER_FRAME)) {
+            if (!a.equals(asker.peerAddress()) && !bans.isBanned(a)) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** Periodic: ask peers for addresses, dial known ones until the target connection count is reached. */
+    private void maintain() {
+        if (closed) {
+            return;
+        }
+        for (PeerConnection c : connections.values()) {
+            c.askPeers();
+        }
+        Set<PeerAddress> connected = ConcurrentHashMap.newKeySet();
+        for (PeerConnection c : connections.values()) {
+            if (c.peerAddress() != null) {
+                connected.add(c.peerAddress());
+            }
+        }
+        int want = config.targetConnections - connections.size();
+        for (PeerAddress a : membership.sample(config.targetConnections * 2)) {
+            if (want <= 0) {
+                break;
+            }
+            if (connected.contains(a) || bans.isBanned(a) || !dialing.add(a)) {
+                continue;
+            }
+            want--;
+            connect(a).whenComplete((c, e) -> dialing.remove(a));
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (maintenance != null) {
+            maintenance.cancel(false);
+        }
+        if (server != null) {
+            server.close().syncUninterruptibly();
+        }
+        for (PeerConnection c : connections.values()) {
+            c.close();
+        }
+        if (shaper != null) {
+            shaper.release();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

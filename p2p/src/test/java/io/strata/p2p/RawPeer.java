@@ -1,0 +1,111 @@
+package io.strata.p2p;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.util.ReferenceCountUtil;
+import io.strata.p2p.identity.Handshake;
+import io.strata.p2p.identity.NodeId;
+import io.strata.p2p.identity.NodeIdentity;
+import io.strata.p2p.wire.Message;
+import io.strata.p2p.wire.MessageCodec;
+import io.strata.p2p.wire.PeerAddress;
+import io.strata.p2p.wire.Wire;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+
+/** A hand-driven peer on a plain socket, for feeding a node bad input byte by byte. */
+public final class RawPeer implements Closeable {
+    private final Socket socket = new Socket();
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    public final NodeIdentity identity = NodeIdentity.generate();
+    public final byte[] nonce = new byte[Wire.NONCE_LEN];
+
+    public RawPeer(PeerAddress a) throws IOException {
+        socket.connect(new InetSocketAddress(a.host(), a.port()), 3_000);
+        socket.setSoTimeout(15_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = new DataOutputStream(socket.getOutputStream());
+        nonce[0] = 42;
+    }
+
+    public void send(Message m) throws IOException {
+        ByteBuf b = Unpooled.buffer();
+        try {
+            MessageCodec.encode(m, b);
+            sendRaw(ByteBufUtil.getBytes(b));
+        } finally {
+            b.release();
+        }
+    }
+
+    public void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** Reads one frame; PIECE payloads are copied out and released. */
+    public Message read() throws IOException {
+        int len = in.readInt();
+        byte[] body = new byte[len];
+        in.readFully(body);
+        ByteBuf b = Unpooled.wrappedBuffer(body);
+        try {
+            Message m = MessageCodec.decode(b);
+            ReferenceCountUtil.release(m);
+            return m;
+        } finally {
+            b.release();
+        }
+    }
+
+    /** Reads the next answer, skipping the node's own chatter (keep-alive pings, gossip requests). */
+    public Message readAnswer() throws IOException {
+        while (true) {
+            Message m = read();
+            if (!(m instanceof Message.Ping || m instanceof Message.GetPeers || m instanceof Message.Peers)) {
+                return m;
+            }
+        }
+    }
+
+    /** Completes the handshake as a well-behaved peer; returns the node's id. */
+    public NodeId handshake() throws IOException {
+        Message.Hello h = (Message.Hello) read();
+        NodeId node = new NodeId(h.nodeId());
+        send(new Message.Hello(Wire.PROTOCOL_VERSION, identity.publicKey(), nonce, 0));
+        send(new Message.Auth(identity.sign(Handshake.challenge(h.nonce(), identity.id(), node))));
+        Message.Auth a = (Message.Auth) read();
+        if (!io.strata.p2p.identity.Ed25519.verify(node.bytes(), Handshake.challenge(nonce, node, identity.id()),
+                a.signature())) {
+            throw new IOException("node's handshake signature does not verify");
+        }
+        return node;
+    }
+
+    /** True when the node closes the connection (EOF or reset) before the socket timeout. */
+    public boolean closedByPeer() throws IOException {
+        try {
+            while (true) {
+                int len = in.readInt();
+                in.skipNBytes(len);
+            }
+        } catch (java.io.EOFException | SocketException e) {
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

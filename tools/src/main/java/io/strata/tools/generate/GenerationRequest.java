@@ -1,0 +1,25 @@
+package io.strata.tools.generate;
+
+import io.strata.kernels.decoder.DecoderOptions;
+import io.strata.kernels.decoder.Sampler;
+import io.strata.loader.kv.KvOptions;
+import io.strata.loader.runtime.RuntimeOptions;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One generation: a converted model, a prompt, and how to page. {@code kv} null keeps the KV cache in plain heap
+ * pages (no budget, no spill).
+ */
+public record GenerationRequest(Path model, List<Integer> prompt, int maxNew, RuntimeOptions runtime, KvOptions kv,
+                                Sampler sampler, DecoderOptions decoder) {
+    public GenerationRequest {
+        prompt = List.copyOf(prompt);
+        if (prompt.isEmpty()) {
+            throw new IllegalArgumentException("--prompt: at least one token id is needed");
+        }
+        if (maxNew < 0) {
+            throw new IllegalArgumentException("--max-new: must be >= 0, got " + maxNew);
+        }
+    }
+}

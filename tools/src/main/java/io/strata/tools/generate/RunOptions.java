@@ -1,0 +1,98 @@
+package io.strata.tools.generate;
+
+import io.strata.core.util.Sizes;
+import io.strata.kernels.decoder.DecoderOptions;
+import io.strata.kernels.decoder.Sampler;
+import io.strata.loader.kv.KvOptions;
+import io.strata.loader.runtime.RuntimeOptions;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** The paging, KV and sampling options that {@code run} and {@code demo} share (a picocli mixin). */
+public final class RunOptions {
+    @Option(names = "--device-budget", paramLabel = "SIZE",
+            description = "Device-tier budget (simulated device where no GPU is used), e.g. 256MiB. 0 = no device tier (compute reads host memory). Default: 0.")
+    public String deviceBudget;
+
+    @Option(names = "--host-budget", paramLabel = "SIZE",
+            description = "Host-memory budget for weights, e.g. 1GiB. Default: half the physical memory minus a 2 GiB reserve.")
+    public String hostBudget;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Persistent disk cache (content-addressed). Default: $STRATA_CACHE or ~/.cache/strata.")
+    public Path cacheDir;
+
+    @Option(names = "--no-disk-cache", description = "Read experts straight from the model directory, caching nothing on disk.")
+    public boolean noDiskCache;
+
+    @Option(names = "--policy", paramLabel = "P", defaultValue = "moe",
+            description = "Expert cache policy: lru, lfu, tinylfu or moe. Default: ${DEFAULT-VALUE}.")
+    public String policy;
+
+    @Option(names = "--no-prefetch", description = "Turn off the prefetch scheduler (speculative gating + frequency).")
+    public boolean noPrefetch;
+
+    @Option(names = "--kv-budget", paramLabel = "SIZE",
+            description = "Fast-tier budget for the KV cache; older pages spill to host memory then disk. Default: unlimited (plain heap pages).")
+    public String kvBudget;
+
+    @Option(names = "--kv-codec", paramLabel = "CODEC", defaultValue = "lz4",
+            description = "Codec for spilled KV pages: lz4 (fast), zstd (dense), auto (by measured ratio) or none. Default: ${DEFAULT-VALUE}.")
+    public String kvCodec;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
+            description = "Sampling temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
+    public double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus sampling mass. Default: ${DEFAULT-VALUE}.")
+    public double topP;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
+    public long seed;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: all cores.")
+    public Integer threads;
+
+    public RuntimeOptions runtime() {
+        RuntimeOptions.Builder b = RuntimeOptions.builder().policy(policy.toLowerCase(Locale.ROOT)).prefetch(!noPrefetch);
+        if (deviceBudget != null) {
+            b.deviceBudget(size("--device-budget", deviceBudget));
+        }
+        if (hostBudget != null) {
+            b.hostBudget(size("--host-budget", hostBudget));
+        }
+        if (noDiskCache) {
+            b.noDiskCache();
+        } else if (cacheDir != null) {
+            b.cacheDir(cacheDir);
+        }
+        return b.build();
+    }
+
+    /** Null when the KV cache is unbounded (plain heap pages). */
+    public KvOptions kv() {
+        if (kvBudget == null) {
+            return null;
+        }
+        KvOptions o = KvOptions.fromFlags(kvBudget, kvCodec);
+        return cacheDir == null ? o : o.withSpillRoot(cacheDir.resolve("kv-spill"));
+    }
+
+    public Sampler sampler() {
+        return Sampler.temperature(temperature, topP, seed);
+    }
+
+    public DecoderOptions decoder() {
+        DecoderOptions d = DecoderOptions.defaults().withSpeculativePrefetch(!noPrefetch);
+        return threads == null ? d : d.withThreads(threads);
+    }
+
+    static long size(String option, String text) {
+        try {
+            return Sizes.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage());
+        }
+    }
+}
