@@ -19,7 +19,6 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.InspectCommand.class,
                 io.strata.tools.commands.PlanCommand.class,
                 io.strata.tools.commands.TraceReplayCommand.class,
-                io.strata.tools.commands.BenchHashCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
                 io.strata.tools.commands.RunCommand.class,
                 io.strata.tools.commands.DemoCommand.class,

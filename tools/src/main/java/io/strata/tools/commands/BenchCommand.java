@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         description = {
                 "Runs a benchmark. Each one measures its baseline in the same run and reports ratios against it."},
-        subcommands = {BenchConvertCommand.class, BenchPageInCommand.class, BenchDecodeCommand.class, BenchKvCommand.class,
-                BenchFetchCommand.class, BenchCudaCommand.class})
+        subcommands = {BenchConvertCommand.class, BenchPageInCommand.class, BenchDecodeCommand.class,
+                BenchKvCommand.class, BenchHashCommand.class, BenchFetchCommand.class, BenchCudaCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

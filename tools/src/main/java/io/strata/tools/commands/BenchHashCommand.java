@@ -21,10 +21,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code strata bench-hash}: runs {@link Blake3Bench} through JMH and prints MB/s per hasher and input size, with
+ * {@code strata bench hash}: runs {@link Blake3Bench} through JMH and prints MB/s per hasher and input size, with
  * ratios against Bouncy Castle and against a plain read, all measured in the same run.
  */
-@Command(name = "bench-hash", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "hash", mixinStandardHelpOptions = true, sortOptions = false,
         headerHeading = "%n", header = "Benchmark Strata's BLAKE3 against Bouncy Castle, SHA-256 and a plain read.",
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
                 "  benchmark and size with the ratio to Bouncy Castle and to the plain read."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata bench-hash --sizes 1MiB,256MiB --warmup 2 --iterations 3 --time 1")
+        footer = "  strata bench hash --sizes 1MiB,256MiB --warmup 2 --iterations 3 --time 1")
 public final class BenchHashCommand implements Callable<Integer> {
     private static final String BC = "bouncyCastle";
     private static final String READ = "plainRead";
