@@ -19,7 +19,7 @@ public final class StatsTable {
         sb.append(String.format(Locale.ROOT, "model: %d experts of %s (%s of experts), dense %s%n",
                 r.expertCount(), Sizes.format(r.expertBytes()), Sizes.format(r.expertBytes() * r.expertCount()),
                 Sizes.format(r.denseBytes())));
-        sb.append(String.format(Locale.ROOT, "decode stalled %.1f ms waiting for experts (%.1f %% of decode time)%n",
+        sb.append(String.format(Locale.ROOT, "decode waited %.1f ms for experts (%.1f %% of decode time; the table's stall also counts the prompt)%n",
                 r.expertWaitNanos() / 1e6, r.decodeNanos() == 0 ? 0 : 100.0 * r.expertWaitNanos() / r.decodeNanos()));
         sb.append(r.telemetry().format());
         sb.append(String.format(Locale.ROOT, "prefetch accuracy: %.1f %% of issued prefetches were used%n",
