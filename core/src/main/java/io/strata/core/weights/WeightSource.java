@@ -29,6 +29,14 @@ public interface WeightSource extends AutoCloseable {
     default void observeRouting(int layer, int[] experts) {
     }
 
+    /**
+     * As {@link #observeRouting(int, int[])}, with the router's gate weight of each chosen expert (a cache policy
+     * may keep high-probability experts longer). Called just before those experts are requested.
+     */
+    default void observeRouting(int layer, int[] experts, float[] weights) {
+        observeRouting(layer, experts);
+    }
+
     @Override
     default void close() {
     }

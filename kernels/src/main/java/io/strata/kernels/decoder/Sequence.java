@@ -154,7 +154,7 @@ public final class Sequence implements AutoCloseable {
                 }
                 experts[l] = idx;
                 weights[l] = gw;
-                source.observeRouting(l, idx.clone());
+                source.observeRouting(l, idx.clone(), gw.clone());
                 java.util.Arrays.fill(moe, 0f);
                 for (int j = 0; j < topK; j++) {
                     long t0 = System.nanoTime();

@@ -1,6 +1,7 @@
 package io.strata.loader.runtime;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.core.manifest.GroupInfo;
 import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ManifestException;
 import io.strata.core.manifest.TensorInfo;
@@ -69,6 +70,8 @@ public final class ModelRuntime implements WeightSource {
     private final ResidentTensors dense;
     private final PrefetchScheduler prefetcher;
     private final Map<ExpertId, ExpertLayout> layouts = new ConcurrentHashMap<>();
+    /** Per layer, the gate weight of each expert in the latest observed routing (NaN: not chosen). */
+    private final float[][] lastRouting;
     private volatile boolean closed;
 
     private ModelRuntime(Manifest manifest, String manifestHash, ConvertedModel origin, boolean ownsOrigin,
@@ -114,6 +117,7 @@ public final class ModelRuntime implements WeightSource {
         }
         this.dense = new ResidentTensors(computeLedger(), computeMemory());
         int layers = manifest.moeConfig() == null ? 0 : layerCount();
+        this.lastRouting = new float[layers][];
         int experts = manifest.moeConfig() == null ? 0 : manifest.moeConfig().numExperts();
         int topK = manifest.moeConfig() == null ? 1 : Math.max(1, manifest.moeConfig().numExpertsPerToken());
         this.prefetcher = o.prefetch() && manifest.isMoe()
@@ -146,13 +150,19 @@ public final class ModelRuntime implements WeightSource {
         return new ModelRuntime(manifest, manifestHash, null, false, peer, options);
     }
 
+    /**
+     * Layer ids run up to the highest expert layer, whatever numMoeLayers says: with decoder_sparse_step or
+     * mlp_only_layers (Qwen) some layers are dense, and arrays indexed by layer must still reach the last MoE one.
+     */
     private int layerCount() {
-        int n = manifest.moeConfig().numMoeLayers();
-        if (n > 0) {
-            return n;
+        int max = 0;
+        for (GroupInfo g : manifest.groups().values()) {
+            if (g.isExpert()) {
+                max = Math.max(max, g.layerIndex() + 1);
+            }
         }
         JsonNode c = manifest.config();
-        return c == null ? 1 : Math.max(1, c.path("num_hidden_layers").asInt(1));
+        return Math.max(max, c == null ? 1 : c.path("num_hidden_layers").asInt(1));
     }
 
     private Tier fillDeviceFromHost(ExpertId id, MemorySegment dst) {
@@ -233,7 +243,13 @@ public final class ModelRuntime implements WeightSource {
             throw new IllegalArgumentException("experts can be pinned in DEVICE or HOST memory; this runtime has no "
                     + tier + " expert cache");
         }
-        return ExpertHandle.open(cache, layout(new ExpertId(layer, expert)), Double.NaN);
+        return ExpertHandle.open(cache, layout(new ExpertId(layer, expert)), routedWeight(layer, expert));
+    }
+
+    /** The gate weight the router last gave ({@code layer}, {@code expert}), or NaN when it was not just chosen. */
+    private double routedWeight(int layer, int expert) {
+        float[] w = layer < lastRouting.length ? lastRouting[layer] : null;
+        return w == null || expert >= w.length || Float.isNaN(w[expert]) ? Double.NaN : w[expert];
     }
 
     @Override
@@ -248,6 +264,22 @@ public final class ModelRuntime implements WeightSource {
         if (prefetcher != null && !closed) {
             prefetcher.observe(layer, experts);
         }
+    }
+
+    /** Also remembers the gate weights, so the expert requests that follow feed them to the cache policy. */
+    @Override
+    public void observeRouting(int layer, int[] experts, float[] weights) {
+        if (layer >= 0 && layer < lastRouting.length && manifest.isMoe()) {
+            float[] w = new float[manifest.moeConfig().numExperts()];
+            java.util.Arrays.fill(w, Float.NaN);
+            for (int i = 0; i < experts.length && i < weights.length; i++) {
+                if (experts[i] >= 0 && experts[i] < w.length) {
+                    w[experts[i]] = weights[i];
+                }
+            }
+            lastRouting[layer] = w;
+        }
+        observeRouting(layer, experts);
     }
 
     /** Waits for queued prefetches to finish (benchmarks, tests). */
