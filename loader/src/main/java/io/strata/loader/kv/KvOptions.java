@@ -19,10 +19,12 @@ import java.nio.file.Path;
  * @param tokensPerPage   positions per page
  * @param windowTokens    the most recent positions of each layer that always stay in the fast tier (>= 1)
  * @param ioThreads       threads that prefetch spilled pages
+ * @param scanEviction    spill the most recently read page first (right for attention's repeated in-order scans,
+ *                        where LRU evicts exactly the page needed next); false: least recently used first
  */
 public record KvOptions(long fastBudgetBytes, long hostBudgetBytes, Path spillRoot, CodecKind codec,
                         boolean adaptiveCodec, int planeWidth, double minSaving, int tokensPerPage, int windowTokens,
-                        int ioThreads) {
+                        int ioThreads, boolean scanEviction) {
 
     /** Adaptive choice: probe both codecs every this many pages... */
     public static final int ADAPTIVE_PROBE_EVERY = 32;
@@ -50,7 +52,7 @@ public record KvOptions(long fastBudgetBytes, long hostBudgetBytes, Path spillRo
     /** Unlimited fast tier, LZ4 with plane split, 16 tokens a page, a window of one page. */
     public static KvOptions defaults() {
         return new KvOptions(Long.MAX_VALUE, 256L << 20, defaultSpillRoot(), CodecKind.LZ4, false, 4, 0.03,
-                DEFAULT_TOKENS_PER_PAGE, DEFAULT_TOKENS_PER_PAGE, 1);
+                DEFAULT_TOKENS_PER_PAGE, DEFAULT_TOKENS_PER_PAGE, 1, true);
     }
 
     /**
@@ -83,48 +85,53 @@ public record KvOptions(long fastBudgetBytes, long hostBudgetBytes, Path spillRo
     public KvOptions withFastBudget(long bytes) {
         return new KvOptions(bytes, hostBudgetBytes, spillRoot, codec, adaptiveCodec, planeWidth, minSaving,
                 tokensPerPage,
-                windowTokens, ioThreads);
+                windowTokens, ioThreads, scanEviction);
     }
 
     public KvOptions withHostBudget(long bytes) {
         return new KvOptions(fastBudgetBytes, bytes, spillRoot, codec, adaptiveCodec, planeWidth, minSaving,
                 tokensPerPage,
-                windowTokens, ioThreads);
+                windowTokens, ioThreads, scanEviction);
     }
 
     public KvOptions withSpillRoot(Path dir) {
         return new KvOptions(fastBudgetBytes, hostBudgetBytes, dir, codec, adaptiveCodec, planeWidth, minSaving,
                 tokensPerPage,
-                windowTokens, ioThreads);
+                windowTokens, ioThreads, scanEviction);
     }
 
     public KvOptions withCodec(CodecKind kind) {
         return new KvOptions(fastBudgetBytes, hostBudgetBytes, spillRoot, kind, false, planeWidth, minSaving,
                 tokensPerPage,
-                windowTokens, ioThreads);
+                windowTokens, ioThreads, scanEviction);
     }
 
     /** LZ4 or zstd chosen per page by measured ratio. */
     public KvOptions withAdaptiveCodec() {
         return new KvOptions(fastBudgetBytes, hostBudgetBytes, spillRoot, CodecKind.LZ4, true, planeWidth, minSaving,
-                tokensPerPage, windowTokens, ioThreads);
+                tokensPerPage, windowTokens, ioThreads, scanEviction);
     }
 
     public KvOptions withPlaneWidth(int width) {
         return new KvOptions(fastBudgetBytes, hostBudgetBytes, spillRoot, codec, adaptiveCodec, width, minSaving,
                 tokensPerPage,
-                windowTokens, ioThreads);
+                windowTokens, ioThreads, scanEviction);
     }
 
     public KvOptions withPaging(int tokens, int window) {
         return new KvOptions(fastBudgetBytes, hostBudgetBytes, spillRoot, codec, adaptiveCodec, planeWidth, minSaving,
                 tokens,
-                window, ioThreads);
+                window, ioThreads, scanEviction);
     }
 
     public KvOptions withIoThreads(int threads) {
         return new KvOptions(fastBudgetBytes, hostBudgetBytes, spillRoot, codec, adaptiveCodec, planeWidth, minSaving,
                 tokensPerPage,
-                windowTokens, threads);
+                windowTokens, threads, scanEviction);
+    }
+
+    public KvOptions withScanEviction(boolean on) {
+        return new KvOptions(fastBudgetBytes, hostBudgetBytes, spillRoot, codec, adaptiveCodec, planeWidth, minSaving,
+                tokensPerPage, windowTokens, ioThreads, on);
     }
 }

@@ -423,7 +423,21 @@ public final class PagedKvStore implements AutoCloseable {
         }
     }
 
+    /**
+     * The page to spill next. Attention reads a layer's pages in order, token after token: in such cyclic scans
+     * the page just read is the one needed furthest in the future, while LRU evicts exactly the page needed next
+     * and misses on every read. So with scan eviction the most recently read and released page goes first (a page
+     * restored by prefetch and not yet read is kept); otherwise, or when only those remain, the least recently
+     * used goes.
+     */
     private KvPage coldestEvictable() {
+        if (options.scanEviction()) {
+            for (KvPage p : fastLru.reversed()) {
+                if (p.pins == 0 && !p.prefetched && !inWindow(p)) {
+                    return p;
+                }
+            }
+        }
         for (KvPage p : fastLru) {
             if (p.pins == 0 && !inWindow(p)) {
                 return p;

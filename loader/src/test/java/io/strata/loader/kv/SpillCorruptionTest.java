@@ -54,7 +54,8 @@ class SpillCorruptionTest {
     private void runScenario(DamageKind damage) throws IOException {
         // host budget 0: every spilled page goes straight to its sequence's spill file
         store = PagedKvStore.create(KvOptions.defaults().withSpillRoot(tmp).withCodec(CodecKind.LZ4)
-                .withFastBudget(5 * PAGE_BYTES).withHostBudget(0).withPaging(TOKENS_PER_PAGE, TOKENS_PER_PAGE));
+                .withFastBudget(5 * PAGE_BYTES).withHostBudget(0).withPaging(TOKENS_PER_PAGE, TOKENS_PER_PAGE)
+                .withScanEviction(false)); // LRU order: the damaged record is the one read back first
         PagedKvSequence a = filled(11);
         PagedKvSequence b = filled(12);
         verifyLayer(b, 12, 0); // pushes a's old pages out of the fast tier
