@@ -239,7 +239,8 @@ public final class TierCache implements Evictor, AutoCloseable {
 
     /**
      * Reserves with eviction; when that fails only because other loads hold bytes in flight (a prefetch, say),
-     * waits for one of them to finish and tries again: loads finish, so this does not hang.
+     * waits for one of them to finish and tries again, and when a concurrent prefetch took the bytes the eviction
+     * freed, tries again too (its entry has become evictable): loads finish, so this does not hang.
      */
     private Reservation reserveForDemand(Resident r) {
         for (int attempt = 0; ; attempt++) {
@@ -247,25 +248,34 @@ public final class TierCache implements Evictor, AutoCloseable {
                 return ledger.reserve(Pool.EXPERTS, r.bytes);
             } catch (BudgetExceededException e) {
                 Resident other = null;
+                boolean evictableNow = false;
                 lock.lock();
                 try {
                     for (Resident x : entries.values()) {
-                        if (x != r && !x.ready && x.reservation != null) {
+                        if (x == r) {
+                            continue;
+                        }
+                        if (!x.ready && x.reservation != null) {
                             other = x;
                             break;
                         }
+                        evictableNow |= x.ready && x.pins == 0;
                     }
                 } finally {
                     lock.unlock();
                 }
-                if (other == null || attempt >= 10_000) {
+                if (attempt >= 10_000 || (other == null && !evictableNow)) {
                     throw e;
                 }
-                try {
-                    other.loaded.join();
-                } catch (CompletionException ignored) {
-                    // its bytes were released either way
+                if (other != null) {
+                    try {
+                        other.loaded.join();
+                    } catch (CompletionException ignored) {
+                        // its bytes were released either way
+                    }
                 }
+                // else a prefetch landed after the ledger's eviction pass and took the freed bytes: its entry is
+                // ready and unpinned now, so the next attempt can evict it
             }
         }
     }
