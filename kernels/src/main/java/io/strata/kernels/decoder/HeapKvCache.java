@@ -1,6 +1,7 @@
 package io.strata.kernels.decoder;
 
 import io.strata.core.kv.KvCache;
+import io.strata.core.kv.ClosablePageView;
 import io.strata.core.kv.KvPageView;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -74,8 +75,8 @@ public final class HeapKvCache implements KvCache {
         int tokens = Math.min(tokensPerPage, lengths[layer] - page * tokensPerPage);
         long bytes = (long) tokens * kvDim * Float.BYTES;
         float[][] p = list.get(page);
-        return new View(tokens, MemorySegment.ofArray(p[0]).asSlice(0, bytes),
-                MemorySegment.ofArray(p[1]).asSlice(0, bytes));
+        return new ClosablePageView(tokens, MemorySegment.ofArray(p[0]).asSlice(0, bytes),
+                MemorySegment.ofArray(p[1]).asSlice(0, bytes), "layer " + layer + " page " + page);
     }
 
     @Override
@@ -87,47 +88,6 @@ public final class HeapKvCache implements KvCache {
     private void open() {
         if (closed) {
             throw new IllegalStateException("KV cache is closed");
-        }
-    }
-
-    private static final class View implements KvPageView {
-        private final int tokens;
-        private final MemorySegment keys;
-        private final MemorySegment values;
-        private boolean closed;
-
-        View(int tokens, MemorySegment keys, MemorySegment values) {
-            this.tokens = tokens;
-            this.keys = keys;
-            this.values = values;
-        }
-
-        @Override
-        public int tokens() {
-            return tokens;
-        }
-
-        @Override
-        public MemorySegment keys() {
-            check();
-            return keys;
-        }
-
-        @Override
-        public MemorySegment values() {
-            check();
-            return values;
-        }
-
-        private void check() {
-            if (closed) {
-                throw new IllegalStateException("KV page view is closed");
-            }
-        }
-
-        @Override
-        public void close() {
-            closed = true;
         }
     }
 }
