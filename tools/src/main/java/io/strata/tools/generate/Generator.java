@@ -35,6 +35,7 @@ public final class Generator {
             long denseBytes = denseBytes(m);
             long expertBytes = m.isMoe() ? m.moeConfig().expertBytes() : 0;
             int expertCount = (int) m.groups().values().stream().filter(GroupInfo::isExpert).count();
+            checkSingleRank(m, req.model());
             checkBudgets(m, req.runtime(), denseBytes, expertBytes);
             MoeDecoder decoder = new MoeDecoder(runtime, req.decoder());
             PagedKvStore kvStore = req.kv() == null ? null : kvStore(runtime, req.kv());
@@ -98,6 +99,14 @@ public final class Generator {
             }
         }
         return total;
+    }
+
+    /** The decoder runs one rank: a model cut into TP slices needs one process per rank, which is not built yet. */
+    static void checkSingleRank(Manifest m, java.nio.file.Path dir) {
+        m.tensors().values().stream().filter(l -> l.size() > 1).findFirst().ifPresent(l -> {
+            throw new IllegalArgumentException(dir + ": converted with --tp " + l.getFirst().sliceCountOrOne()
+                    + "; the decoder runs as a single rank, so convert with --tp 1 (any --layout) to generate with it");
+        });
     }
 
     /**

@@ -179,6 +179,16 @@ class RunCommandTest {
     }
 
     @Test
+    void aTensorParallelConversionIsRefusedWithTheReason() {
+        Path tp2 = tmp.resolve("tp2");
+        assertEquals(0, run("shard-convert", FIXTURE.toString(), tp2.toString(), "--layout", "column", "--tp", "2",
+                "-q").code());
+        Run r = run("run", tp2.toString(), "--prompt", "1,2", "--max-new", "1", "--no-disk-cache");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("--tp 2") && r.err().contains("single rank"), r.err());
+    }
+
+    @Test
     void plainOutputIsTheTokenIds() throws Exception {
         Run r = run("run", tiny.toString(), "--prompt", ids(reference.get("prompt")), "--max-new", "4",
                 "--no-disk-cache", "--stats");
