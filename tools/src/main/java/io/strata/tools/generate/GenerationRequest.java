@@ -8,8 +8,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * One generation: a converted model, a prompt, and how to page. {@code kv} null keeps the KV cache in plain heap
- * pages (no budget, no spill).
+ * One generation: a converted model, a prompt, and how to page. {@code model} is null when the caller opens the
+ * runtime itself (experts from peers, say); {@code kv} null keeps the KV cache in plain heap pages (no budget, no
+ * spill).
  */
 public record GenerationRequest(Path model, List<Integer> prompt, int maxNew, RuntimeOptions runtime, KvOptions kv,
                                 Sampler sampler, DecoderOptions decoder) {

@@ -31,44 +31,49 @@ public final class Generator {
 
     public static GenerationResult run(GenerationRequest req, StepListener listener) {
         try (ModelRuntime runtime = ModelRuntime.open(req.model(), req.runtime())) {
-            Manifest m = runtime.manifest();
-            long denseBytes = denseBytes(m);
-            long expertBytes = m.isMoe() ? m.moeConfig().expertBytes() : 0;
-            int expertCount = (int) m.groups().values().stream().filter(GroupInfo::isExpert).count();
-            checkSingleRank(m, req.model());
-            checkBudgets(m, req.runtime(), denseBytes, expertBytes);
-            MoeDecoder decoder = new MoeDecoder(runtime, req.decoder());
-            PagedKvStore kvStore = req.kv() == null ? null : kvStore(runtime, req.kv());
-            try {
-                Sequence seq = kvStore == null ? decoder.newSequence()
-                        : decoder.newSequence(kvStore.newSequence(decoder.config().kvDim(),
-                        decoder.config().numLayers()));
-                List<float[]> logits = new ArrayList<>();
-                long[] promptNanos = {0};
-                long[] decodeNanos = {0};
-                long[] wait = {0};
-                List<Integer> generated;
-                try (seq) {
-                    generated = seq.generate(req.prompt(), req.maxNew(), req.sampler(), Set.of(), (ForwardStep s) -> {
-                        if (s.prompt()) {
-                            promptNanos[0] += s.nanos();
-                        } else {
-                            decodeNanos[0] += s.nanos();
-                            wait[0] += s.expertWaitNanos();
-                        }
-                        if (s.sampled() >= 0) {
-                            logits.add(s.logits());
-                        }
-                        listener.onStep(s);
-                    });
-                }
-                KvStats kv = kvStore == null ? null : kvStore.stats();
-                return new GenerationResult(req.prompt(), generated, logits, promptNanos[0], decodeNanos[0], wait[0],
-                        runtime.telemetry(), kv, expertBytes, expertCount, denseBytes);
-            } finally {
-                if (kvStore != null) {
-                    kvStore.close();
-                }
+            return run(runtime, req, listener);
+        }
+    }
+
+    /** Generates over a runtime the caller opened (e.g. one whose experts come from peers); it stays open. */
+    public static GenerationResult run(ModelRuntime runtime, GenerationRequest req, StepListener listener) {
+        Manifest m = runtime.manifest();
+        long denseBytes = denseBytes(m);
+        long expertBytes = m.isMoe() ? m.moeConfig().expertBytes() : 0;
+        int expertCount = (int) m.groups().values().stream().filter(GroupInfo::isExpert).count();
+        checkSingleRank(m, req.model() != null ? req.model().toString() : "model " + runtime.manifestHash());
+        checkBudgets(m, req.runtime(), denseBytes, expertBytes);
+        MoeDecoder decoder = new MoeDecoder(runtime, req.decoder());
+        PagedKvStore kvStore = req.kv() == null ? null : kvStore(runtime, req.kv());
+        try {
+            Sequence seq = kvStore == null ? decoder.newSequence()
+                    : decoder.newSequence(kvStore.newSequence(decoder.config().kvDim(),
+                    decoder.config().numLayers()));
+            List<float[]> logits = new ArrayList<>();
+            long[] promptNanos = {0};
+            long[] decodeNanos = {0};
+            long[] wait = {0};
+            List<Integer> generated;
+            try (seq) {
+                generated = seq.generate(req.prompt(), req.maxNew(), req.sampler(), Set.of(), (ForwardStep s) -> {
+                    if (s.prompt()) {
+                        promptNanos[0] += s.nanos();
+                    } else {
+                        decodeNanos[0] += s.nanos();
+                        wait[0] += s.expertWaitNanos();
+                    }
+                    if (s.sampled() >= 0) {
+                        logits.add(s.logits());
+                    }
+                    listener.onStep(s);
+                });
+            }
+            KvStats kv = kvStore == null ? null : kvStore.stats();
+            return new GenerationResult(req.prompt(), generated, logits, promptNanos[0], decodeNanos[0], wait[0],
+                    runtime.telemetry(), kv, expertBytes, expertCount, denseBytes);
+        } finally {
+            if (kvStore != null) {
+                kvStore.close();
             }
         }
     }
@@ -102,7 +107,7 @@ public final class Generator {
     }
 
     /** The decoder runs one rank: a model cut into TP slices needs one process per rank, which is not built yet. */
-    static void checkSingleRank(Manifest m, java.nio.file.Path dir) {
+    static void checkSingleRank(Manifest m, String dir) {
         m.tensors().values().stream().filter(l -> l.size() > 1).findFirst().ifPresent(l -> {
             throw new IllegalArgumentException(dir + ": converted with --tp " + l.getFirst().sliceCountOrOne()
                     + "; the decoder runs as a single rank, so convert with --tp 1 (any --layout) to generate with it");

@@ -189,6 +189,27 @@ class RunCommandTest {
     }
 
     @Test
+    void withNothingLocalExpertsArePagedFromAPeerAndGiveTheSameLogits() throws Exception {
+        String prompt = ids(reference.get("prompt"));
+        JsonNode local = runJson(tiny, 4, prompt);
+        String hash = io.strata.core.hash.Blake3.hashHex(Files.readAllBytes(tiny.resolve("manifest.json")));
+        try (io.strata.p2p.node.PeerNode seed = io.strata.p2p.node.PeerNode.start(
+                new io.strata.p2p.node.NodeConfig().bind("127.0.0.1", 0))) {
+            seed.models().add(io.strata.p2p.store.LocalModel.openServing(tiny, null));
+            JsonNode meshed = runJson(Path.of(hash), 4, prompt, "--peers", "127.0.0.1:" + seed.listenPort(),
+                    "--host-budget", String.valueOf(tightHostBudget(tiny)));
+            assertEquals(ids(local.get("generated")), ids(meshed.get("generated")));
+            float[][] a = logits(local);
+            float[][] b = logits(meshed);
+            for (int s = 0; s < a.length; s++) {
+                assertArrayEquals(a[s], b[s], "mesh-paged step " + s);
+            }
+            JsonNode peer = meshed.get("stats").get("tiers").get("peer");
+            assertTrue(peer.get("bytesIn").asLong() > 0 && seed.chunksServed() > 0, meshed.get("stats").toString());
+        }
+    }
+
+    @Test
     void plainOutputIsTheTokenIds() throws Exception {
         Run r = run("run", tiny.toString(), "--prompt", ids(reference.get("prompt")), "--max-new", "4",
                 "--no-disk-cache", "--stats");
