@@ -11,17 +11,17 @@ import picocli.CommandLine.Command;
                 "Strata pages the weights of Mixture-of-Experts models through device memory, host memory,",
                 "a local disk cache and a peer mesh, so that models larger than memory run."},
         subcommands = {
-                CommandLine.HelpCommand.class,
-                io.strata.tools.commands.PeerCommand.class,
-                io.strata.tools.commands.FetchCommand.class,
+                io.strata.tools.commands.DemoCommand.class,
+                io.strata.tools.commands.RunCommand.class,
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,
                 io.strata.tools.commands.PlanCommand.class,
                 io.strata.tools.commands.TraceReplayCommand.class,
+                io.strata.tools.commands.PeerCommand.class,
+                io.strata.tools.commands.FetchCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
-                io.strata.tools.commands.RunCommand.class,
-                io.strata.tools.commands.DemoCommand.class,
+                CommandLine.HelpCommand.class,
         })
 public final class StrataCli implements Runnable {
 

@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code strata bench}: a group of benchmarks, each reporting ratios against a baseline from the same run. */
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
+        header = "Run a benchmark; each reports ratios against a baseline measured in the same run.",
         description = {
                 "Runs a benchmark. Each one measures its baseline in the same run and reports ratios against it."},
         subcommands = {BenchConvertCommand.class, BenchPageInCommand.class, BenchDecodeCommand.class,

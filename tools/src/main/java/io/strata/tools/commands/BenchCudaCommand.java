@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "cuda",
         mixinStandardHelpOptions = true,
+        header = "Benchmark the CUDA device tier: upload bandwidth, matvec, decode.",
         description = {
                 "Benchmarks the CUDA device tier on GPU 0:",
                 "  upload   host->device bandwidth from pinned memory (cuMemHostAlloc, async on a stream) and from",

@@ -43,6 +43,7 @@ import picocli.CommandLine.Spec;
  * socket copy of the same bytes (sendfile on the sender, file writes on the receiver) measured in the same run.
  */
 @Command(name = "fetch", mixinStandardHelpOptions = true,
+        header = "Benchmark mesh fetch over loopback against a plain socket copy.",
         description = {
                 "Benchmarks 'strata fetch' over 127.0.0.1. Writes a synthetic model of",
                 "--size random bytes (shards + manifest with BLAKE3 chunk hashes), fetches",

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code strata fetch}: obtain a whole model from the mesh, every chunk verified. */
 @Command(name = "fetch", mixinStandardHelpOptions = true,
+        header = "Fetch a whole model from the mesh, every chunk verified.",
         description = {
                 "Fetches a whole model from the mesh into --out. Chunks come from several",
                 "peers at once (rarest first); each is checked against the manifest's",

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code strata peer}: serve a converted model (or a cache of them) to the mesh until stopped. */
 @Command(name = "peer", mixinStandardHelpOptions = true,
+        header = "Run a peer node: serve converted models to the mesh and join it.",
         description = {
                 "Runs a peer node: serves the shards of a converted model (and of every",
                 "model under --cache-dir) to other Strata nodes and joins the mesh through",
