@@ -18,7 +18,11 @@ class DemoCommandTest {
     Path dir;
 
     @Test
-    void buildsOnceThenRunsWithinEveryBudget() {
+    void buildsOnceThenRunsWithinEveryBudget() throws java.io.IOException {
+        // the demo writes a 455 MiB checkpoint, its converted copy and a disk cache: about 1.2 GB at the peak
+        long free = java.nio.file.Files.getFileStore(dir).getUsableSpace();
+        org.junit.jupiter.api.Assumptions.assumeTrue(free > (3L << 30),
+                "needs 3 GiB free in the temp dir for the demo model, has " + (free >> 20) + " MiB");
         Run first = run("demo", "--dir", dir.toString(), "--tokens", "6");
         assertEquals(0, first.code(), first.err());
         assertTrue(first.out().contains("writing the demo checkpoint"), first.out());
