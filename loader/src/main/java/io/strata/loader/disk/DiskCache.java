@@ -1,5 +1,6 @@
 package io.strata.loader.disk;
 
+import io.strata.core.util.CacheDirs;
 import io.strata.core.hash.Blake3;
 import io.strata.core.memory.BudgetExceededException;
 import io.strata.core.memory.Evictor;
@@ -67,11 +68,9 @@ public final class DiskCache implements Evictor, AutoCloseable {
         scan();
     }
 
-    /** The default location: {@code $XDG_CACHE_HOME/strata} or {@code ~/.cache/strata}. */
+    /** The default location: {@link CacheDirs#root()}. */
     public static Path defaultDir() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("strata");
+        return CacheDirs.root();
     }
 
     private void scan() throws IOException {

@@ -1,5 +1,6 @@
 package io.strata.loader.kv;
 
+import io.strata.core.util.CacheDirs;
 import io.strata.core.util.Sizes;
 import io.strata.storage.codec.CodecKind;
 import java.nio.file.Path;
@@ -74,12 +75,9 @@ public record KvOptions(long fastBudgetBytes, long hostBudgetBytes, Path spillRo
         return o;
     }
 
-    /** {@code $STRATA_CACHE/kv-spill}, else {@code ~/.cache/strata/kv-spill}. */
+    /** {@code kv-spill} under {@link CacheDirs#root()}. */
     public static Path defaultSpillRoot() {
-        String cache = System.getenv("STRATA_CACHE");
-        Path base = cache != null && !cache.isBlank() ? Path.of(cache)
-                : Path.of(System.getProperty("user.home"), ".cache", "strata");
-        return base.resolve("kv-spill");
+        return CacheDirs.root().resolve("kv-spill");
     }
 
     public KvOptions withFastBudget(long bytes) {

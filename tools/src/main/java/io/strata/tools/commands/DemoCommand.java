@@ -47,7 +47,7 @@ public final class DemoCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--dir", paramLabel = "DIR",
-            description = "Where the demo model is cached. Default: $STRATA_CACHE/demo or ~/.cache/strata/demo.")
+            description = "Where the demo model is cached. Default: demo/ under $STRATA_CACHE, else $XDG_CACHE_HOME/strata, else ~/.cache/strata.")
     Path dir;
 
     @Option(names = "--tokens", paramLabel = "N", defaultValue = "40", description = "Tokens to generate. Default: ${DEFAULT-VALUE}.")

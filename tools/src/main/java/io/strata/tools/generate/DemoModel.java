@@ -3,6 +3,7 @@ package io.strata.tools.generate;
 import io.strata.core.manifest.Manifest;
 import io.strata.core.model.DType;
 import io.strata.core.model.ModelFamily;
+import io.strata.core.util.CacheDirs;
 import io.strata.core.util.Sizes;
 import io.strata.storage.convert.ConvertOptions;
 import io.strata.storage.convert.ProgressListener;
@@ -28,15 +29,9 @@ public final class DemoModel {
     private DemoModel() {
     }
 
-    /** {@code DIR/mixtral-demo-v1}, DIR defaulting to $STRATA_CACHE/demo or ~/.cache/strata/demo. */
+    /** {@code DIR/mixtral-demo-v1}, DIR defaulting to {@code demo} under {@link CacheDirs#root()}. */
     public static Path root(Path dir) {
-        if (dir == null) {
-            String cache = System.getenv("STRATA_CACHE");
-            Path base = cache != null && !cache.isBlank() ? Path.of(cache)
-                    : Path.of(System.getProperty("user.home"), ".cache", "strata");
-            dir = base.resolve("demo");
-        }
-        return dir.resolve(NAME);
+        return (dir != null ? dir : CacheDirs.root().resolve("demo")).resolve(NAME);
     }
 
     public static SyntheticCheckpoint.Builder checkpoint() {

@@ -20,7 +20,7 @@ public final class RunOptions {
     public String hostBudget;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
-            description = "Persistent disk cache (content-addressed). Default: $STRATA_CACHE or ~/.cache/strata.")
+            description = "Persistent disk cache (content-addressed). Default: $STRATA_CACHE, else $XDG_CACHE_HOME/strata, else ~/.cache/strata.")
     public Path cacheDir;
 
     @Option(names = "--no-disk-cache", description = "Read experts straight from the model directory, caching nothing on disk.")
