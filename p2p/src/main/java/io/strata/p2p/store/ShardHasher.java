@@ -30,8 +30,8 @@ public final class ShardHasher {
         try {
             MemorySegment seg = mf.segment();
             List<String> chunks = new ArrayList<>();
-            for (long off = 0; off < seg.byteSize(); off += chunkSize) {
-                chunks.add(Blake3.hashHex(seg.asSlice(off, Math.min(chunkSize, seg.byteSize() - off))));
+            for (byte[] h : Blake3.chunkHashes(seg, chunkSize)) {
+                chunks.add(Blake3.hex(h));
             }
             return new ShardInfo(index, file.getFileName().toString(), seg.byteSize(), Blake3.hashHex(seg), chunks);
         } finally {
