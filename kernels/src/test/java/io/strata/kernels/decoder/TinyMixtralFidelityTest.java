@@ -1,5 +1,7 @@
 package io.strata.kernels.decoder;
 
+import io.strata.testdata.TestData;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,7 +26,7 @@ class TinyMixtralFidelityTest {
 
     @BeforeAll
     static void open() throws IOException {
-        Path dir = Path.of(System.getProperty("strata.shared", "../shared"), "fixtures", "tiny-mixtral-f32");
+        Path dir = TestData.dir("fixtures/tiny-mixtral-f32");
         ckpt = Checkpoint.open(dir);
         ref = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
         prompt = ints(ref.get("prompt"));

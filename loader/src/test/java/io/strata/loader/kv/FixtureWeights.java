@@ -1,5 +1,7 @@
 package io.strata.loader.kv;
 
+import io.strata.testdata.TestData;
+
 import io.strata.loader.source.CheckpointWeights;
 import java.nio.file.Path;
 
@@ -9,7 +11,7 @@ final class FixtureWeights {
     }
 
     static Path fixtureDir() {
-        return Path.of(System.getProperty("strata.shared", "../shared"), "fixtures", "tiny-mixtral-f32");
+        return TestData.dir("fixtures/tiny-mixtral-f32");
     }
 
     static CheckpointWeights open() {

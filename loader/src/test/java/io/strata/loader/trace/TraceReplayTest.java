@@ -1,5 +1,7 @@
 package io.strata.loader.trace;
 
+import io.strata.testdata.TestData;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TraceReplayTest {
-    static final Path SHARED = Path.of(System.getProperty("strata.shared", "../../shared"));
+    static final Path DATA = TestData.root();
 
     static List<Path> sharedTraces() throws Exception {
-        try (Stream<Path> s = Files.list(SHARED.resolve("traces"))) {
+        try (Stream<Path> s = Files.list(DATA.resolve("traces"))) {
             return s.filter(p -> p.toString().endsWith(".jsonl")).sorted().toList();
         }
     }
@@ -77,7 +79,7 @@ class TraceReplayTest {
         for (Path p : sharedTraces()) {
             traces.add(RoutingTrace.read(p));
         }
-        traces.add(RoutingTrace.read(SHARED.resolve("fixtures/tiny-mixtral-f32/reference.json")));
+        traces.add(RoutingTrace.read(DATA.resolve("fixtures/tiny-mixtral-f32/reference.json")));
         traces.add(randomTrace(new Random(7), 4000, 8, 16, 2));
         StringBuilder table = new StringBuilder();
         for (RoutingTrace t : traces) {
@@ -123,7 +125,7 @@ class TraceReplayTest {
     @Test
     void moePolicyIsAtLeastLruOnTheSharedAndFixtureTraces() throws Exception {
         List<Path> files = new ArrayList<>(sharedTraces());
-        files.add(SHARED.resolve("fixtures/tiny-mixtral-f32/reference.json"));
+        files.add(DATA.resolve("fixtures/tiny-mixtral-f32/reference.json"));
         for (Path p : files) {
             RoutingTrace t = RoutingTrace.read(p);
             for (int cap : new int[]{4, 32, 64, 128}) {

@@ -1,5 +1,7 @@
 package io.strata.p2p.fetch;
 
+import io.strata.testdata.TestData;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.strata.core.manifest.GroupInfo;
@@ -28,8 +30,7 @@ class RuntimeOverMeshTest {
         NettyLeaks.install();
     }
 
-    static final Path FIXTURE = Path.of(System.getProperty("strata.shared", "../../shared"), "fixtures",
-            "tiny-mixtral-f32");
+    static final Path FIXTURE = TestData.dir("fixtures/tiny-mixtral-f32");
 
     @AfterAll
     static void noLeaks() throws InterruptedException {

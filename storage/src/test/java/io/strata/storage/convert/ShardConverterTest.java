@@ -1,5 +1,7 @@
 package io.strata.storage.convert;
 
+import io.strata.testdata.TestData;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,8 +31,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ShardConverterTest {
-    static final Path FIXTURE = Path.of(System.getProperty("strata.shared", "../../shared"), "fixtures",
-            "tiny-mixtral-f32");
+    static final Path FIXTURE = TestData.dir("fixtures/tiny-mixtral-f32");
 
     @TempDir
     Path tmp;

@@ -54,14 +54,14 @@ import picocli.CommandLine.Spec;
                 "  measured ratio), and prints the store's telemetry."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata bench kv --model ../shared/fixtures/tiny-mixtral-f32 --positions 1024")
+        footer = "  strata bench kv --model ./Mixtral-8x7B-Instruct --positions 1024")
 public final class BenchKvCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "DIR",
-            description = "Hugging Face checkpoint directory (config.json + safetensors). "
-                    + "Default: <strata.shared>/fixtures/tiny-mixtral-f32.")
+    @Option(names = "--model", paramLabel = "DIR", required = true,
+            description = "Hugging Face checkpoint directory (config.json + safetensors) whose decoder makes the"
+                    + " KV pages.")
     Path model;
 
     @Option(names = "--positions", paramLabel = "N", defaultValue = "512",
@@ -83,8 +83,7 @@ public final class BenchKvCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
-        Path dir = model != null ? model
-                : Path.of(System.getProperty("strata.shared", "../shared"), "fixtures", "tiny-mixtral-f32");
+        Path dir = model;
         long min = Sizes.parse(minBytes);
         List<byte[]> pages;
         int kvDim;

@@ -1,5 +1,7 @@
 package io.strata.tools.commands;
 
+import io.strata.testdata.TestData;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +15,7 @@ import picocli.CommandLine;
 class BenchKvCommandTest {
     @Test
     void reportsEveryCodecAgainstTheCopyAndTheStoreTelemetry() {
-        Path fixture = Path.of(System.getProperty("strata.shared", "../shared"), "fixtures", "tiny-mixtral-f32");
+        Path fixture = TestData.dir("fixtures/tiny-mixtral-f32");
         CommandLine cl = StrataCli.commandLine();
         StringWriter out = new StringWriter();
         cl.setOut(new PrintWriter(out));

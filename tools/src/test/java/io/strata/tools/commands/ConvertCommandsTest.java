@@ -1,5 +1,7 @@
 package io.strata.tools.commands;
 
+import io.strata.testdata.TestData;
+
 import static io.strata.tools.commands.Cli.run;
 
 import io.strata.tools.commands.Cli.Run;
@@ -22,8 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The commands run in-process through the real command line, on real files. */
 class ConvertCommandsTest {
-    static final Path FIXTURE = Path.of(System.getProperty("strata.shared", "../../shared"), "fixtures",
-            "tiny-mixtral-f32");
+    static final Path FIXTURE = TestData.dir("fixtures/tiny-mixtral-f32");
 
     @TempDir
     Path tmp;

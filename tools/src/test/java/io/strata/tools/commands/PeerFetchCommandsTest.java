@@ -1,5 +1,7 @@
 package io.strata.tools.commands;
 
+import io.strata.testdata.TestData;
+
 import static io.strata.tools.commands.Cli.run;
 
 import io.strata.tools.commands.Cli.Run;
@@ -25,8 +27,7 @@ import picocli.CommandLine;
 
 /** strata peer + strata fetch in-process over 127.0.0.1, then strata verify on the result. */
 class PeerFetchCommandsTest {
-    static final Path FIXTURE = Path.of(System.getProperty("strata.shared", "../../shared"), "fixtures",
-            "tiny-mixtral-f32");
+    static final Path FIXTURE = TestData.dir("fixtures/tiny-mixtral-f32");
 
     @TempDir
     Path tmp;

@@ -1,5 +1,7 @@
 package io.strata.tools.commands;
 
+import io.strata.testdata.TestData;
+
 import static io.strata.tools.commands.Cli.run;
 
 import io.strata.tools.commands.Cli.Run;
@@ -32,8 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that force experts in and out every layer) changing not one bit of the logits.
  */
 class RunCommandTest {
-    static final Path FIXTURE = Path.of(System.getProperty("strata.shared", "../../shared"), "fixtures",
-            "tiny-mixtral-f32");
+    static final Path FIXTURE = TestData.dir("fixtures/tiny-mixtral-f32");
     static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir

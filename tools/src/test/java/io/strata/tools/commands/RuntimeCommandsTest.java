@@ -1,5 +1,7 @@
 package io.strata.tools.commands;
 
+import io.strata.testdata.TestData;
+
 import static io.strata.tools.commands.Cli.run;
 
 import io.strata.tools.commands.Cli.Run;
@@ -20,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RuntimeCommandsTest {
-    static final Path SHARED = Path.of(System.getProperty("strata.shared", "../../shared"));
+    static final Path DATA = TestData.root();
 
     @Test
     void planPrintsFiguresForAConfig(@TempDir Path dir) throws Exception {
@@ -45,7 +47,7 @@ class RuntimeCommandsTest {
 
     @Test
     void traceReplayPrintsJsonPerPolicy() throws Exception {
-        Path trace = SHARED.resolve("traces/mixtral-8x7b-gsm8k-p0.jsonl");
+        Path trace = DATA.resolve("traces/mixtral-8x7b-gsm8k-p0.jsonl");
         Run r = run("trace-replay", trace.toString(), "--capacity", "64", "--policy", "lru", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out().strip());
