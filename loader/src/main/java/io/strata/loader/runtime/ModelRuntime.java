@@ -19,7 +19,7 @@ import io.strata.loader.cache.ExpertHandle;
 import io.strata.loader.cache.ExpertLayout;
 import io.strata.loader.cache.TierCache;
 import io.strata.loader.disk.DiskCache;
-import io.strata.loader.peer.PeerTier;
+import io.strata.core.weights.PeerTier;
 import io.strata.loader.policy.Policies;
 import io.strata.loader.prefetch.PrefetchScheduler;
 import io.strata.loader.source.ByteFetcher;

@@ -8,7 +8,7 @@ import io.strata.core.model.Tier;
 import io.strata.core.telemetry.TierCounters;
 import io.strata.loader.disk.DiskCache;
 import io.strata.loader.disk.FileRanges;
-import io.strata.loader.peer.PeerTier;
+import io.strata.core.weights.PeerTier;
 import io.strata.storage.model.ConvertedModel;
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -11,7 +11,7 @@ import io.strata.core.model.ModelFamily;
 import io.strata.core.model.Tier;
 import io.strata.core.telemetry.TelemetrySnapshot;
 import io.strata.loader.cache.ExpertHandle;
-import io.strata.loader.peer.PeerTier;
+import io.strata.core.weights.PeerTier;
 import io.strata.storage.model.ConvertedModel;
 import io.strata.storage.safetensors.Checkpoint;
 import java.io.IOException;

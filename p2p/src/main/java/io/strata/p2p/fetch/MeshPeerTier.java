@@ -2,7 +2,7 @@ package io.strata.p2p.fetch;
 
 import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ShardInfo;
-import io.strata.loader.peer.PeerTier;
+import io.strata.core.weights.PeerTier;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.store.ChunkKey;
 import io.strata.p2p.wire.ModelHash;

@@ -1,4 +1,4 @@
-package io.strata.loader.peer;
+package io.strata.core.weights;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
