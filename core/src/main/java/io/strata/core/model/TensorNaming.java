@@ -1,33 +1,38 @@
 package io.strata.core.model;
 
+import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What a Hugging Face tensor name means: its {@link Role}, its layer, the expert it belongs to, its place in an
- * expert group, and how Megatron-style tensor parallelism cuts it. Covers Mixtral
- * ({@code block_sparse_moe.experts.E.w1/w3/w2}, {@code block_sparse_moe.gate}) and Qwen2/Qwen3-MoE
- * ({@code mlp.experts.E.gate_proj/up_proj/down_proj}, {@code mlp.gate}, {@code mlp.shared_expert.*}).
+ * What a tensor name means: its {@link Role}, its layer, the routed expert and {@link ExpertProjection} it is,
+ * and how tensor parallelism cuts it. Parses the Hugging Face names of every {@link ModelFamily} (the patterns
+ * are built from the families' and {@link ModelTensor}'s declared names, so a new family needs no edit here), and
+ * maps GGUF names ({@code blk.N.attn_q.weight}) to them.
  */
 public final class TensorNaming {
-    private static final Pattern EXPERT = Pattern.compile(
-            "(?:^|.*\\.)layers\\.(\\d+)\\.(?:block_sparse_moe|mlp)\\.experts\\.(\\d+)\\.(w1|w2|w3|gate_proj|up_proj|down_proj)\\.weight$");
-    private static final Pattern ROUTER = Pattern.compile(".*\\.(?:block_sparse_moe|mlp)\\.gate\\.weight$");
-    private static final Pattern LAYER = Pattern.compile("(?:^|.*\\.)layers\\.(\\d+)\\..*");
-    private static final Pattern COLUMN_PARALLEL = Pattern.compile(
-            ".*\\.(?:q_proj|k_proj|v_proj|w1|w3|gate_proj|up_proj)\\.weight$");
-    private static final Pattern ROW_PARALLEL = Pattern.compile(".*\\.(?:o_proj|w2|down_proj)\\.weight$");
+    private static final Pattern EXPERT;
+    private static final Pattern ROUTER;
+    private static final Pattern LAYER = Pattern.compile("(?:^|.*\\.)layers\\.(\\d+)\\.(.*)");
+    private static final Pattern GGUF_LAYER = Pattern.compile("blk\\.(\\d+)\\.(.*)");
 
-    /** How tensor parallelism cuts a 2-D weight of checkpoint shape [out, in]. */
-    public enum TpSplit {
-        /** Cut along {@code out}: each rank computes a slice of the outputs (q/k/v, w1/w3, gate/up). */
-        COLUMN_PARALLEL,
-        /** Cut along {@code in}: each rank consumes a slice of the inputs, results are summed (o, w2/down). */
-        ROW_PARALLEL,
-        /** Every rank holds the whole tensor (embeddings, lm_head, router, norms, 1-D tensors). */
-        REPLICATED
+    static {
+        Set<String> blocks = new LinkedHashSet<>();
+        for (ModelFamily f : ModelFamily.values()) {
+            blocks.add(Pattern.quote(f.moeBlock()));
+        }
+        Set<String> projections = new LinkedHashSet<>();
+        for (ExpertProjection p : ExpertProjection.values()) {
+            projections.add(p.key());
+            projections.add(p.hfName());
+        }
+        String block = "(?:" + String.join("|", blocks) + ")";
+        EXPERT = Pattern.compile("(?:^|.*\\.)layers\\.(\\d+)\\." + block + "\\.experts\\.(\\d+)\\.("
+                + String.join("|", projections) + ")\\.weight$");
+        ROUTER = Pattern.compile(".*\\." + block + "\\.gate\\.weight$");
     }
 
     private TensorNaming() {
@@ -47,7 +52,7 @@ public final class TensorNaming {
         if (ROUTER.matcher(name).matches()) {
             return Role.ROUTER;
         }
-        if (rank == 1 && name.endsWith(".weight") && lastComponents(name).contains("norm")) {
+        if (rank == 1 && name.endsWith(".weight") && lastComponent(name).contains("norm")) {
             return Role.NORM;
         }
         if (rank == 2) {
@@ -65,20 +70,18 @@ public final class TensorNaming {
         return Optional.of(new ExpertId(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))));
     }
 
+    /** Which projection a routed expert's tensor is, in either spelling ({@code w1} or {@code gate_proj}). */
+    public static Optional<ExpertProjection> expertProjection(String name) {
+        Matcher m = EXPERT.matcher(name);
+        return m.matches() ? ExpertProjection.fromComponent(m.group(3)) : Optional.empty();
+    }
+
     /**
-     * Position of an expert tensor inside its group: 0 for w1/gate_proj, 1 for w3/up_proj, 2 for w2/down_proj
-     * (the order a SwiGLU expert reads them); -1 when not an expert tensor.
+     * Position of an expert tensor inside its group: 0 for gate, 1 for up, 2 for down (the order a SwiGLU expert
+     * reads them); -1 when not an expert tensor.
      */
     public static int expertOrder(String name) {
-        Matcher m = EXPERT.matcher(name);
-        if (!m.matches()) {
-            return -1;
-        }
-        return switch (m.group(3)) {
-            case "w1", "gate_proj" -> 0;
-            case "w3", "up_proj" -> 1;
-            default -> 2;
-        };
+        return expertProjection(name).map(Enum::ordinal).orElse(-1);
     }
 
     /** The decoder layer a tensor belongs to. */
@@ -87,26 +90,65 @@ public final class TensorNaming {
         return m.matches() ? OptionalInt.of(Integer.parseInt(m.group(1))) : OptionalInt.empty();
     }
 
+    /**
+     * The kind of a (non-expert) tensor under any family's Hugging Face names: a global tensor by its full name,
+     * a per-layer one by its suffix (the longest that matches, so {@code mlp.shared_expert.gate_proj} is not
+     * {@code mlp.gate_proj}).
+     */
+    public static Optional<ModelTensor> kind(String name) {
+        ModelTensor best = null;
+        int bestLength = -1;
+        for (ModelTensor t : ModelTensor.values()) {
+            for (ModelFamily f : ModelFamily.values()) {
+                String full = f.tensorName(t, 0);
+                if (!t.perLayer()) {
+                    if (full.equals(name)) {
+                        return Optional.of(t);
+                    }
+                    continue;
+                }
+                String suffix = full.substring("model.layers.0.".length());
+                if ((name.equals(suffix) || name.endsWith("." + suffix)) && suffix.length() > bestLength) {
+                    best = t;
+                    bestLength = suffix.length();
+                }
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
     /** How tensor parallelism cuts this tensor; only 2-D projections are cut. */
     public static TpSplit tpSplit(String name, int rank) {
         if (rank != 2) {
             return TpSplit.REPLICATED;
         }
-        Role r = role(name, rank);
-        if (r != Role.MATMUL && r != Role.EXPERT) {
-            return TpSplit.REPLICATED;
+        Optional<ExpertProjection> p = expertProjection(name);
+        if (p.isPresent()) {
+            return p.get().tpSplit();
         }
-        if (COLUMN_PARALLEL.matcher(name).matches()) {
-            return TpSplit.COLUMN_PARALLEL;
+        return kind(name).map(ModelTensor::tpSplit).orElse(TpSplit.REPLICATED);
+    }
+
+    /**
+     * The Hugging Face name, under {@code family}, of a GGUF tensor ({@code blk.3.attn_q.weight} ->
+     * {@code model.layers.3.self_attn.q_proj.weight}); empty for names that are not a {@link ModelTensor} (the
+     * fused expert tensors are {@link ExpertProjection#ggufFusedName()}).
+     */
+    public static Optional<String> fromGguf(String ggufName, ModelFamily family) {
+        Matcher m = GGUF_LAYER.matcher(ggufName);
+        for (ModelTensor t : ModelTensor.values()) {
+            if (t.perLayer() && m.matches() && t.ggufSuffix().equals(m.group(2))) {
+                return Optional.of(family.tensorName(t, Integer.parseInt(m.group(1))));
+            }
+            if (!t.perLayer() && t.ggufSuffix().equals(ggufName)) {
+                return Optional.of(family.tensorName(t, 0));
+            }
         }
-        if (ROW_PARALLEL.matcher(name).matches()) {
-            return TpSplit.ROW_PARALLEL;
-        }
-        return TpSplit.REPLICATED;
+        return Optional.empty();
     }
 
     /** The name without its trailing {@code .weight}/{@code .bias}, last component only (e.g. {@code q_norm}). */
-    private static String lastComponents(String name) {
+    private static String lastComponent(String name) {
         String s = name;
         int dot = s.lastIndexOf('.');
         if (dot > 0) {

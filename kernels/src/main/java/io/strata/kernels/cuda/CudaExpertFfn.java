@@ -2,6 +2,7 @@ package io.strata.kernels.cuda;
 
 import io.strata.core.model.DType;
 import io.strata.core.model.Layout;
+import io.strata.core.model.ExpertProjection;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
 import java.lang.foreign.MemorySegment;
@@ -49,9 +50,9 @@ public final class CudaExpertFfn implements AutoCloseable {
             throw new IllegalArgumentException("expert " + expert.id() + ": activations must be " + hidden
                     + " F32 values, got " + in.byteSize() + " and " + out.byteSize() + " bytes");
         }
-        TensorView w1 = expert.tensor(ExpertWeights.W1);
-        TensorView w3 = expert.tensor(ExpertWeights.W3);
-        TensorView w2 = expert.tensor(ExpertWeights.W2);
+        TensorView w1 = expert.tensor(ExpertProjection.GATE);
+        TensorView w3 = expert.tensor(ExpertProjection.UP);
+        TensorView w2 = expert.tensor(ExpertProjection.DOWN);
         DType type = w1.dtype();
         check(expert, w1, type, intermediate, hidden);
         check(expert, w3, type, intermediate, hidden);

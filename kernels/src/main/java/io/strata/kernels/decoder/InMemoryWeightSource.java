@@ -2,25 +2,28 @@ package io.strata.kernels.decoder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.core.model.ExpertId;
+import io.strata.core.model.ExpertProjection;
+import io.strata.core.model.ModelFamily;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
 import io.strata.core.weights.WeightSource;
+import java.util.EnumMap;
 import java.util.Map;
 
 /**
  * A {@link WeightSource} over tensors already in memory, looked up by checkpoint name; experts are found under
- * the architecture's names (Qwen's gate/up/down served as w1/w3/w2) and need no pinning. Does not own the
+ * the family's names and need no pinning. Does not own the
  * tensors' memory: closing it does nothing.
  */
 public class InMemoryWeightSource implements WeightSource {
     private final JsonNode config;
     private final Map<String, TensorView> tensors;
-    private final Architecture architecture;
+    private final ModelFamily family;
 
     public InMemoryWeightSource(JsonNode config, Map<String, TensorView> tensors) {
         this.config = config;
         this.tensors = Map.copyOf(tensors);
-        this.architecture = ModelConfig.parse(config).architecture();
+        this.family = ModelConfig.parse(config).family();
     }
 
     @Override
@@ -50,10 +53,10 @@ public class InMemoryWeightSource implements WeightSource {
     @Override
     public ExpertWeights expert(int layer, int expert) {
         ExpertId id = new ExpertId(layer, expert);
-        Map<String, TensorView> projections = Map.of(
-                ExpertWeights.W1, dense(architecture.expert(layer, expert, ExpertWeights.W1)),
-                ExpertWeights.W2, dense(architecture.expert(layer, expert, ExpertWeights.W2)),
-                ExpertWeights.W3, dense(architecture.expert(layer, expert, ExpertWeights.W3)));
+        Map<ExpertProjection, TensorView> projections = new EnumMap<>(ExpertProjection.class);
+        for (ExpertProjection p : ExpertProjection.values()) {
+            projections.put(p, dense(family.expertTensorName(layer, expert, p)));
+        }
         return new ExpertWeights() {
             private boolean closed;
 
@@ -63,13 +66,13 @@ public class InMemoryWeightSource implements WeightSource {
             }
 
             @Override
-            public TensorView tensor(String projection) {
+            public TensorView tensor(ExpertProjection projection) {
                 if (closed) {
                     throw new IllegalStateException("expert " + id + " is closed");
                 }
                 TensorView t = projections.get(projection);
                 if (t == null) {
-                    throw new IllegalArgumentException("expert " + id + ": no projection '" + projection + "'");
+                    throw new IllegalArgumentException("expert " + id + ": no " + projection + " projection");
                 }
                 return t;
             }

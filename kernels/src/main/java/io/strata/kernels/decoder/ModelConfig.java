@@ -1,5 +1,6 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.model.ModelFamily;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashSet;
 import java.util.Set;
@@ -9,7 +10,7 @@ import java.util.Set;
  * Qwen3-MoE ({@code model_type: qwen3_moe}). Missing optional fields take the HF defaults of that architecture.
  */
 public record ModelConfig(
-        Architecture architecture,
+        ModelFamily family,
         int vocabSize,
         int hiddenSize,
         int numLayers,
@@ -33,7 +34,11 @@ public record ModelConfig(
 
     public static ModelConfig parse(JsonNode c) {
         String type = text(c, "model_type");
-        Architecture arch = Architecture.forModelType(type);
+        ModelFamily arch = ModelFamily.fromModelType(type);
+        if (!arch.decoderSupported()) {
+            throw new IllegalArgumentException("config.json: model_type '" + type + "' is not supported (supported: "
+                    + String.join(", ", ModelFamily.decoderSupportedTypes()) + ")");
+        }
         int hidden = integer(c, "hidden_size");
         int heads = integer(c, "num_attention_heads");
         int kvHeads = c.has("num_key_value_heads") ? integer(c, "num_key_value_heads") : heads;
@@ -44,15 +49,13 @@ public record ModelConfig(
         boolean normTopk;
         int sparseStep = 1;
         Set<Integer> mlpOnly = new HashSet<>();
-        if (arch == Architecture.MIXTRAL) {
-            experts = integer(c, "num_local_experts");
-            intermediate = integer(c, "intermediate_size");
-            moeIntermediate = intermediate;
+        experts = integer(c, arch.expertCountKey());
+        moeIntermediate = integer(c, arch.expertFfnKey());
+        if (arch.renormalise() == ModelFamily.Renormalise.ALWAYS) {
+            intermediate = moeIntermediate;
             normTopk = true;
         } else {
-            experts = integer(c, "num_experts");
             intermediate = c.has("intermediate_size") ? integer(c, "intermediate_size") : 0;
-            moeIntermediate = integer(c, "moe_intermediate_size");
             normTopk = c.has("norm_topk_prob") && c.get("norm_topk_prob").asBoolean();
             if (c.hasNonNull("decoder_sparse_step")) {
                 sparseStep = integer(c, "decoder_sparse_step");
@@ -65,7 +68,7 @@ public record ModelConfig(
         return new ModelConfig(arch, integer(c, "vocab_size"), hidden, integer(c, "num_hidden_layers"), heads,
                 kvHeads, headDim,
                 c.has("rms_norm_eps") ? (float) c.get("rms_norm_eps").asDouble() : 1e-6f,
-                c.has("rope_theta") ? c.get("rope_theta").asDouble() : (arch == Architecture.MIXTRAL ? 1e6 : 1e4),
+                c.has("rope_theta") ? c.get("rope_theta").asDouble() : arch.defaultRopeTheta(),
                 experts, integer(c, "num_experts_per_tok"), moeIntermediate, intermediate, normTopk,
                 sparseStep, mlpOnly,
                 c.has("tie_word_embeddings") && c.get("tie_word_embeddings").asBoolean());

@@ -1,5 +1,7 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.model.ModelFamily;
+import io.strata.core.model.ModelTensor;
 import io.strata.core.kv.KvCache;
 import io.strata.core.weights.TensorView;
 import io.strata.core.weights.WeightSource;
@@ -40,10 +42,12 @@ public final class MoeDecoder {
         this.config = ModelConfig.parse(source.config());
         this.matVec = options.vectorKernels() ? MatVec.vector(options.threads()) : MatVec.scalar();
         this.rope = new Rope(config.headDim(), config.ropeTheta());
-        this.embedding = dense("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
-        this.lmHead = !config.tieWordEmbeddings() && source.hasTensor("lm_head.weight")
-                ? dense("lm_head.weight", config.vocabSize(), config.hiddenSize()) : embedding;
-        this.finalNorm = norm("model.norm.weight", config.hiddenSize());
+        ModelFamily f = config.family();
+        this.embedding = dense(f.tensorName(ModelTensor.EMBEDDING, 0), config.vocabSize(), config.hiddenSize());
+        String lmHeadName = f.tensorName(ModelTensor.LM_HEAD, 0);
+        this.lmHead = !config.tieWordEmbeddings() && source.hasTensor(lmHeadName)
+                ? dense(lmHeadName, config.vocabSize(), config.hiddenSize()) : embedding;
+        this.finalNorm = norm(f.tensorName(ModelTensor.FINAL_NORM, 0), config.hiddenSize());
         this.layers = new LayerWeights[config.numLayers()];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = loadLayer(l);
@@ -121,32 +125,32 @@ public final class MoeDecoder {
     }
 
     private LayerWeights loadLayer(int l) {
-        Architecture a = config.architecture();
+        ModelFamily a = config.family();
         int h = config.hiddenSize();
         TensorView router = null;
         TensorView gate = null;
         TensorView up = null;
         TensorView down = null;
         if (config.isSparse(l)) {
-            router = dense(a.router(l), config.numExperts(), h);
+            router = dense(a.tensorName(ModelTensor.ROUTER, l), config.numExperts(), h);
         } else {
             int inter = config.denseIntermediateSize();
-            gate = dense(a.layer(l, "mlp.gate_proj"), inter, h);
-            up = dense(a.layer(l, "mlp.up_proj"), inter, h);
-            down = dense(a.layer(l, "mlp.down_proj"), h, inter);
+            gate = dense(a.tensorName(ModelTensor.DENSE_GATE, l), inter, h);
+            up = dense(a.tensorName(ModelTensor.DENSE_UP, l), inter, h);
+            down = dense(a.tensorName(ModelTensor.DENSE_DOWN, l), h, inter);
         }
         return new LayerWeights(l,
-                norm(a.layer(l, "input_layernorm"), h),
-                norm(a.layer(l, "post_attention_layernorm"), h),
-                dense(a.layer(l, "self_attn.q_proj"), config.qDim(), h),
-                dense(a.layer(l, "self_attn.k_proj"), config.kvDim(), h),
-                dense(a.layer(l, "self_attn.v_proj"), config.kvDim(), h),
-                dense(a.layer(l, "self_attn.o_proj"), h, config.qDim()),
-                bias("model.layers." + l + ".self_attn.q_proj.bias", config.qDim()),
-                bias("model.layers." + l + ".self_attn.k_proj.bias", config.kvDim()),
-                bias("model.layers." + l + ".self_attn.v_proj.bias", config.kvDim()),
-                a.hasQkNorm() ? norm(a.layer(l, "self_attn.q_norm"), config.headDim()) : null,
-                a.hasQkNorm() ? norm(a.layer(l, "self_attn.k_norm"), config.headDim()) : null,
+                norm(a.tensorName(ModelTensor.INPUT_NORM, l), h),
+                norm(a.tensorName(ModelTensor.POST_NORM, l), h),
+                dense(a.tensorName(ModelTensor.ATTN_Q, l), config.qDim(), h),
+                dense(a.tensorName(ModelTensor.ATTN_K, l), config.kvDim(), h),
+                dense(a.tensorName(ModelTensor.ATTN_V, l), config.kvDim(), h),
+                dense(a.tensorName(ModelTensor.ATTN_O, l), h, config.qDim()),
+                bias(a.tensorName(ModelTensor.ATTN_Q_BIAS, l), config.qDim()),
+                bias(a.tensorName(ModelTensor.ATTN_K_BIAS, l), config.kvDim()),
+                bias(a.tensorName(ModelTensor.ATTN_V_BIAS, l), config.kvDim()),
+                a.hasQkNorm() ? norm(a.tensorName(ModelTensor.Q_NORM, l), config.headDim()) : null,
+                a.hasQkNorm() ? norm(a.tensorName(ModelTensor.K_NORM, l), config.headDim()) : null,
                 router, gate, up, down);
     }
 

@@ -1,6 +1,7 @@
 package io.strata.kernels.decoder;
 
 import io.strata.core.kv.KvCache;
+import io.strata.core.model.ExpertProjection;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.WeightSource;
 import io.strata.kernels.cpu.Attention;
@@ -160,8 +161,8 @@ public final class Sequence implements AutoCloseable {
                     long t0 = System.nanoTime();
                     try (ExpertWeights e = source.expert(l, idx[j])) {
                         wait += System.nanoTime() - t0;
-                        SwiGlu.apply(mv, e.tensor(ExpertWeights.W1), e.tensor(ExpertWeights.W3),
-                                e.tensor(ExpertWeights.W2), xn, gate, up, tmp);
+                        SwiGlu.apply(mv, e.tensor(ExpertProjection.GATE), e.tensor(ExpertProjection.UP),
+                                e.tensor(ExpertProjection.DOWN), xn, gate, up, tmp);
                     }
                     VecMath.axpy(gw[j], tmp, moe, hidden);
                 }

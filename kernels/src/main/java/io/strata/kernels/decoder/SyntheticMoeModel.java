@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.core.model.DType;
+import io.strata.core.model.ExpertProjection;
+import io.strata.core.model.ModelFamily;
+import io.strata.core.model.ModelTensor;
 import io.strata.core.model.Layout;
-import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
 import io.strata.core.weights.WeightSource;
 import io.strata.kernels.cpu.FloatCodec;
@@ -24,7 +26,7 @@ import java.util.SplittableRandom;
  */
 public final class SyntheticMoeModel implements AutoCloseable {
     /** What to generate. Qwen-only fields are ignored for Mixtral. */
-    public record Shape(Architecture architecture, DType dtype, int vocabSize, int hiddenSize, int layers, int heads,
+    public record Shape(ModelFamily family, DType dtype, int vocabSize, int hiddenSize, int layers, int heads,
                         int kvHeads, int headDim, int experts, int expertsPerToken, int expertIntermediateSize,
                         int denseIntermediateSize, boolean normTopkProb, int decoderSparseStep,
                         List<Integer> mlpOnlyLayers, boolean tieWordEmbeddings) {
@@ -35,7 +37,7 @@ public final class SyntheticMoeModel implements AutoCloseable {
         /** Mixtral proportions (8 experts, top-2, GQA 4:1) scaled to the given hidden size and depth. */
         public static Shape mixtralLike(DType dtype, int hidden, int layers) {
             int heads = Math.max(1, hidden / 128);
-            return new Shape(Architecture.MIXTRAL, dtype, 32000, hidden, layers, heads, Math.max(1, heads / 4),
+            return new Shape(ModelFamily.MIXTRAL, dtype, 32000, hidden, layers, heads, Math.max(1, heads / 4),
                     hidden / heads, 8, 2, hidden * 7 / 2, 0, true, 1, List.of(), false);
         }
     }
@@ -65,9 +67,9 @@ public final class SyntheticMoeModel implements AutoCloseable {
 
     private static ObjectNode configFor(Shape s) {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        Architecture a = s.architecture();
+        ModelFamily a = s.family();
         c.put("model_type", a.modelType());
-        c.putArray("architectures").add(a == Architecture.MIXTRAL ? "MixtralForCausalLM" : "Qwen3MoeForCausalLM");
+        c.putArray("architectures").add(a.hfArchitecture());
         c.put("vocab_size", s.vocabSize());
         c.put("hidden_size", s.hiddenSize());
         c.put("num_hidden_layers", s.layers());
@@ -75,16 +77,13 @@ public final class SyntheticMoeModel implements AutoCloseable {
         c.put("num_key_value_heads", s.kvHeads());
         c.put("head_dim", s.headDim());
         c.put("rms_norm_eps", 1e-6);
-        c.put("rope_theta", a == Architecture.MIXTRAL ? 1e6 : 1e4);
+        c.put("rope_theta", a.defaultRopeTheta());
         c.put("num_experts_per_tok", s.expertsPerToken());
         c.put("tie_word_embeddings", s.tieWordEmbeddings());
         c.put("torch_dtype", s.dtype() == DType.F32 ? "float32" : s.dtype() == DType.BF16 ? "bfloat16" : "float16");
-        if (a == Architecture.MIXTRAL) {
-            c.put("num_local_experts", s.experts());
-            c.put("intermediate_size", s.expertIntermediateSize());
-        } else {
-            c.put("num_experts", s.experts());
-            c.put("moe_intermediate_size", s.expertIntermediateSize());
+        c.put(a.expertCountKey(), s.experts());
+        c.put(a.expertFfnKey(), s.expertIntermediateSize());
+        if (a != ModelFamily.MIXTRAL) {
             c.put("intermediate_size", s.denseIntermediateSize());
             c.put("norm_topk_prob", s.normTopkProb());
             c.put("decoder_sparse_step", s.decoderSparseStep());
@@ -96,41 +95,41 @@ public final class SyntheticMoeModel implements AutoCloseable {
 
     private void fill() {
         Shape s = shape;
-        Architecture a = s.architecture();
+        ModelFamily a = s.family();
         ModelConfig cfg = ModelConfig.parse(config);
         int h = s.hiddenSize();
         int q = s.heads() * s.headDim();
         int kv = s.kvHeads() * s.headDim();
-        linear("model.embed_tokens.weight", s.vocabSize(), h, 1.0);
+        linear(a.tensorName(ModelTensor.EMBEDDING, 0), s.vocabSize(), h, 1.0);
         if (!s.tieWordEmbeddings()) {
-            linear("lm_head.weight", s.vocabSize(), h, Math.sqrt(3.0 / h));
+            linear(a.tensorName(ModelTensor.LM_HEAD, 0), s.vocabSize(), h, Math.sqrt(3.0 / h));
         }
-        norm("model.norm.weight", h);
+        norm(a.tensorName(ModelTensor.FINAL_NORM, 0), h);
         for (int l = 0; l < s.layers(); l++) {
-            norm(a.layer(l, "input_layernorm"), h);
-            norm(a.layer(l, "post_attention_layernorm"), h);
-            linear(a.layer(l, "self_attn.q_proj"), q, h, Math.sqrt(3.0 / h));
-            linear(a.layer(l, "self_attn.k_proj"), kv, h, Math.sqrt(3.0 / h));
-            linear(a.layer(l, "self_attn.v_proj"), kv, h, Math.sqrt(3.0 / h));
-            linear(a.layer(l, "self_attn.o_proj"), h, q, Math.sqrt(3.0 / q));
+            norm(a.tensorName(ModelTensor.INPUT_NORM, l), h);
+            norm(a.tensorName(ModelTensor.POST_NORM, l), h);
+            linear(a.tensorName(ModelTensor.ATTN_Q, l), q, h, Math.sqrt(3.0 / h));
+            linear(a.tensorName(ModelTensor.ATTN_K, l), kv, h, Math.sqrt(3.0 / h));
+            linear(a.tensorName(ModelTensor.ATTN_V, l), kv, h, Math.sqrt(3.0 / h));
+            linear(a.tensorName(ModelTensor.ATTN_O, l), h, q, Math.sqrt(3.0 / q));
             if (a.hasQkNorm()) {
-                norm(a.layer(l, "self_attn.q_norm"), s.headDim());
-                norm(a.layer(l, "self_attn.k_norm"), s.headDim());
+                norm(a.tensorName(ModelTensor.Q_NORM, l), s.headDim());
+                norm(a.tensorName(ModelTensor.K_NORM, l), s.headDim());
             }
             if (cfg.isSparse(l)) {
                 // A sharper router than fan-in scaling, so that routing decisions are far from ties.
-                linear(a.router(l), s.experts(), h, 2 * Math.sqrt(3.0 / h));
+                linear(a.tensorName(ModelTensor.ROUTER, l), s.experts(), h, 2 * Math.sqrt(3.0 / h));
                 int inter = s.expertIntermediateSize();
                 for (int e = 0; e < s.experts(); e++) {
-                    linear(a.expert(l, e, ExpertWeights.W1), inter, h, Math.sqrt(3.0 / h));
-                    linear(a.expert(l, e, ExpertWeights.W3), inter, h, Math.sqrt(3.0 / h));
-                    linear(a.expert(l, e, ExpertWeights.W2), h, inter, Math.sqrt(3.0 / inter));
+                    linear(a.expertTensorName(l, e, ExpertProjection.GATE), inter, h, Math.sqrt(3.0 / h));
+                    linear(a.expertTensorName(l, e, ExpertProjection.UP), inter, h, Math.sqrt(3.0 / h));
+                    linear(a.expertTensorName(l, e, ExpertProjection.DOWN), h, inter, Math.sqrt(3.0 / inter));
                 }
             } else {
                 int inter = s.denseIntermediateSize();
-                linear(a.layer(l, "mlp.gate_proj"), inter, h, Math.sqrt(3.0 / h));
-                linear(a.layer(l, "mlp.up_proj"), inter, h, Math.sqrt(3.0 / h));
-                linear(a.layer(l, "mlp.down_proj"), h, inter, Math.sqrt(3.0 / inter));
+                linear(a.tensorName(ModelTensor.DENSE_GATE, l), inter, h, Math.sqrt(3.0 / h));
+                linear(a.tensorName(ModelTensor.DENSE_UP, l), inter, h, Math.sqrt(3.0 / h));
+                linear(a.tensorName(ModelTensor.DENSE_DOWN, l), h, inter, Math.sqrt(3.0 / inter));
             }
         }
     }

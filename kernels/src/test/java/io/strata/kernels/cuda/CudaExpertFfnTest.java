@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.strata.core.model.DType;
 import io.strata.core.model.ExpertId;
+import io.strata.core.model.ExpertProjection;
 import io.strata.core.model.Layout;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
@@ -45,9 +46,9 @@ class CudaExpertFfnTest {
     }
 
     /** An expert whose three projections lie in one block (w1 | w3 | w2), as the device tier stores them. */
-    private record BlockExpert(ExpertId id, Map<String, TensorView> tensors) implements ExpertWeights {
+    private record BlockExpert(ExpertId id, Map<ExpertProjection, TensorView> tensors) implements ExpertWeights {
         @Override
-        public TensorView tensor(String projection) {
+        public TensorView tensor(ExpertProjection projection) {
             return tensors.get(projection);
         }
 
@@ -58,9 +59,9 @@ class CudaExpertFfnTest {
         static BlockExpert in(MemorySegment block, DType type) {
             long proj = (long) HIDDEN * INTER * type.byteSize();
             return new BlockExpert(new ExpertId(0, 0), Map.of(
-                    W1, new TensorView("w1", block.asSlice(0, proj), type, new long[]{INTER, HIDDEN}, Layout.ROW),
-                    W3, new TensorView("w3", block.asSlice(proj, proj), type, new long[]{INTER, HIDDEN}, Layout.ROW),
-                    W2, new TensorView("w2", block.asSlice(2 * proj, proj), type, new long[]{HIDDEN, INTER},
+                    ExpertProjection.GATE, new TensorView("w1", block.asSlice(0, proj), type, new long[]{INTER, HIDDEN}, Layout.ROW),
+                    ExpertProjection.UP, new TensorView("w3", block.asSlice(proj, proj), type, new long[]{INTER, HIDDEN}, Layout.ROW),
+                    ExpertProjection.DOWN, new TensorView("w2", block.asSlice(2 * proj, proj), type, new long[]{HIDDEN, INTER},
                             Layout.ROW)));
         }
     }
@@ -101,8 +102,8 @@ class CudaExpertFfnTest {
 
             float[] cpu = new float[HIDDEN];
             BlockExpert onHost = BlockExpert.in(staging.segment(), type);
-            SwiGlu.apply(MatVec.scalar(), onHost.tensor(ExpertWeights.W1), onHost.tensor(ExpertWeights.W3),
-                    onHost.tensor(ExpertWeights.W2), x, new float[INTER], new float[INTER], cpu);
+            SwiGlu.apply(MatVec.scalar(), onHost.tensor(ExpertProjection.GATE), onHost.tensor(ExpertProjection.UP),
+                    onHost.tensor(ExpertProjection.DOWN), x, new float[INTER], new float[INTER], cpu);
             for (int i = 0; i < HIDDEN; i++) {
                 double err = Math.abs(cpu[i] - gpu[i]);
                 assertTrue(err <= 1e-4 * (1 + Math.abs(cpu[i])), type + " element " + i + ": cpu " + cpu[i]

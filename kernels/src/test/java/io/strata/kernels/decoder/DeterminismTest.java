@@ -1,5 +1,6 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.model.ModelFamily;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.strata.core.model.DType;
@@ -24,7 +25,7 @@ class DeterminismTest {
 
     @Test
     void logitsAreIdenticalColdAndWarm() {
-        RandomMoeModel model = new RandomMoeModel(Architecture.QWEN3_MOE, DType.BF16, 21, true);
+        RandomMoeModel model = new RandomMoeModel(ModelFamily.QWEN3_MOE, DType.BF16, 21, true);
         try (MapWeightSource src = model.source()) {
             MoeDecoder d = new MoeDecoder(src, DecoderOptions.defaults().withKvPageTokens(2));
             List<float[]> cold = run(d);

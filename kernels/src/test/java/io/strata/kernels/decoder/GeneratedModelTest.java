@@ -1,5 +1,6 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.model.ModelFamily;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -21,15 +22,15 @@ class GeneratedModelTest {
 
     static Stream<Arguments> models() {
         return Stream.of(
-                Arguments.of(Architecture.MIXTRAL, DType.F32, false),
-                Arguments.of(Architecture.MIXTRAL, DType.BF16, false),
-                Arguments.of(Architecture.QWEN3_MOE, DType.F32, false),
-                Arguments.of(Architecture.QWEN3_MOE, DType.BF16, true));
+                Arguments.of(ModelFamily.MIXTRAL, DType.F32, false),
+                Arguments.of(ModelFamily.MIXTRAL, DType.BF16, false),
+                Arguments.of(ModelFamily.QWEN3_MOE, DType.F32, false),
+                Arguments.of(ModelFamily.QWEN3_MOE, DType.BF16, true));
     }
 
     @ParameterizedTest(name = "{0} {1} variant={2}")
     @MethodSource("models")
-    void decoderMatchesReferenceForwardPass(Architecture arch, DType dtype, boolean variant) {
+    void decoderMatchesReferenceForwardPass(ModelFamily arch, DType dtype, boolean variant) {
         RandomMoeModel model = new RandomMoeModel(arch, dtype, 42 + dtype.ordinal() + arch.ordinal() * 10L, variant);
         try (MapWeightSource src = model.source()) {
             ReferenceMoe ref = new ReferenceMoe(model.config, model.tensors);
@@ -77,7 +78,7 @@ class GeneratedModelTest {
 
     @Test
     void scalarAndVectorKernelsGiveSameTokensAndCloseLogits() {
-        RandomMoeModel model = new RandomMoeModel(Architecture.QWEN3_MOE, DType.BF16, 5, false);
+        RandomMoeModel model = new RandomMoeModel(ModelFamily.QWEN3_MOE, DType.BF16, 5, false);
         try (MapWeightSource src = model.source()) {
             List<float[]> a = new ArrayList<>();
             List<float[]> b = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.model.ModelFamily;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -117,7 +118,7 @@ class KvCacheIndependenceTest {
 
     @Test
     void logitsAreBitIdenticalAcrossCacheImplementationsAndPageSizes() {
-        RandomMoeModel model = new RandomMoeModel(Architecture.MIXTRAL, DType.BF16, 11, false);
+        RandomMoeModel model = new RandomMoeModel(ModelFamily.MIXTRAL, DType.BF16, 11, false);
         try (MapWeightSource src = model.source()) {
             MoeDecoder d = new MoeDecoder(src, DecoderOptions.defaults());
             int kvDim = d.config().kvDim();

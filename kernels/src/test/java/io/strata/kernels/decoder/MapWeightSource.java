@@ -2,6 +2,7 @@ package io.strata.kernels.decoder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.core.model.ExpertId;
+import io.strata.core.model.ExpertProjection;
 import io.strata.core.model.Layout;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
@@ -76,7 +77,7 @@ class MapWeightSource extends InMemoryWeightSource {
             }
 
             @Override
-            public TensorView tensor(String projection) {
+            public TensorView tensor(ExpertProjection projection) {
                 return inner.tensor(projection);
             }
 

@@ -1,5 +1,6 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.model.ModelFamily;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.core.model.DType;
 import io.strata.core.weights.TensorView;
@@ -19,8 +20,8 @@ final class RandomMoeModel {
      * @param qwenSparseVariant for Qwen3-MoE: true = renormalised top-k and decoder_sparse_step 2; false = plain
      *                          top-k probabilities, layer 1 dense via mlp_only_layers, tied embeddings
      */
-    RandomMoeModel(Architecture arch, DType dtype, long seed, boolean qwenSparseVariant) {
-        boolean mixtral = arch == Architecture.MIXTRAL;
+    RandomMoeModel(ModelFamily arch, DType dtype, long seed, boolean qwenSparseVariant) {
+        boolean mixtral = arch == ModelFamily.MIXTRAL;
         var shape = new SyntheticMoeModel.Shape(arch, dtype, 97, 48, 3, 4, 2, mixtral ? 12 : 16, 6, mixtral ? 2 : 3,
                 40, 56, mixtral || qwenSparseVariant, qwenSparseVariant ? 2 : 1,
                 List.of(qwenSparseVariant ? 99 : 1), !mixtral && !qwenSparseVariant);

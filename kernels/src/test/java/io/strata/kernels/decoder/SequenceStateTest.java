@@ -1,5 +1,6 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.model.ModelFamily;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class SequenceStateTest {
     @Test
     void failedForwardPoisonsTheSequenceInsteadOfDecodingOverAHalfWrittenCache() {
-        RandomMoeModel model = new RandomMoeModel(Architecture.MIXTRAL, DType.F32, 1, false);
+        RandomMoeModel model = new RandomMoeModel(ModelFamily.MIXTRAL, DType.F32, 1, false);
         boolean[] fail = {false};
         try (MapWeightSource src = model.source()) {
             MapWeightSource flaky = new MapWeightSource(model.config, model.tensors, null) {

@@ -1,5 +1,6 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.model.ModelFamily;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,7 +22,7 @@ class SyntheticMoeModelTest {
 
     @Test
     void ownSourceDecodesLikeThePinCountingTestSource() {
-        var shape = new SyntheticMoeModel.Shape(Architecture.QWEN3_MOE, DType.BF16, 50, 32, 2, 2, 1, 16, 4, 2, 24,
+        var shape = new SyntheticMoeModel.Shape(ModelFamily.QWEN3_MOE, DType.BF16, 50, 32, 2, 2, 1, 16, 4, 2, 24,
                 40, true, 1, List.of(0), true);
         try (SyntheticMoeModel m = SyntheticMoeModel.generate(shape, 3)) {
             ModelConfig cfg = ModelConfig.parse(m.config());

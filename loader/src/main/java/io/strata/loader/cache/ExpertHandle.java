@@ -1,6 +1,7 @@
 package io.strata.loader.cache;
 
 import io.strata.core.model.ExpertId;
+import io.strata.core.model.ExpertProjection;
 import io.strata.core.model.Tier;
 import io.strata.core.weights.ExpertWeights;
 import io.strata.core.weights.TensorView;
@@ -47,18 +48,18 @@ public final class ExpertHandle implements ExpertWeights {
         return cache.tier();
     }
 
-    /** The whole group's bytes (w1, w3, w2 with padding), valid while the handle is open. */
+    /** The whole group's bytes (gate, up, down with padding), valid while the handle is open. */
     public MemorySegment bytes() {
         checkOpen();
         return resident.data();
     }
 
     @Override
-    public TensorView tensor(String projection) {
+    public TensorView tensor(ExpertProjection projection) {
         checkOpen();
         ExpertLayout.Part p = layout.parts().get(projection);
         if (p == null) {
-            throw new IllegalArgumentException("expert " + id() + " has no projection '" + projection + "' (has "
+            throw new IllegalArgumentException("expert " + id() + " has no " + projection + " projection (has "
                     + layout.parts().keySet() + ")");
         }
         MemorySegment data = resident.data().asSlice(p.offset(), p.size());

@@ -1,5 +1,7 @@
 package io.strata.loader.runtime;
 
+import io.strata.core.model.ExpertProjection;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -115,7 +117,7 @@ class ConcurrentPagingTest {
             if (held.size() > 1 || rnd.nextBoolean()) { // at most 2 pinned per thread
                 ExpertHandle old = held.poll();
                 old.close();
-                assertThrows(IllegalStateException.class, () -> old.tensor("w1"));
+                assertThrows(IllegalStateException.class, () -> old.tensor(ExpertProjection.ofKey("w1")));
             }
             if (rt.ledger(Tier.DEVICE).used() > deviceBudget || rt.ledger(Tier.HOST).used() > hostBudget) {
                 throw new AssertionError("a budget was crossed");

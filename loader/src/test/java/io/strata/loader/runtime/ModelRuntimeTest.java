@@ -1,5 +1,7 @@
 package io.strata.loader.runtime;
 
+import io.strata.core.model.ExpertProjection;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -46,7 +48,7 @@ class ModelRuntimeTest {
                         for (int e = 0; e < EXPERTS; e++) {
                             try (ExpertHandle h = rt.expert(l, e)) {
                                 for (String p : List.of("w1", "w2", "w3")) {
-                                    TensorView v = h.tensor(p);
+                                    TensorView v = h.tensor(ExpertProjection.ofKey(p));
                                     String name = TestModels.expertTensor(ModelFamily.MIXTRAL, l, e, p);
                                     assertSameBytes(src.tensor(name).data(), v.data(), name);
                                     assertArrayEquals(src.tensor(name).shape(), v.shape(), name);
@@ -74,7 +76,7 @@ class ModelRuntimeTest {
             for (int e = 0; e < 3; e++) {
                 pinned.add(rt.expert(0, e));
             }
-            MemorySegment before = pinned.getFirst().tensor("w1").data();
+            MemorySegment before = pinned.getFirst().tensor(ExpertProjection.ofKey("w1")).data();
             float first = before.get(ValueLayout.JAVA_FLOAT, 0);
             BudgetExceededException ex = assertThrows(BudgetExceededException.class, () -> rt.expert(0, 3));
             assertEquals(Pool.EXPERTS, ex.pool());
@@ -99,10 +101,10 @@ class ModelRuntimeTest {
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().noDiskCache()
                     .hostBudget(per).deviceBudget(device).simulatedDevice(true).prefetch(false).build())) {
                 ExpertHandle h = rt.expert(1, 2);
-                TensorView v = h.tensor("w2");
+                TensorView v = h.tensor(ExpertProjection.ofKey("w2"));
                 h.close();
                 h.close(); // idempotent
-                IllegalStateException a = assertThrows(IllegalStateException.class, () -> h.tensor("w1"));
+                IllegalStateException a = assertThrows(IllegalStateException.class, () -> h.tensor(ExpertProjection.ofKey("w1")));
                 assertTrue(a.getMessage().contains("closed"), a.getMessage());
                 assertThrows(IllegalStateException.class, h::bytes);
                 rt.expert(0, 0).close(); // the budget holds one expert: this evicts and frees L1/E2
@@ -127,7 +129,7 @@ class ModelRuntimeTest {
                     try (ExpertHandle h = rt.expert(l, e)) {
                         assertEquals(Tier.DEVICE, h.tier());
                         String name = TestModels.expertTensor(ModelFamily.MIXTRAL, l, e, "w3");
-                        assertSameBytes(src.tensor(name).data(), h.tensor("w3").data(), name);
+                        assertSameBytes(src.tensor(name).data(), h.tensor(ExpertProjection.ofKey("w3")).data(), name);
                     }
                 }
                 TelemetrySnapshot t = rt.telemetry();
@@ -155,7 +157,7 @@ class ModelRuntimeTest {
                         int e = Math.min(EXPERTS - 1, (int) (rnd.nextDouble() * rnd.nextDouble() * EXPERTS));
                         try (ExpertHandle h = rt.expert(l, e)) {
                             String name = TestModels.expertTensor(ModelFamily.MIXTRAL, l, e, "w1");
-                            assertSameBytes(src.tensor(name).data(), h.tensor("w1").data(), policy + " " + name);
+                            assertSameBytes(src.tensor(name).data(), h.tensor(ExpertProjection.ofKey("w1")).data(), policy + " " + name);
                         }
                     }
                     TelemetrySnapshot t = rt.telemetry();
@@ -187,7 +189,7 @@ class ModelRuntimeTest {
             for (int e = 0; e < EXPERTS; e++) {
                 try (ExpertHandle h = rt.expert(0, e)) {
                     String name = TestModels.expertTensor(ModelFamily.MIXTRAL, 0, e, "w1");
-                    assertSameBytes(src.tensor(name).data(), h.tensor("w1").data(), name);
+                    assertSameBytes(src.tensor(name).data(), h.tensor(ExpertProjection.ofKey("w1")).data(), name);
                 }
             }
             TelemetrySnapshot t = rt.telemetry();
@@ -206,8 +208,8 @@ class ModelRuntimeTest {
              ExpertHandle h = rt.expert(0, 3)) {
             for (String p : List.of("w1", "w2", "w3")) {
                 String name = TestModels.expertTensor(ModelFamily.QWEN3_MOE, 0, 3, p);
-                assertEquals(name, h.tensor(p).name());
-                assertSameBytes(src.tensor(name).data(), h.tensor(p).data(), name);
+                assertEquals(name, h.tensor(ExpertProjection.ofKey(p)).name());
+                assertSameBytes(src.tensor(name).data(), h.tensor(ExpertProjection.ofKey(p)).data(), name);
             }
         }
     }

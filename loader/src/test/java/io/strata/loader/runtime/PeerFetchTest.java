@@ -1,5 +1,7 @@
 package io.strata.loader.runtime;
 
+import io.strata.core.model.ExpertProjection;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,7 +66,7 @@ class PeerFetchTest {
                 for (int e = 0; e < 4; e++) {
                     try (ExpertHandle h = rt.expert(1, e)) {
                         String name = TestModels.expertTensor(ModelFamily.MIXTRAL, 1, e, "w2");
-                        assertEquals(-1, src.tensor(name).data().mismatch(h.tensor("w2").data()), name);
+                        assertEquals(-1, src.tensor(name).data().mismatch(h.tensor(ExpertProjection.ofKey("w2")).data()), name);
                     }
                 }
                 String dense = "model.layers.0.self_attn.k_proj.weight";

@@ -1,5 +1,6 @@
 package io.strata.loader.tier;
 
+import io.strata.core.model.ExpertProjection;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,9 +52,9 @@ class CudaDeviceTierTest {
         long[] up = {INTER, HIDDEN};
         long[] down = {HIDDEN, INTER};
         return new ExpertLayout(new ExpertId(0, expert), group, Map.of(
-                "w1", new ExpertLayout.Part(names.get(0), 0, PROJ, DType.F32, up, Layout.ROW),
-                "w3", new ExpertLayout.Part(names.get(1), PROJ, PROJ, DType.F32, up, Layout.ROW),
-                "w2", new ExpertLayout.Part(names.get(2), 2 * PROJ, PROJ, DType.F32, down, Layout.ROW)));
+                ExpertProjection.GATE, new ExpertLayout.Part(names.get(0), 0, PROJ, DType.F32, up, Layout.ROW),
+                ExpertProjection.UP, new ExpertLayout.Part(names.get(1), PROJ, PROJ, DType.F32, up, Layout.ROW),
+                ExpertProjection.DOWN, new ExpertLayout.Part(names.get(2), 2 * PROJ, PROJ, DType.F32, down, Layout.ROW)));
     }
 
     private static float[] cpuFfn(MemorySegment source, float[] x) {

@@ -3,7 +3,7 @@ package io.strata.storage.convert;
 import io.strata.core.model.Layout;
 import io.strata.core.model.Role;
 import io.strata.core.model.TensorNaming;
-import io.strata.core.model.TensorNaming.TpSplit;
+import io.strata.core.model.TpSplit;
 import io.strata.storage.safetensors.SafetensorsTensor;
 import java.util.ArrayList;
 import java.util.List;
