@@ -1,15 +1,14 @@
 package io.strata.kernels.cuda;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import io.strata.nativeaccess.cuda.CudaDevice;
+import io.strata.nativeaccess.cuda.CudaStream;
+import io.strata.nativeaccess.cuda.CudaModule;
+import io.strata.nativeaccess.cuda.DeviceSlice;
 
 import io.strata.core.model.DType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -19,7 +18,7 @@ import java.util.List;
  * SwiGLU gate {@code h = silu(W1 x) * (W3 x)}, with F32 or BF16 weights and F32 vectors. One warp per output
  * row. Launches are asynchronous on the given stream.
  */
-public final class CudaKernels extends DeviceResource {
+public final class CudaKernels implements AutoCloseable {
     /** The PTX resource, next to this class. */
     public static final String PTX_RESOURCE = "expert_kernels.ptx";
     /** The kernels the PTX must define. */
@@ -28,35 +27,15 @@ public final class CudaKernels extends DeviceResource {
     private static final int WARPS_PER_BLOCK = 8;
     private static final int THREADS_PER_BLOCK = 32 * WARPS_PER_BLOCK;
 
-    private final MemorySegment module;
-    private final MemorySegment matvecF32;
-    private final MemorySegment matvecBf16;
-    private final MemorySegment swigluF32;
-    private final MemorySegment swigluBf16;
+    private final CudaModule module;
 
-    private CudaKernels(CudaDevice device, MemorySegment module) {
-        super(device);
-        CudaDriver d = device.driver();
+    private CudaKernels(CudaModule module) {
         this.module = module;
-        this.matvecF32 = d.moduleGetFunction(module, "matvec_f32");
-        this.matvecBf16 = d.moduleGetFunction(module, "matvec_bf16");
-        this.swigluF32 = d.moduleGetFunction(module, "swiglu_f32");
-        this.swigluBf16 = d.moduleGetFunction(module, "swiglu_bf16");
     }
 
     /** Loads the module on {@code device}; it is unloaded on close (or with the device). */
     public static CudaKernels load(CudaDevice device) {
-        device.bind();
-        MemorySegment module;
-        try (Arena a = Arena.ofConfined()) {
-            module = device.driver().moduleLoadData(a.allocateFrom(ptxText()));
-        }
-        try {
-            return device.track(new CudaKernels(device, module));
-        } catch (RuntimeException e) {
-            device.driver().moduleUnload(module);
-            throw e;
-        }
+        return new CudaKernels(CudaModule.load(device, PTX_RESOURCE, ptxText(), ENTRY_POINTS));
     }
 
     /** The PTX source text, read from the classpath. */
@@ -79,7 +58,7 @@ public final class CudaKernels extends DeviceResource {
         requireBytes("W", w, wType, (long) rows * cols);
         requireBytes("x", x, DType.F32, cols);
         requireBytes("y", y, DType.F32, rows);
-        launch(wType == DType.F32 ? matvecF32 : matvecBf16, rows, cols, stream,
+        launch(wType == DType.F32 ? "matvec_f32" : "matvec_bf16", rows, cols, stream,
                 w.address(), x.address(), y.address());
     }
 
@@ -91,24 +70,14 @@ public final class CudaKernels extends DeviceResource {
         requireBytes("W3", w3, wType, (long) rows * cols);
         requireBytes("x", x, DType.F32, cols);
         requireBytes("h", h, DType.F32, rows);
-        launch(wType == DType.F32 ? swigluF32 : swigluBf16, rows, cols, stream,
+        launch(wType == DType.F32 ? "swiglu_f32" : "swiglu_bf16", rows, cols, stream,
                 w1.address(), w3.address(), x.address(), h.address());
     }
 
-    /** Launches {@code function(pointers..., rows, cols)} with one warp per row. */
-    private void launch(MemorySegment function, int rows, int cols, CudaStream stream, long... pointers) {
-        ensureOpen();
-        try (Arena a = Arena.ofConfined()) {
-            // void** kernelParams: one pointer per parameter, to the parameter's value; read at launch time.
-            MemorySegment params = a.allocate(ADDRESS, pointers.length + 2);
-            for (int i = 0; i < pointers.length; i++) {
-                params.setAtIndex(ADDRESS, i, a.allocateFrom(JAVA_LONG, pointers[i]));
-            }
-            params.setAtIndex(ADDRESS, pointers.length, a.allocateFrom(JAVA_INT, rows));
-            params.setAtIndex(ADDRESS, pointers.length + 1, a.allocateFrom(JAVA_INT, cols));
-            int blocks = (rows + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK;
-            device.driver().launchKernel(function, blocks, 1, 1, THREADS_PER_BLOCK, 1, 1, 0, stream.handle(), params);
-        }
+    /** Launches {@code entry(pointers..., rows, cols)} with one warp per row. */
+    private void launch(String entry, int rows, int cols, CudaStream stream, long... pointers) {
+        int blocks = (rows + WARPS_PER_BLOCK - 1) / WARPS_PER_BLOCK;
+        module.launch(entry, blocks, THREADS_PER_BLOCK, stream, pointers, rows, cols);
     }
 
     private static void checkShape(int rows, int cols) {
@@ -132,13 +101,17 @@ public final class CudaKernels extends DeviceResource {
         }
     }
 
+    public boolean isClosed() {
+        return module.isClosed();
+    }
+
     @Override
-    void free() {
-        device.driver().moduleUnload(module);
+    public void close() {
+        module.close();
     }
 
     @Override
     public String toString() {
-        return "expert kernels on " + device;
+        return "expert kernels (" + module + ")";
     }
 }

@@ -9,6 +9,7 @@ import io.strata.core.model.ModelFamily;
 import io.strata.core.model.ModelTensor;
 import io.strata.core.model.Layout;
 import io.strata.core.weights.TensorView;
+import io.strata.core.weights.InMemoryWeightSource;
 import io.strata.core.weights.WeightSource;
 import io.strata.kernels.cpu.FloatCodec;
 import java.lang.foreign.Arena;

@@ -1,5 +1,10 @@
 package io.strata.kernels.cuda;
 
+import io.strata.nativeaccess.cuda.CudaDevice;
+import io.strata.nativeaccess.cuda.CudaDriver;
+import io.strata.nativeaccess.cuda.CudaStream;
+import io.strata.nativeaccess.cuda.ManagedBuffer;
+import io.strata.nativeaccess.cuda.PinnedHostBuffer;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package io.strata.kernels.decoder;
 
+import io.strata.core.weights.InMemoryWeightSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.core.model.ExpertId;
 import io.strata.core.model.ExpertProjection;

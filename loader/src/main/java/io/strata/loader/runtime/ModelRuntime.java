@@ -24,7 +24,7 @@ import io.strata.loader.policy.Policies;
 import io.strata.loader.prefetch.PrefetchScheduler;
 import io.strata.loader.source.ByteFetcher;
 import io.strata.loader.tier.HostMemory;
-import io.strata.kernels.cuda.CudaDriver;
+import io.strata.nativeaccess.cuda.CudaDriver;
 import io.strata.loader.tier.DeviceTiers;
 import io.strata.loader.tier.TierMemory;
 import io.strata.storage.model.ConvertedModel;

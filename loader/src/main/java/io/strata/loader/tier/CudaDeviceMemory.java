@@ -1,7 +1,7 @@
 package io.strata.loader.tier;
 
-import io.strata.kernels.cuda.CudaDevice;
-import io.strata.kernels.cuda.ManagedBuffer;
+import io.strata.nativeaccess.cuda.CudaDevice;
+import io.strata.nativeaccess.cuda.ManagedBuffer;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;

@@ -2,11 +2,11 @@ package io.strata.loader.tier;
 
 import io.strata.core.model.ExpertId;
 import io.strata.core.model.Tier;
-import io.strata.kernels.cuda.CudaDevice;
-import io.strata.kernels.cuda.CudaEvent;
-import io.strata.kernels.cuda.CudaStream;
-import io.strata.kernels.cuda.ManagedBuffer;
-import io.strata.kernels.cuda.PinnedHostBuffer;
+import io.strata.nativeaccess.cuda.CudaDevice;
+import io.strata.nativeaccess.cuda.CudaEvent;
+import io.strata.nativeaccess.cuda.CudaStream;
+import io.strata.nativeaccess.cuda.ManagedBuffer;
+import io.strata.nativeaccess.cuda.PinnedHostBuffer;
 import io.strata.loader.cache.Filler;
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -2,8 +2,8 @@ package io.strata.loader.tier;
 
 import io.strata.core.memory.MemoryLedger;
 import io.strata.core.util.Sizes;
-import io.strata.kernels.cuda.CudaDevice;
-import io.strata.kernels.cuda.CudaDriver;
+import io.strata.nativeaccess.cuda.CudaDevice;
+import io.strata.nativeaccess.cuda.CudaDriver;
 import io.strata.loader.cache.Filler;
 import java.util.Optional;
 

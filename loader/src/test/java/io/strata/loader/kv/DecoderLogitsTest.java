@@ -1,5 +1,6 @@
 package io.strata.loader.kv;
 
+import io.strata.storage.safetensors.CheckpointWeights;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +26,7 @@ class DecoderLogitsTest {
     private static final int TOKENS_PER_PAGE = 8;
     private static final int LONG_RUN = 520;
 
-    private static io.strata.loader.source.CheckpointWeights weights;
+    private static io.strata.storage.safetensors.CheckpointWeights weights;
     private static MoeDecoder decoder;
 
     @TempDir

@@ -2,7 +2,7 @@ package io.strata.loader.kv;
 
 import io.strata.testdata.TestData;
 
-import io.strata.loader.source.CheckpointWeights;
+import io.strata.storage.safetensors.CheckpointWeights;
 import java.nio.file.Path;
 
 /** The tiny-mixtral-f32 fixture as a zero-copy weight source. */

@@ -7,7 +7,7 @@ import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.HeapKvCache;
 import io.strata.kernels.decoder.MoeDecoder;
 import io.strata.kernels.decoder.Sequence;
-import io.strata.loader.source.CheckpointWeights;
+import io.strata.storage.safetensors.CheckpointWeights;
 import io.strata.loader.kv.KvOptions;
 import io.strata.loader.kv.KvStats;
 import io.strata.loader.kv.PagedKvSequence;

@@ -6,7 +6,7 @@ import io.strata.core.manifest.ManifestCodec;
 import io.strata.core.manifest.ShardInfo;
 import io.strata.core.util.Sizes;
 import io.strata.loader.cache.ExpertHandle;
-import io.strata.loader.disk.PageCacheControl;
+import io.strata.nativeaccess.posix.PageCacheControl;
 import io.strata.loader.runtime.ModelRuntime;
 import io.strata.loader.runtime.RuntimeOptions;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import io.strata.kernels.cuda.CudaDriver;
+import io.strata.nativeaccess.cuda.CudaDriver;
 import org.junit.jupiter.api.Test;
 
 class BenchCudaCommandTest {

@@ -16,7 +16,7 @@ import io.strata.kernels.decoder.Sampler;
 import io.strata.kernels.decoder.Sequence;
 import io.strata.kernels.decoder.StepListener;
 import io.strata.loader.runtime.RuntimeOptions;
-import io.strata.loader.source.CheckpointWeights;
+import io.strata.storage.safetensors.CheckpointWeights;
 import io.strata.storage.convert.ConvertOptions;
 import io.strata.storage.convert.ProgressListener;
 import io.strata.storage.convert.ShardConverter;

@@ -1,5 +1,10 @@
 package io.strata.kernels.cuda;
 
+import io.strata.nativeaccess.cuda.CudaDevice;
+import io.strata.nativeaccess.cuda.CudaStream;
+import io.strata.nativeaccess.cuda.DeviceBuffer;
+import io.strata.nativeaccess.cuda.DeviceSlice;
+import io.strata.nativeaccess.cuda.PinnedHostBuffer;
 import io.strata.core.model.DType;
 import io.strata.core.model.Layout;
 import io.strata.core.model.ExpertProjection;
@@ -95,7 +100,7 @@ public final class CudaExpertFfn implements AutoCloseable {
         long pointer = device.driver().devicePointer(data.address()).orElseThrow(() -> new IllegalArgumentException(
                 "expert " + expert.id() + " tensor " + t.name() + " is in memory the GPU cannot address (pageable "
                         + "host memory): run the device tier on the GPU (CudaDeviceMemory) or pin the host tier"));
-        return new DeviceSlice(new ExternalMemory(pointer, data.byteSize()), 0, data.byteSize());
+        return DeviceSlice.external(pointer, data.byteSize());
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.strata.kernels.cuda;
+package io.strata.nativeaccess.cuda;
 
 /** A device-addressable range owned elsewhere (e.g. a tier's block), valid only while its owner keeps it. */
 record ExternalMemory(long address, long byteSize) implements DeviceMemory {

@@ -1,4 +1,4 @@
-package io.strata.kernels.cuda;
+package io.strata.nativeaccess.cuda;
 
 /** Memory a kernel can address: device memory ({@link DeviceBuffer}) or managed memory ({@link ManagedBuffer}). */
 public sealed interface DeviceMemory permits DeviceBuffer, ManagedBuffer, ExternalMemory {

@@ -1,19 +1,16 @@
-package io.strata.kernels.decoder;
+package io.strata.core.weights;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.core.model.ExpertId;
 import io.strata.core.model.ExpertProjection;
 import io.strata.core.model.ModelFamily;
-import io.strata.core.weights.ExpertWeights;
-import io.strata.core.weights.TensorView;
-import io.strata.core.weights.WeightSource;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
  * A {@link WeightSource} over tensors already in memory, looked up by checkpoint name; experts are found under
- * the family's names and need no pinning. Does not own the
- * tensors' memory: closing it does nothing.
+ * the family's names ({@link ModelFamily#expertTensorName}) and need no pinning. Does not own the tensors'
+ * memory: closing it does nothing.
  */
 public class InMemoryWeightSource implements WeightSource {
     private final JsonNode config;
@@ -23,7 +20,7 @@ public class InMemoryWeightSource implements WeightSource {
     public InMemoryWeightSource(JsonNode config, Map<String, TensorView> tensors) {
         this.config = config;
         this.tensors = Map.copyOf(tensors);
-        this.family = ModelConfig.parse(config).family();
+        this.family = ModelFamily.fromConfig(config);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.strata.kernels.cuda;
+package io.strata.nativeaccess.cuda;
 
 /** A CUDA driver call that returned an error: names the call, the CUresult, its name and the driver's text. */
 public final class CudaException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.strata.kernels.cuda;
+package io.strata.nativeaccess.cuda;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

@@ -1,10 +1,8 @@
-package io.strata.loader.source;
+package io.strata.storage.safetensors;
 
 import io.strata.core.model.Layout;
 import io.strata.core.weights.TensorView;
-import io.strata.kernels.decoder.InMemoryWeightSource;
-import io.strata.storage.safetensors.Checkpoint;
-import io.strata.storage.safetensors.SafetensorsTensor;
+import io.strata.core.weights.InMemoryWeightSource;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -12,7 +10,7 @@ import java.util.Map;
 /**
  * A Hugging Face checkpoint read in place as a decoder weight source: every tensor a zero-copy slice of its mapped
  * safetensors file (row layout), nothing paged or budgeted. For references, tests and benchmarks; the paging
- * runtime is {@link io.strata.loader.runtime.ModelRuntime}.
+ * runtime is {@code io.strata.loader.runtime.ModelRuntime}.
  */
 public final class CheckpointWeights extends InMemoryWeightSource {
     private final Checkpoint checkpoint;

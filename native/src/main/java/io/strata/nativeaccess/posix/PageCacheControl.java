@@ -1,4 +1,4 @@
-package io.strata.loader.disk;
+package io.strata.nativeaccess.posix;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;

@@ -1,4 +1,4 @@
-package io.strata.kernels.cuda;
+package io.strata.nativeaccess.cuda;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

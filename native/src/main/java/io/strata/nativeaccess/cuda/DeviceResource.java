@@ -1,4 +1,4 @@
-package io.strata.kernels.cuda;
+package io.strata.nativeaccess.cuda;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the device's own close, and unusable afterwards (an {@link IllegalStateException}, never a driver crash).
  */
 abstract sealed class DeviceResource implements AutoCloseable
-        permits DeviceBuffer, ManagedBuffer, PinnedHostBuffer, RegisteredHostMemory, CudaStream, CudaEvent, CudaKernels {
+        permits DeviceBuffer, ManagedBuffer, PinnedHostBuffer, RegisteredHostMemory, CudaStream, CudaEvent, CudaModule {
     final CudaDevice device;
     private final AtomicBoolean closed = new AtomicBoolean();
 
