@@ -14,18 +14,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * lives in an arena of its own (host) or behind a guard arena (device) that is closed when the copy is freed: a
  * view kept past its handle reads the same bytes while the copy is cached and throws once it is evicted, never
  * touching freed or reused memory. (A shared arena per handle would give the same error earlier, but closing a
- * shared arena costs a handshake with every thread, hundreds of microseconds per expert access.)
+ * shared arena costs a handshake with every thread, hundreds of microseconds per expert access.) A handle dropped
+ * without close is found by {@link HandleLeakDetector}, reported and unpinned.
  */
 public final class ExpertHandle implements ExpertWeights {
     private final TierCache cache;
     private final Resident resident;
     private final ExpertLayout layout;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final HandleLeakDetector.Tracker tracker;
 
     private ExpertHandle(TierCache cache, Resident resident, ExpertLayout layout) {
         this.cache = cache;
         this.resident = resident;
         this.layout = layout;
+        this.tracker = HandleLeakDetector.track(this, cache, resident);
     }
 
     /** Pins {@code layout.id()} in {@code cache}, loading it if needed. */
@@ -79,7 +82,11 @@ public final class ExpertHandle implements ExpertWeights {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            if (tracker != null) {
+                tracker.closed();
+            }
             cache.unpin(resident);
         }
+        java.lang.ref.Reference.reachabilityFence(this); // not collected (and reported leaked) while closing
     }
 }

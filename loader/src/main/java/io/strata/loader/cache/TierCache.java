@@ -100,24 +100,20 @@ public final class TierCache implements Evictor, AutoCloseable {
                     policy.recordAccess(id, weight);
                 }
                 r = entries.get(id);
-                if (r != null && r.ready) {
-                    r.pins++;
+                if (r != null && r.isResident()) {
+                    if (r.pin()) {
+                        prefetchCounters.hit();
+                    }
                     if (first) {
                         counters.hit();
                     }
-                    if (r.prefetched && !r.used) {
-                        prefetchCounters.hit();
-                    }
-                    r.used = true;
                     if (!first) {
                         counters.stall(System.nanoTime() - t0);
                     }
                     return r;
                 }
                 if (r == null) {
-                    r = new Resident(id, sizeOf.apply(id));
-                    r.pins = 1;
-                    r.used = true;
+                    r = Resident.forDemand(id, sizeOf.apply(id));
                     entries.put(id, r);
                     mine = true;
                 }
@@ -142,7 +138,8 @@ public final class TierCache implements Evictor, AutoCloseable {
     }
 
     /**
-     * Starts nothing and blocks: loads {@code id} unpinned as a prefetch if it is not resident or loading.
+     * Loads {@code id} unpinned as a prefetch, on the calling thread (the prefetch scheduler's I/O pool), if it
+     * is neither resident nor loading; blocks until loaded or refused.
      *
      * @return true when this call loaded it, false when it was already there or there was no room
      */
@@ -153,8 +150,7 @@ public final class TierCache implements Evictor, AutoCloseable {
             if (closed || entries.containsKey(id)) {
                 return false;
             }
-            r = new Resident(id, sizeOf.apply(id));
-            r.prefetched = true;
+            r = Resident.forPrefetch(id, sizeOf.apply(id));
             entries.put(id, r);
         } finally {
             lock.unlock();
@@ -172,7 +168,7 @@ public final class TierCache implements Evictor, AutoCloseable {
         lock.lock();
         try {
             Resident r = entries.get(id);
-            return r != null && r.ready;
+            return r != null && r.isResident();
         } finally {
             lock.unlock();
         }
@@ -185,7 +181,9 @@ public final class TierCache implements Evictor, AutoCloseable {
             res = mode == Mode.DEMAND ? reserveForDemand(r) : reserveForPrefetch(r, protectedIds);
             lock.lock();
             try {
-                r.reservation = res; // from here its bytes count as pinned (loading)
+                if (r.isLoading() && !r.isLoadingWithReservation()) {
+                    r.reserved(res); // from here its bytes count as pinned (loading)
+                }
             } finally {
                 lock.unlock();
             }
@@ -203,15 +201,10 @@ public final class TierCache implements Evictor, AutoCloseable {
             counters.pageIn(r.id.toString(), from, r.bytes, System.nanoTime() - t0);
             lock.lock();
             try {
-                r.block = block;
-                r.reservation = res;
-                r.ready = true;
+                r.loaded(block);
                 if (closed) { // closed meanwhile: nobody else will free it
                     entries.remove(r.id, r);
-                    r.removed = true;
-                    if (r.pins == 0) {
-                        r.free();
-                    }
+                    r.retire();
                 } else {
                     policy.inserted(r.id);
                 }
@@ -220,15 +213,22 @@ public final class TierCache implements Evictor, AutoCloseable {
             }
             r.loaded.complete(r);
         } catch (RuntimeException | Error e) {
-            if (block != null) {
-                block.free();
-            }
-            if (res != null) {
-                res.close();
-            }
             lock.lock();
             try {
                 entries.remove(r.id, r);
+                if (r.isLoading()) {
+                    if (!r.isLoadingWithReservation() && res != null) {
+                        r.reserved(res);
+                    }
+                    r.abandon(block); // frees the block, then gives the reservation back
+                } else {
+                    if (block != null) {
+                        block.free();
+                    }
+                    if (res != null) {
+                        res.close();
+                    }
+                }
             } finally {
                 lock.unlock();
             }
@@ -255,11 +255,11 @@ public final class TierCache implements Evictor, AutoCloseable {
                         if (x == r) {
                             continue;
                         }
-                        if (!x.ready && x.reservation != null) {
+                        if (x.isLoadingWithReservation()) {
                             other = x;
                             break;
                         }
-                        evictableNow |= x.ready && x.pins == 0;
+                        evictableNow |= x.isEvictable();
                     }
                 } finally {
                     lock.unlock();
@@ -303,7 +303,7 @@ public final class TierCache implements Evictor, AutoCloseable {
         try {
             Reservation res = ledger.tryReserve(Pool.EXPERTS, r.bytes);
             if (res != null) {
-                r.reservation = res;
+                r.reserved(res);
             }
             return res;
         } finally {
@@ -328,12 +328,10 @@ public final class TierCache implements Evictor, AutoCloseable {
     void unpin(Resident r) {
         lock.lock();
         try {
-            if (r.pins <= 0) {
-                throw new IllegalStateException(tier + " tier: expert " + r.id + " unpinned more often than pinned");
-            }
-            r.pins--;
-            if (r.pins == 0 && r.removed) {
-                r.free();
+            try {
+                r.unpin();
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException(tier + " tier: " + e.getMessage(), e);
             }
         } finally {
             lock.unlock();
@@ -352,10 +350,10 @@ public final class TierCache implements Evictor, AutoCloseable {
         try {
             Predicate<ExpertId> evictable = id -> {
                 Resident r = entries.get(id);
-                if (r == null || !r.ready || r.pins > 0) {
+                if (r == null || !r.isEvictable()) {
                     return false;
                 }
-                return mode == Mode.DEMAND || (!(r.prefetched && !r.used) && !protectedIds.test(id));
+                return mode == Mode.DEMAND || (!r.isSpeculative() && !protectedIds.test(id));
             };
             List<Resident> victims = new ArrayList<>();
             while (freed < bytes) {
@@ -365,16 +363,15 @@ public final class TierCache implements Evictor, AutoCloseable {
                 }
                 Resident r = entries.remove(v);
                 policy.removed(v);
-                r.removed = true;
                 victims.add(r);
                 freed += r.bytes;
             }
             for (Resident r : victims) {
                 counters.evicted(r.id.toString(), r.bytes);
-                if (r.prefetched && !r.used) {
+                if (r.isSpeculative()) {
                     prefetchCounters.wasted();
                 }
-                r.free();
+                r.retire(); // unpinned (evictable), so it dies here
             }
         } finally {
             lock.unlock();
@@ -388,7 +385,7 @@ public final class TierCache implements Evictor, AutoCloseable {
         try {
             long n = 0;
             for (Resident r : entries.values()) {
-                if (r.reservation != null && (r.pins > 0 || !r.ready)) {
+                if (r.holdsUnevictableBytes()) {
                     n += r.bytes;
                 }
             }
@@ -423,14 +420,11 @@ public final class TierCache implements Evictor, AutoCloseable {
             }
             closed = true;
             for (Resident r : List.copyOf(entries.values())) {
-                if (!r.ready) {
-                    continue; // its loader frees it on completion
+                if (!r.isResident()) {
+                    continue; // its loader retires it on completion
                 }
                 entries.remove(r.id);
-                r.removed = true;
-                if (r.pins == 0) {
-                    r.free();
-                }
+                r.retire();
             }
         } finally {
             lock.unlock();

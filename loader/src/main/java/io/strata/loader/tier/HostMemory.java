@@ -36,9 +36,14 @@ public final class HostMemory implements TierMemory {
         FREE = free;
     }
 
+    private volatile boolean closed;
+
     @Override
     @SuppressWarnings("restricted") // the raw block is bound to its own arena, which frees it exactly once
     public Block allocate(long bytes) {
+        if (closed) {
+            throw new IllegalStateException("host memory is closed");
+        }
         Arena arena = Arena.ofShared();
         MemorySegment seg;
         try {
@@ -73,7 +78,9 @@ public final class HostMemory implements TierMemory {
         }
     }
 
+    /** Refuses new blocks; live blocks stay valid until freed (each lives in its own arena). */
     @Override
     public void close() {
+        closed = true;
     }
 }
