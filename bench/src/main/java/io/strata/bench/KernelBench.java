@@ -1,4 +1,4 @@
-package io.strata.tools.bench;
+package io.strata.bench;
 
 import io.strata.core.model.DType;
 import io.strata.core.model.Layout;
@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Single-threaded matvec over one Mixtral-8x7B expert projection slice: 1024 output rows of w1/w3 (in = hidden =
  * 4096), i.e. a quarter of a 4-way TP slice's rows, 16 MiB as F32 and 8 MiB as BF16. Compares the Vector API
  * kernel with the scalar reference in the same run, for both layouts. Run with
- * {@code java --add-modules=jdk.incubator.vector -cp 'tools/target/lib/*' org.openjdk.jmh.Main KernelBench}.
+ * {@code java --add-modules=jdk.incubator.vector -cp 'bench/target/lib/*' org.openjdk.jmh.Main KernelBench}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -1,4 +1,4 @@
-package io.strata.tools.bench;
+package io.strata.bench;
 
 import io.strata.core.hash.Blake3;
 import io.strata.core.hash.ParallelBlake3;
