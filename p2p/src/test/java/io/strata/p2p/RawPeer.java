@@ -28,7 +28,14 @@ public final class RawPeer implements Closeable {
     public final NodeIdentity identity = NodeIdentity.generate();
     public final byte[] nonce = new byte[Wire.NONCE_LEN];
 
+    /** Connects from a loopback address of its own (a host no other test peer uses). */
     public RawPeer(PeerAddress a) throws IOException {
+        this(a, Mesh.freshHost());
+    }
+
+    /** Connects from {@code fromHost} (peers sharing a host share its per-address limits and bans). */
+    public RawPeer(PeerAddress a, String fromHost) throws IOException {
+        socket.bind(new InetSocketAddress(fromHost, 0));
         socket.connect(new InetSocketAddress(a.host(), a.port()), 3_000);
         socket.setSoTimeout(15_000);
         in = new DataInputStream(socket.getInputStream());

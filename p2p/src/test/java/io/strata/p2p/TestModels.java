@@ -40,7 +40,8 @@ public final class TestModels {
 
     /**
      * Checks {@code out} the way {@code strata verify} does: manifest bytes identical to the origin's, every shard
-     * present with the manifest's size and whole-file hash, no leftover .part files. Returns a reason or null.
+     * present with the manifest's size and whole-file hash, nothing else left behind (staging directories,
+     * temporaries). Returns a reason or null.
      */
     public static String verify(Path origin, Path out) throws IOException {
         byte[] json = Files.readAllBytes(out.resolve(Manifest.FILE_NAME));
@@ -61,9 +62,11 @@ public final class TestModels {
             }
         }
         try (var files = Files.list(out)) {
-            List<Path> parts = files.filter(p -> p.getFileName().toString().endsWith(".part")).toList();
-            if (!parts.isEmpty()) {
-                return "leftover " + parts;
+            java.util.Set<String> expected = new java.util.HashSet<>(List.of(Manifest.FILE_NAME, "manifest.sig"));
+            m.shards().forEach(s -> expected.add(s.filename()));
+            List<Path> extra = files.filter(p -> !expected.contains(p.getFileName().toString())).toList();
+            if (!extra.isEmpty()) {
+                return "leftover " + extra;
             }
         }
         return null;

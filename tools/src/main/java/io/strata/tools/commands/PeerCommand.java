@@ -4,6 +4,7 @@ import io.strata.core.util.Sizes;
 import io.strata.p2p.fetch.ModelFetcher;
 import io.strata.p2p.identity.ManifestSignature;
 import io.strata.p2p.identity.NodeIdentity;
+import io.strata.p2p.mesh.AddressRange;
 import io.strata.p2p.node.NodeConfig;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.store.LocalModel;
@@ -65,6 +66,11 @@ public final class PeerCommand implements Callable<Integer> {
     @Option(names = "--advertise", paramLabel = "HOST", description = "Host name other nodes should dial.")
     String advertise;
 
+    @Option(names = "--dial-ranges", split = ",", paramLabel = "CIDR", defaultValue = "private",
+            description = "Address ranges gossiped peers may be dialled in ('private': loopback, RFC 1918, link-local,"
+                    + " unique-local; 'any'); --peers are always dialled (default: ${DEFAULT-VALUE}).")
+    List<String> dialRanges;
+
     @Override
     public Integer call() throws Exception {
         if (model == null && cacheDir == null) {
@@ -72,7 +78,8 @@ public final class PeerCommand implements Callable<Integer> {
         }
         java.net.InetSocketAddress at = PeerAddress.parseListen(listen);
         NodeConfig cfg = new NodeConfig().bind(at.getHostString(), at.getPort())
-                .identity(key == null ? NodeIdentity.generate() : NodeIdentity.loadOrCreate(key));
+                .identity(key == null ? NodeIdentity.generate() : NodeIdentity.loadOrCreate(key))
+                .dialRanges(AddressRange.parseAll(dialRanges));
         if (maxUpload != null) {
             cfg.maxUpload(Sizes.parse(maxUpload));
         }
