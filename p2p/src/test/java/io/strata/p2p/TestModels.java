@@ -19,6 +19,16 @@ public final class TestModels {
     }
 
     public static ModelHash write(Path dir, long chunkSize, long seed, long... shardSizes) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < shardSizes.length; i++) {
+            names.add(String.format("shard_%05d.bin", i));
+        }
+        return writeNamed(dir, chunkSize, seed, names, shardSizes);
+    }
+
+    /** Like {@link #write} with the shard files named {@code names} (a manifest as a hostile peer might make). */
+    public static ModelHash writeNamed(Path dir, long chunkSize, long seed, List<String> names, long... shardSizes)
+            throws IOException {
         Files.createDirectories(dir);
         Random r = new Random(seed);
         List<ShardInfo> shards = new ArrayList<>();
@@ -26,7 +36,7 @@ public final class TestModels {
         for (int i = 0; i < shardSizes.length; i++) {
             byte[] b = new byte[(int) shardSizes[i]];
             r.nextBytes(b);
-            Path f = dir.resolve(String.format("shard_%05d.bin", i));
+            Path f = dir.resolve(names.get(i));
             Files.write(f, b);
             shards.add(ShardHasher.describe(i, f, chunkSize));
             total += b.length;

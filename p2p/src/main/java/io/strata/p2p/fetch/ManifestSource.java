@@ -38,12 +38,12 @@ public final class ManifestSource {
     public static Obtained fromFile(Path file, byte[] trusted) throws IOException {
         byte[] json = Files.readAllBytes(file);
         Manifest m = ManifestCodec.fromBytes(json, file.toString());
+        checkFetchable(m, file.toString());
         ManifestSignature sig = ManifestSignature.read(file.toAbsolutePath().getParent());
         if (trusted != null && (sig == null || !sig.verifies(json, trusted))) {
             throw new IOException(file + ": " + (sig == null ? "not signed" : "not signed by the trusted key")
                     + " (--trust " + HexFormat.of().formatHex(trusted) + ")");
         }
-        checkFetchable(m, file.toString());
         return new Obtained(ModelHash.ofManifest(json), json, m, sig);
     }
 
