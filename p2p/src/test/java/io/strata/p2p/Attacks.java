@@ -159,6 +159,30 @@ public final class Attacks {
         }
     }
 
+    /** Sends a PING on each of {@code peers} every {@code every} until closed (squatters holding their slots). */
+    public static AutoCloseable keepPinging(List<RawPeer> peers, Duration every) {
+        Thread t = Thread.ofPlatform().daemon().name("attack-pinger").start(() -> {
+            for (long i = 0; !Thread.currentThread().isInterrupted(); i++) {
+                for (RawPeer p : peers) {
+                    try {
+                        p.send(new Message.Ping(i));
+                    } catch (IOException e) {
+                        // closed by the node (evicted): nothing to hold
+                    }
+                }
+                try {
+                    Thread.sleep(every.toMillis()); // pacing of the attack
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        return () -> {
+            t.interrupt();
+            t.join(5_000);
+        };
+    }
+
     /** An honest node (its own loopback host) fetches {@code origin}'s model from {@code target} into {@code out}. */
     public static String honestFetch(PeerAddress target, Path origin, Path out) throws Exception {
         try (Mesh mesh = new Mesh()) {
