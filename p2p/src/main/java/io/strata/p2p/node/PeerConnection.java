@@ -268,7 +268,8 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
         }, node.config().handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        long every = Math.max(10, Math.min(node.config().keepAlive.toMillis(), node.config().idleTimeout.toMillis()) / 4);
+        long every = Math.max(10, Math.min(node.config().keepAlive.toMillis(),
+                node.config().idleTimeout.toMillis()) / 4);
         ticker = ctx.executor().scheduleAtFixedRate(this::tick, every, every, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
     }
@@ -481,9 +482,9 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Periodic, on the event loop: closes a connection that has sent no complete frame, or whose queued output has
-     * not moved, for the idle timeout (a peer trickling bytes or not reading is as dead as a silent one), and pings
-     * when this side has sent nothing for the keep-alive interval.
+     * Periodic, on the event loop: closes a connection that has sent no complete frame while the node was reading
+     * from it, or whose queued output has not moved, for the idle timeout (a peer trickling bytes or not reading is
+     * as dead as a silent one), and pings when this side has sent nothing for the keep-alive interval.
      */
     private void tick() {
         if (!channel.isActive()) {
@@ -498,6 +499,9 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
             outCurrent = current;
             outProgress = progress;
             outProgressNanos = now;
+        }
+        if (!channel.config().isAutoRead()) {
+            lastFrameInNanos = now; // not reading (its answers are backed up): only output progress counts
         }
         if (now - lastFrameInNanos > idle || now - outProgressNanos > idle) {
             node.silent(this);
