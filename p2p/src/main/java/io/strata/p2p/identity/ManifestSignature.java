@@ -74,7 +74,10 @@ public record ManifestSignature(byte[] publicKey, byte[] signature) {
         if (!Files.exists(f)) {
             return null;
         }
-        String[] parts = Files.readString(f, StandardCharsets.US_ASCII).trim().split("\\s+");
+        if (!Files.isRegularFile(f) || Files.size(f) > 1024) { // never block on a FIFO or read /dev/zero
+            throw new IOException(f + ": not a regular file of at most 1 KiB (a manifest signature line)");
+        }
+        String[] parts = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).trim().split("\\s+");
         try {
             if (parts.length != 3 || !parts[0].equals("ed25519")) {
                 throw new IllegalArgumentException("expected 'ed25519 KEY SIGNATURE'");
