@@ -183,6 +183,41 @@ public final class Attacks {
         };
     }
 
+    /**
+     * Makes {@code node} dial a fake peer that says it listens nowhere (HELLO port 0) and then sends garbage (so it
+     * is banned); watches {@code rounds} more maintenance rounds (at most {@code limit}); returns how many times the
+     * node dialled it (once is right).
+     */
+    public static int bannedPortZeroPeer(PeerNode node, int rounds, Duration limit) throws Exception {
+        try (java.net.ServerSocket server = new java.net.ServerSocket()) {
+            server.bind(new java.net.InetSocketAddress(Mesh.freshHost(), 0));
+            server.setSoTimeout(100);
+            java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+            Thread fake = Thread.ofPlatform().daemon().name("attack-port-zero").start(() -> {
+                while (!server.isClosed()) {
+                    try (java.net.Socket s = server.accept(); RawPeer p = new RawPeer(s)) {
+                        accepted.incrementAndGet();
+                        p.handshake(0); // "I listen nowhere"
+                        p.sendRaw(new byte[]{0, 0, 0, 3, (byte) 0xEE, 1, 2}); // and get banned
+                        p.closedByPeer();
+                    } catch (IOException e) {
+                        // accept timeout, or the node hung up: go on
+                    }
+                }
+            });
+            node.connect(new PeerAddress(server.getInetAddress().getHostAddress(), server.getLocalPort()))
+                    .exceptionally(e -> null).get(limit.toMillis(), TimeUnit.MILLISECONDS);
+            long start = node.counters().maintenanceRounds();
+            long end = System.nanoTime() + limit.toNanos();
+            while (node.counters().maintenanceRounds() < start + rounds && System.nanoTime() - end < 0) {
+                Thread.sleep(20); // polling interval of a bounded wait
+            }
+            server.close();
+            fake.join(5_000);
+            return accepted.get();
+        }
+    }
+
     /** An honest node (its own loopback host) fetches {@code origin}'s model from {@code target} into {@code out}. */
     public static String honestFetch(PeerAddress target, Path origin, Path out) throws Exception {
         try (Mesh mesh = new Mesh()) {

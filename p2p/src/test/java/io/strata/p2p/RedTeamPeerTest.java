@@ -11,8 +11,6 @@ import io.strata.p2p.wire.ModelHash;
 import io.strata.p2p.wire.PeerAddress;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -21,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -185,42 +182,13 @@ class RedTeamPeerTest {
 
         // a peer advertising port 0 that gets banned is never dialled again (needs the node to dial: in-process)
         if (t.inProcess() != null) {
-            portZeroPeer(t.inProcess(), t.gossipRound());
+            assertEquals(1, Attacks.bannedPortZeroPeer(t.inProcess(), 10, t.gossipRound().multipliedBy(40)),
+                    "the banned port-0 peer was dialled again");
             done("banned port-0 peer: never redialled");
         }
 
         assertNull(Attacks.honestFetch(at, t.model(), tmp.resolve("after")), "honest fetch after the attacks");
         done("honest fetch");
-    }
-
-    private static void portZeroPeer(PeerNode node, Duration round) throws Exception {
-        try (ServerSocket server = new ServerSocket()) {
-            server.bind(new InetSocketAddress(Mesh.freshHost(), 0));
-            server.setSoTimeout(100);
-            AtomicInteger accepted = new AtomicInteger();
-            Thread fake = Thread.ofPlatform().daemon().start(() -> {
-                while (!server.isClosed()) {
-                    try (Socket s = server.accept(); RawPeer p = new RawPeer(s)) {
-                        accepted.incrementAndGet();
-                        p.handshake(0);
-                        p.sendRaw(new byte[]{0, 0, 0, 3, (byte) 0xEE, 1, 2});
-                        p.closedByPeer();
-                    } catch (IOException e) {
-                        // accept timeout or hang-up
-                    }
-                }
-            });
-            node.connect(new PeerAddress(server.getInetAddress().getHostAddress(), server.getLocalPort()))
-                    .exceptionally(e -> null).get(10, java.util.concurrent.TimeUnit.SECONDS);
-            long rounds = node.counters().maintenanceRounds();
-            long end = System.nanoTime() + round.multipliedBy(40).toNanos();
-            while (node.counters().maintenanceRounds() < rounds + 10 && System.nanoTime() - end < 0) {
-                Thread.sleep(20); // polling interval of a bounded wait
-            }
-            assertEquals(1, accepted.get(), "the banned port-0 peer was dialled again");
-            server.close();
-            fake.join(5_000);
-        }
     }
 
     private Target inProcessTarget(Mesh mesh) throws Exception {

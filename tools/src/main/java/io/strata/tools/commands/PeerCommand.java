@@ -30,6 +30,12 @@ import picocli.CommandLine.Spec;
                 "the given peers. Receivers check every chunk against the manifest's",
                 "BLAKE3 hashes. Runs until interrupted (Ctrl-C).",
                 "",
+                "Hostile peers are held to bounds: 8 connections per address and 64 in",
+                "all (idle ones make room for peers that move data), bans by key and",
+                "address that decay, bounded buffering per connection, timeouts in every",
+                "state; gossiped addresses are dialled only inside --dial-ranges, when",
+                "peers on two hosts report them, and at most 2 per gossip round.",
+                "",
                 "With --sign-key FILE the node signs the model's manifest as its publisher",
                 "(creating the Ed25519 key in FILE if missing), writes manifest.sig beside",
                 "manifest.json and prints the public key for 'strata fetch --trust'."})
