@@ -12,7 +12,9 @@ import java.util.Map;
  * the slot of the least useful established connection (on the same address, or anywhere for the total): one that
  * has been connected longer than the grace period and has not moved a chunk either way within it, the longest-idle
  * first. When every slot is held by useful or new connections, the newcomer is refused. Peers that serve or fetch
- * data therefore keep their slots, and a crowd of idle identities cannot lock honest peers out.
+ * data therefore keep their slots, and a crowd of idle identities cannot lock honest peers out. The policy governs
+ * connections that peers open; those this node opens (to peers the user named, or within the dial policy's budget)
+ * are not refused, but they do occupy slots in the total.
  */
 final class Admission {
     private final int maxTotal;
@@ -24,6 +26,7 @@ final class Admission {
 
     /** What to do with an authenticated newcomer: admit it (evicting {@code victim} first, if not null) or not. */
     record Decision(boolean admit, PeerConnection victim, String why) {
+        static final Decision ADMIT = new Decision(true, null, null);
     }
 
     Admission(int maxTotal, int maxPerAddress, int maxHandshakes, long graceNanos) {
@@ -77,7 +80,7 @@ final class Admission {
             return v != null ? new Decision(true, v, null)
                     : new Decision(false, null, "all " + maxTotal + " connection slots are in use");
         }
-        return new Decision(true, null, null);
+        return Decision.ADMIT;
     }
 
     /** The evictable connection (on {@code ip}, or anywhere when null) idle longest; null when none may go. */

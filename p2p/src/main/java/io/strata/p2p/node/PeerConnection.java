@@ -257,7 +257,8 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         lastFrameInNanos = now;
         outProgressNanos = now;
-        if (node.bans().isBanned(remoteIp) || !(handshakeSlot = node.admission().beginHandshake(remoteIp))) {
+        if (node.bans().isBanned(remoteIp)
+                || !outbound && !(handshakeSlot = node.admission().beginHandshake(remoteIp))) {
             node.refused();
             ctx.close();
             return;

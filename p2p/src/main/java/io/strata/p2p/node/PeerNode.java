@@ -305,7 +305,7 @@ public final class PeerNode implements AutoCloseable {
                         others.add(o);
                     }
                 }
-                Admission.Decision d = admission.admit(c, others);
+                Admission.Decision d = c.isOutbound() ? Admission.Decision.ADMIT : admission.admit(c, others);
                 if (!d.admit()) {
                     c.close();
                     refused.incrementAndGet();
