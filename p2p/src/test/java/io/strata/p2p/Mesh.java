@@ -7,14 +7,28 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** Nodes of one test on 127.0.0.1 with ephemeral ports and short timeouts; closes them all. */
+/**
+ * Nodes of one test on loopback with ephemeral ports and short timeouts; closes them all. Each node gets a loopback
+ * address of its own (127.0.2.x, listening and dialling from it), so per-address policies (bans, connection
+ * limits, distinct gossip reporters) see the nodes as the distinct hosts they stand for. Linux routes all of
+ * 127.0.0.0/8 to lo.
+ */
 public final class Mesh implements AutoCloseable {
     public static final Duration WAIT = Duration.ofSeconds(30);
+    private static final AtomicInteger NEXT_HOST = new AtomicInteger();
     private final List<PeerNode> nodes = new ArrayList<>();
 
+    /** A loopback address no other test node or raw peer of this JVM uses (127.0.{2..}.{1..250}). */
+    public static String freshHost() {
+        int n = NEXT_HOST.getAndIncrement();
+        return "127.0." + (2 + n / 250 % 200) + "." + (1 + n % 250);
+    }
+
     public static NodeConfig config() {
-        return new NodeConfig().bind("127.0.0.1", 0).ioThreads(1)
+        String host = freshHost();
+        return new NodeConfig().bind(host, 0).dialFrom(host).ioThreads(1)
                 .handshakeTimeout(Duration.ofSeconds(3))
                 .requestTimeout(Duration.ofSeconds(5))
                 .keepAlive(Duration.ofSeconds(2), Duration.ofSeconds(10))

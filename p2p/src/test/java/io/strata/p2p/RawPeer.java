@@ -22,18 +22,60 @@ import java.net.SocketTimeoutException;
 
 /** A hand-driven peer on a plain socket, for feeding a node bad input byte by byte. */
 public final class RawPeer implements Closeable {
-    private final Socket socket = new Socket();
+    private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
     public final NodeIdentity identity = NodeIdentity.generate();
     public final byte[] nonce = new byte[Wire.NONCE_LEN];
 
+    /** Connects from a loopback address of its own (a host no other test peer uses). */
     public RawPeer(PeerAddress a) throws IOException {
-        socket.connect(new InetSocketAddress(a.host(), a.port()), 3_000);
+        this(a, Mesh.freshHost());
+    }
+
+    /** Connects from {@code fromHost} (peers sharing a host share its per-address limits and bans). */
+    public RawPeer(PeerAddress a, String fromHost) throws IOException {
+        this(connect(a, fromHost));
+    }
+
+    /** Speaks over an already connected socket (e.g. one accepted from a node that dialled us). */
+    public RawPeer(Socket connected) throws IOException {
+        socket = connected;
         socket.setSoTimeout(15_000);
         in = new DataInputStream(socket.getInputStream());
-        out = new DataOutputStream(socket.getOutputStream());
+        out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16));
         nonce[0] = 42;
+    }
+
+    private static Socket connect(PeerAddress a, String fromHost) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.bind(new InetSocketAddress(fromHost, 0));
+            s.connect(new InetSocketAddress(a.host(), a.port()), 3_000);
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    public void soTimeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
+    /** Buffers {@code m} without flushing (for floods); {@link #flush()} sends. */
+    public void queue(Message m) throws IOException {
+        ByteBuf b = Unpooled.buffer();
+        try {
+            MessageCodec.encode(m, b);
+            out.write(ByteBufUtil.getBytes(b));
+        } finally {
+            b.release();
+        }
+    }
+
+    public void flush() throws IOException {
+        out.flush();
     }
 
     public void send(Message m) throws IOException {
@@ -78,9 +120,14 @@ public final class RawPeer implements Closeable {
 
     /** Completes the handshake as a well-behaved peer; returns the node's id. */
     public NodeId handshake() throws IOException {
+        return handshake(0);
+    }
+
+    /** Completes the handshake claiming to listen on {@code listenPort} (0: not listening). */
+    public NodeId handshake(int listenPort) throws IOException {
         Message.Hello h = (Message.Hello) read();
         NodeId node = new NodeId(h.nodeId());
-        send(new Message.Hello(Wire.PROTOCOL_VERSION, identity.publicKey(), nonce, 0));
+        send(new Message.Hello(Wire.PROTOCOL_VERSION, identity.publicKey(), nonce, listenPort));
         send(new Message.Auth(identity.sign(Handshake.challenge(h.nonce(), identity.id(), node))));
         Message.Auth a = (Message.Auth) read();
         if (!io.strata.p2p.identity.Ed25519.verify(node.bytes(), Handshake.challenge(nonce, node, identity.id()),
@@ -88,6 +135,24 @@ public final class RawPeer implements Closeable {
             throw new IOException("node's handshake signature does not verify");
         }
         return node;
+    }
+
+    /**
+     * Attempts the handshake, then a PING: true when the node closed the connection instead (refused at the
+     * handshake or at admission, which it decides before it reads the PING), false when it answered.
+     */
+    public boolean refused() throws IOException {
+        try {
+            handshake();
+            send(new Message.Ping(7));
+            while (true) {
+                if (read() instanceof Message.Pong) {
+                    return false;
+                }
+            }
+        } catch (java.io.EOFException | SocketException e) {
+            return true;
+        }
     }
 
     /** True when the node closes the connection (EOF or reset) before the socket timeout. */

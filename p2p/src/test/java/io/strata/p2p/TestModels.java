@@ -19,6 +19,16 @@ public final class TestModels {
     }
 
     public static ModelHash write(Path dir, long chunkSize, long seed, long... shardSizes) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < shardSizes.length; i++) {
+            names.add(String.format("shard_%05d.bin", i));
+        }
+        return writeNamed(dir, chunkSize, seed, names, shardSizes);
+    }
+
+    /** Like {@link #write} with the shard files named {@code names} (a manifest as a hostile peer might make). */
+    public static ModelHash writeNamed(Path dir, long chunkSize, long seed, List<String> names, long... shardSizes)
+            throws IOException {
         Files.createDirectories(dir);
         Random r = new Random(seed);
         List<ShardInfo> shards = new ArrayList<>();
@@ -26,7 +36,7 @@ public final class TestModels {
         for (int i = 0; i < shardSizes.length; i++) {
             byte[] b = new byte[(int) shardSizes[i]];
             r.nextBytes(b);
-            Path f = dir.resolve(String.format("shard_%05d.bin", i));
+            Path f = dir.resolve(names.get(i));
             Files.write(f, b);
             shards.add(ShardHasher.describe(i, f, chunkSize));
             total += b.length;
@@ -40,7 +50,8 @@ public final class TestModels {
 
     /**
      * Checks {@code out} the way {@code strata verify} does: manifest bytes identical to the origin's, every shard
-     * present with the manifest's size and whole-file hash, no leftover .part files. Returns a reason or null.
+     * present with the manifest's size and whole-file hash, nothing else left behind (staging directories,
+     * temporaries). Returns a reason or null.
      */
     public static String verify(Path origin, Path out) throws IOException {
         byte[] json = Files.readAllBytes(out.resolve(Manifest.FILE_NAME));
@@ -61,9 +72,11 @@ public final class TestModels {
             }
         }
         try (var files = Files.list(out)) {
-            List<Path> parts = files.filter(p -> p.getFileName().toString().endsWith(".part")).toList();
-            if (!parts.isEmpty()) {
-                return "leftover " + parts;
+            java.util.Set<String> expected = new java.util.HashSet<>(List.of(Manifest.FILE_NAME, "manifest.sig"));
+            m.shards().forEach(s -> expected.add(s.filename()));
+            List<Path> extra = files.filter(p -> !expected.contains(p.getFileName().toString())).toList();
+            if (!extra.isEmpty()) {
+                return "leftover " + extra;
             }
         }
         return null;

@@ -6,6 +6,7 @@ import io.strata.core.manifest.ManifestException;
 import io.strata.p2p.identity.ManifestSignature;
 import io.strata.p2p.node.PeerConnection;
 import io.strata.p2p.node.PeerNode;
+import io.strata.p2p.store.ShardNames;
 import io.strata.p2p.wire.Message;
 import io.strata.p2p.wire.ModelHash;
 import io.strata.p2p.wire.Wire;
@@ -37,12 +38,12 @@ public final class ManifestSource {
     public static Obtained fromFile(Path file, byte[] trusted) throws IOException {
         byte[] json = Files.readAllBytes(file);
         Manifest m = ManifestCodec.fromBytes(json, file.toString());
+        checkFetchable(m, file.toString());
         ManifestSignature sig = ManifestSignature.read(file.toAbsolutePath().getParent());
         if (trusted != null && (sig == null || !sig.verifies(json, trusted))) {
             throw new IOException(file + ": " + (sig == null ? "not signed" : "not signed by the trusted key")
                     + " (--trust " + HexFormat.of().formatHex(trusted) + ")");
         }
-        checkChunkSize(m, file.toString());
         return new Obtained(ModelHash.ofManifest(json), json, m, sig);
     }
 
@@ -87,7 +88,7 @@ public final class ManifestSource {
             } catch (ManifestException e) {
                 throw new IOException(e.getMessage(), e);
             }
-            checkChunkSize(m, source);
+            checkFetchable(m, source);
             return new Obtained(hash, md.json(), m, sig);
         }
         throw new IOException("manifest " + hash.hex() + (trusted != null ? " signed by "
@@ -95,7 +96,9 @@ public final class ManifestSource {
                 + (why.isEmpty() ? " (no peers connected)" : " (" + String.join("; ", why) + ")"));
     }
 
-    private static void checkChunkSize(Manifest m, String source) throws IOException {
+    /** What a fetch needs of a manifest beyond parsing: chunks the protocol can carry, safe shard file names. */
+    private static void checkFetchable(Manifest m, String source) throws IOException {
+        ShardNames.check(m, source);
         if (m.chunkSize() > Wire.MAX_CHUNK) {
             throw new IOException(source + ": chunkSize " + m.chunkSize() + " exceeds the peer protocol's limit of "
                     + Wire.MAX_CHUNK + " bytes");

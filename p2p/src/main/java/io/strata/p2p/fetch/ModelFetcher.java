@@ -14,16 +14,22 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Fetches a whole model into a directory: verified chunks go into {@code <shard>.part} files, each shard is renamed
- * to its final name once its whole-file hash matches, and manifest.json (with manifest.sig) is written last. While
- * fetching, the node serves the chunks it already has to the rest of the mesh. On failure the .part files are
- * deleted: no partial output is left behind.
+ * Fetches a whole model into a directory: verified chunks go into files in a private staging directory inside it,
+ * each shard's whole-file hash is checked, and only then are the shards, manifest.sig and last manifest.json moved
+ * into place (see {@code LocalModel}, {@code OutputStaging}). Files of those names already there are never
+ * overwritten unless asked. While fetching, the node serves the chunks it already has to the rest of the mesh. On
+ * failure or {@link #cancel()} (a signal handler's job) the staging directory is deleted: no partial output is left.
  */
 public final class ModelFetcher {
     private final PeerNode node;
     private final SwarmOptions opts;
+    /** Held by a running fetch until its output is published or cleaned up. */
+    private final ReentrantLock running = new ReentrantLock();
+    private volatile boolean cancelled;
+    private volatile ChunkSwarm swarm;
 
     /** What a finished fetch did. */
     public record Result(LocalModel model, SwarmStats stats, double seconds) {
@@ -55,10 +61,52 @@ public final class ModelFetcher {
         return ok;
     }
 
-    /** Fetches {@code m} into {@code dir}, waiting at most {@code timeout}. */
+    /** Fetches {@code m} into {@code dir}, waiting at most {@code timeout}; refuses to overwrite other files. */
     public Result fetch(ManifestSource.Obtained m, Path dir, Duration timeout) throws IOException {
+        return fetch(m, dir, timeout, false);
+    }
+
+    /**
+     * Stops a running fetch (or the next one) and waits up to {@code wait} until its staging directory is gone or
+     * its output fully published; returns false when it did not settle in time.
+     */
+    public boolean cancel(Duration wait) {
+        cancelled = true;
+        ChunkSwarm s = swarm;
+        if (s != null) {
+            s.cancel();
+        }
+        try {
+            if (running.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                running.unlock();
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
+    }
+
+    /**
+     * Fetches {@code m} into {@code dir}, waiting at most {@code timeout}. Files in {@code dir} with the names of the
+     * model's files that hold something else are replaced only when {@code replace}.
+     */
+    public Result fetch(ManifestSource.Obtained m, Path dir, Duration timeout, boolean replace) throws IOException {
+        running.lock();
+        try {
+            if (cancelled) {
+                throw new IOException("fetch of model " + m.hash().hex() + " cancelled");
+            }
+            return fetchLocked(m, dir, timeout, replace);
+        } finally {
+            running.unlock();
+        }
+    }
+
+    private Result fetchLocked(ManifestSource.Obtained m, Path dir, Duration timeout, boolean replace)
+            throws IOException {
         long t0 = System.nanoTime();
-        LocalModel local = LocalModel.createReceiving(dir, m.json(), m.manifest(), m.signature());
+        LocalModel local = LocalModel.createReceiving(dir, m.json(), m.manifest(), m.signature(), replace);
         node.models().add(local);
         List<ChunkKey> wanted = new ArrayList<>();
         for (LocalShard s : local.shards()) {
@@ -76,11 +124,18 @@ public final class ModelFetcher {
             }
         };
         ChunkSwarm swarm = new ChunkSwarm(node, local.hash(), m.manifest(), wanted, sink, opts);
+        this.swarm = swarm;
         boolean ok = false;
         try {
+            if (cancelled) {
+                swarm.cancel(); // cancelled before the swarm was visible to cancel()
+            }
             SwarmStats stats = swarm.start().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             for (LocalShard s : local.shards()) {
                 local.finishShard(s.info().index()); // shards with no chunks to fetch (empty or already there)
+            }
+            if (cancelled) {
+                throw new IOException("fetch of model " + local.hash().hex() + " cancelled");
             }
             local.publishManifest();
             ok = true;
@@ -89,6 +144,8 @@ public final class ModelFetcher {
             throw new IOException("fetch of model " + local.hash().hex() + " did not finish within "
                     + timeout.toSeconds() + " s (" + swarm.stats().chunks() + " of " + wanted.size()
                     + " chunks)", e);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new IOException("fetch of model " + local.hash().hex() + " cancelled", e);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             throw c instanceof IOException io ? io : new IOException("fetch of model " + local.hash().hex()

@@ -53,11 +53,17 @@ public record ManifestSignature(byte[] publicKey, byte[] signature) {
         return new ManifestSignature(java.util.Arrays.copyOf(b, 32), java.util.Arrays.copyOfRange(b, 32, WIRE_LEN));
     }
 
-    public void write(Path dir) throws IOException {
+    /** The contents of manifest.sig. */
+    public byte[] fileBytes() {
         HexFormat hex = HexFormat.of();
+        return ("ed25519 " + hex.formatHex(publicKey) + " " + hex.formatHex(signature) + "\n")
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Writes {@code dir/manifest.sig} (a publisher signing its own model directory). */
+    public void write(Path dir) throws IOException {
         Path tmp = dir.resolve(FILE_NAME + ".tmp");
-        Files.writeString(tmp, "ed25519 " + hex.formatHex(publicKey) + " " + hex.formatHex(signature) + "\n",
-                StandardCharsets.US_ASCII);
+        Files.write(tmp, fileBytes());
         Files.move(tmp, dir.resolve(FILE_NAME), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
@@ -68,7 +74,10 @@ public record ManifestSignature(byte[] publicKey, byte[] signature) {
         if (!Files.exists(f)) {
             return null;
         }
-        String[] parts = Files.readString(f, StandardCharsets.US_ASCII).trim().split("\\s+");
+        if (!Files.isRegularFile(f) || Files.size(f) > 1024) { // never block on a FIFO or read /dev/zero
+            throw new IOException(f + ": not a regular file of at most 1 KiB (a manifest signature line)");
+        }
+        String[] parts = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).trim().split("\\s+");
         try {
             if (parts.length != 3 || !parts[0].equals("ed25519")) {
                 throw new IllegalArgumentException("expected 'ed25519 KEY SIGNATURE'");

@@ -4,8 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.strata.p2p.identity.Ed25519;
@@ -14,11 +12,13 @@ import io.strata.p2p.identity.NodeId;
 import io.strata.p2p.store.ChunkFile;
 import io.strata.p2p.store.LocalModel;
 import io.strata.p2p.store.LocalShard;
+import io.strata.p2p.wire.FrameDecoder;
 import io.strata.p2p.wire.Message;
 import io.strata.p2p.wire.ModelHash;
 import io.strata.p2p.wire.PeerAddress;
 import io.strata.p2p.wire.Wire;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.security.SecureRandom;
@@ -38,8 +38,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One authenticated connection to a peer, both directions: the handshake (HELLO with a fresh nonce, then AUTH: an
  * Ed25519 signature over the other side's nonce), the client calls (manifest, have-map, chunk requests with
- * timeouts) and serving the peer's requests (bounded queue, bounded writes in flight, zero-copy). Any protocol
- * violation closes the channel. All state is touched on the channel's event loop only.
+ * timeouts) and serving the peer's requests. Any protocol violation closes the channel. All state is touched on the
+ * channel's event loop only.
+ *
+ * <p>Nothing a peer sends can grow the node's memory without bound. Requests that need an answer wait in one
+ * queue, answered only while the channel is writable (Netty's write-buffer water marks) with a bounded number of
+ * chunk writes in flight; when the queue is full the node stops reading from the socket until it drains, so a peer
+ * that sends without reading is held back by TCP. Optional chatter (keep-alive, gossip, have-announcements) is
+ * skipped while writes are backed up. Every state has a timeout: the handshake its own, afterwards a complete frame
+ * must arrive within the idle timeout and queued output must make progress within it.
  */
 public final class PeerConnection extends ChannelInboundHandlerAdapter {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -55,19 +62,33 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
     private final Map<ModelHash, List<CompletableFuture<Message.ManifestData>>> manifestWaiters = new HashMap<>();
     private final Map<ModelHash, List<CompletableFuture<Message.HaveMap>>> haveWaiters = new HashMap<>();
     private final Set<ModelHash> subscriptions = ConcurrentHashMap.newKeySet();
-    private final ArrayDeque<Message.Request> serveQueue = new ArrayDeque<>();
+    /** Requests waiting for an answer (REQUEST, GET_MANIFEST, GET_HAVE, GET_PEERS, PING), in arrival order. */
+    private final ArrayDeque<Message> pending = new ArrayDeque<>();
+    private final PeerAddress dialled;
     private int writesInFlight;
 
     private Channel channel;
     private ScheduledFuture<?> handshakeTimer;
+    private ScheduledFuture<?> ticker;
+    private volatile InetAddress remoteIp;
     private volatile NodeId peerId;
     private volatile PeerAddress peerAddress;
     private volatile boolean authenticated;
     private boolean helloReceived;
+    private boolean handshakeSlot;
+    private volatile long admittedNanos;
+    private volatile long usefulNanos;
+    private long lastFrameInNanos;
+    private long lastWriteNanos;
+    private Object outCurrent;
+    private long outProgress;
+    private long outProgressNanos;
 
-    PeerConnection(PeerNode node, boolean outbound) {
+    /** {@code dialled}: the address an outbound connection was made to (null for inbound ones). */
+    PeerConnection(PeerNode node, PeerAddress dialled) {
         this.node = node;
-        this.outbound = outbound;
+        this.outbound = dialled != null;
+        this.dialled = dialled;
         RANDOM.nextBytes(nonce);
     }
 
@@ -87,6 +108,24 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
 
     public boolean isOutbound() {
         return outbound;
+    }
+
+    /** The peer's network address (the socket's remote IP); null before the channel is active. */
+    public InetAddress remoteIp() {
+        return remoteIp;
+    }
+
+    long admittedNanos() {
+        return admittedNanos;
+    }
+
+    /** When a chunk last moved over this connection, either way (long before admission when never). */
+    long usefulNanos() {
+        return usefulNanos;
+    }
+
+    private void markUseful() {
+        usefulNanos = System.nanoTime();
     }
 
     public boolean isOpen() {
@@ -159,16 +198,16 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
         return f;
     }
 
-    /** Tells the peer we now have a chunk, when it subscribed to the model. */
+    /** Tells the peer we now have a chunk, when it subscribed to the model (skipped while writes are backed up). */
     public void announce(ModelHash model, int shard, int chunk) {
         if (authenticated && subscriptions.contains(model)) {
-            onLoop(() -> send(new Message.HaveChunk(model, shard, chunk)), null);
+            onLoop(() -> sendOptional(new Message.HaveChunk(model, shard, chunk)), null);
         }
     }
 
     public void askPeers() {
         if (authenticated) {
-            onLoop(() -> send(new Message.GetPeers()), null);
+            onLoop(() -> sendOptional(new Message.GetPeers()), null);
         }
     }
 
@@ -198,7 +237,15 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void send(Message m) {
+        lastWriteNanos = System.nanoTime();
         channel.writeAndFlush(m).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+    }
+
+    /** Sends chatter the peer can do without, unless writes to it are backed up. */
+    private void sendOptional(Message m) {
+        if (channel.isWritable()) {
+            send(m);
+        }
     }
 
     // ---- channel events ----------------------------------------------------------------------------------------
@@ -206,12 +253,25 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        remoteIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+        long now = System.nanoTime();
+        lastFrameInNanos = now;
+        outProgressNanos = now;
+        if (node.bans().isBanned(remoteIp)
+                || !outbound && !(handshakeSlot = node.admission().beginHandshake(remoteIp))) {
+            node.refused();
+            ctx.close();
+            return;
+        }
         send(new Message.Hello(Wire.PROTOCOL_VERSION, node.id().bytes(), nonce, node.listenPort()));
         handshakeTimer = ctx.executor().schedule(() -> {
             if (!authenticated) {
                 ctx.close();
             }
         }, node.config().handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        long every = Math.max(10, Math.min(node.config().keepAlive.toMillis(),
+                node.config().idleTimeout.toMillis()) / 4);
+        ticker = ctx.executor().scheduleAtFixedRate(this::tick, every, every, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
     }
 
@@ -222,15 +282,18 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        lastFrameInNanos = System.nanoTime();
+        boolean handedOn = false;
         try {
             if (!authenticated) {
                 handshake(ctx, m);
             } else {
+                handedOn = m instanceof Message.Piece;
                 dispatch(ctx, m);
             }
         } finally {
-            if (!(m instanceof Message.Piece)) {
-                ReferenceCountUtil.release(m);
+            if (!handedOn) {
+                ReferenceCountUtil.release(m); // a PIECE is released by whoever it was handed to
             }
         }
     }
@@ -245,8 +308,10 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 peerId = id;
-                if (h.listenPort() > 0 && ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
-                    peerAddress = new PeerAddress(a.getAddress().getHostAddress(), h.listenPort());
+                if (dialled != null) {
+                    peerAddress = dialled; // it listens where we reached it, whatever its HELLO says
+                } else if (h.listenPort() > 0) {
+                    peerAddress = new PeerAddress(remoteIp.getHostAddress(), h.listenPort());
                 }
                 send(new Message.Auth(node.identity().sign(Handshake.challenge(h.nonce(), node.id(), id))));
             }
@@ -258,6 +323,10 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                 }
                 authenticated = true;
                 handshakeTimer.cancel(false);
+                releaseHandshakeSlot();
+                ctx.pipeline().get(FrameDecoder.class).authenticated();
+                admittedNanos = System.nanoTime();
+                usefulNanos = admittedNanos - (1L << 60);
                 node.registered(this).whenComplete((winner, e) -> {
                     if (e != null) {
                         ready.completeExceptionally(e);
@@ -279,17 +348,16 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                 CompletableFuture<Message.Piece> f = pieces.remove(p.id());
                 if (f == null || !f.complete(p)) {
                     p.release(); // cancelled or timed out meanwhile
-                }
-            }
-            case Message.Request r -> {
-                if (serveQueue.size() >= node.config().maxServeQueue) {
-                    send(new Message.Reject(r.id(), Message.Reject.BUSY));
                 } else {
-                    serveQueue.add(r);
-                    drain();
+                    markUseful();
                 }
             }
-            case Message.Cancel c -> serveQueue.removeIf(r -> r.id() == c.id());
+            case Message.Request r -> enqueue(r);
+            case Message.GetManifest g -> enqueue(g);
+            case Message.GetHave g -> enqueue(g);
+            case Message.GetPeers g -> enqueue(g);
+            case Message.Ping p -> enqueue(p);
+            case Message.Cancel c -> pending.removeIf(r -> r instanceof Message.Request q && q.id() == c.id());
             case Message.Reject r -> {
                 CompletableFuture<Message.Piece> f = pieces.remove(r.id());
                 if (f != null) {
@@ -297,34 +365,16 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
                             + " (reason " + r.reason() + ")", r.reason()));
                 }
             }
-            case Message.GetManifest g -> {
-                LocalModel lm = node.models().get(g.model());
-                if (lm == null) {
-                    send(new Message.NotFound(g.model()));
-                } else {
-                    send(new Message.ManifestData(g.model(), lm.manifestJson(),
-                            lm.signature() == null ? new byte[0] : lm.signature().toWire()));
-                }
-            }
             case Message.ManifestData md -> complete(manifestWaiters, md.model(), md);
             case Message.NotFound nf -> {
                 complete(manifestWaiters, nf.model(), null);
                 complete(haveWaiters, nf.model(), null);
             }
-            case Message.GetHave g -> {
-                if (subscriptions.size() < MAX_SUBSCRIPTIONS) {
-                    subscriptions.add(g.model());
-                }
-                LocalModel lm = node.models().get(g.model());
-                send(lm == null ? new Message.NotFound(g.model()) : new Message.HaveMap(g.model(), lm.haveMap()));
-            }
             case Message.HaveMap hm -> complete(haveWaiters, hm.model(), hm);
             case Message.HaveChunk hc -> node.haveChunk(this, hc);
-            case Message.Ping p -> send(new Message.Pong(p.token()));
             case Message.Pong ignored -> {
             }
-            case Message.GetPeers ignored -> send(new Message.Peers(node.gossipFor(this)));
-            case Message.Peers ps -> node.membership().learn(ps.peers());
+            case Message.Peers ps -> node.learned(this, ps.peers());
             case Message.Hello ignored -> exceptionCaught(ctx, new ProtocolViolation("second HELLO"));
             case Message.Auth ignored -> exceptionCaught(ctx, new ProtocolViolation("second AUTH"));
             case Message.PieceHeader ignored -> exceptionCaught(ctx, new ProtocolViolation("unexpected piece header"));
@@ -340,44 +390,87 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Serves queued requests while the channel is writable and fewer than the limit are being written. */
+    /** Queues a request; past the queue limit the node stops reading from this peer until the queue drains. */
+    private void enqueue(Message m) {
+        pending.add(m);
+        drain();
+    }
+
+    /** Answers queued requests while the channel is writable (chunks: while fewer than the limit are in flight). */
     private void drain() {
-        while (!serveQueue.isEmpty() && channel.isWritable()
-                && writesInFlight < node.config().maxServeInFlight) {
-            Message.Request r = serveQueue.poll();
-            LocalModel lm = node.models().get(r.model());
-            LocalShard shard = lm == null ? null : lm.shard(r.shard());
-            ChunkFile file;
-            try {
-                file = shard == null ? null : shard.open(r.chunk());
-            } catch (IOException e) {
-                file = null;
+        while (!pending.isEmpty() && channel.isWritable()) {
+            if (pending.peek() instanceof Message.Request && writesInFlight >= node.config().maxServeInFlight) {
+                break;
             }
-            if (file == null) {
-                send(new Message.Reject(r.id(), Message.Reject.NOT_FOUND));
-                continue;
-            }
-            writesInFlight++;
-            int len = file.length();
-            try {
-                node.config().responder.respond(channel, r, file).addListener(f -> {
-                    writesInFlight--;
-                    if (f.isSuccess()) {
-                        node.served(len);
-                        drain();
-                    } else {
-                        channel.close();
-                    }
-                });
-            } catch (IOException | RuntimeException e) {
-                writesInFlight--;
-                try {
-                    file.channel().close();
-                } catch (IOException ignored) {
-                    // already failing
+            answer(pending.poll());
+        }
+        int limit = node.config().maxServeQueue;
+        if (pending.size() >= limit) {
+            channel.config().setAutoRead(false);
+        } else if (pending.size() <= limit / 2 && !channel.config().isAutoRead()) {
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    private void answer(Message m) {
+        switch (m) {
+            case Message.Request r -> serve(r);
+            case Message.GetManifest g -> {
+                LocalModel lm = node.models().get(g.model());
+                if (lm == null) {
+                    send(new Message.NotFound(g.model()));
+                } else {
+                    send(new Message.ManifestData(g.model(), lm.manifestJson(),
+                            lm.signature() == null ? new byte[0] : lm.signature().toWire()));
                 }
-                send(new Message.Reject(r.id(), Message.Reject.NOT_FOUND));
             }
+            case Message.GetHave g -> {
+                if (subscriptions.size() < MAX_SUBSCRIPTIONS) {
+                    subscriptions.add(g.model());
+                }
+                LocalModel lm = node.models().get(g.model());
+                send(lm == null ? new Message.NotFound(g.model()) : new Message.HaveMap(g.model(), lm.haveMap()));
+            }
+            case Message.GetPeers ignored -> send(new Message.Peers(node.gossipFor(this)));
+            case Message.Ping p -> send(new Message.Pong(p.token()));
+            default -> throw new IllegalStateException("not a request: " + m.type());
+        }
+    }
+
+    private void serve(Message.Request r) {
+        LocalModel lm = node.models().get(r.model());
+        LocalShard shard = lm == null ? null : lm.shard(r.shard());
+        ChunkFile file;
+        try {
+            file = shard == null ? null : shard.open(r.chunk());
+        } catch (IOException e) {
+            file = null;
+        }
+        if (file == null) {
+            send(new Message.Reject(r.id(), Message.Reject.NOT_FOUND));
+            return;
+        }
+        writesInFlight++;
+        int len = file.length();
+        try {
+            node.config().responder.respond(channel, r, file).addListener(f -> {
+                writesInFlight--;
+                if (f.isSuccess()) {
+                    node.served(len);
+                    markUseful();
+                    drain();
+                } else {
+                    channel.close();
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            writesInFlight--;
+            try {
+                file.channel().close();
+            } catch (IOException ignored) {
+                // already failing
+            }
+            send(new Message.Reject(r.id(), Message.Reject.NOT_FOUND));
         }
     }
 
@@ -389,18 +482,36 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent e) {
-            if (e.state() == IdleState.WRITER_IDLE && authenticated) {
-                send(new Message.Ping(System.nanoTime()));
-            } else if (e.state() == IdleState.READER_IDLE) {
-                node.silent(this);
-                ctx.close();
-            }
+    /**
+     * Periodic, on the event loop: closes a connection that has sent no complete frame while the node was reading
+     * from it, or whose queued output has not moved, for the idle timeout (a peer trickling bytes or not reading is
+     * as dead as a silent one), and pings when this side has sent nothing for the keep-alive interval.
+     */
+    private void tick() {
+        if (!channel.isActive()) {
             return;
         }
-        ctx.fireUserEventTriggered(evt);
+        long now = System.nanoTime();
+        long idle = node.config().idleTimeout.toNanos();
+        io.netty.channel.ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        Object current = out == null ? null : out.current();
+        long progress = current == null ? 0 : out.currentProgress();
+        if (current == null || current != outCurrent || progress != outProgress) {
+            outCurrent = current;
+            outProgress = progress;
+            outProgressNanos = now;
+        }
+        if (!channel.config().isAutoRead()) {
+            lastFrameInNanos = now; // not reading (its answers are backed up): only output progress counts
+        }
+        if (now - lastFrameInNanos > idle || now - outProgressNanos > idle) {
+            node.silent(this);
+            channel.close();
+            return;
+        }
+        if (authenticated && now - lastWriteNanos >= node.config().keepAlive.toNanos()) {
+            sendOptional(new Message.Ping(now));
+        }
     }
 
     @Override
@@ -411,11 +522,22 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
         ctx.close(); // I/O errors (reset, broken pipe) just end the connection
     }
 
+    private void releaseHandshakeSlot() {
+        if (handshakeSlot) {
+            handshakeSlot = false;
+            node.admission().endHandshake(remoteIp);
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (handshakeTimer != null) {
             handshakeTimer.cancel(false);
         }
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        releaseHandshakeSlot();
         ClosedChannelException closed = new ClosedChannelException();
         ready.completeExceptionally(new IOException("connection to " + ctx.channel().remoteAddress()
                 + " closed before the handshake completed"));
@@ -427,7 +549,7 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
         haveWaiters.values().forEach(l -> l.forEach(f -> f.completeExceptionally(closed)));
         manifestWaiters.clear();
         haveWaiters.clear();
-        serveQueue.clear();
+        pending.clear();
         if (authenticated) {
             node.unregistered(this);
         }

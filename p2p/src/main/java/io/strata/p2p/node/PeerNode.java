@@ -12,7 +12,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.traffic.GlobalTrafficShapingHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -27,6 +26,7 @@ import io.strata.p2p.wire.MessageEncoder;
 import io.strata.p2p.wire.ModelHash;
 import io.strata.p2p.wire.PeerAddress;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,14 +42,26 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A peer of the mesh: listens, dials, authenticates, serves the chunks of the models in its registry, keeps one
  * connection per peer node, gossips addresses and forgets silent peers. Fetching is done on top of it by
- * {@code io.strata.p2p.fetch}.
+ * {@code io.strata.p2p.fetch}. It is built to face hostile peers: connection slots are granted by one
+ * {@link Admission} policy, every dial it makes on its own passes one {@link DialPolicy}, bans cover the offender's
+ * address as well as its key ({@link BanList}), and each {@link PeerConnection} bounds what it buffers and times out
+ * in every state.
  */
 public final class PeerNode implements AutoCloseable {
+    /** Rounds after which an address no peer gossips any more is forgotten (if the node never met it). */
+    private static final int GOSSIP_TTL_ROUNDS = 5;
+
     private final NodeConfig config;
     private final EventLoopGroup group;
     private final ModelRegistry models = new ModelRegistry();
     private final Membership membership = new Membership(256, 3);
-    private final BanList bans = new BanList();
+    private final BanList bans;
+    private final Admission admission;
+    private final DialPolicy dialPolicy;
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong evicted = new AtomicLong();
+    private final AtomicLong dials = new AtomicLong();
+    private final AtomicLong rounds = new AtomicLong();
     private final Map<NodeId, PeerConnection> connections = new ConcurrentHashMap<>();
     private final Set<PeerAddress> dialing = ConcurrentHashMap.newKeySet();
     private final List<NodeListener> listeners = new CopyOnWriteArrayList<>();
@@ -62,8 +74,17 @@ public final class PeerNode implements AutoCloseable {
     private volatile int listenPort;
     private volatile boolean closed;
 
+    /** What the node's defences did, for diagnostics and tests. */
+    public record Counters(long refused, long evicted, long dials, long maintenanceRounds, long protocolErrors) {
+    }
+
     private PeerNode(NodeConfig config) {
         this.config = config;
+        this.bans = new BanList(config.keyBan, config.addressBan, config.maxAddressBan);
+        this.admission = new Admission(config.maxConnections, config.maxPerAddress, config.maxHandshakes,
+                config.admissionGrace.toNanos());
+        this.dialPolicy = new DialPolicy(config.dialRanges, config.minReporters, config.dialsPerRound,
+                config.gossipInterval.toNanos(), bans);
         this.group = new MultiThreadIoEventLoopGroup(config.ioThreads,
                 new DefaultThreadFactory("strata-p2p-" + config.identity.id(), true), NioIoHandler.newFactory());
         this.shaper = config.maxUploadBytesPerSecond > 0
@@ -85,7 +106,8 @@ public final class PeerNode implements AutoCloseable {
     private void listen() throws IOException {
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(initializer(() -> new PeerConnection(this, false)));
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, config.writeBufferWaterMark())
+                .childHandler(initializer(() -> new PeerConnection(this, null)));
         try {
             server = b.bind(config.bindHost, config.port).sync().channel();
         } catch (Exception e) {
@@ -105,8 +127,6 @@ public final class PeerNode implements AutoCloseable {
                 if (shaper != null) {
                     p.addLast("shaper", shaper);
                 }
-                p.addLast("idle", new IdleStateHandler(config.idleTimeout.toMillis(), config.keepAlive.toMillis(), 0,
-                        TimeUnit.MILLISECONDS));
                 p.addLast("frames", new FrameDecoder(config.maxFrame));
                 p.addLast("encoder", MessageEncoder.INSTANCE);
                 p.addLast("peer", handler.get());
@@ -175,8 +195,26 @@ public final class PeerNode implements AutoCloseable {
         return protocolErrors.get();
     }
 
-    /** Dials {@code a}; completes with the authenticated connection to that node (an existing one if any). */
+    public Counters counters() {
+        return new Counters(refused.get(), evicted.get(), dials.get(), rounds.get(), protocolErrors.get());
+    }
+
+    Admission admission() {
+        return admission;
+    }
+
+    /**
+     * Dials {@code a} at the user's request (bootstrap peers, explicit dials: the dial policy does not apply, bans
+     * do); completes with the authenticated connection to that node (an existing one if any).
+     */
     public CompletableFuture<PeerConnection> connect(PeerAddress a) {
+        if (!closed && !bans.isBanned(a)) {
+            membership.learnFromUser(a);
+        }
+        return dial(a);
+    }
+
+    private CompletableFuture<PeerConnection> dial(PeerAddress a) {
         CompletableFuture<PeerConnection> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new IOException("node is closed"));
@@ -186,14 +224,17 @@ public final class PeerNode implements AutoCloseable {
             result.completeExceptionally(new IOException(a + " is banned"));
             return result;
         }
-        membership.learn(List.of(a));
-        PeerConnection pc = new PeerConnection(this, true);
+        dials.incrementAndGet();
+        PeerConnection pc = new PeerConnection(this, a);
         ChannelInitializer<SocketChannel> init = initializer(() -> pc);
         Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, config.writeBufferWaterMark())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout.toMillis())
                 .handler(init);
-        b.connect(a.host(), a.port()).addListener((io.netty.channel.ChannelFutureListener) cf -> {
+        (config.dialFrom == null ? b.connect(a.host(), a.port())
+                : b.connect(new InetSocketAddress(a.host(), a.port()), new InetSocketAddress(config.dialFrom, 0)))
+                .addListener((io.netty.channel.ChannelFutureListener) cf -> {
             if (!cf.isSuccess()) {
                 IOException why = new IOException("cannot connect to " + a + ": " + cf.cause().getMessage(),
                         cf.cause());
@@ -211,11 +252,24 @@ public final class PeerNode implements AutoCloseable {
         return result;
     }
 
-    /** Bans the peer behind {@code c} (bad data): closes it, refuses its id and never dials its address again. */
+    /**
+     * Bans the peer behind {@code c} (bad data): refuses its id and its network address for a while (see
+     * {@link BanList}), closes every connection from that address and forgets every address on it, so nothing there
+     * is dialled again while the ban lasts.
+     */
     public void ban(PeerConnection c, String reason) {
-        bans.ban(c.peerId(), c.peerAddress(), reason);
+        InetAddress ip = c.remoteIp();
+        bans.ban(c.peerId(), ip, reason);
         if (c.peerAddress() != null) {
             membership.forget(c.peerAddress());
+        }
+        if (ip != null) {
+            membership.forgetHost(ip);
+            for (PeerConnection other : connections.values()) {
+                if (ip.equals(other.remoteIp())) {
+                    other.close();
+                }
+            }
         }
         c.close();
     }
@@ -229,17 +283,39 @@ public final class PeerNode implements AutoCloseable {
 
     // ---- callbacks from connections ----------------------------------------------------------------------------
 
-    /** A connection finished its handshake: keep one connection per peer node, deterministically. */
+    /**
+     * A connection finished its handshake: keep one connection per peer node, deterministically, and give a new
+     * peer a slot only as {@link Admission} decides (possibly evicting an idle connection for it).
+     */
     CompletableFuture<PeerConnection> registered(PeerConnection c) {
-        if (closed || bans.isBanned(c.peerId()) || connections.size() >= config.maxConnections) {
+        if (closed || bans.isBanned(c.peerId()) || bans.isBanned(c.remoteIp())) {
             c.close();
-            return CompletableFuture.failedFuture(new IOException(c + ": connection refused by local policy"));
+            refused.incrementAndGet();
+            return CompletableFuture.failedFuture(new IOException(c + ": connection refused (banned)"));
         }
         PeerConnection winner;
         PeerConnection loser = null;
+        PeerConnection victim = null;
         synchronized (connections) {
             PeerConnection existing = connections.get(c.peerId());
             if (existing == null || !existing.isOpen()) {
+                List<PeerConnection> others = new ArrayList<>();
+                for (PeerConnection o : connections.values()) {
+                    if (o.isOpen() && !o.peerId().equals(c.peerId())) {
+                        others.add(o);
+                    }
+                }
+                Admission.Decision d = c.isOutbound() ? Admission.Decision.ADMIT : admission.admit(c, others);
+                if (!d.admit()) {
+                    c.close();
+                    refused.incrementAndGet();
+                    return CompletableFuture.failedFuture(new IOException(c + ": connection refused (" + d.why()
+                            + ")"));
+                }
+                victim = d.victim();
+                if (victim != null && !connections.remove(victim.peerId(), victim)) {
+                    victim = null;
+                }
                 connections.put(c.peerId(), c);
                 winner = c;
             } else if (prefer(c, existing)) {
@@ -253,6 +329,13 @@ public final class PeerNode implements AutoCloseable {
         }
         if (c.peerAddress() != null) {
             membership.markAlive(c.peerAddress());
+        }
+        if (victim != null) {
+            evicted.incrementAndGet();
+            victim.close();
+            for (NodeListener l : listeners) {
+                l.disconnected(victim);
+            }
         }
         if (loser != null) {
             loser.close();
@@ -305,26 +388,47 @@ public final class PeerNode implements AutoCloseable {
         }
     }
 
+    /** A connection was closed at once: banned address or no handshake slot free. */
+    void refused() {
+        refused.incrementAndGet();
+    }
+
+    /** Addresses a peer gossiped: remembered with the peer's network address as their reporter. */
+    void learned(PeerConnection from, List<PeerAddress> peers) {
+        membership.learnFromPeer(peers, from.remoteIp());
+    }
+
     void served(int bytes) {
         bytesServed.addAndGet(bytes);
         chunksServed.incrementAndGet();
     }
 
+    /** What this node tells a peer that asks for addresses: only ones it would dial itself. */
     List<PeerAddress> gossipFor(PeerConnection asker) {
         List<PeerAddress> out = new ArrayList<>();
-        for (PeerAddress a : membership.sample(io.strata.p2p.wire.Wire.MAX_PEERS_PER_FRAME)) {
-            if (!a.equals(asker.peerAddress()) && !bans.isBanned(a)) {
-                out.add(a);
+        for (Membership.Known k : membership.shuffled()) {
+            if (out.size() >= io.strata.p2p.wire.Wire.MAX_PEERS_PER_FRAME) {
+                break;
+            }
+            if (!k.address().equals(asker.peerAddress()) && dialPolicy.acceptable(k)) {
+                out.add(k.address());
             }
         }
         return out;
     }
 
-    /** Periodic: ask peers for addresses, dial known ones until the target connection count is reached. */
+    /**
+     * Periodic: ask peers for addresses, dial known ones the dial policy allows until the target connection count
+     * is reached (at most the policy's budget per round).
+     */
     private void maintain() {
         if (closed) {
             return;
         }
+        rounds.incrementAndGet();
+        bans.purge();
+        membership.expireGossip(config.gossipInterval.toNanos() * GOSSIP_TTL_ROUNDS);
+        dialPolicy.newRound();
         for (PeerConnection c : connections.values()) {
             c.askPeers();
         }
@@ -335,15 +439,17 @@ public final class PeerNode implements AutoCloseable {
             }
         }
         int want = config.targetConnections - connections.size();
-        for (PeerAddress a : membership.sample(config.targetConnections * 2)) {
+        for (Membership.Known k : membership.shuffled()) {
             if (want <= 0) {
                 break;
             }
-            if (connected.contains(a) || bans.isBanned(a) || !dialing.add(a)) {
+            PeerAddress a = k.address();
+            if (connected.contains(a) || dialing.contains(a) || !dialPolicy.mayDialNow(k) || !dialing.add(a)) {
                 continue;
             }
             want--;
-            connect(a).whenComplete((c, e) -> dialing.remove(a));
+            membership.markAttempt(a);
+            dial(a).whenComplete((c, e) -> dialing.remove(a));
         }
     }
 

@@ -8,43 +8,45 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One shard of a local model: complete (the final file, whole-file hash checked or trusted origin) or being filled
- * ({@code <name>.part}, written only with verified chunks; renamed to the final name only after the whole-file
- * hash matches).
+ * One shard of a local model: complete (its file in the model directory: whole-file hash checked, or a trusted
+ * origin) or being received into a staging directory ({@link OutputStaging}), written only with verified chunks,
+ * complete once the whole-file hash matches, and moved into the model directory when the model is published.
  */
 public final class LocalShard {
-    static final String PART_SUFFIX = ".part";
-
     private final ShardInfo info;
     private final long chunkSize;
     private final Path finalPath;
-    private final Path partPath;
+    private final OutputStaging staging;
     private final Bitfield have;
     private final AtomicBoolean finishing = new AtomicBoolean();
     private volatile boolean complete;
+    /** Where the bytes are now: the staged file until published, then the final one. */
+    private volatile Path dataPath;
     private FileChannel writer;
 
-    private LocalShard(ShardInfo info, long chunkSize, Path dir, boolean complete) {
+    private LocalShard(ShardInfo info, long chunkSize, Path dir, OutputStaging staging, boolean complete) {
         this.info = info;
         this.chunkSize = chunkSize;
         this.finalPath = dir.resolve(info.filename());
-        this.partPath = dir.resolve(info.filename() + PART_SUFFIX);
+        this.staging = staging;
+        this.dataPath = staging == null ? finalPath : staging.staged(info.filename());
         int n = ShardInfo.chunkCount(info.size(), chunkSize);
         this.have = complete ? Bitfield.full(n) : new Bitfield(n);
         this.complete = complete;
     }
 
+    /** A shard whose file is in {@code dir} already. */
     static LocalShard complete(ShardInfo info, long chunkSize, Path dir) {
-        return new LocalShard(info, chunkSize, dir, true);
+        return new LocalShard(info, chunkSize, dir, null, true);
     }
 
-    static LocalShard empty(ShardInfo info, long chunkSize, Path dir) {
-        return new LocalShard(info, chunkSize, dir, false);
+    /** A shard not held; received into {@code staging} when given, else never (a serving model missing it). */
+    static LocalShard empty(ShardInfo info, long chunkSize, Path dir, OutputStaging staging) {
+        return new LocalShard(info, chunkSize, dir, staging, false);
     }
 
     public ShardInfo info() {
@@ -74,15 +76,15 @@ public final class LocalShard {
         }
         FileChannel ch;
         try {
-            ch = FileChannel.open(complete ? finalPath : partPath, StandardOpenOption.READ);
+            ch = FileChannel.open(dataPath, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
-            // renamed from .part to final between the check and the open
+            // published (moved from staging to the model directory) between the check and the open
             ch = FileChannel.open(finalPath, StandardOpenOption.READ);
         }
         return new ChunkFile(ch, chunk * chunkSize, chunkLength(chunk));
     }
 
-    /** Writes a verified chunk into the .part file and marks it present; true when the shard now has every chunk. */
+    /** Writes a verified chunk into the staged file and marks it present; true when the shard now has every chunk. */
     boolean write(int chunk, ByteBuffer verified) throws IOException {
         if (complete || have.get(chunk)) {
             return false;
@@ -98,8 +100,8 @@ public final class LocalShard {
     }
 
     /**
-     * Once every chunk is present: flushes, checks the whole-file hash and renames .part to the final name. Runs
-     * once; returns false (and deletes the .part file) when the hash does not match.
+     * Once every chunk is present: flushes and checks the whole-file hash of the staged file. Runs once; throws
+     * (and deletes the staged file) when the hash does not match.
      */
     boolean finish() throws IOException {
         if (complete || !have.isComplete() || !finishing.compareAndSet(false, true)) {
@@ -107,7 +109,7 @@ public final class LocalShard {
         }
         synchronized (this) {
             if (writer == null && info.size() == 0) {
-                Files.write(partPath, new byte[0]);
+                writer();
             }
             if (writer != null) {
                 writer.force(false);
@@ -115,33 +117,44 @@ public final class LocalShard {
                 writer = null;
             }
         }
-        String got = ShardHasher.fileHash(partPath);
+        String got = ShardHasher.fileHash(dataPath);
         if (!got.equals(info.hash())) {
-            Files.deleteIfExists(partPath);
-            throw new IOException(partPath + ": whole-file hash " + got + " does not match the manifest's "
-                    + info.hash());
+            Files.deleteIfExists(dataPath);
+            throw new IOException(finalPath + ": whole-file hash " + got + " of the received shard does not match"
+                    + " the manifest's " + info.hash());
         }
-        Files.move(partPath, finalPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         complete = true;
+        return true;
+    }
+
+    /** Moves a complete staged shard into the model directory (see {@link OutputStaging#publish}); true if moved. */
+    boolean publish(boolean replace) throws IOException {
+        if (!complete) {
+            throw new IOException(finalPath + ": not complete");
+        }
+        if (staging == null || dataPath.equals(finalPath)) {
+            return false;
+        }
+        staging.publish(info.filename(), replace);
+        dataPath = finalPath;
         return true;
     }
 
     private synchronized FileChannel writer() throws IOException {
         if (writer == null) {
-            writer = FileChannel.open(partPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.READ);
+            if (staging == null) {
+                throw new IOException(finalPath + ": this shard is served, not received");
+            }
+            writer = staging.create(info.filename());
         }
         return writer;
     }
 
-    /** Closes the writer and deletes an unfinished .part file. */
+    /** Closes the writer (the staged file goes with the staging directory). */
     synchronized void abandon() throws IOException {
         if (writer != null) {
             writer.close();
             writer = null;
-        }
-        if (!complete) {
-            Files.deleteIfExists(partPath);
         }
     }
 }

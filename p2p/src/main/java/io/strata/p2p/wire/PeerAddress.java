@@ -1,5 +1,6 @@
 package io.strata.p2p.wire;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /** A peer's listen address as gossiped: host name or literal, and port. */
@@ -42,6 +43,15 @@ public record PeerAddress(String host, int port) {
 
     public static PeerAddress of(InetSocketAddress a) {
         return new PeerAddress(a.getHostString(), a.getPort());
+    }
+
+    /** The host as an IP address when it is an IP literal (no name lookup), else null. */
+    public InetAddress literal() {
+        try {
+            return InetAddress.ofLiteral(host);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     public InetSocketAddress toSocketAddress() {

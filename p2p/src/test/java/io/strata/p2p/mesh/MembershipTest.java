@@ -34,6 +34,7 @@ class MembershipTest {
         try (Mesh mesh = new Mesh()) {
             PeerNode a = mesh.start();
             PeerNode b = mesh.start();
+            PeerNode d = mesh.start();
             PeerNode c = mesh.start();
             CompletableFuture<PeerConnection> cMetA = new CompletableFuture<>();
             c.addListener(new NodeListener() {
@@ -45,19 +46,23 @@ class MembershipTest {
                 }
             });
             b.connect(a.listenAddress()).get(10, TimeUnit.SECONDS);
+            d.connect(a.listenAddress()).get(10, TimeUnit.SECONDS);
             c.connect(b.listenAddress()).get(10, TimeUnit.SECONDS);
-            // c was only told about b; it must find a through b's gossip and dial it
+            c.connect(d.listenAddress()).get(10, TimeUnit.SECONDS);
+            // c was only told about b and d; it must find a through their gossip (two hosts vouch) and dial it
             PeerConnection ca = cMetA.get(10, TimeUnit.SECONDS);
             assertEquals(a.listenAddress(), ca.peerAddress());
             assertTrue(c.membership().knows(a.listenAddress()));
 
-            // b and c both redial a, fail, and forget it. Until b has forgotten a its gossip may teach c again
+            // b, c and d redial a, fail, and forget it. Until b has forgotten a its gossip may teach c again
             // (and c forgets again), so wait on forget events until neither knows a: then nobody can re-teach it.
             java.util.concurrent.BlockingQueue<PeerAddress> forgets = new java.util.concurrent.LinkedBlockingQueue<>();
-            b.membership().onForget(forgets::add);
-            c.membership().onForget(forgets::add);
+            for (PeerNode n : List.of(b, c, d)) {
+                n.membership().onForget(forgets::add);
+            }
             a.close();
-            while (b.membership().knows(a.listenAddress()) || c.membership().knows(a.listenAddress())) {
+            while (b.membership().knows(a.listenAddress()) || c.membership().knows(a.listenAddress())
+                    || d.membership().knows(a.listenAddress())) {
                 assertNotNull(forgets.poll(15, TimeUnit.SECONDS), "a dead peer must be forgotten");
             }
             assertFalse(c.membership().knows(a.listenAddress()));
@@ -66,17 +71,20 @@ class MembershipTest {
     }
 
     @Test
-    void membershipIsBoundedAndIgnoresItself() {
+    void membershipIsBoundedAndIgnoresItself() throws Exception {
         Membership m = new Membership(3, 2);
         m.setSelf(new PeerAddress("127.0.0.1", 1));
+        PeerAddress met = new PeerAddress("127.0.0.9", 9);
+        m.markAlive(met);
         List<PeerAddress> many = new ArrayList<>();
         for (int i = 1; i <= 10; i++) {
             many.add(new PeerAddress("127.0.0.1", i));
         }
-        assertEquals(3, m.learn(many));
+        m.learnFromPeer(many, java.net.InetAddress.ofLiteral("127.0.0.5"));
         assertFalse(m.knows(new PeerAddress("127.0.0.1", 1)), "never itself");
         assertEquals(3, m.all().size());
-        PeerAddress x = m.all().getFirst();
+        assertTrue(m.knows(met), "a flood of gossip does not push out a peer the node met");
+        PeerAddress x = met;
         assertFalse(m.markFailed(x));
         m.markAlive(x); // success resets the count
         assertFalse(m.markFailed(x));

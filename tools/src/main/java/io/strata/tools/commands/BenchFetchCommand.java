@@ -14,6 +14,7 @@ import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.store.LocalModel;
 import io.strata.p2p.store.ShardHasher;
 import io.strata.p2p.wire.PeerAddress;
+import io.strata.storage.fs.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -28,7 +29,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -108,7 +108,7 @@ public final class BenchFetchCommand implements Callable<Integer> {
             out.flush();
         } finally {
             if (temp) {
-                deleteTree(work);
+                FileTrees.delete(work);
             }
         }
         return 0;
@@ -155,7 +155,7 @@ public final class BenchFetchCommand implements Callable<Integer> {
 
     /** MiB/s of fetching {@code origin} from {@code n} seeds into {@code out}, verification on. */
     private static double meshFetch(Path origin, Path out, int n) throws Exception {
-        deleteTree(out);
+        FileTrees.delete(out);
         List<PeerNode> nodes = new ArrayList<>();
         try {
             List<PeerAddress> addrs = new ArrayList<>();
@@ -176,13 +176,13 @@ public final class BenchFetchCommand implements Callable<Integer> {
             for (PeerNode node : nodes) {
                 node.close();
             }
-            deleteTree(out);
+            FileTrees.delete(out);
         }
     }
 
     /** MiB/s of copying every shard over one plain TCP connection (sendfile → socket → file). */
     private static double plainCopy(Path origin, Path out) throws Exception {
-        deleteTree(out);
+        FileTrees.delete(out);
         Files.createDirectories(out);
         List<Path> files;
         try (Stream<Path> s = Files.list(origin)) {
@@ -234,18 +234,7 @@ public final class BenchFetchCommand implements Callable<Integer> {
             sender.join();
             return bytes / 1048576.0 / secs;
         } finally {
-            deleteTree(out);
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(x);
-            }
+            FileTrees.delete(out);
         }
     }
 }

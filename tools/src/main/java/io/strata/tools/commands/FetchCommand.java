@@ -6,6 +6,7 @@ import io.strata.p2p.fetch.ModelFetcher;
 import io.strata.p2p.fetch.SwarmOptions;
 import io.strata.p2p.identity.ManifestSignature;
 import io.strata.p2p.identity.NodeIdentity;
+import io.strata.p2p.mesh.AddressRange;
 import io.strata.p2p.node.NodeConfig;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.wire.ModelHash;
@@ -30,10 +31,14 @@ import picocli.CommandLine.Spec;
                 "Fetches a whole model from the mesh into --out. Chunks come from several",
                 "peers at once (rarest first); each is checked against the manifest's",
                 "BLAKE3 chunk hash before it is written, and a peer that sends a bad chunk",
-                "is banned. A shard is renamed into place only after its whole-file hash",
-                "matches; manifest.json is written last. Exits 0 only when the directory",
-                "verifies; on failure no partial files are left behind. While fetching,",
-                "the node serves what it already has to others.",
+                "is banned. Everything is written into a private staging directory in",
+                "--out first; once every shard's whole-file hash matches, the shards and",
+                "last manifest.json are moved into place. Files already in --out are never",
+                "overwritten (unless --force), except by identical ones; a symlink there is",
+                "never written through. Exits 0 only when the directory verifies; on",
+                "failure or SIGTERM/Ctrl-C nothing partial is left behind, and staging",
+                "directories of killed fetches are removed by the next one. While fetching,",
+                "the node serves what it already has to others (on loopback by default).",
                 "",
                 "MODEL is the manifest's BLAKE3 hash (64 hex digits), or a local",
                 "manifest.json naming it."})
@@ -54,9 +59,18 @@ public final class FetchCommand implements Callable<Integer> {
             description = "Refuse a manifest not signed by this publisher key (64 hex digits, or a file holding them).")
     String trust;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:0",
-            description = "Where this node serves while fetching (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:0",
+            description = "Where this node serves while fetching; name an interface to serve the LAN (default: "
+                    + "${DEFAULT-VALUE}).")
     String listen;
+
+    @Option(names = "--force", description = "Replace files in --out that have the model's file names but other contents.")
+    boolean force;
+
+    @Option(names = "--dial-ranges", split = ",", paramLabel = "CIDR", defaultValue = "private",
+            description = "Address ranges gossiped peers may be dialled in ('private': loopback, RFC 1918, link-local,"
+                    + " unique-local; 'any'); --peers are always dialled (default: ${DEFAULT-VALUE}).")
+    List<String> dialRanges;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "3600",
             description = "Give up after this many seconds (default: ${DEFAULT-VALUE}).")
@@ -70,7 +84,8 @@ public final class FetchCommand implements Callable<Integer> {
         byte[] trusted = trust == null ? null : ManifestSignature.parseTrustedKey(trust);
         java.net.InetSocketAddress at = PeerAddress.parseListen(listen);
         NodeConfig cfg = new NodeConfig().bind(at.getHostString(), at.getPort())
-                .identity(key == null ? NodeIdentity.generate() : NodeIdentity.loadOrCreate(key));
+                .identity(key == null ? NodeIdentity.generate() : NodeIdentity.loadOrCreate(key))
+                .dialRanges(AddressRange.parseAll(dialRanges));
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         PrintWriter pw = spec.commandLine().getOut();
         try (PeerNode node = PeerNode.start(cfg)) {
@@ -86,7 +101,20 @@ public final class FetchCommand implements Callable<Integer> {
             } else {
                 m = ManifestSource.fromFile(Path.of(model), trusted);
             }
-            ModelFetcher.Result r = new ModelFetcher(node, SwarmOptions.defaults()).fetch(m, out, timeout);
+            ModelFetcher fetcher = new ModelFetcher(node, SwarmOptions.defaults());
+            // SIGTERM / Ctrl-C: stop, and let the fetch delete its staging directory before the JVM exits
+            Thread hook = new Thread(() -> fetcher.cancel(Duration.ofSeconds(10)), "strata-fetch-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            ModelFetcher.Result r;
+            try {
+                r = fetcher.fetch(m, out, timeout, force);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException ignored) {
+                    // already shutting down: the hook is waiting for this cleanup
+                }
+            }
             long bytes = r.stats().bytes();
             pw.printf("fetched model %s into %s: %s in %d chunks, %.2f s (%.1f MiB/s); %d bad chunks rejected, "
                             + "%d peers banned%n", m.hash().hex(), out, Sizes.format(bytes), r.stats().chunks(),

@@ -4,6 +4,7 @@ import io.strata.core.util.Sizes;
 import io.strata.p2p.fetch.ModelFetcher;
 import io.strata.p2p.identity.ManifestSignature;
 import io.strata.p2p.identity.NodeIdentity;
+import io.strata.p2p.mesh.AddressRange;
 import io.strata.p2p.node.NodeConfig;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.store.LocalModel;
@@ -28,6 +29,12 @@ import picocli.CommandLine.Spec;
                 "model under --cache-dir) to other Strata nodes and joins the mesh through",
                 "the given peers. Receivers check every chunk against the manifest's",
                 "BLAKE3 hashes. Runs until interrupted (Ctrl-C).",
+                "",
+                "Hostile peers are held to bounds: 8 connections per address and 64 in",
+                "all (idle ones make room for peers that move data), bans by key and",
+                "address that decay, bounded buffering per connection, timeouts in every",
+                "state; gossiped addresses are dialled only inside --dial-ranges, when",
+                "peers on two hosts report them, and at most 2 per gossip round.",
                 "",
                 "With --sign-key FILE the node signs the model's manifest as its publisher",
                 "(creating the Ed25519 key in FILE if missing), writes manifest.sig beside",
@@ -65,6 +72,11 @@ public final class PeerCommand implements Callable<Integer> {
     @Option(names = "--advertise", paramLabel = "HOST", description = "Host name other nodes should dial.")
     String advertise;
 
+    @Option(names = "--dial-ranges", split = ",", paramLabel = "CIDR", defaultValue = "private",
+            description = "Address ranges gossiped peers may be dialled in ('private': loopback, RFC 1918, link-local,"
+                    + " unique-local; 'any'); --peers are always dialled (default: ${DEFAULT-VALUE}).")
+    List<String> dialRanges;
+
     @Override
     public Integer call() throws Exception {
         if (model == null && cacheDir == null) {
@@ -72,7 +84,8 @@ public final class PeerCommand implements Callable<Integer> {
         }
         java.net.InetSocketAddress at = PeerAddress.parseListen(listen);
         NodeConfig cfg = new NodeConfig().bind(at.getHostString(), at.getPort())
-                .identity(key == null ? NodeIdentity.generate() : NodeIdentity.loadOrCreate(key));
+                .identity(key == null ? NodeIdentity.generate() : NodeIdentity.loadOrCreate(key))
+                .dialRanges(AddressRange.parseAll(dialRanges));
         if (maxUpload != null) {
             cfg.maxUpload(Sizes.parse(maxUpload));
         }

@@ -124,6 +124,70 @@ class PeerFetchCommandsTest {
     }
 
     @Test
+    void fetchListensOnLoopbackByDefault() {
+        FetchCommand f = new FetchCommand();
+        new CommandLine(f).parseArgs("ab".repeat(32), "--peers", "127.0.0.1:9", "--out", tmp.toString());
+        assertEquals("127.0.0.1:0", f.listen, "serving while fetching is not offered to the network unasked");
+    }
+
+    @Test
+    void sigtermDuringFetchLeavesNothingPartial() throws Exception {
+        Path model = tmp.resolve("model");
+        assertEquals(0, run("shard-convert", FIXTURE.toString(), model.toString(), "--shard-size", "256KiB",
+                "--chunk-size", "64KiB").code());
+        String hash = Blake3.hashHex(Files.readAllBytes(model.resolve("manifest.json")));
+        Watch watch = new Watch(Pattern.compile("listening on (\\S+)"));
+        CompletableFuture<Integer> peerExit = new CompletableFuture<>();
+        Thread peer = Thread.ofPlatform().name("test-strata-peer").start(() -> {
+            CommandLine cl = StrataCli.commandLine();
+            cl.setOut(new PrintWriter(watch, true));
+            cl.setErr(new PrintWriter(new StringWriter(), true));
+            // slow upload: the fetch is mid-transfer for seconds
+            peerExit.complete(cl.execute("peer", "--model", model.toString(), "--listen", "127.0.0.1:0",
+                    "--max-upload", "96KiB"));
+        });
+        Path out = tmp.resolve("fetched");
+        Path log = tmp.resolve("fetch.log");
+        Process p = null;
+        try {
+            String addr = watch.match.get(30, TimeUnit.SECONDS).group(1);
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            p = new ProcessBuilder(javaBin, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", // quick start
+                    "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), StrataCli.class.getName(), "fetch", hash,
+                    "--peers", addr, "--out", out.toString()).redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!receiving(out) && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20); // polling interval of a bounded wait
+            }
+            assertTrue(receiving(out), "the fetch was writing when stopped: " + Files.readString(log));
+            p.destroy(); // SIGTERM
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "fetch exited on SIGTERM");
+            assertFalse(Files.exists(out), "nothing partial is left, not even the directory fetch created: "
+                    + (Files.exists(out) ? java.util.Arrays.toString(out.toFile().list()) : "") + "\n"
+                    + Files.readString(log));
+        } finally {
+            if (p != null) {
+                p.destroyForcibly();
+            }
+            peer.interrupt();
+            peer.join(10_000);
+        }
+        assertEquals(0, peerExit.get(10, TimeUnit.SECONDS));
+    }
+
+    /** True once {@code out} holds a received byte (in a staging directory, or a .part file of old). */
+    private static boolean receiving(Path out) throws java.io.IOException {
+        if (!Files.isDirectory(out)) {
+            return false;
+        }
+        try (var s = Files.walk(out)) {
+            return s.anyMatch(f -> Files.isRegularFile(f) && f.toFile().length() > 0);
+        }
+    }
+
+    @Test
     void benchFetchRunsEveryModeAndCleansUp() throws Exception {
         Path work = tmp.resolve("bench");
         Run b = run("bench", "fetch", "--size", "2MiB", "--shard-size", "1MiB", "--chunk", "64KiB", "--repeat", "1",
