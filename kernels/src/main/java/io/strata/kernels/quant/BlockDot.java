@@ -2,6 +2,7 @@ package io.strata.kernels.quant;
 
 import io.strata.kernels.cpu.Lanes;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -59,6 +60,15 @@ final class BlockDot {
 
     private static IntVector i(ByteVector b) {
         return (IntVector) b.convertShape(VectorOperators.B2I, IS, 0);
+    }
+
+    /**
+     * L bytes widened to int lanes (sign-extended: a field of bits 0-7 extracted by shift and mask is exact).
+     * The K-quants shift by a count that varies per chunk, which C2 compiles for int lanes but not for byte
+     * lanes (x86 has no byte shifts; variable byte shifts fall back to a boxed Java loop).
+     */
+    private static IntVector ints(MemorySegment w, long p) {
+        return i(load(w, p));
     }
 
     private static FloatVector f(IntVector v) {
@@ -189,147 +199,149 @@ final class BlockDot {
         return Lanes.sum(acc, lanes);
     }
 
+    /*
+     * The K-quants run in two phases per row: a scalar pass decodes every block's group scales into dsc (and adds
+     * up the min terms), then one flat loop over chunks of L codes finds each chunk's bytes, shift and group from
+     * its element index. No call that C2 might not inline happens while a vector is live (one would box the
+     * vectors: 100-1000x slower), and the single loop body stays within C2's inlining budget. Codes are unpacked
+     * in int lanes (see ints()).
+     */
+
+    /** The 8 group scales d * sc of each Q4_K / Q5_K block; returns sum over groups of dmin * m_g * xs[g]. */
+    private static float scalesK(MemorySegment w, long off, int nb, int blockBytes, float[] xs, float[] dsc,
+                                 int[] sm) {
+        float mins = 0;
+        for (int b = 0; b < nb; b++) {
+            long p = off + (long) blockBytes * b;
+            float d = Dequantize.f16(w, p);
+            float dmin = Dequantize.f16(w, p + 2);
+            for (int g = 0; g < 8; g++) {
+                Dequantize.scaleMinK4(w, p + 4, g, sm);
+                dsc[8 * b + g] = d * sm[0];
+                mins += dmin * sm[1] * xs[8 * b + g];
+            }
+        }
+        return mins;
+    }
+
     /** Q4_K: 8 groups of 32 nibbles; {@code xs} holds sums of x per 32 elements. */
-    static float q4K(MemorySegment w, long off, int nb, float[] x, int xo, float[] xs, float[] lanes, int[] sm) {
+    static float q4K(MemorySegment w, long off, int nb, float[] x, int xo, float[] xs, float[] lanes, int[] sm,
+                     float[] dsc) {
+        float mins = scalesK(w, off, nb, 144, xs, dsc, sm);
         FloatVector acc = FloatVector.zero(FS);
-        float mins = 0;
-        for (int b = 0; b < nb; b++) {
-            long p = off + 144L * b;
-            int xb = xo + 256 * b;
-            float d = Dequantize.f16(w, p);
-            float dmin = Dequantize.f16(w, p + 2);
-            for (int j = 0; j < 4; j++) {
-                FloatVector s1 = FloatVector.zero(FS);
-                FloatVector s2 = FloatVector.zero(FS);
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector q = load(w, p + 16 + 32 * j + l);
-                    s1 = f(q.and((byte) 0x0F)).fma(x(x, xb + 64 * j + l), s1);
-                    s2 = f(q.lanewise(VectorOperators.LSHR, 4)).fma(x(x, xb + 64 * j + 32 + l), s2);
-                }
-                Dequantize.scaleMinK4(w, p + 4, 2 * j, sm);
-                acc = s1.fma(scale(d * sm[0]), acc);
-                mins += dmin * sm[1] * xs[8 * b + 2 * j];
-                Dequantize.scaleMinK4(w, p + 4, 2 * j + 1, sm);
-                acc = s2.fma(scale(d * sm[0]), acc);
-                mins += dmin * sm[1] * xs[8 * b + 2 * j + 1];
-            }
+        int per = 256 / L;
+        for (int c = 0, n = nb * per; c < n; c++) {
+            int b = c / per;
+            int e = (c - b * per) * L;
+            int g = e >> 5;
+            IntVector q = ints(w, off + 144L * b + 16 + 32 * (g >> 1) + (e & 31))
+                    .lanewise(VectorOperators.LSHR, 4 * (g & 1)).and(0x0F);
+            acc = f(q).mul(x(x, xo + 256 * b + e)).fma(scale(dsc[8 * b + g]), acc);
         }
         return Lanes.sum(acc, lanes) - mins;
     }
 
-    static float q5K(MemorySegment w, long off, int nb, float[] x, int xo, float[] xs, float[] lanes, int[] sm) {
+    /** Q5_K: Q4_K's nibbles plus one high bit per code in 32 bytes (bit g of byte l for group g). */
+    static float q5K(MemorySegment w, long off, int nb, float[] x, int xo, float[] xs, float[] lanes, int[] sm,
+                     float[] dsc) {
+        float mins = scalesK(w, off, nb, 176, xs, dsc, sm);
         FloatVector acc = FloatVector.zero(FS);
-        float mins = 0;
-        for (int b = 0; b < nb; b++) {
+        int per = 256 / L;
+        for (int c = 0, n = nb * per; c < n; c++) {
+            int b = c / per;
+            int e = (c - b * per) * L;
             long p = off + 176L * b;
-            int xb = xo + 256 * b;
-            float d = Dequantize.f16(w, p);
-            float dmin = Dequantize.f16(w, p + 2);
-            for (int j = 0; j < 4; j++) {
-                FloatVector s1 = FloatVector.zero(FS);
-                FloatVector s2 = FloatVector.zero(FS);
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector q = load(w, p + 48 + 32 * j + l);
-                    ByteVector h = load(w, p + 16 + l);
-                    ByteVector lo = q.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 1)
-                            .lanewise(VectorOperators.LSHL, 4));
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR,
-                            2 * j + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    s1 = f(lo).fma(x(x, xb + 64 * j + l), s1);
-                    s2 = f(hi).fma(x(x, xb + 64 * j + 32 + l), s2);
-                }
-                Dequantize.scaleMinK4(w, p + 4, 2 * j, sm);
-                acc = s1.fma(scale(d * sm[0]), acc);
-                mins += dmin * sm[1] * xs[8 * b + 2 * j];
-                Dequantize.scaleMinK4(w, p + 4, 2 * j + 1, sm);
-                acc = s2.fma(scale(d * sm[0]), acc);
-                mins += dmin * sm[1] * xs[8 * b + 2 * j + 1];
-            }
+            int g = e >> 5;
+            int l = e & 31;
+            IntVector lo = ints(w, p + 48 + 32 * (g >> 1) + l).lanewise(VectorOperators.LSHR, 4 * (g & 1))
+                    .and(0x0F);
+            IntVector hi = ints(w, p + 16 + l).lanewise(VectorOperators.LSHR, g).and(1)
+                    .lanewise(VectorOperators.LSHL, 4);
+            acc = f(lo.or(hi)).mul(x(x, xo + 256 * b + e)).fma(scale(dsc[8 * b + g]), acc);
         }
         return Lanes.sum(acc, lanes) - mins;
     }
 
-    static float q6K(MemorySegment w, long off, int nb, float[] x, int xo, float[] lanes) {
-        FloatVector acc = FloatVector.zero(FS);
+    /**
+     * Q6_K: element e of a block sits in half h = e/128, quarter k = (e/32)%4, lane l = e%32: low 4 bits in
+     * ql[64h + 32(k%2) + l] (high nibble for k >= 2), high 2 bits at shift 2k of qh[32h + l], scale sc[e/16].
+     */
+    static float q6K(MemorySegment w, long off, int nb, float[] x, int xo, float[] lanes, float[] dsc) {
         for (int b = 0; b < nb; b++) {
             long p = off + 210L * b;
-            int xb = xo + 256 * b;
             float d = Dequantize.f16(w, p + 208);
-            for (int n = 0; n < 2; n++) {
-                long sc = p + 192 + 8L * n;
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector a = load(w, p + 64L * n + l);
-                    ByteVector c = load(w, p + 64L * n + 32 + l);
-                    ByteVector h = load(w, p + 128 + 32L * n + l);
-                    ByteVector q1 = a.and((byte) 0x0F).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q2 = c.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                            .lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6)
-                            .lanewise(VectorOperators.LSHL, 4));
-                    int is = l / 16;
-                    int xl = xb + 128 * n + l;
-                    acc = f(q1.sub((byte) 32)).mul(x(x, xl)).fma(scale(d * i8(w, sc + is)), acc);
-                    acc = f(q2.sub((byte) 32)).mul(x(x, xl + 32)).fma(scale(d * i8(w, sc + is + 2)), acc);
-                    acc = f(q3.sub((byte) 32)).mul(x(x, xl + 64)).fma(scale(d * i8(w, sc + is + 4)), acc);
-                    acc = f(q4.sub((byte) 32)).mul(x(x, xl + 96)).fma(scale(d * i8(w, sc + is + 6)), acc);
-                }
+            for (int g = 0; g < 16; g++) {
+                dsc[16 * b + g] = d * w.get(ValueLayout.JAVA_BYTE, p + 192 + g);
             }
+        }
+        FloatVector acc = FloatVector.zero(FS);
+        int per = 256 / L;
+        for (int c = 0, n = nb * per; c < n; c++) {
+            int b = c / per;
+            int e = (c - b * per) * L;
+            long p = off + 210L * b;
+            int h = e >> 7;
+            int k = (e >> 5) & 3;
+            int l = e & 31;
+            IntVector lo = ints(w, p + 64 * h + 32 * (k & 1) + l).lanewise(VectorOperators.LSHR, 4 * (k >> 1))
+                    .and(0x0F);
+            IntVector hi = ints(w, p + 128 + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * k).and(3)
+                    .lanewise(VectorOperators.LSHL, 4);
+            acc = f(lo.or(hi).sub(32)).mul(x(x, xo + 256 * b + e)).fma(scale(dsc[16 * b + (e >> 4)]), acc);
         }
         return Lanes.sum(acc, lanes);
     }
 
-    private static int i8(MemorySegment w, long p) {
-        return w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, p);
-    }
-
-    static float q3K(MemorySegment w, long off, int nb, float[] x, int xo, float[] lanes, int[] sc) {
-        FloatVector acc = FloatVector.zero(FS);
+    /**
+     * Q3_K: element e in half h = e/128, quarter j = (e/32)%4, lane l = e%32: 2 low bits at shift 2j of
+     * qs[32h + l], the high bit at bit 4h + j of hmask[l] (set means +0, clear means -4), scale e/16.
+     */
+    static float q3K(MemorySegment w, long off, int nb, float[] x, int xo, float[] lanes, float[] dsc) {
         for (int b = 0; b < nb; b++) {
             long p = off + 110L * b;
-            int xb = xo + 256 * b;
             float d = Dequantize.f16(w, p + 108);
-            Dequantize.q3KScales(w, p + 96, sc);
-            for (int n = 0; n < 2; n++) {
-                for (int j = 0; j < 4; j++) {
-                    for (int l = 0; l < 32; l += L) {
-                        ByteVector q = load(w, p + 32 + 32L * n + l).lanewise(VectorOperators.LSHR, 2 * j)
-                                .and((byte) 3);
-                        ByteVector h = load(w, p + l).lanewise(VectorOperators.LSHR, 4 * n + j).and((byte) 1);
-                        ByteVector v = q.add(h.lanewise(VectorOperators.LSHL, 2)).sub((byte) 4);
-                        float dl = d * sc[8 * n + 2 * j + l / 16];
-                        acc = f(v).mul(x(x, xb + 128 * n + 32 * j + l)).fma(scale(dl), acc);
-                    }
-                }
+            for (int g = 0; g < 16; g++) {
+                dsc[16 * b + g] = d * Dequantize.q3KScale(w, p + 96, g);
             }
+        }
+        FloatVector acc = FloatVector.zero(FS);
+        int per = 256 / L;
+        for (int c = 0, n = nb * per; c < n; c++) {
+            int b = c / per;
+            int e = (c - b * per) * L;
+            long p = off + 110L * b;
+            int h = e >> 7;
+            int j = (e >> 5) & 3;
+            int l = e & 31;
+            IntVector q = ints(w, p + 32 + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * j).and(3);
+            IntVector hb = ints(w, p + l).lanewise(VectorOperators.LSHR, 4 * h + j).and(1);
+            IntVector v = q.add(hb.lanewise(VectorOperators.LSHL, 2)).sub(4);
+            acc = f(v).mul(x(x, xo + 256 * b + e)).fma(scale(dsc[16 * b + (e >> 4)]), acc);
         }
         return Lanes.sum(acc, lanes);
     }
 
-    /** Q2_K; {@code xs} holds sums of x per 16 elements. */
-    static float q2K(MemorySegment w, long off, int nb, float[] x, int xo, float[] xs, float[] lanes) {
-        FloatVector acc = FloatVector.zero(FS);
+    /** Q2_K (layout as Q3_K's low bits, 4-bit scale and min per 16); {@code xs} holds sums of x per 16. */
+    static float q2K(MemorySegment w, long off, int nb, float[] x, int xo, float[] xs, float[] lanes, float[] dsc) {
         float mins = 0;
         for (int b = 0; b < nb; b++) {
             long p = off + 84L * b;
-            int xb = xo + 256 * b;
             float d = Dequantize.f16(w, p + 80);
             float dmin = Dequantize.f16(w, p + 82);
-            for (int n = 0; n < 2; n++) {
-                for (int j = 0; j < 4; j++) {
-                    for (int l = 0; l < 32; l += L) {
-                        ByteVector q = load(w, p + 16 + 32L * n + l).lanewise(VectorOperators.LSHR, 2 * j)
-                                .and((byte) 3);
-                        int g = 8 * n + 2 * j + l / 16;
-                        int sc = Dequantize.u8(w, p + g);
-                        acc = f(q).mul(x(x, xb + 128 * n + 32 * j + l)).fma(scale(d * (sc & 0xF)), acc);
-                        if (l % 16 == 0) {
-                            mins += dmin * (sc >> 4) * xs[16 * b + g];
-                        }
-                    }
-                }
+            for (int g = 0; g < 16; g++) {
+                int sc = Dequantize.u8(w, p + g);
+                dsc[16 * b + g] = d * (sc & 0xF);
+                mins += dmin * (sc >> 4) * xs[16 * b + g];
             }
+        }
+        FloatVector acc = FloatVector.zero(FS);
+        int per = 256 / L;
+        for (int c = 0, n = nb * per; c < n; c++) {
+            int b = c / per;
+            int e = (c - b * per) * L;
+            IntVector q = ints(w, off + 84L * b + 16 + 32 * (e >> 7) + (e & 31))
+                    .lanewise(VectorOperators.LSHR, 2 * ((e >> 5) & 3)).and(3);
+            acc = f(q).mul(x(x, xo + 256 * b + e)).fma(scale(dsc[16 * b + (e >> 4)]), acc);
         }
         return Lanes.sum(acc, lanes) - mins;
     }

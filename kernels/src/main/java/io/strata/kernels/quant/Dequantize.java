@@ -154,26 +154,22 @@ public final class Dequantize {
         }
     }
 
-    /** Q3_K's 16 6-bit scales, unpacked from 12 bytes as ggml does (value - 32 is the signed scale). */
-    static void q3KScales(MemorySegment s, long scales, int[] out) {
-        for (int j = 0; j < 16; j++) {
-            int low = j < 8 ? u8(s, scales + j) & 0xF : u8(s, scales + j - 8) >> 4;
-            int high = (u8(s, scales + 8 + j % 4) >> (2 * (j / 4))) & 3;
-            out[j] = (low | high << 4) - 32;
-        }
+    /** Q3_K's signed scale {@code j} (of 16), unpacked from the 12 scale bytes as ggml does. */
+    static int q3KScale(MemorySegment s, long scales, int j) {
+        int low = (u8(s, scales + (j & 7)) >> (4 * (j >> 3))) & 0xF;
+        int high = (u8(s, scales + 8 + (j & 3)) >> (2 * (j >> 2))) & 3;
+        return (low | high << 4) - 32;
     }
 
     private static void q3K(MemorySegment s, long p, float[] y, int o) {
         float dAll = f16(s, p + 108);
-        int[] sc = new int[16];
-        q3KScales(s, p + 96, sc);
         int is = 0;
         int m = 1;
         for (int n = 0; n < 256; n += 128) {
             long q = p + 32 + n / 4;
             for (int shift = 0; shift < 8; shift += 2) {
                 for (int half = 0; half < 2; half++) {
-                    float dl = dAll * sc[is++];
+                    float dl = dAll * q3KScale(s, p + 96, is++);
                     for (int l = 16 * half; l < 16 * half + 16; l++) {
                         int hm = u8(s, p + l);
                         y[o++] = dl * (((u8(s, q + l) >> shift) & 3) - ((hm & m) != 0 ? 0 : 4));

@@ -56,7 +56,8 @@ public final class QuantMatVec implements MatVec {
             default -> null;
         };
         float[] lanes = new float[BlockDot.L];
-        int[] scratch = new int[16];
+        int[] scratch = new int[2];
+        float[] groupScales = new float[cols / 16];
         for (int r = rowFrom; r < rowTo; r++) {
             long off = r * rowBytes;
             y[yOff + r] = switch (t) {
@@ -66,11 +67,11 @@ public final class QuantMatVec implements MatVec {
                 case Q5_0 -> BlockDot.q5_0(w, off, nb, x, xOff, lanes);
                 case Q5_1 -> BlockDot.q5_1(w, off, nb, x, xOff, xs, lanes);
                 case MXFP4 -> BlockDot.mxfp4(w, off, nb, x, xOff, lanes);
-                case Q2_K -> BlockDot.q2K(w, off, nb, x, xOff, xs, lanes);
-                case Q3_K -> BlockDot.q3K(w, off, nb, x, xOff, lanes, scratch);
-                case Q4_K -> BlockDot.q4K(w, off, nb, x, xOff, xs, lanes, scratch);
-                case Q5_K -> BlockDot.q5K(w, off, nb, x, xOff, xs, lanes, scratch);
-                case Q6_K -> BlockDot.q6K(w, off, nb, x, xOff, lanes);
+                case Q2_K -> BlockDot.q2K(w, off, nb, x, xOff, xs, lanes, groupScales);
+                case Q3_K -> BlockDot.q3K(w, off, nb, x, xOff, lanes, groupScales);
+                case Q4_K -> BlockDot.q4K(w, off, nb, x, xOff, xs, lanes, scratch, groupScales);
+                case Q5_K -> BlockDot.q5K(w, off, nb, x, xOff, xs, lanes, scratch, groupScales);
+                case Q6_K -> BlockDot.q6K(w, off, nb, x, xOff, lanes, groupScales);
                 default -> throw new IllegalArgumentException("no quantised matvec for " + t);
             };
         }
