@@ -89,15 +89,7 @@ public final class Quantize {
     /** Q4_0 / Q5_0: d = signed extreme / -2^(bits-1), codes q - 2^(bits-1). */
     private static void qSymmetric(float[] x, int o, MemorySegment s, long p, int bits) {
         int half = 1 << (bits - 1);
-        float max = 0;
-        float amax = 0;
-        for (int j = 0; j < 32; j++) {
-            if (Math.abs(x[o + j]) > amax) {
-                amax = Math.abs(x[o + j]);
-                max = x[o + j];
-            }
-        }
-        float d = max / -half;
+        float d = signedExtreme(x, o, 32) / -half;
         float id = d != 0 ? 1 / d : 0;
         putF16(s, p, d);
         int[] q = new int[32];
@@ -287,31 +279,26 @@ public final class Quantize {
         }
     }
 
-    /** Signed group scale for codes -nmax..nmax-1: the group's signed extreme / -nmax. */
-    private static float groupSymmetric(float[] x, int o, int n, int nmax) {
+    /** The value of largest magnitude in {@code v[o..o+n)}, with its sign (the first one on ties). */
+    private static float signedExtreme(float[] v, int o, int n) {
         float max = 0;
         float amax = 0;
         for (int j = 0; j < n; j++) {
-            if (Math.abs(x[o + j]) > amax) {
-                amax = Math.abs(x[o + j]);
-                max = x[o + j];
+            if (Math.abs(v[o + j]) > amax) {
+                amax = Math.abs(v[o + j]);
+                max = v[o + j];
             }
         }
-        return max / -nmax;
+        return max;
     }
 
     /** Q3_K: 16 groups of 16, 6-bit signed scales, 3-bit codes (2 low bits + a high-bit mask). */
     private static void q3K(float[] x, int o, MemorySegment s, long p) {
         float[] sc = new float[16];
-        float maxSc = 0;
-        float amaxSc = 0;
         for (int g = 0; g < 16; g++) {
-            sc[g] = groupSymmetric(x, o + 16 * g, 16, 4);
-            if (Math.abs(sc[g]) > amaxSc) {
-                amaxSc = Math.abs(sc[g]);
-                maxSc = sc[g];
-            }
+            sc[g] = signedExtreme(x, o + 16 * g, 16) / -4;
         }
+        float maxSc = signedExtreme(sc, 0, 16);
         float d = maxSc / -32;
         putF16(s, p + 108, d);
         float dq = Float.float16ToFloat(Float.floatToFloat16(d));
@@ -354,15 +341,10 @@ public final class Quantize {
     /** Q6_K: 16 groups of 16, int8 scales, 6-bit codes (4 low bits in ql, 2 high bits in qh). */
     private static void q6K(float[] x, int o, MemorySegment s, long p) {
         float[] sc = new float[16];
-        float maxSc = 0;
-        float amaxSc = 0;
         for (int g = 0; g < 16; g++) {
-            sc[g] = groupSymmetric(x, o + 16 * g, 16, 32);
-            if (Math.abs(sc[g]) > amaxSc) {
-                amaxSc = Math.abs(sc[g]);
-                maxSc = sc[g];
-            }
+            sc[g] = signedExtreme(x, o + 16 * g, 16) / -32;
         }
+        float maxSc = signedExtreme(sc, 0, 16);
         float d = maxSc / -128;
         putF16(s, p + 208, d);
         float dq = Float.float16ToFloat(Float.floatToFloat16(d));
