@@ -91,9 +91,11 @@ public final class ManifestValidator {
         }
         long expect;
         try {
-            expect = Math.multiplyExact(t.elementCount(), t.dtype().byteSize());
+            expect = t.dtype().bytesFor(t.shape().stream().mapToLong(Long::longValue).toArray());
         } catch (ArithmeticException ex) {
             throw new ManifestException(src + f + ".shape: element count overflows");
+        } catch (IllegalArgumentException ex) {
+            throw new ManifestException(src + f + ".shape: " + t.shape() + ": " + ex.getMessage());
         }
         if (t.size() != expect) {
             throw new ManifestException(src + f + ".size: " + t.size() + " bytes, but shape " + t.shape() + " of "

@@ -51,7 +51,7 @@ public interface MatVec {
             throw new IllegalArgumentException(w.name() + ": rows [" + rowFrom + ", " + rowTo + ") at output offset "
                     + yOff + " do not fit " + s[0] + " rows / output of " + y.length);
         }
-        long need = s[0] * s[1] * w.dtype().byteSize();
+        long need = w.dtype().bytesFor(s);
         if (w.data().byteSize() < need) {
             throw new IllegalArgumentException(w.name() + ": data has " + w.data().byteSize() + " bytes, shape "
                     + s[0] + "x" + s[1] + " " + w.dtype() + " needs " + need);

@@ -125,7 +125,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 throw new CheckpointException(where + "entry is not an object");
             }
             String dtypeName = t.path("dtype").asText(null);
-            DType dtype = DType.parse(dtypeName).orElseThrow(() ->
+            DType dtype = DType.parse(dtypeName).filter(d -> !d.isQuantized()).orElseThrow(() ->
                     new CheckpointException(where + "unknown dtype '" + dtypeName + "' (supported: F32, F16, BF16, I8, U8, I32, I64, F64)"));
             JsonNode shapeNode = t.get("shape");
             if (shapeNode == null || !shapeNode.isArray()) {

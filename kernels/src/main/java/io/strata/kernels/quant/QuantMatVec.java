@@ -1,0 +1,92 @@
+package io.strata.kernels.quant;
+
+import io.strata.core.model.DType;
+import io.strata.core.model.Layout;
+import io.strata.core.weights.TensorView;
+import io.strata.kernels.cpu.MatVec;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * y = W x for a row-major weight W [rows, cols] stored in one of ggml's block formats (every quantised
+ * {@link DType}), read straight from its segment: no dequantised copy of the weight is made. Activations are
+ * float. {@link #matvec} computes a row range, so callers can split rows across threads; a row's result does
+ * not depend on the range it is computed in. Also a {@link MatVec} for {@link TensorView}s of quantised types
+ * (row layout only: ggml blocks run along rows).
+ */
+public final class QuantMatVec implements MatVec {
+    public static final QuantMatVec INSTANCE = new QuantMatVec();
+
+    private QuantMatVec() {
+    }
+
+    @Override
+    public void apply(TensorView w, float[] x, int xOff, float[] y, int yOff, int rowFrom, int rowTo) {
+        if (w.layout() != Layout.ROW) {
+            throw new IllegalArgumentException(w.name() + ": a " + w.dtype() + " weight must be stored row-major");
+        }
+        MatVec.checkShape(w, x, xOff, y, yOff, rowFrom, rowTo);
+        matvec(w.dtype(), w.data(), w.rows(), Math.toIntExact(w.cols()), x, xOff, y, yOff, rowFrom, rowTo);
+    }
+
+    /**
+     * {@code y[yOff + r] = sum_c W[r][c] * x[xOff + c]} for rows r in [rowFrom, rowTo) of the {@code rows x cols}
+     * weight whose first row starts at byte 0 of {@code w}.
+     */
+    public static void matvec(DType t, MemorySegment w, long rows, int cols, float[] x, int xOff, float[] y,
+                              int yOff, int rowFrom, int rowTo) {
+        if (!t.isQuantized()) {
+            throw new IllegalArgumentException(t + " is not block-quantised: use MatVec.vector()");
+        }
+        long rowBytes = t.rowBytes(cols);
+        if (rowFrom < 0 || rowTo > rows || rowFrom > rowTo) {
+            throw new IllegalArgumentException("rows [" + rowFrom + ", " + rowTo + ") do not fit " + rows + " rows");
+        }
+        if (w.byteSize() < Math.multiplyExact(rows, rowBytes)) {
+            throw new IllegalArgumentException("weight has " + w.byteSize() + " bytes, " + rows + " rows of " + cols
+                    + " " + t + " need " + rows * rowBytes);
+        }
+        if (xOff < 0 || xOff + cols > x.length || yOff < 0 || yOff + rowTo > y.length) {
+            throw new IllegalArgumentException("input needs " + cols + " floats at " + xOff + " (has " + x.length
+                    + "), output " + rowTo + " at " + yOff + " (has " + y.length + ")");
+        }
+        int nb = cols / t.blockSize();
+        float[] xs = switch (t) {
+            case Q4_1, Q5_1, Q4_K, Q5_K -> groupSums(x, xOff, cols, 32);
+            case Q2_K -> groupSums(x, xOff, cols, 16);
+            default -> null;
+        };
+        float[] lanes = new float[BlockDot.L];
+        int[] scratch = new int[2];
+        float[] groupScales = new float[cols / 16];
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = r * rowBytes;
+            y[yOff + r] = switch (t) {
+                case Q8_0 -> BlockDot.q8_0(w, off, nb, x, xOff, lanes);
+                case Q4_0 -> BlockDot.q4_0(w, off, nb, x, xOff, lanes);
+                case Q4_1 -> BlockDot.q4_1(w, off, nb, x, xOff, xs, lanes);
+                case Q5_0 -> BlockDot.q5_0(w, off, nb, x, xOff, lanes);
+                case Q5_1 -> BlockDot.q5_1(w, off, nb, x, xOff, xs, lanes);
+                case MXFP4 -> BlockDot.mxfp4(w, off, nb, x, xOff, lanes);
+                case Q2_K -> BlockDot.q2K(w, off, nb, x, xOff, xs, lanes, groupScales);
+                case Q3_K -> BlockDot.q3K(w, off, nb, x, xOff, lanes, groupScales);
+                case Q4_K -> BlockDot.q4K(w, off, nb, x, xOff, xs, lanes, scratch, groupScales);
+                case Q5_K -> BlockDot.q5K(w, off, nb, x, xOff, xs, lanes, scratch, groupScales);
+                case Q6_K -> BlockDot.q6K(w, off, nb, x, xOff, lanes, groupScales);
+                default -> throw new IllegalArgumentException("no quantised matvec for " + t);
+            };
+        }
+    }
+
+    /** Sums of x over consecutive groups of {@code g} elements, each added in index order. */
+    private static float[] groupSums(float[] x, int xOff, int cols, int g) {
+        float[] s = new float[cols / g];
+        for (int i = 0; i < s.length; i++) {
+            float a = 0;
+            for (int j = 0; j < g; j++) {
+                a += x[xOff + i * g + j];
+            }
+            s[i] = a;
+        }
+        return s;
+    }
+}
