@@ -16,16 +16,16 @@ import java.util.Optional;
  */
 public enum ModelFamily {
     MIXTRAL(new Spec("mixtral", "llama", "MixtralForCausalLM", "block_sparse_moe", true,
-            "num_local_experts", "intermediate_size", true, false, 1e6, Renormalise.ALWAYS, false, true)),
+            "num_local_experts", "intermediate_size", true, false, 1e6, Renormalise.ALWAYS, false, true, true)),
     QWEN3_MOE(new Spec("qwen3_moe", "qwen3moe", "Qwen3MoeForCausalLM", "mlp", false,
-            "num_experts", "moe_intermediate_size", true, true, 1e4, Renormalise.CONFIG, false, false)),
+            "num_experts", "moe_intermediate_size", true, true, 1e4, Renormalise.CONFIG, false, false, true)),
     QWEN2_MOE(new Spec("qwen2_moe", "qwen2moe", "Qwen2MoeForCausalLM", "mlp", false,
-            "num_experts", "moe_intermediate_size", false, false, 1e4, Renormalise.CONFIG, true, false)),
+            "num_experts", "moe_intermediate_size", false, false, 1e4, Renormalise.CONFIG, true, false, false)),
     OLMOE(new Spec("olmoe", "olmoe", "OlmoeForCausalLM", "mlp", false,
-            "num_experts", "intermediate_size", false, true, 1e4, Renormalise.CONFIG, false, false)),
+            "num_experts", "intermediate_size", false, true, 1e4, Renormalise.CONFIG, false, false, false)),
     /** Anything else: converted tensor by tensor, experts recognised by name only; no decoder. */
     OTHER(new Spec("other", null, null, "mlp", false, "num_experts", "intermediate_size", false, false, 1e4,
-            Renormalise.CONFIG, false, false));
+            Renormalise.CONFIG, false, false, false));
 
     /** Whether the router's top-k weights are renormalised to sum to one. */
     public enum Renormalise {
@@ -38,11 +38,13 @@ public enum ModelFamily {
     /**
      * @param expertsUseKeys    expert projections are spelled {@code w1/w3/w2} (else {@code gate_proj/...})
      * @param ggufPermutesQk    llama.cpp stores q/k rows permuted for interleaved RoPE in this GGUF architecture
+     * @param ggufRenormalises  llama.cpp renormalises the top-k weights when {@code <arch>.expert_weights_norm}
+     *                          is absent
      */
     private record Spec(String modelType, String ggufArch, String hfArchitecture, String moeBlock,
                         boolean expertsUseKeys, String expertCountKey, String expertFfnKey, boolean decoderSupported,
                         boolean qkNorm, double defaultRopeTheta, Renormalise renormalise, boolean sharedExpert,
-                        boolean ggufPermutesQk) {
+                        boolean ggufPermutesQk, boolean ggufRenormalises) {
     }
 
     private final Spec spec;
@@ -103,6 +105,22 @@ public enum ModelFamily {
     /** llama.cpp permuted q/k rows when it wrote this family's GGUF (arch {@code llama}); undo on load. */
     public boolean ggufPermutesQk() {
         return spec.ggufPermutesQk;
+    }
+
+    /** Whether llama.cpp renormalises this family's top-k router weights when the GGUF does not say. */
+    public boolean ggufRenormalisesByDefault() {
+        return spec.ggufRenormalises;
+    }
+
+    /** Every {@code general.architecture} a GGUF family has, for messages. */
+    public static List<String> ggufArchitectures() {
+        List<String> out = new ArrayList<>();
+        for (ModelFamily f : values()) {
+            if (f.spec.ggufArch != null) {
+                out.add(f.spec.ggufArch);
+            }
+        }
+        return out;
     }
 
     /** The MoE block's name component ({@code block_sparse_moe} or {@code mlp}). */

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.strata.core.model.DType;
-import io.strata.kernels.decoder.Architecture;
+import io.strata.core.model.ModelFamily;
 import io.strata.kernels.decoder.ModelConfig;
 import io.strata.storage.gguf.GgufFile;
 import io.strata.storage.gguf.GgufModelConfig;
@@ -123,7 +123,7 @@ class MixtralTinyGgufTest {
     void theConfigViewParsesAsTheDecodersMixtralConfig() {
         try (GgufFile g = GgufFile.open(fixture("q4_k_m"))) {
             ModelConfig c = ModelConfig.parse(GgufModelConfig.hfConfig(g));
-            assertEquals(Architecture.MIXTRAL, c.architecture());
+            assertEquals(ModelFamily.MIXTRAL, c.family());
             assertEquals(512, c.vocabSize());
             assertEquals(256, c.hiddenSize());
             assertEquals(2, c.numLayers());

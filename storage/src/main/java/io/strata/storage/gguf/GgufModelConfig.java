@@ -1,5 +1,6 @@
 package io.strata.storage.gguf;
 
+import io.strata.core.model.ModelFamily;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.storage.safetensors.CheckpointException;
@@ -26,14 +27,13 @@ public final class GgufModelConfig {
         Keys k = new Keys(m, arch, src);
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         long experts = k.optional("expert_count").orElse(0);
-        String modelType = switch (arch) {
-            case "llama" -> experts > 0 ? "mixtral" : "llama";
-            case "qwen3moe" -> "qwen3_moe";
-            case "qwen2moe" -> "qwen2_moe";
-            case "olmoe" -> "olmoe";
-            default -> throw new CheckpointException(src + ": metadata 'general.architecture': '" + arch
-                    + "' is not supported (supported: llama, qwen3moe, qwen2moe, olmoe)");
-        };
+        ModelFamily family = ModelFamily.fromGgufArchitecture(arch, experts > 0);
+        boolean denseLlama = family == ModelFamily.OTHER && arch.equals("llama");
+        if (family == ModelFamily.OTHER && !denseLlama) {
+            throw new CheckpointException(src + ": metadata 'general.architecture': '" + arch
+                    + "' is not supported (supported: " + String.join(", ", ModelFamily.ggufArchitectures()) + ")");
+        }
+        String modelType = denseLlama ? "llama" : family.modelType();
         c.put("model_type", modelType);
         long hidden = k.required("embedding_length");
         long heads = k.required("attention.head_count");
@@ -54,34 +54,25 @@ public final class GgufModelConfig {
         c.put("rope_theta", m.optionalReal(arch + ".rope.freq_base").orElse(10000.0));
         k.optional("context_length").ifPresent(v -> c.put("max_position_embeddings", v));
         c.put("tie_word_embeddings", file.findTensor("output.weight").isEmpty());
-        switch (modelType) {
-            case "mixtral" -> {
-                c.put("num_local_experts", experts);
-                c.put("num_experts_per_tok", k.required("expert_used_count"));
-                c.put("intermediate_size", k.optional("expert_feed_forward_length")
-                        .orElseGet(() -> k.required("feed_forward_length")));
-            }
-            case "llama" -> c.put("intermediate_size", k.required("feed_forward_length"));
-            case "qwen3_moe", "qwen2_moe" -> {
-                c.put("num_experts", k.required("expert_count"));
-                c.put("num_experts_per_tok", k.required("expert_used_count"));
-                c.put("moe_intermediate_size", k.required("expert_feed_forward_length"));
-                k.optional("feed_forward_length").ifPresent(v -> c.put("intermediate_size", v));
-                // llama.cpp renormalises the top-k weights for qwen3moe and not for qwen2moe
-                c.put("norm_topk_prob", m.optionalBool(arch + ".expert_weights_norm")
-                        .orElse(modelType.equals("qwen3_moe")));
-                if (modelType.equals("qwen2_moe")) {
-                    c.put("shared_expert_intermediate_size", k.required("expert_shared_feed_forward_length"));
-                }
-            }
-            case "olmoe" -> {
-                c.put("num_experts", k.required("expert_count"));
-                c.put("num_experts_per_tok", k.required("expert_used_count"));
-                c.put("intermediate_size", k.optional("expert_feed_forward_length")
-                        .orElseGet(() -> k.required("feed_forward_length")));
-                c.put("norm_topk_prob", m.optionalBool(arch + ".expert_weights_norm").orElse(false));
-            }
-            default -> throw new IllegalStateException(modelType);
+        if (denseLlama) {
+            c.put("intermediate_size", k.required("feed_forward_length"));
+            return c;
+        }
+        c.put(family.expertCountKey(), experts);
+        c.put("num_experts_per_tok", k.required("expert_used_count"));
+        if (family.expertFfnKey().equals("intermediate_size")) {
+            c.put("intermediate_size", k.optional("expert_feed_forward_length")
+                    .orElseGet(() -> k.required("feed_forward_length")));
+        } else {
+            c.put(family.expertFfnKey(), k.required("expert_feed_forward_length"));
+            k.optional("feed_forward_length").ifPresent(v -> c.put("intermediate_size", v));
+        }
+        if (family.renormalise() == ModelFamily.Renormalise.CONFIG) {
+            c.put("norm_topk_prob", m.optionalBool(arch + ".expert_weights_norm")
+                    .orElse(family.ggufRenormalisesByDefault()));
+        }
+        if (family.hasSharedExpert()) {
+            c.put("shared_expert_intermediate_size", k.required("expert_shared_feed_forward_length"));
         }
         return c;
     }
