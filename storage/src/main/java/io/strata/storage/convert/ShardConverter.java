@@ -13,6 +13,7 @@ import io.strata.core.model.ModelFamily;
 import io.strata.storage.convert.ShardPlan.Group;
 import io.strata.storage.convert.ShardPlan.Placement;
 import io.strata.storage.convert.ShardPlan.Shard;
+import io.strata.storage.model.ShardHasher;
 import io.strata.storage.safetensors.Checkpoint;
 import io.strata.storage.safetensors.SafetensorsTensor;
 import java.io.IOException;
