@@ -53,8 +53,13 @@ public final class ShardConverter {
     public static Result convert(Path src, Path out, ConvertOptions options, ProgressListener progress) {
         Path absSrc = src.toAbsolutePath().normalize();
         Path absOut = out.toAbsolutePath().normalize();
-        if (absSrc.startsWith(absOut)) {
-            throw new ConvertException(absOut + ": the output would contain (or be) the source " + absSrc);
+        // real paths: a source reached through a symlink into OUT (or OUT through a link to the source) must not
+        // be deleted by --force replacing OUT
+        Path realSrc = AtomicOutput.realPath(absSrc);
+        Path realOut = AtomicOutput.realPath(absOut);
+        if (absSrc.startsWith(absOut) || realSrc.startsWith(realOut)) {
+            throw new ConvertException(absOut + ": the output would contain (or be) the source " + absSrc
+                    + (realSrc.equals(absSrc) ? "" : " (" + realSrc + ")"));
         }
         boolean ok = false;
         try (Checkpoint ckpt = Checkpoint.open(absSrc)) {
