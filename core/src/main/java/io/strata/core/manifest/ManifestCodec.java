@@ -39,12 +39,21 @@ public final class ManifestCodec {
         return MAPPER;
     }
 
+    /** Two-space indent and LF whatever the platform: the same manifest gives the same bytes (and hash). */
+    private static final com.fasterxml.jackson.databind.ObjectWriter WRITER = MAPPER.writer(
+            new com.fasterxml.jackson.core.util.DefaultPrettyPrinter().withObjectIndenter(
+                    new com.fasterxml.jackson.core.util.DefaultIndenter("  ", "\n")));
+
+    /** The manifest's JSON, UTF-8, ending in a newline; written straight to bytes (no String copies). */
     public static byte[] toBytes(Manifest m) {
         try {
-            String s = MAPPER.writeValueAsString(m).replace("\r\n", "\n") + "\n";
-            return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new ManifestException("manifest: cannot serialise: " + e.getOriginalMessage(), e);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(1 << 16);
+            WRITER.writeValue(out, m);
+            out.write('\n');
+            return out.toByteArray();
+        } catch (IOException e) {
+            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw new ManifestException("manifest: cannot serialise: " + why, e);
         }
     }
 
