@@ -35,6 +35,10 @@ class RegularFilesTest {
     @Test
     void fifoAsManifestJsonIsRefusedNotAwaited() throws Exception {
         fifo(tmp.resolve("manifest.json"));
+        refusedAtOnce();
+    }
+
+    private void refusedAtOnce() {
         ManifestException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
                 () -> assertThrows(ManifestException.class, () -> ManifestCodec.read(tmp)));
         assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("not a regular file"),
@@ -46,10 +50,7 @@ class RegularFilesTest {
         Path zero = Path.of("/dev/zero");
         Assumptions.assumeTrue(Files.exists(zero), "no /dev/zero here");
         Files.createSymbolicLink(tmp.resolve("manifest.json"), zero);
-        ManifestException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
-                () -> assertThrows(ManifestException.class, () -> ManifestCodec.read(tmp)));
-        assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("not a regular file"),
-                e.getMessage());
+        refusedAtOnce();
     }
 
     @Test

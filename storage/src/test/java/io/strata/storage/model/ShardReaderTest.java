@@ -57,6 +57,12 @@ class ShardReaderTest {
         }
     }
 
+    private GroupInfo flipFirstByteOfTheExpert(ConvertedModel cm) throws Exception {
+        GroupInfo g = expert(cm.manifest());
+        flip(cm.manifest(), g.shard(), g.offset());
+        return g;
+    }
+
     private static byte[] read(ShardReader r, int shard, long offset, long size) throws Exception {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment dst = a.allocate(size);
@@ -118,9 +124,7 @@ class ShardReaderTest {
     @Test
     void aTrustedReadSkipsTheCheck() throws Exception {
         try (ConvertedModel cm = ConvertedModel.open(model)) {
-            Manifest m = cm.manifest();
-            GroupInfo g = expert(m);
-            flip(m, g.shard(), g.offset());
+            GroupInfo g = flipFirstByteOfTheExpert(cm);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment dst = a.allocate(g.size());
                 cm.reader().readTrusted(g.shard(), g.offset(), dst);
@@ -132,11 +136,9 @@ class ShardReaderTest {
     @Test
     void aRepairedChunkReadsAgainAfterAMismatch() throws Exception {
         try (ConvertedModel cm = ConvertedModel.open(model)) {
-            Manifest m = cm.manifest();
-            GroupInfo g = expert(m);
-            flip(m, g.shard(), g.offset());
+            GroupInfo g = flipFirstByteOfTheExpert(cm);
             assertThrows(CorruptShardException.class, () -> read(cm.reader(), g.shard(), g.offset(), 16));
-            flip(m, g.shard(), g.offset()); // flipped back
+            flip(cm.manifest(), g.shard(), g.offset()); // flipped back
             read(cm.reader(), g.shard(), g.offset(), 16);
         }
     }

@@ -31,6 +31,17 @@ class HostileCheckpointTest {
         return src;
     }
 
+    /** A header of {@code n} U8 tensors {@code t0, t1, ...} of {@code bytes} (0 or 1) bytes each, back to back. */
+    static String oneByteTensors(int n, int bytes) {
+        StringBuilder h = new StringBuilder(n * 64).append('{');
+        for (int i = 0; i < n; i++) {
+            h.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"U8\",\"shape\":[")
+                    .append(bytes).append("],\"data_offsets\":[").append(i * bytes).append(',')
+                    .append((i + 1) * bytes).append("]}");
+        }
+        return h.append('}').toString();
+    }
+
     @Test
     void fractionalDataOffsetsAreRejected() throws Exception {
         String m = fails(dirWith("{\"x.weight\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0.5,16.5]}}", 17));
@@ -73,26 +84,14 @@ class HostileCheckpointTest {
 
     @Test
     void threeHundredThousandTensorsAreRefusedByCountNotByOutOfMemory() throws Exception {
-        int n = 300_000;
-        StringBuilder h = new StringBuilder(n * 64).append('{');
-        for (int i = 0; i < n; i++) {
-            h.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"U8\",\"shape\":[0],")
-                    .append("\"data_offsets\":[0,0]}");
-        }
-        Path src = dirWith(h.append('}').toString(), 0);
-        String m = fails(src);
+        String m = fails(dirWith(oneByteTensors(300_000, 0), 0));
         assertTrue(m.contains("model.safetensors") && m.contains("more than " + Checkpoint.MAX_TENSORS + " tensors"), m);
     }
 
     @Test
     void aHeaderOfManyTensorsWithinTheBoundStillReads() throws Exception {
         int n = 20_000;
-        StringBuilder h = new StringBuilder(n * 64).append('{');
-        for (int i = 0; i < n; i++) {
-            h.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"U8\",\"shape\":[1],")
-                    .append("\"data_offsets\":[").append(i).append(',').append(i + 1).append("]}");
-        }
-        try (Checkpoint c = Checkpoint.open(dirWith(h.append('}').toString(), n))) {
+        try (Checkpoint c = Checkpoint.open(dirWith(oneByteTensors(n, 1), n))) {
             assertEquals(n, c.tensors().size());
             assertEquals(1, c.tensor("t19999").byteSize());
         }

@@ -122,6 +122,8 @@ public final class BenchPageInCommand implements Callable<Integer> {
                 .filter(s -> groups.stream().anyMatch(g -> g.shard() == s.index())).toList();
         long shardBytes = shards.stream().mapToLong(ShardInfo::size).sum();
         PrintWriter out = spec.commandLine().getOut();
+        // verified page-in hashes with SIMD once it is warm; measure that steady state from the first round
+        io.strata.core.hash.Blake3.simdWarmUp().join();
         out.printf(Locale.ROOT, "%s: %d experts, %s of experts in %d shards (%s)%n", model, groups.size(),
                 Sizes.format(expertBytes), shards.size(), Sizes.format(shardBytes));
         Optional<String> coldProblem = PageCacheControl.supported() ? Optional.empty()
