@@ -8,7 +8,8 @@ import java.nio.file.Path;
 /**
  * A child process for {@link KvSpillLitterTest}: a KV store under {@code args[0]} with a two-page fast budget and
  * no host budget, filled until a page is in its spill file (as {@code run --kv-budget} would); then it says
- * "ready" and waits on stdin, so the test can signal or kill it with spill files on disk.
+ * "ready" and waits for "exit" on stdin (or a signal), so the test can signal or kill it with spill files on
+ * disk.
  */
 public final class HoldSpill {
     private HoldSpill() {
@@ -29,7 +30,11 @@ public final class HoldSpill {
             }
             System.out.println("ready " + spill);
             System.out.flush();
-            new BufferedReader(new InputStreamReader(System.in)).readLine();
+            // only "exit" ends it normally; at end of input (Process.destroy closes the pipes) it waits for the
+            // signal, so a test sees what the signal alone leaves behind
+            if (!"exit".equals(new BufferedReader(new InputStreamReader(System.in)).readLine())) {
+                Thread.sleep(Long.MAX_VALUE);
+            }
         }
     }
 }

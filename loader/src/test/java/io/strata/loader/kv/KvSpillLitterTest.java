@@ -44,6 +44,7 @@ class KvSpillLitterTest {
         Process p = holding(root);
         p.destroy(); // SIGTERM
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue(), "ended by the signal, not by a normal close");
         assertEquals(List.of(), stores(root));
     }
 

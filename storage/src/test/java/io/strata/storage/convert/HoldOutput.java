@@ -7,8 +7,8 @@ import java.nio.file.Path;
 
 /**
  * A child process for {@link InterruptedConvertTest}: opens an {@link AtomicOutput} at {@code args[0]} exactly as a
- * conversion does, writes a shard into it, says "ready" and waits on stdin, so the test kills it at a known point
- * in the middle of a conversion.
+ * conversion does, writes a shard into it, says "ready" and waits for "exit" on stdin (or a signal), so the test
+ * kills it at a known point in the middle of a conversion.
  */
 public final class HoldOutput {
     private HoldOutput() {
@@ -19,7 +19,11 @@ public final class HoldOutput {
             Files.write(out.dir().resolve("shard_00000.bin"), new byte[1 << 20]);
             System.out.println("ready " + out.dir());
             System.out.flush();
-            new BufferedReader(new InputStreamReader(System.in)).readLine();
+            // only "exit" ends it normally; at end of input (Process.destroy closes the pipes) it waits for the
+            // signal, so a test sees what the signal alone leaves behind
+            if (!"exit".equals(new BufferedReader(new InputStreamReader(System.in)).readLine())) {
+                Thread.sleep(Long.MAX_VALUE);
+            }
         }
     }
 }

@@ -58,6 +58,7 @@ class InterruptedConvertTest {
         Process p = holding(tmp.resolve("out"));
         p.destroy(); // SIGTERM: the shutdown hook deletes the temporary
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue(), "ended by the signal, not by a normal close");
         assertEquals(List.of(), litter());
         assertTrue(Files.notExists(tmp.resolve("out")));
     }
@@ -71,7 +72,8 @@ class InterruptedConvertTest {
             ShardConverter.convert(src, tmp.resolve("out"), ConvertOptions.defaults(), ProgressListener.NONE);
             assertEquals(2, litter().size(), "the live one's temporary and lock stay: " + litter());
         } finally {
-            p.getOutputStream().close(); // let it finish normally
+            p.getOutputStream().write("exit\n".getBytes());
+            p.getOutputStream().flush(); // let it finish normally
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         }
         assertEquals(List.of(), litter(), "removed by its owner on close");
