@@ -3,12 +3,15 @@ package io.strata.core.manifest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
+import io.strata.core.util.RegularFiles;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Reads and writes {@code manifest.json}. Writing is deterministic (fixed field order, two-space indent, LF) so the
@@ -21,6 +24,7 @@ public final class ManifestCodec {
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT) // an offset of 0.5 is an error, not 0
             .build();
 
     static {
@@ -35,12 +39,21 @@ public final class ManifestCodec {
         return MAPPER;
     }
 
+    /** Two-space indent and LF whatever the platform: the same manifest gives the same bytes (and hash). */
+    private static final com.fasterxml.jackson.databind.ObjectWriter WRITER = MAPPER.writer(
+            new com.fasterxml.jackson.core.util.DefaultPrettyPrinter().withObjectIndenter(
+                    new com.fasterxml.jackson.core.util.DefaultIndenter("  ", "\n")));
+
+    /** The manifest's JSON, UTF-8, ending in a newline; written straight to bytes (no String copies). */
     public static byte[] toBytes(Manifest m) {
         try {
-            String s = MAPPER.writeValueAsString(m).replace("\r\n", "\n") + "\n";
-            return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new ManifestException("manifest: cannot serialise: " + e.getOriginalMessage(), e);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(1 << 16);
+            WRITER.writeValue(out, m);
+            out.write('\n');
+            return out.toByteArray();
+        } catch (IOException e) {
+            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw new ManifestException("manifest: cannot serialise: " + why, e);
         }
     }
 
@@ -51,13 +64,28 @@ public final class ManifestCodec {
             m = MAPPER.readValue(json, Manifest.class);
         } catch (IOException e) {
             String why = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-            throw new ManifestException(source + ": not a valid manifest: " + why, e);
+            String field = e instanceof JsonMappingException jme ? fieldPath(jme.getPath()) : "";
+            throw new ManifestException(source + ": not a valid manifest: " + (field.isEmpty() ? "" : field + ": ")
+                    + why, e);
         }
         if (m == null) {
             throw new ManifestException(source + ": empty manifest");
         }
         ManifestValidator.validate(m, source);
         return m;
+    }
+
+    /** The JSON path of a mapping error, e.g. {@code shards[0].size}. */
+    private static String fieldPath(List<JsonMappingException.Reference> path) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : path) {
+            if (r.getFieldName() != null) {
+                sb.append(sb.isEmpty() ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
     }
 
     /** Reads {@code dir/manifest.json} (or the file itself when given a file). */
@@ -72,16 +100,12 @@ public final class ManifestCodec {
     public static byte[] readBytes(Path dirOrFile) {
         Path file = file(dirOrFile);
         try {
-            long size = Files.size(file);
-            if (size > MAX_MANIFEST_BYTES) {
-                throw new ManifestException(file + ": manifest is " + size + " bytes, over the "
-                        + MAX_MANIFEST_BYTES + " byte limit");
-            }
-            return Files.readAllBytes(file);
+            return RegularFiles.read(file, MAX_MANIFEST_BYTES);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ManifestException(file + ": no such file (is this a converted model directory?)", e);
         } catch (IOException e) {
-            throw new ManifestException(file + ": cannot read: " + e.getMessage(), e);
+            String m = String.valueOf(e.getMessage());
+            throw new ManifestException(m.startsWith(file.toString()) ? m : file + ": cannot read: " + m, e);
         }
     }
 

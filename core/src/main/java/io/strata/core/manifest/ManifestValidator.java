@@ -40,11 +40,21 @@ public final class ManifestValidator {
                     || s.filename().contains("\\") || s.filename().startsWith(".")) {
                 throw new ManifestException(src + f + ".filename: '" + s.filename() + "' is not a plain file name");
             }
+            if (s.filename().chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+                throw new ManifestException(src + f + ".filename: '" + s.filename().replace("\0", "\\0")
+                        + "' contains a control character (NUL, newline, ...)");
+            }
             if (s.size() < 0) {
                 throw new ManifestException(src + f + ".size: negative");
             }
             checkHash(src, f + ".hash", s.hash());
-            int want = ShardInfo.chunkCount(s.size(), m.chunkSize());
+            int want;
+            try {
+                want = ShardInfo.chunkCount(s.size(), m.chunkSize());
+            } catch (ArithmeticException e) {
+                throw new ManifestException(src + f + ".size: " + s.size() + " bytes in chunks of " + m.chunkSize()
+                        + " would be more than " + Integer.MAX_VALUE + " chunks");
+            }
             if (s.chunks().size() != want) {
                 throw new ManifestException(src + f + ".chunks: " + s.chunks().size() + " hashes, expected " + want
                         + " for " + s.size() + " bytes in chunks of " + m.chunkSize());
@@ -76,6 +86,49 @@ public final class ManifestValidator {
         }
         for (Map.Entry<String, GroupInfo> e : m.groups().entrySet()) {
             checkGroup(m, src, "groups['" + e.getKey() + "']", e.getValue());
+        }
+        if (m.moeConfig() != null) {
+            checkMoe(m, src, m.moeConfig());
+        }
+    }
+
+    /**
+     * Counts the runtime sizes arrays by (experts per layer, MoE layers, top-k) must be what the shards can hold:
+     * every expert takes at least its group's bytes, so a manifest cannot claim more experts than fit in its
+     * shards.
+     */
+    private static void checkMoe(Manifest m, String src, MoeConfig moe) {
+        long total = 0;
+        for (ShardInfo s : m.shards()) {
+            total += s.size();
+            if (total < 0) {
+                throw new ManifestException(src + "shards: the sizes add up to more than " + Long.MAX_VALUE + " bytes");
+            }
+        }
+        long smallest = Long.MAX_VALUE;
+        int expertGroups = 0;
+        for (GroupInfo g : m.groups().values()) {
+            if (g.isExpert()) {
+                expertGroups++;
+                smallest = Math.min(smallest, g.size());
+            }
+        }
+        long each = Math.max(1, expertGroups == 0 ? moe.expertBytes() : smallest);
+        if (moe.numExperts() < 0 || moe.numExperts() > total / each) {
+            throw new ManifestException(src + "moeConfig.numExperts: " + moe.numExperts() + " experts of at least "
+                    + each + " bytes cannot be held by the manifest's " + total + " shard bytes");
+        }
+        if (moe.numExpertsPerToken() < 0 || moe.numExpertsPerToken() > Math.max(1, moe.numExperts())) {
+            throw new ManifestException(src + "moeConfig.numExpertsPerToken: " + moe.numExpertsPerToken()
+                    + " is not between 0 and numExperts " + moe.numExperts());
+        }
+        if (moe.numMoeLayers() < 0 || (expertGroups > 0 && moe.numMoeLayers() > expertGroups)) {
+            throw new ManifestException(src + "moeConfig.numMoeLayers: " + moe.numMoeLayers() + " is not between 0"
+                    + " and the " + expertGroups + " expert groups listed");
+        }
+        if (moe.expertBytes() < 0 || moe.expertBytes() > total) {
+            throw new ManifestException(src + "moeConfig.expertBytes: " + moe.expertBytes() + " is not between 0"
+                    + " and the manifest's " + total + " shard bytes");
         }
     }
 

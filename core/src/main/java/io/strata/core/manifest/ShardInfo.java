@@ -19,7 +19,8 @@ public record ShardInfo(int index, String filename, long size, String hash, List
         return Math.min(chunkSize, size - i * chunkSize);
     }
 
+    /** Chunks of a {@code size}-byte shard; ArithmeticException when there are more than an int can count. */
     public static int chunkCount(long size, long chunkSize) {
-        return size == 0 ? 0 : (int) ((size + chunkSize - 1) / chunkSize);
+        return size == 0 ? 0 : Math.toIntExact(Math.ceilDiv(size, chunkSize));
     }
 }

@@ -14,7 +14,7 @@ public record MemoryPlan(ModelShape shape, Parallelism par, int batch, int seq, 
 
     /** Everything a device needs to hold the whole (per-device) model resident. */
     public long totalBytes() {
-        return denseBytes + expertBytes + kvBytes + activationBytes + commBytes;
+        return Sizes.plus(denseBytes, expertBytes, kvBytes, activationBytes, commBytes);
     }
 
     public boolean fitsOnDevice() {
@@ -23,7 +23,7 @@ public record MemoryPlan(ModelShape shape, Parallelism par, int batch, int seq, 
 
     /** Dense weights, KV, activations and buffers fit, so experts can be paged through the rest. */
     public boolean runsWithPaging() {
-        return denseBytes + kvBytes + activationBytes + commBytes <= deviceMem
+        return Sizes.plus(denseBytes, kvBytes, activationBytes, commBytes) <= deviceMem
                 && (deviceExpertsPerLayer + hostExpertsPerLayer >= shape.topK() || deviceExpertsPerLayer >= shape.topK());
     }
 
@@ -50,6 +50,10 @@ public record MemoryPlan(ModelShape shape, Parallelism par, int batch, int seq, 
     }
 
     private static void row(StringBuilder sb, String what, long bytes) {
-        sb.append(String.format(Locale.ROOT, "%-14s %12s %16d B%n", what, Sizes.format(bytes), bytes));
+        if (Sizes.saturated(bytes)) {
+            sb.append(String.format(Locale.ROOT, "%-14s %12s %16s%n", what, "> 8 EiB", "(overflows 64 bits)"));
+        } else {
+            sb.append(String.format(Locale.ROOT, "%-14s %12s %16d B%n", what, Sizes.format(bytes), bytes));
+        }
     }
 }

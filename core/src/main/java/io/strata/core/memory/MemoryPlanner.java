@@ -1,5 +1,7 @@
 package io.strata.core.memory;
 
+import io.strata.core.util.Sizes;
+
 /**
  * Per-device memory figures for a model under a parallel layout. Formulas (b = dtype bytes, per device):
  * <ul>
@@ -14,7 +16,8 @@ package io.strata.core.memory;
  * combine); PP send/recv 2 T hidden b.</li>
  * </ul>
  * Experts per layer a tier can hold: what is left of device memory after the rest, and the host memory, each
- * divided by L_dev x one expert slice.
+ * divided by L_dev x one expert slice. Products saturate ({@link Sizes#times}), so a plan that overflows 64 bits
+ * reports "does not fit" instead of a negative size.
  */
 public final class MemoryPlanner {
     private MemoryPlanner() {
@@ -24,39 +27,39 @@ public final class MemoryPlanner {
         if (batch < 1 || seq < 1) {
             throw new IllegalArgumentException("--batch and --seq must be at least 1");
         }
-        int layersDev = ceilDiv(s.layers(), p.pp());
-        int expertsDev = ceilDiv(s.expertsPerLayer(), p.ep());
+        int layersDev = Math.ceilDiv(s.layers(), p.pp());
+        int expertsDev = Math.ceilDiv(s.expertsPerLayer(), p.ep());
         long b = s.dtypeBytes();
-        long perLayerDense = s.attentionBytes() / p.tp() + s.routerBytes() + s.layerNormBytes();
-        long edges = p.pp() == 1 ? s.embeddingBytes() / p.tp() + s.lmHeadBytes() / p.tp() + s.finalNormBytes()
-                : Math.max(s.embeddingBytes() / p.tp(), s.lmHeadBytes() / p.tp() + s.finalNormBytes());
-        long dense = layersDev * perLayerDense + edges;
-        long expertEach = s.expertBytes() / p.tp();
-        long experts = (long) layersDev * expertsDev * expertEach;
-        long batchDev = ceilDiv(batch, p.dp());
-        long kv = (long) layersDev * 2 * ceilDiv(s.kvHeads(), p.tp()) * s.headDim() * seq * batchDev * b;
-        long tokens = batchDev * seq;
-        long act = tokens * b * (2L * s.hidden() + (long) (s.heads() + 2 * s.kvHeads()) * s.headDim() / p.tp()
-                + 2L * s.topK() * s.expertIntermediate() / p.tp()) + batchDev * s.vocab() / p.tp() * 4;
+        long tp = p.tp();
+        // every product saturates at Long.MAX_VALUE (Sizes.times), so absurd inputs plan as "does not fit"
+        long perLayerDense = Sizes.plus(s.attentionBytes() / tp, s.routerBytes(), s.layerNormBytes());
+        long edges = p.pp() == 1 ? Sizes.plus(s.embeddingBytes() / tp, s.lmHeadBytes() / tp, s.finalNormBytes())
+                : Math.max(s.embeddingBytes() / tp, Sizes.plus(s.lmHeadBytes() / tp, s.finalNormBytes()));
+        long dense = Sizes.plus(Sizes.times(layersDev, perLayerDense), edges);
+        long expertEach = s.expertBytes() / tp;
+        long experts = Sizes.times(layersDev, expertsDev, expertEach);
+        long batchDev = Math.ceilDiv(batch, p.dp());
+        long kv = Sizes.times(layersDev, 2, Math.ceilDiv(s.kvHeads(), p.tp()), s.headDim(), seq, batchDev, b);
+        long tokens = Sizes.times(batchDev, seq);
+        long perToken = Sizes.plus(2L * s.hidden(), Sizes.times(s.heads() + 2L * s.kvHeads(), s.headDim()) / tp,
+                Sizes.times(2, s.topK(), s.expertIntermediate()) / tp);
+        long act = Sizes.plus(Sizes.times(tokens, b, perToken), Sizes.times(Sizes.times(batchDev, s.vocab()) / tp, 4));
         long comm = 0;
         if (p.tp() > 1) {
-            comm += 2 * tokens * s.hidden() * b;
+            comm = Sizes.plus(comm, Sizes.times(2, tokens, s.hidden(), b));
         }
         if (p.ep() > 1) {
-            comm += 2 * 2 * tokens * s.topK() * s.hidden() * b;
+            comm = Sizes.plus(comm, Sizes.times(2, 2, tokens, s.topK(), s.hidden(), b));
         }
         if (p.pp() > 1) {
-            comm += 2 * tokens * s.hidden() * b;
+            comm = Sizes.plus(comm, Sizes.times(2, tokens, s.hidden(), b));
         }
-        long perLayerSlot = layersDev * expertEach;
-        long deviceLeft = deviceMem - dense - kv - act - comm;
+        long perLayerSlot = Math.max(1, Sizes.times(layersDev, expertEach));
+        long rest = Sizes.plus(dense, kv, act, comm);
+        long deviceLeft = Sizes.saturated(rest) ? 0 : deviceMem - rest;
         int deviceSlots = deviceLeft <= 0 ? 0 : (int) Math.min(expertsDev, deviceLeft / perLayerSlot);
         int hostSlots = (int) Math.min(expertsDev - deviceSlots, Math.max(0, hostMem) / perLayerSlot);
         return new MemoryPlan(s, p, batch, seq, deviceMem, hostMem, layersDev, expertsDev, dense, experts,
                 expertEach, kv, act, comm, deviceSlots, hostSlots);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 }

@@ -1,35 +1,59 @@
 package io.strata.core.memory;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.strata.core.util.Sizes;
 import java.util.Locale;
 
 /**
  * The sizes of a decoder-only (MoE) transformer that memory planning needs, read from a Hugging Face config.json:
  * Mixtral ({@code num_local_experts}, {@code intermediate_size}) and Qwen3-MoE ({@code num_experts},
  * {@code moe_intermediate_size}) spellings. A config with no experts is a dense model (one "expert" per layer:
- * the MLP).
+ * the MLP). Sizes are saturating products ({@link Sizes#times}): absurd configs read as too large, never negative.
  */
 public record ModelShape(int hidden, int layers, int heads, int kvHeads, int headDim, int vocab, int experts,
                          int topK, int expertIntermediate, boolean tiedEmbeddings, boolean qkNorm, int dtypeBytes) {
 
+    /** Reads {@code c}; every count must be a positive integer (experts may be 0), named in the error if not. */
     public static ModelShape fromConfig(JsonNode c) {
-        int hidden = required(c, "hidden_size");
-        int heads = required(c, "num_attention_heads");
-        int experts = c.path("num_local_experts").asInt(c.path("num_experts").asInt(0));
-        int inter = c.has("moe_intermediate_size") ? c.get("moe_intermediate_size").asInt()
-                : required(c, "intermediate_size");
+        if (c == null || !c.isObject()) {
+            throw new IllegalArgumentException("config.json: the config is missing or not a JSON object");
+        }
+        int hidden = positive(c, "hidden_size");
+        int heads = positive(c, "num_attention_heads");
+        int experts = c.has("num_local_experts") ? atLeast(c, "num_local_experts", 0)
+                : c.has("num_experts") ? atLeast(c, "num_experts", 0) : 0;
+        int inter = c.has("moe_intermediate_size") ? positive(c, "moe_intermediate_size")
+                : positive(c, "intermediate_size");
+        int kvHeads = c.has("num_key_value_heads") ? positive(c, "num_key_value_heads") : heads;
+        int headDim = c.hasNonNull("head_dim") ? positive(c, "head_dim") : hidden / heads;
+        if (headDim < 1) {
+            throw new IllegalArgumentException("config.json: field 'hidden_size' (" + hidden + ") is smaller than"
+                    + " 'num_attention_heads' (" + heads + "): no head dimension left");
+        }
+        int topK = experts > 0 ? (c.has("num_experts_per_tok") ? positive(c, "num_experts_per_tok") : 2) : 1;
+        if (experts > 0 && topK > experts) {
+            throw new IllegalArgumentException("config.json: field 'num_experts_per_tok' (" + topK + ") is larger"
+                    + " than the " + experts + " experts per layer");
+        }
         String type = c.path("model_type").asText("");
-        return new ModelShape(hidden, required(c, "num_hidden_layers"), heads,
-                c.path("num_key_value_heads").asInt(heads), c.path("head_dim").asInt(hidden / heads),
-                required(c, "vocab_size"), Math.max(experts, 0), experts > 0 ? c.path("num_experts_per_tok").asInt(2) : 1,
-                inter, c.path("tie_word_embeddings").asBoolean(false), type.startsWith("qwen3"),
-                dtypeBytes(c.path("torch_dtype").asText("bfloat16")));
+        return new ModelShape(hidden, positive(c, "num_hidden_layers"), heads, kvHeads, headDim,
+                positive(c, "vocab_size"), experts, topK, inter, c.path("tie_word_embeddings").asBoolean(false),
+                type.startsWith("qwen3"), dtypeBytes(c.path("torch_dtype").asText("bfloat16")));
     }
 
-    private static int required(JsonNode c, String field) {
+    private static int positive(JsonNode c, String field) {
+        return atLeast(c, field, 1);
+    }
+
+    private static int atLeast(JsonNode c, String field, int min) {
         JsonNode n = c.get(field);
-        if (n == null || !n.canConvertToInt()) {
-            throw new IllegalArgumentException("config.json: missing or non-integer field '" + field + "'");
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException("config.json: missing or non-integer field '" + field + "'"
+                    + (n == null ? "" : ": " + n));
+        }
+        if (n.asInt() < min) {
+            throw new IllegalArgumentException("config.json: field '" + field + "' must be "
+                    + (min == 1 ? "a positive integer" : "at least " + min) + ", got " + n.asInt());
         }
         return n.asInt();
     }
@@ -53,28 +77,28 @@ public record ModelShape(int hidden, int layers, int heads, int kvHeads, int hea
 
     /** Bytes of one expert: gate, up and down projections. */
     public long expertBytes() {
-        return 3L * hidden * expertIntermediate * dtypeBytes;
+        return Sizes.times(3, hidden, expertIntermediate, dtypeBytes);
     }
 
     /** Bytes of one layer's attention projections (q, k, v, o). */
     public long attentionBytes() {
-        long q = (long) heads * headDim;
-        long kv = (long) kvHeads * headDim;
-        return ((long) hidden * q * 2 + (long) hidden * kv * 2) * dtypeBytes;
+        long q = Sizes.times(heads, headDim);
+        long kv = Sizes.times(kvHeads, headDim);
+        return Sizes.times(2, hidden, Sizes.plus(q, kv), dtypeBytes);
     }
 
     /** Router (gate) weight of one layer. */
     public long routerBytes() {
-        return isMoe() ? (long) experts * hidden * dtypeBytes : 0;
+        return isMoe() ? Sizes.times(experts, hidden, dtypeBytes) : 0;
     }
 
     /** Norm weights of one layer (input and post-attention; Qwen3 adds per-head q/k norms). */
     public long layerNormBytes() {
-        return (2L * hidden + (qkNorm ? 2L * headDim : 0)) * dtypeBytes;
+        return Sizes.times(Sizes.plus(2L * hidden, qkNorm ? 2L * headDim : 0), dtypeBytes);
     }
 
     public long embeddingBytes() {
-        return (long) vocab * hidden * dtypeBytes;
+        return Sizes.times(vocab, hidden, dtypeBytes);
     }
 
     public long lmHeadBytes() {
@@ -82,16 +106,16 @@ public record ModelShape(int hidden, int layers, int heads, int kvHeads, int hea
     }
 
     public long finalNormBytes() {
-        return (long) hidden * dtypeBytes;
+        return Sizes.times(hidden, dtypeBytes);
     }
 
     /** All dense (non-expert) weight bytes of the whole model. */
     public long denseBytes() {
-        return layers * (attentionBytes() + routerBytes() + layerNormBytes()) + embeddingBytes() + lmHeadBytes()
-                + finalNormBytes();
+        return Sizes.plus(Sizes.times(layers, Sizes.plus(attentionBytes(), routerBytes(), layerNormBytes())),
+                embeddingBytes(), lmHeadBytes(), finalNormBytes());
     }
 
     public long totalExpertBytes() {
-        return (long) layers * expertsPerLayer() * expertBytes();
+        return Sizes.times(layers, expertsPerLayer(), expertBytes());
     }
 }

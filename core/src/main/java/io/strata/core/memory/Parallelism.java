@@ -12,6 +12,10 @@ public record Parallelism(int tp, int ep, int pp, int dp) {
             throw new IllegalArgumentException("--tp/--ep/--pp/--dp must be at least 1: " + tp + "/" + ep + "/" + pp
                     + "/" + dp);
         }
+        if (io.strata.core.util.Sizes.times(tp, ep, pp, dp) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("--tp " + tp + " x --ep " + ep + " x --pp " + pp + " x --dp " + dp
+                    + " is more than " + Integer.MAX_VALUE + " devices");
+        }
     }
 
     public int devices() {

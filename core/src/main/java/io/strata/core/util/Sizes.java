@@ -49,6 +49,51 @@ public final class Sizes {
         return String.format(Locale.ROOT, v >= 100 ? "%.0f %s" : "%.1f %s", v, units[u]);
     }
 
+    /**
+     * The product of non-negative sizes, saturated at {@link Long#MAX_VALUE} instead of wrapping negative: a plan
+     * for an absurd configuration then reads "does not fit" rather than a negative size that "fits".
+     */
+    public static long times(long... factors) {
+        long r = 1;
+        for (long f : factors) {
+            if (f < 0) {
+                throw new IllegalArgumentException("negative size factor " + f);
+            }
+            try {
+                r = Math.multiplyExact(r, f);
+            } catch (ArithmeticException e) {
+                return f == 0 || containsZero(factors) ? 0 : Long.MAX_VALUE;
+            }
+        }
+        return r;
+    }
+
+    /** The sum of non-negative sizes, saturated at {@link Long#MAX_VALUE}. */
+    public static long plus(long... terms) {
+        long r = 0;
+        for (long t : terms) {
+            if (t < 0) {
+                throw new IllegalArgumentException("negative size term " + t);
+            }
+            r = t > Long.MAX_VALUE - r ? Long.MAX_VALUE : r + t;
+        }
+        return r;
+    }
+
+    /** True when {@code bytes} is the saturated value of {@link #times}/{@link #plus}: too large to represent. */
+    public static boolean saturated(long bytes) {
+        return bytes == Long.MAX_VALUE;
+    }
+
+    private static boolean containsZero(long[] a) {
+        for (long v : a) {
+            if (v == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Rounds up to a multiple of a power-of-two alignment. */
     public static long alignUp(long value, long alignment) {
         if (Long.bitCount(alignment) != 1) {

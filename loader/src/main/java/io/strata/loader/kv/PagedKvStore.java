@@ -10,11 +10,11 @@ import io.strata.storage.codec.CodecKind;
 import io.strata.storage.codec.PageHeader;
 import io.strata.storage.codec.PageRecordDecoder;
 import io.strata.storage.codec.PageRecordEncoder;
+import io.strata.storage.fs.OwnedTempDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -24,9 +24,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
 
 /**
  * The paged KV cache of every sequence in a process. Raw float32 pages live in the fast tier (device budget);
@@ -39,8 +40,10 @@ import java.util.stream.Stream;
  * run outside it, with the page marked as restoring so that others wait on the same future.
  */
 public final class PagedKvStore implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(PagedKvStore.class.getName());
     private static final int PREFETCH_QUEUE = 16;
     private static final int RECYCLED_BLOCKS = 4;
+    private static final String STORE_PREFIX = "store-";
 
     private final KvOptions options;
     private final MemoryLedger fastLedger;
@@ -48,6 +51,8 @@ public final class PagedKvStore implements AutoCloseable {
     private final Evictor fastEvictor = new FastEvictor();
     private final Evictor hostEvictor = new HostEvictor();
     private final Path dir;
+    /** Removed on close, by a shutdown hook on SIGTERM, or by the next store's sweep after a kill -9. */
+    private final OwnedTempDir spillDir;
     private final ReentrantLock lock = new ReentrantLock();
     /** Fast-tier pages, least recently used first. */
     private final LinkedHashSet<KvPage> fastLru = new LinkedHashSet<>();
@@ -79,8 +84,10 @@ public final class PagedKvStore implements AutoCloseable {
         this.fastLedger = fastLedger;
         this.hostLedger = hostLedger;
         try {
-            Files.createDirectories(options.spillRoot());
-            this.dir = Files.createTempDirectory(options.spillRoot(), "store-");
+            // spill files of stores whose process died (kill -9, a crash) are removed here, at the next start
+            OwnedTempDir.sweep(options.spillRoot(), STORE_PREFIX);
+            this.spillDir = OwnedTempDir.create(options.spillRoot(), STORE_PREFIX);
+            this.dir = spillDir.path();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create KV spill directory under " + options.spillRoot() + ": "
                     + e.getMessage(), e);
@@ -362,14 +369,7 @@ public final class PagedKvStore implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try (Stream<Path> left = Files.list(dir)) {
-            for (Path p : left.toList()) {
-                Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove KV spill directory " + dir + ": " + e.getMessage(), e);
-        }
+        spillDir.close();
     }
 
     // ---- fast tier -------------------------------------------------------------------------------------------
@@ -614,19 +614,28 @@ public final class PagedKvStore implements AutoCloseable {
         marker.get();
     }
 
+    /**
+     * A prefetch is a hint: when making room fails (the spill file system is full, say), nothing changed and the
+     * reader restores the page itself, meeting the same error on its own thread as one clear exception; nothing
+     * escapes to the pool thread's uncaught-exception handler (which would print a stack trace).
+     */
     private void prefetch(KvPage page) {
-        Restore r;
-        lock.lock();
         try {
-            if (page.seq.closed || page.seq.failure != null || page.inFast() || page.restoring != null) {
-                return;
+            Restore r;
+            lock.lock();
+            try {
+                if (page.seq.closed || page.seq.failure != null || page.inFast() || page.restoring != null) {
+                    return;
+                }
+                r = beginRestore(page, false);
+            } finally {
+                lock.unlock();
             }
-            r = beginRestore(page, false);
-        } finally {
-            lock.unlock();
-        }
-        if (r != null) {
-            finishRestore(r);
+            if (r != null) {
+                finishRestore(r);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "KV prefetch of " + page + " gave up", e);
         }
     }
 

@@ -7,7 +7,6 @@ import io.strata.core.manifest.ManifestException;
 import io.strata.core.manifest.TensorInfo;
 import io.strata.core.memory.MemoryLedger;
 import io.strata.core.model.ExpertId;
-import io.strata.core.model.Layout;
 import io.strata.core.model.Tier;
 import io.strata.core.telemetry.PrefetchCounters;
 import io.strata.core.telemetry.TelemetrySnapshot;
@@ -28,6 +27,7 @@ import io.strata.nativeaccess.cuda.CudaDriver;
 import io.strata.loader.tier.DeviceTiers;
 import io.strata.loader.tier.TierMemory;
 import io.strata.storage.model.ConvertedModel;
+import io.strata.storage.model.TensorSlices;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -51,6 +51,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * }</pre>
  */
 public final class ModelRuntime implements WeightSource {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ModelRuntime.class.getName());
     private final Manifest manifest;
     private final String manifestHash;
     private final ConvertedModel origin;
@@ -64,6 +65,7 @@ public final class ModelRuntime implements WeightSource {
     private final DeviceTiers.DeviceTier device;
     private final DiskCache disk;
     private final ByteFetcher fetcher;
+    private final TensorSlices slices;
     private final TierCache hostCache;
     private final TierCache deviceCache;
     private final TierCache computeCache;
@@ -84,13 +86,10 @@ public final class ModelRuntime implements WeightSource {
         for (Tier t : Tier.values()) {
             counters.put(t, new TierCounters(t));
         }
-        try {
-            this.disk = o.cacheDir() == null ? null
-                    : new DiskCache(o.cacheDir(), o.diskBudget(), counters.get(Tier.DISK));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open disk cache " + o.cacheDir() + ": " + e.getMessage(), e);
-        }
-        this.fetcher = new ByteFetcher(manifest, origin, peer, disk, counters);
+        this.disk = openDiskCache(o, counters.get(Tier.DISK));
+        this.fetcher = new ByteFetcher(manifest, origin == null ? null : origin.reader(), peer, disk, counters,
+                o.trustLocal());
+        this.slices = new TensorSlices(manifest, "manifest");
         this.hostLedger = new MemoryLedger("host", o.hostBudget(), o.hostReserve());
         this.hostCache = new TierCache(Tier.HOST, hostLedger, hostMemory,
                 Policies.create(o.policy(), o.hostBudget() - o.hostReserve(), this::expertBytes),
@@ -124,6 +123,23 @@ public final class ModelRuntime implements WeightSource {
                 ? new PrefetchScheduler(computeCache, prefetchCounters, layers, experts, topK, o.ioThreads(),
                 o.frequencyPrefetch())
                 : null;
+    }
+
+    /**
+     * The disk cache is optional: one that cannot be opened (a full or read-only file system, a file where its
+     * directory should be) is left out with one warning, and the run reads from the model or the peers instead.
+     */
+    private static DiskCache openDiskCache(RuntimeOptions o, TierCounters c) {
+        if (o.cacheDir() == null) {
+            return null;
+        }
+        try {
+            return new DiskCache(o.cacheDir(), o.diskBudget(), c, !o.trustLocal());
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warning(() -> "cannot open the disk cache " + o.cacheDir() + " (" + e.getMessage()
+                    + "); running without it");
+            return null;
+        }
     }
 
     /** Opens a converted model directory. */
@@ -162,7 +178,13 @@ public final class ModelRuntime implements WeightSource {
             }
         }
         JsonNode c = manifest.config();
-        return Math.max(max, c == null ? 1 : c.path("num_hidden_layers").asInt(1));
+        int configured = c == null ? 1 : c.path("num_hidden_layers").asInt(1);
+        // arrays are sized by it: a layer holds at least one tensor, so no more layers than tensors are real
+        if (configured > Math.max(1, manifest.tensors().size())) {
+            throw new ManifestException("manifest: config.num_hidden_layers: " + configured + " layers, but the"
+                    + " manifest lists only " + manifest.tensors().size() + " tensors");
+        }
+        return Math.max(max, configured);
     }
 
     private Tier fillDeviceFromHost(ExpertId id, MemorySegment dst) {
@@ -311,57 +333,23 @@ public final class ModelRuntime implements WeightSource {
 
     /**
      * The part of {@code name} that TP rank {@code tpRank} of {@code tpSize} loads, reading only that rank's
-     * bytes: the manifest's own slice when the tensor was converted with {@code tpSize} slices, else a contiguous
-     * cut of the stored rows (for a column-major tensor the stored rows are the logical input dimension).
+     * bytes, as {@link TensorSlices} resolves it: the manifest's own slice when the tensor was converted with
+     * {@code tpSize} slices, the whole tensor when it is replicated, else a contiguous cut of the stored rows (for
+     * a column-major tensor the stored rows are the logical input dimension).
      */
     public TensorView tensorSlice(String name, int tpRank, int tpSize) {
         ensureOpen();
-        if (tpSize < 1 || tpRank < 0 || tpRank >= tpSize) {
+        if (tpSize < 1) {
             throw new IllegalArgumentException("tensor '" + name + "': TP rank " + tpRank + " of " + tpSize
                     + " is not a valid rank");
         }
-        List<TensorInfo> entries = manifest.tensors().get(name);
-        if (entries == null) {
-            throw new ManifestException("manifest: no tensor named '" + name + "'");
-        }
+        TensorSlices.Part p = slices.resolve(name, tpRank, tpSize);
+        TensorInfo t = p.entry();
         String key = name + "#tp" + tpRank + "/" + tpSize;
-        TensorInfo first = entries.getFirst();
-        if (first.sliceCountOrOne() > 1) {
-            if (first.sliceCountOrOne() != tpSize) {
-                throw new ManifestException("manifest: tensor '" + name + "' was converted for TP "
-                        + first.sliceCountOrOne() + ", not " + tpSize);
-            }
-            TensorInfo t = entries.stream().filter(e -> e.sliceIdxOrZero() == tpRank).findFirst().orElseThrow(
-                    () -> new ManifestException("manifest: tensor '" + name + "' has no slice " + tpRank));
-            long[] logical = sliceLogicalShape(t);
-            return dense.get(key, t.size(), dst -> readTensor(name, t, dst),
-                    seg -> new TensorView(name, seg, t.dtype(), logical, t.layoutOrRow()));
-        }
-        List<Long> stored = first.shape();
-        long rows = stored.getFirst();
-        if (rows % tpSize != 0) {
-            throw new ManifestException("manifest: tensor '" + name + "' has " + rows + " stored rows, not divisible"
-                    + " into " + tpSize + " TP slices");
-        }
-        long rowBytes = first.size() / rows;
-        long part = rows / tpSize;
-        long[] logical = first.logicalShape().stream().mapToLong(Long::longValue).toArray();
-        // stored dim 0 is logical dim 1 for a column-major tensor, logical dim 0 for a row-major one
-        int cutDim = first.layoutOrRow() == Layout.COLUMN && logical.length > 1 ? 1 : 0;
-        logical[cutDim] = logical[cutDim] / tpSize;
-        long offset = first.offset() + tpRank * part * rowBytes;
-        long bytes = part * rowBytes;
-        return dense.get(key, bytes, dst -> fetcher.readRange(first.shard(), offset, bytes, dst),
-                seg -> new TensorView(name, seg, first.dtype(), logical, first.layoutOrRow()));
-    }
-
-    /** Logical shape of a converter-made slice: the stored shape, transposed back when column-major. */
-    private static long[] sliceLogicalShape(TensorInfo t) {
-        long[] s = t.shape().stream().mapToLong(Long::longValue).toArray();
-        if (t.layoutOrRow() == Layout.COLUMN && s.length == 2) {
-            return new long[]{s[1], s[0]};
-        }
-        return s;
+        ResidentTensors.Reader read = p.isCut() ? dst -> fetcher.readRange(t.shard(), p.offset(), p.size(), dst)
+                : dst -> readTensor(name, t, dst);
+        return dense.get(key, p.size(), read,
+                seg -> new TensorView(name, seg, t.dtype(), p.logicalShape(), t.layoutOrRow()));
     }
 
     private void readTensor(String name, TensorInfo t, MemorySegment dst) throws IOException {
@@ -425,7 +413,6 @@ public final class ModelRuntime implements WeightSource {
         if (disk != null) {
             disk.close();
         }
-        fetcher.close();
         if (ownsOrigin) {
             origin.close();
         }

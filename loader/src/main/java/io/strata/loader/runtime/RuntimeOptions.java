@@ -8,11 +8,13 @@ import java.nio.file.Path;
  * How a {@link ModelRuntime} is set up. Budgets in bytes; a device budget of 0 means no device tier (compute
  * reads from host memory), {@link #DEVICE_AUTO} all free VRAM of GPU 0 (no device tier without a GPU). The device
  * tier is VRAM when a CUDA driver is present, else a simulated device; {@code simulatedDevice} forces the latter.
- * {@code cacheDir} null means no disk cache.
+ * {@code cacheDir} null means no disk cache. Bytes read from the model directory and the disk cache are verified
+ * against the manifest's BLAKE3 hashes (once per chunk per process) unless {@code trustLocal} says the local files
+ * are vouched for ({@code --trust-local}); never skipped by default.
  */
 public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserve, Path cacheDir, long diskBudget,
                              String policy, boolean prefetch, boolean frequencyPrefetch, int ioThreads,
-                             boolean simulatedDevice) {
+                             boolean simulatedDevice, boolean trustLocal) {
     public static final long DEVICE_AUTO = -1;
 
     public RuntimeOptions {
@@ -43,6 +45,7 @@ public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserv
         private boolean frequencyPrefetch = true;
         private int ioThreads = 2;
         private boolean simulatedDevice;
+        private boolean trustLocal;
 
         public Builder deviceBudget(long v) {
             deviceBudget = v;
@@ -102,9 +105,18 @@ public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserv
             return this;
         }
 
+        /**
+         * Skip verifying bytes from the model directory and the disk cache against the manifest (the user vouches
+         * for the local files). Bytes from peers are always verified.
+         */
+        public Builder trustLocal(boolean v) {
+            trustLocal = v;
+            return this;
+        }
+
         public RuntimeOptions build() {
             return new RuntimeOptions(deviceBudget, hostBudget, hostReserve, cacheDir, diskBudget, policy, prefetch,
-                    frequencyPrefetch, ioThreads, simulatedDevice);
+                    frequencyPrefetch, ioThreads, simulatedDevice, trustLocal);
         }
     }
 }

@@ -6,32 +6,35 @@ import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ShardInfo;
 import io.strata.core.model.Tier;
 import io.strata.core.telemetry.TierCounters;
-import io.strata.loader.disk.DiskCache;
-import io.strata.loader.disk.FileRanges;
 import io.strata.core.weights.PeerTier;
-import io.strata.storage.model.ConvertedModel;
+import io.strata.loader.disk.DiskCache;
+import io.strata.storage.model.ShardReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
 /**
  * The bottom of the fetch path, below host memory: the disk cache first, then the origin (the converted model's
- * mapped shards) when it is here, else the peer tier; bytes that came from below the disk cache are verified
- * against the group hash and imported into it, so the next run finds them on disk.
+ * shards, read through its {@link ShardReader}, which verifies every chunk it hands out against the manifest once
+ * per process unless local files are trusted) when it is here, else the peer tier (whole chunks, verified by the
+ * peer tier). Bytes that came from below the disk cache are imported into it, so the next run finds them on disk;
+ * the disk cache verifies what it serves against the blob's name.
  */
 public final class ByteFetcher {
     private final Manifest manifest;
-    private final ConvertedModel origin;
+    private final ShardReader origin;
     private final PeerTier peer;
     private final DiskCache disk;
     private final Map<Tier, TierCounters> counters;
-    private FileChannel[] channels; // guarded by this
+    private final boolean trustLocal;
 
-    public ByteFetcher(Manifest manifest, ConvertedModel origin, PeerTier peer, DiskCache disk,
-                       Map<Tier, TierCounters> counters) {
+    /**
+     * @param origin     the model directory's reader, or null when bytes come only from the disk cache and peers
+     * @param trustLocal read the origin without verifying it ({@code --trust-local})
+     */
+    public ByteFetcher(Manifest manifest, ShardReader origin, PeerTier peer, DiskCache disk,
+                       Map<Tier, TierCounters> counters, boolean trustLocal) {
         if (origin == null && peer == null) {
             throw new IllegalArgumentException("no source of bytes: give the model directory or a peer tier");
         }
@@ -40,6 +43,7 @@ public final class ByteFetcher {
         this.peer = peer;
         this.disk = disk;
         this.counters = counters;
+        this.trustLocal = trustLocal;
     }
 
     /** Fills {@code dst} with a group's bytes and says which tier served them. */
@@ -54,7 +58,8 @@ public final class ByteFetcher {
         }
         Tier from = readRange(g.shard(), g.offset(), g.size(), dst);
         if (cacheable) {
-            disk.put(g.hash(), dst); // verifies before importing
+            // origin bytes were verified chunk by chunk (unless trusted): no need to hash them again to import
+            disk.put(g.hash(), dst, from == Tier.ORIGIN && !trustLocal);
         } else if (from == Tier.PEER && g.hash() != null && !Blake3.hashHex(dst).equals(g.hash())) {
             throw new IOException("group " + groupName + " from peers does not match its manifest hash");
         }
@@ -65,9 +70,12 @@ public final class ByteFetcher {
     public Tier readRange(int shard, long offset, long size, MemorySegment dst) throws IOException {
         long t0 = System.nanoTime();
         if (origin != null) {
-            // one positional read per range: the kernel reads ahead in large requests, where copying from the
-            // mapping would fault page by page (much slower on a cold page cache)
-            FileRanges.readFully(originChannel(shard), offset, dst.asSlice(0, size));
+            MemorySegment part = dst.asSlice(0, size);
+            if (trustLocal) {
+                origin.readTrusted(shard, offset, part);
+            } else {
+                origin.read(shard, offset, part);
+            }
             TierCounters c = counters.get(Tier.ORIGIN);
             c.hit();
             c.bytesOut(size);
@@ -90,33 +98,6 @@ public final class ByteFetcher {
         c.bytesOut(len);
         c.pageIn("shard " + shard + "@" + offset, null, len, System.nanoTime() - t0);
         return Tier.PEER;
-    }
-
-    private synchronized FileChannel originChannel(int shard) throws IOException {
-        if (channels == null) {
-            channels = new FileChannel[manifest.shards().size()];
-        }
-        if (channels[shard] == null) {
-            channels[shard] = FileChannel.open(origin.dir().resolve(manifest.shard(shard).filename()),
-                    StandardOpenOption.READ);
-        }
-        return channels[shard];
-    }
-
-    /** Closes the origin's file channels. */
-    public synchronized void close() {
-        if (channels != null) {
-            for (FileChannel c : channels) {
-                try {
-                    if (c != null) {
-                        c.close();
-                    }
-                } catch (IOException ignored) {
-                    // read-only channel: nothing to lose
-                }
-            }
-            channels = null;
-        }
     }
 
     public boolean hasOrigin() {

@@ -8,32 +8,34 @@ import io.strata.core.manifest.ManifestException;
 import io.strata.core.manifest.ShardInfo;
 import io.strata.core.manifest.TensorInfo;
 import io.strata.core.model.ExpertId;
-import io.strata.storage.mmap.MappedFile;
+import io.strata.core.util.RegularFiles;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * A converted model directory ({@code manifest.json} plus shard files), opened for reading. The manifest is
- * validated, every shard is checked to exist with the manifest's size, and shards are memory-mapped on first use.
- * Every accessor returns a zero-copy slice of a mapping, valid until {@link #close()}; reading one afterwards
- * throws {@link IllegalStateException}. Contents are not re-hashed here (that is {@code strata verify}'s job).
+ * validated and every shard is checked to exist with the manifest's size. All access to the shard bytes goes
+ * through one {@link ShardReader} ({@link #reader()}): the accessors here return zero-copy slices of its mappings
+ * after verifying the chunks they cover against the manifest (once per chunk), valid until {@link #close()};
+ * reading one afterwards throws {@link IllegalStateException}. TP slices are resolved by {@link TensorSlices}.
  */
 public final class ConvertedModel implements AutoCloseable {
     private final Path dir;
     private final Manifest manifest;
     private final String manifestHash;
-    private final MappedFile[] mappings;
-    private boolean closed;
+    private final ShardReader reader;
+    private final TensorSlices slices;
 
     private ConvertedModel(Path dir, Manifest manifest, String manifestHash) {
         this.dir = dir;
         this.manifest = manifest;
         this.manifestHash = manifestHash;
-        this.mappings = new MappedFile[manifest.shards().size()];
+        this.reader = ShardReader.open(dir, manifest);
+        this.slices = new TensorSlices(manifest, dir.toString());
     }
 
     public static ConvertedModel open(Path dir) {
@@ -44,6 +46,7 @@ public final class ConvertedModel implements AutoCloseable {
             Path p = dir.resolve(s.filename());
             long actual;
             try {
+                RegularFiles.requireRegular(p);
                 actual = Files.size(p);
             } catch (NoSuchFileException e) {
                 throw new ManifestException(p + ": shard " + s.index() + " listed in " + Manifest.FILE_NAME
@@ -72,9 +75,19 @@ public final class ConvertedModel implements AutoCloseable {
         return manifestHash;
     }
 
-    /** The whole shard file {@code index}, mapped on first use. */
+    /** The one reader of this model's shard bytes (positional reads, verification, mappings, channels). */
+    public ShardReader reader() {
+        return reader;
+    }
+
+    /** The TP-slice resolver of this model. */
+    public TensorSlices slices() {
+        return slices;
+    }
+
+    /** The whole shard file {@code index}, mapped on first use (not verified: {@code strata verify} hashes it). */
     public MemorySegment shardSegment(int index) {
-        return mapping(index).segment();
+        return reader.segment(index);
     }
 
     /** The stored bytes of an unsliced tensor. */
@@ -83,8 +96,8 @@ public final class ConvertedModel implements AutoCloseable {
     }
 
     /**
-     * The part a TP rank loads: the slice {@code rank} of a sliced tensor, or the whole tensor when it is
-     * replicated (stored once, {@code sliceCount} 1).
+     * The part a TP rank loads as the model was converted: the slice {@code rank} of a sliced tensor, or the whole
+     * tensor when it is replicated (stored once, {@code sliceCount} 1); see {@link TensorSlices}.
      */
     public MemorySegment tensorSlice(String name, int rank) {
         return view(name, tensorInfo(name, rank));
@@ -92,21 +105,7 @@ public final class ConvertedModel implements AutoCloseable {
 
     /** The manifest entry of the slice a TP rank loads (the single entry of a replicated tensor). */
     public TensorInfo tensorInfo(String name, int rank) {
-        List<TensorInfo> entries = manifest.tensors().get(name);
-        if (entries == null) {
-            throw new ManifestException(dir + ": no tensor named '" + name + "'");
-        }
-        if (entries.size() == 1 && entries.getFirst().sliceCountOrOne() == 1) {
-            if (rank < 0) {
-                throw new IllegalArgumentException("negative TP rank " + rank);
-            }
-            return entries.getFirst();
-        }
-        if (rank < 0 || rank >= entries.size()) {
-            throw new ManifestException(dir + ": tensor '" + name + "' has " + entries.size()
-                    + " TP slices, no slice " + rank);
-        }
-        return entries.get(rank);
+        return slices.resolve(name, rank, TensorSlices.AS_CONVERTED).entry();
     }
 
     /** A group's whole byte range (for an expert: w1, w3, w2 back to back, with alignment padding). */
@@ -115,7 +114,7 @@ public final class ConvertedModel implements AutoCloseable {
         if (g == null) {
             throw new ManifestException(dir + ": no group named '" + groupName + "'");
         }
-        return mapping(g.shard()).slice(g.offset(), g.size());
+        return view(g.shard(), g.offset(), g.size());
     }
 
     public MemorySegment expertGroup(ExpertId id) {
@@ -127,44 +126,20 @@ public final class ConvertedModel implements AutoCloseable {
             throw new ManifestException(dir + ": tensor '" + name + "' is split into spans across shards;"
                     + " it has no single zero-copy view");
         }
-        return mapping(t.shard()).slice(t.offset(), t.size());
+        return view(t.shard(), t.offset(), t.size());
     }
 
-    private synchronized MappedFile mapping(int index) {
-        if (closed) {
-            throw new IllegalStateException(dir + ": model is closed");
+    private MemorySegment view(int shard, long offset, long size) {
+        try {
+            return reader.view(shard, offset, size);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
         }
-        ShardInfo s = manifest.shard(index);
-        MappedFile m = mappings[index];
-        if (m == null) {
-            Path p = dir.resolve(s.filename());
-            try {
-                m = MappedFile.open(p);
-            } catch (IOException e) {
-                throw new ManifestException(p + ": cannot map shard " + index + ": " + e.getMessage(), e);
-            }
-            if (m.size() != s.size()) {
-                m.release();
-                throw new ManifestException(p + ": shard " + index + " is " + m.size() + " bytes, the manifest says "
-                        + s.size());
-            }
-            mappings[index] = m;
-        }
-        return m;
     }
 
-    /** Unmaps every shard; segments handed out before become unreadable (IllegalStateException). */
+    /** Closes the reader: segments handed out before become unreadable (IllegalStateException). */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        for (int i = 0; i < mappings.length; i++) {
-            if (mappings[i] != null) {
-                mappings[i].release();
-                mappings[i] = null;
-            }
-        }
+    public void close() {
+        reader.close();
     }
 }

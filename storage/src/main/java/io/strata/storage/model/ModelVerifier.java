@@ -5,7 +5,6 @@ import io.strata.core.manifest.GroupInfo;
 import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ManifestCodec;
 import io.strata.core.manifest.ShardInfo;
-import io.strata.storage.convert.ShardHasher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +17,8 @@ import java.util.function.LongConsumer;
 
 /**
  * Re-hashes a converted model against its manifest: every chunk, every whole shard and every group range, with
- * the same {@link ShardHasher} the converter filled the manifest with. Every problem is collected (missing shard,
+ * the same {@link ShardHasher} the converter filled the manifest with, over the shards' mappings from the one
+ * {@link ShardReader}. Every problem is collected (missing shard,
  * wrong size, bad chunk, bad whole-file or group hash), so one run names all damaged chunks; an unreadable or
  * inconsistent manifest throws.
  */
@@ -56,11 +56,12 @@ public final class ModelVerifier {
         ExecutorService pool = ShardHasher.newPool("strata-verify");
         int chunkCount = 0;
         long done = 0;
-        try {
+        try (ShardReader reader = ShardReader.open(dir, m)) {
             for (ShardInfo s : m.shards()) {
                 Path p = dir.resolve(s.filename());
-                if (!Files.exists(p)) {
-                    problems.add(new Problem(s.index(), s.filename(), -1, 0, s.size(), null, "missing"));
+                if (!Files.isRegularFile(p)) {
+                    problems.add(new Problem(s.index(), s.filename(), -1, 0, s.size(), null,
+                            Files.exists(p) ? "not a regular file" : "missing"));
                     continue;
                 }
                 long actual = Files.size(p);
@@ -73,7 +74,7 @@ public final class ModelVerifier {
                         .filter(g -> g.getValue().shard() == s.index() && g.getValue().hash() != null).toList();
                 ShardHasher.Hashes h;
                 try {
-                    h = ShardHasher.hash(p, s.size(), m.chunkSize(), groups.stream()
+                    h = ShardHasher.hash(reader.segment(s.index()), m.chunkSize(), groups.stream()
                             .map(g -> new long[]{g.getValue().offset(), g.getValue().size()}).toList(), pool).join();
                 } catch (CompletionException e) {
                     throw new IOException(p + ": cannot hash: " + e.getCause().getMessage(), e.getCause());

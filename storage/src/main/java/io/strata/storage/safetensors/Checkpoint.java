@@ -3,6 +3,7 @@ package io.strata.storage.safetensors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.strata.core.util.RegularFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -22,6 +23,14 @@ import java.util.TreeMap;
  */
 public final class Checkpoint implements AutoCloseable {
     public static final String INDEX = "model.safetensors.index.json";
+    /**
+     * The most tensors one checkpoint may have. Real MoE checkpoints have tens of thousands (Qwen3-235B about 37 k);
+     * this bound keeps conversion memory and the manifest (a few hundred bytes per tensor) within reach of a
+     * small heap and under {@link io.strata.core.manifest.ManifestCodec#MAX_MANIFEST_BYTES}.
+     */
+    public static final int MAX_TENSORS = 131_072;
+    /** config.json and the index are read whole; anything larger than this is not one. */
+    static final long MAX_JSON_BYTES = 64L << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path source;
@@ -61,7 +70,8 @@ public final class Checkpoint implements AutoCloseable {
                 for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.properties().iterator(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> e = it.next();
                     String fileName = e.getValue().asText();
-                    if (fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
+                    if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\")
+                            || fileName.startsWith(".") || fileName.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
                         throw new CheckpointException(index + ": weight_map['" + e.getKey() + "']: '" + fileName
                                 + "' is not a plain file name");
                     }
@@ -82,6 +92,7 @@ public final class Checkpoint implements AutoCloseable {
                                 + INDEX + " but missing from this file");
                     }
                     all.put(e.getKey(), t);
+                    checkCount(index, all.size());
                 }
                 for (SafetensorsFile f : byFile.values()) {
                     for (String name : f.tensors().keySet()) {
@@ -109,6 +120,7 @@ public final class Checkpoint implements AutoCloseable {
                         if (all.put(t.name(), t) != null) {
                             throw new CheckpointException(p + ": tensor '" + t.name() + "' also appears in another file");
                         }
+                        checkCount(src, all.size());
                     }
                 }
             }
@@ -119,9 +131,27 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
+    private static void checkCount(Path where, int tensors) {
+        if (tensors > MAX_TENSORS) {
+            throw new CheckpointException(where + ": more than " + MAX_TENSORS + " tensors (the most a Strata"
+                    + " manifest holds)");
+        }
+    }
+
     private static JsonNode readJson(Path p) {
+        byte[] bytes;
         try {
-            return JSON.readTree(p.toFile());
+            bytes = RegularFiles.read(p, MAX_JSON_BYTES);
+        } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            throw new CheckpointException(m.startsWith(p.toString()) ? m : p + ": cannot read: " + m, e);
+        }
+        try {
+            JsonNode n = JSON.readTree(bytes);
+            if (n == null || !n.isObject()) {
+                throw new CheckpointException(p + ": not a JSON object");
+            }
+            return n;
         } catch (IOException e) {
             throw new CheckpointException(p + ": not valid JSON: " + e.getMessage(), e);
         }

@@ -1,6 +1,7 @@
 package io.strata.storage.safetensors;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,81 +98,45 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private static Map<String, SafetensorsTensor> parseHeader(Path path, byte[] header, long dataStart, long dataLen,
                                                               MappedFile map, Map<String, String> meta) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(new String(header, StandardCharsets.UTF_8).stripTrailing());
-        } catch (IOException e) {
-            throw new CheckpointException(path + ": header is not valid JSON: " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new CheckpointException(path + ": header is not a JSON object");
-        }
         Map<String, SafetensorsTensor> out = new LinkedHashMap<>();
         List<long[]> ranges = new ArrayList<>();
         List<String> rangeNames = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.properties().iterator(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String name = e.getKey();
-            JsonNode t = e.getValue();
-            if (name.equals("__metadata__")) {
-                if (t.isObject()) {
-                    t.properties().forEach(m -> meta.put(m.getKey(), m.getValue().asText()));
+        // streamed one entry at a time: a 100 MB header of a million tiny entries must not become a million-node
+        // tree before the count is checked
+        try (JsonParser p = JSON.createParser(new String(header, StandardCharsets.UTF_8).stripTrailing())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new CheckpointException(path + ": header is not a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                JsonNode t = JSON.readTree(p);
+                if (name.equals("__metadata__")) {
+                    if (t != null && t.isObject()) {
+                        t.properties().forEach(m -> meta.put(m.getKey(), m.getValue().asText()));
+                    }
+                    continue;
                 }
-                continue;
-            }
-            String where = path + ": tensor '" + name + "': ";
-            if (!t.isObject()) {
-                throw new CheckpointException(where + "entry is not an object");
-            }
-            String dtypeName = t.path("dtype").asText(null);
-            DType dtype = DType.parse(dtypeName).filter(d -> !d.isQuantized()).orElseThrow(() ->
-                    new CheckpointException(where + "unknown dtype '" + dtypeName + "' (supported: F32, F16, BF16, I8, U8, I32, I64, F64)"));
-            JsonNode shapeNode = t.get("shape");
-            if (shapeNode == null || !shapeNode.isArray()) {
-                throw new CheckpointException(where + "shape is missing or not an array");
-            }
-            long[] shape = new long[shapeNode.size()];
-            long elements = 1;
-            for (int i = 0; i < shape.length; i++) {
-                JsonNode d = shapeNode.get(i);
-                if (!d.canConvertToLong() || d.asLong() < 0) {
-                    throw new CheckpointException(where + "shape[" + i + "] is not a non-negative integer: " + d);
+                if (out.size() >= Checkpoint.MAX_TENSORS) {
+                    throw new CheckpointException(path + ": header lists more than " + Checkpoint.MAX_TENSORS
+                            + " tensors (the most a Strata manifest holds)");
                 }
-                shape[i] = d.asLong();
-                try {
-                    elements = Math.multiplyExact(elements, shape[i]);
-                } catch (ArithmeticException ex) {
-                    throw new CheckpointException(where + "shape " + shapeNode + " overflows");
+                SafetensorsTensor tensor = tensor(path, name, t, dataStart, dataLen, map);
+                if (tensor.byteSize() > 0) {
+                    // empty tensors occupy nothing; keeping them in the sorted list would hide overlaps around them
+                    ranges.add(new long[]{tensor.fileOffset() - dataStart, tensor.fileOffset() - dataStart + tensor.byteSize(),
+                            rangeNames.size()});
+                    rangeNames.add(name);
                 }
+                out.put(name, tensor);
             }
-            JsonNode offs = t.get("data_offsets");
-            if (offs == null || !offs.isArray() || offs.size() != 2 || !offs.get(0).canConvertToLong()
-                    || !offs.get(1).canConvertToLong()) {
-                throw new CheckpointException(where + "data_offsets must be [begin, end]");
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw new CheckpointException(path + ": header is not one JSON object");
             }
-            long begin = offs.get(0).asLong();
-            long end = offs.get(1).asLong();
-            if (begin < 0 || end < begin || end > dataLen) {
-                throw new CheckpointException(where + "data_offsets [" + begin + ", " + end
-                        + "] lie outside the data area of " + dataLen + " bytes" + (end > dataLen ? " (file truncated?)" : ""));
-            }
-            long need;
-            try {
-                need = Math.multiplyExact(elements, dtype.byteSize());
-            } catch (ArithmeticException ex) {
-                throw new CheckpointException(where + "size overflows");
-            }
-            if (end - begin != need) {
-                throw new CheckpointException(where + "holds " + (end - begin) + " bytes but shape "
-                        + shapeNode + " of " + dtype + " needs " + need);
-            }
-            if (end > begin) {
-                // empty tensors occupy nothing; keeping them in the sorted list would hide overlaps around them
-                ranges.add(new long[]{begin, end, rangeNames.size()});
-                rangeNames.add(name);
-            }
-            out.put(name, new SafetensorsTensor(name, dtype, shape, path, dataStart + begin, need,
-                    map.slice(dataStart + begin, need)));
+        } catch (IOException e) {
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+                    : e.getMessage();
+            throw new CheckpointException(path + ": header is not valid JSON: " + why, e);
         }
         ranges.sort(Comparator.<long[]>comparingLong(r -> r[0]).thenComparingLong(r -> r[1]));
         for (int i = 1; i < ranges.size(); i++) {
@@ -184,6 +148,61 @@ public final class SafetensorsFile implements AutoCloseable {
             }
         }
         return Collections.unmodifiableMap(out);
+    }
+
+    private static SafetensorsTensor tensor(Path path, String name, JsonNode t, long dataStart, long dataLen,
+                                            MappedFile map) {
+        String where = path + ": tensor '" + name + "': ";
+        if (t == null || !t.isObject()) {
+            throw new CheckpointException(where + "entry is not an object");
+        }
+        String dtypeName = t.path("dtype").asText(null);
+        DType dtype = DType.parse(dtypeName).filter(d -> !d.isQuantized()).orElseThrow(() ->
+                new CheckpointException(where + "unknown dtype '" + dtypeName + "' (supported: F32, F16, BF16, I8, U8, I32, I64, F64)"));
+        JsonNode shapeNode = t.get("shape");
+        if (shapeNode == null || !shapeNode.isArray()) {
+            throw new CheckpointException(where + "shape is missing or not an array");
+        }
+        long[] shape = new long[shapeNode.size()];
+        long elements = 1;
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = shapeNode.get(i);
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
+                throw new CheckpointException(where + "shape[" + i + "] is not a non-negative integer: " + d);
+            }
+            shape[i] = d.asLong();
+            try {
+                elements = Math.multiplyExact(elements, shape[i]);
+            } catch (ArithmeticException ex) {
+                throw new CheckpointException(where + "shape " + shapeNode + " overflows");
+            }
+        }
+        JsonNode offs = t.get("data_offsets");
+        if (offs == null || !offs.isArray() || offs.size() != 2 || !integral(offs.get(0)) || !integral(offs.get(1))) {
+            throw new CheckpointException(where + "data_offsets must be [begin, end], two integers, got " + offs);
+        }
+        long begin = offs.get(0).asLong();
+        long end = offs.get(1).asLong();
+        if (begin < 0 || end < begin || end > dataLen) {
+            throw new CheckpointException(where + "data_offsets [" + begin + ", " + end
+                    + "] lie outside the data area of " + dataLen + " bytes" + (end > dataLen ? " (file truncated?)" : ""));
+        }
+        long need;
+        try {
+            need = Math.multiplyExact(elements, dtype.byteSize());
+        } catch (ArithmeticException ex) {
+            throw new CheckpointException(where + "size overflows");
+        }
+        if (end - begin != need) {
+            throw new CheckpointException(where + "holds " + (end - begin) + " bytes but shape "
+                    + shapeNode + " of " + dtype + " needs " + need);
+        }
+        return new SafetensorsTensor(name, dtype, shape, path, dataStart + begin, need,
+                map.slice(dataStart + begin, need));
+    }
+
+    private static boolean integral(JsonNode n) {
+        return n != null && n.isIntegralNumber() && n.canConvertToLong();
     }
 
     public Path path() {

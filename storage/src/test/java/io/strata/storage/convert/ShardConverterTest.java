@@ -200,7 +200,8 @@ class ShardConverterTest {
     @Test
     void existingOutputIsRefusedUnlessForced() throws Exception {
         Path out = tmp.resolve("out");
-        Files.createDirectories(out);
+        // a previous output (--force replaces nothing else: see AtomicOutputTest)
+        ShardConverter.convert(FIXTURE, out, ConvertOptions.defaults(), ProgressListener.NONE);
         Files.writeString(out.resolve("keep.txt"), "mine");
         var e = assertThrows(ConvertException.class,
                 () -> ShardConverter.convert(FIXTURE, out, ConvertOptions.defaults(), ProgressListener.NONE));

@@ -58,6 +58,9 @@ public final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--host-budget", paramLabel = "SIZE", defaultValue = "128MiB", description = "Paged run's host budget. Default: ${DEFAULT-VALUE}.")
     String hostBudget;
 
+    @Option(names = "--trust-local", description = "Do not verify the model's bytes against its manifest while reading.")
+    boolean trustLocal;
+
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: all cores.")
     Integer threads;
 
@@ -71,9 +74,9 @@ public final class BenchDecodeCommand implements Callable<Integer> {
         List<Integer> prompt = List.of(1, 17, 42, 256, 1001, 7, 99, 512);
         DecoderOptions dec = threads == null ? DecoderOptions.defaults() : DecoderOptions.defaults().withThreads(threads);
         RuntimeOptions resident = RuntimeOptions.builder().hostBudget(Long.MAX_VALUE / 4).noDiskCache()
-                .prefetch(false).build();
+                .prefetch(false).trustLocal(trustLocal).build();
         RuntimeOptions paged = RuntimeOptions.builder().deviceBudget(Sizes.parse(deviceBudget))
-                .hostBudget(Sizes.parse(hostBudget)).noDiskCache().build();
+                .hostBudget(Sizes.parse(hostBudget)).noDiskCache().trustLocal(trustLocal).build();
         out.println("warm-up ...");
         out.flush();
         run(dir, prompt, resident, dec);

@@ -45,6 +45,9 @@ import picocli.CommandLine.Spec;
                 "  off-heap buffer. Page-in: open MODEL with the runtime (no disk cache, no prefetch, host budget",
                 "  --host-mem) and pin every expert once, in (layer, expert) order, into host memory. Both move",
                 "  the same expert bytes in the same run; the ratio page-in / sequential is the figure of merit.",
+                "  Page-in verifies every chunk against the manifest's BLAKE3 (the default); the same page-in",
+                "  with --trust-local (no verification) runs in the same rounds, so the cost of verification on",
+                "  read is their ratio (verified / unverified throughput, per round: min..max).",
                 "  Each is measured cold (the files' pages dropped from the page cache with",
                 "  posix_fadvise(DONTNEED) first, where the platform allows) and warm (cached)."},
         parameterListHeading = "%nARGUMENTS%n",
@@ -119,6 +122,8 @@ public final class BenchPageInCommand implements Callable<Integer> {
                 .filter(s -> groups.stream().anyMatch(g -> g.shard() == s.index())).toList();
         long shardBytes = shards.stream().mapToLong(ShardInfo::size).sum();
         PrintWriter out = spec.commandLine().getOut();
+        // verified page-in hashes with SIMD once it is warm; measure that steady state from the first round
+        io.strata.core.hash.Blake3.simdWarmUp().join();
         out.printf(Locale.ROOT, "%s: %d experts, %s of experts in %d shards (%s)%n", model, groups.size(),
                 Sizes.format(expertBytes), shards.size(), Sizes.format(shardBytes));
         Optional<String> coldProblem = PageCacheControl.supported() ? Optional.empty()
@@ -132,28 +137,50 @@ public final class BenchPageInCommand implements Callable<Integer> {
             PrintWriter statsOut = new PrintWriter(statsText);
             double bestSeq = Double.MAX_VALUE;
             double bestPage = Double.MAX_VALUE;
+            double bestTrusted = Double.MAX_VALUE;
             double bestAhead = Double.MAX_VALUE;
+            double minCost = Double.MAX_VALUE;
+            double maxCost = 0;
             for (int r = 0; r < rounds; r++) {
                 if (cold) {
                     dropCaches(shards);
                 }
                 bestSeq = Math.min(bestSeq, sequentialRead(shards));
+                // verified and unverified alternate which goes first, so neither always meets a warmer machine
+                double verified = 0;
+                double trusted = 0;
+                for (boolean trust : r % 2 == 0 ? new boolean[]{false, true} : new boolean[]{true, false}) {
+                    if (cold) {
+                        dropCaches(shards);
+                    }
+                    double secs = pageIn(m, false, trust, null);
+                    if (trust) {
+                        trusted = secs;
+                    } else {
+                        verified = secs;
+                    }
+                }
+                bestPage = Math.min(bestPage, verified);
+                bestTrusted = Math.min(bestTrusted, trusted);
+                minCost = Math.min(minCost, trusted / verified);
+                maxCost = Math.max(maxCost, trusted / verified);
                 if (cold) {
                     dropCaches(shards);
                 }
-                bestPage = Math.min(bestPage, pageIn(m, false, null));
-                if (cold) {
-                    dropCaches(shards);
-                }
-                bestAhead = Math.min(bestAhead, pageIn(m, true, r == rounds - 1 && stats ? statsOut : null));
+                bestAhead = Math.min(bestAhead, pageIn(m, true, false, r == rounds - 1 && stats ? statsOut : null));
             }
             double seqBps = shardBytes / bestSeq;
             double pageBps = expertBytes / bestPage;
+            double trustedBps = expertBytes / bestTrusted;
             double aheadBps = expertBytes / bestAhead;
             out.printf(Locale.ROOT, "%-4s sequential read %10s/s | expert page-in %10s/s (ratio %.2f) | with"
                             + " prefetch 2 ahead %10s/s (ratio %.2f)%n", cold ? "cold" : "warm",
                     Sizes.format((long) seqBps), Sizes.format((long) pageBps), pageBps / seqBps,
                     Sizes.format((long) aheadBps), aheadBps / seqBps);
+            out.printf(Locale.ROOT, "%-4s verification: page-in verified %10s/s vs unverified (--trust-local)"
+                            + " %10s/s: verified/unverified %.2f (per round %.2f..%.2f)%n", cold ? "cold" : "warm",
+                    Sizes.format((long) pageBps), Sizes.format((long) trustedBps), pageBps / trustedBps, minCost,
+                    maxCost);
             statsOut.flush();
             out.print(statsText);
         }
@@ -193,11 +220,13 @@ public final class BenchPageInCommand implements Callable<Integer> {
 
     /**
      * Pins every expert once into host memory, in manifest order; with {@code ahead}, first hints the next two to
-     * the prefetch scheduler (2 I/O threads), as a decoder's speculative gating would. Returns seconds.
+     * the prefetch scheduler (2 I/O threads), as a decoder's speculative gating would; with {@code trustLocal},
+     * reads without verifying the chunks. Each run opens the model afresh, so its chunks are verified again.
+     * Returns seconds.
      */
-    private double pageIn(Manifest m, boolean ahead, PrintWriter statsOut) {
+    private double pageIn(Manifest m, boolean ahead, boolean trustLocal, PrintWriter statsOut) {
         RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(Sizes.parse(hostMem)).prefetch(ahead)
-                .frequencyPrefetch(false).ioThreads(2).policy("lru").build();
+                .frequencyPrefetch(false).ioThreads(2).policy("lru").trustLocal(trustLocal).build();
         List<GroupInfo> experts = m.groups().values().stream().filter(GroupInfo::isExpert).toList();
         try (ModelRuntime rt = ModelRuntime.open(model, o)) {
             long t0 = System.nanoTime();

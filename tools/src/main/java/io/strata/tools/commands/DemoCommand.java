@@ -68,6 +68,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--policy", paramLabel = "P", defaultValue = "moe", description = "Expert cache policy. Default: ${DEFAULT-VALUE}.")
     String policy;
 
+    @Option(names = "--trust-local", description = "Do not verify the model's and the disk cache's bytes while reading.")
+    boolean trustLocal;
+
     @Option(names = "--fresh", description = "Regenerate and reconvert the demo model, and empty its disk cache.")
     boolean fresh;
 
@@ -84,7 +87,7 @@ public final class DemoCommand implements Callable<Integer> {
                 .deviceBudget(Sizes.parse(deviceBudget))
                 .hostBudget(Sizes.parse(hostBudget))
                 .cacheDir(cache).diskBudget(Sizes.parse(diskBudget))
-                .policy(policy).build();
+                .policy(policy).trustLocal(trustLocal).build();
         List<Integer> prompt = List.of(1, 17, 42, 256, 1001, 7, 99, 512);
         out.printf("generating %d tokens from a %d-token prompt; budgets: device %s, host %s, disk cache %s%n",
                 tokens, prompt.size(), deviceBudget, hostBudget, diskBudget);

@@ -2,11 +2,13 @@ package io.strata.tools.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.core.manifest.ManifestCodec;
 import io.strata.core.memory.DefaultBudgets;
 import io.strata.core.memory.MemoryPlan;
 import io.strata.core.memory.MemoryPlanner;
 import io.strata.core.memory.ModelShape;
 import io.strata.core.memory.Parallelism;
+import io.strata.core.util.RegularFiles;
 import io.strata.core.util.Sizes;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -116,7 +118,16 @@ public final class PlanCommand implements Callable<Integer> {
         if (!Files.exists(file)) {
             throw new IllegalArgumentException(file + ": no such file (give a model directory or a config.json)");
         }
-        JsonNode n = new ObjectMapper().readTree(file.toFile());
+        // a FIFO or /dev/zero behind the name must not hang or fill the heap: regular files only, size-bounded
+        JsonNode n;
+        try {
+            n = new ObjectMapper().readTree(RegularFiles.read(file, ManifestCodec.MAX_MANIFEST_BYTES));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (n == null || !n.isObject()) {
+            throw new IllegalArgumentException(file + ": not a JSON object");
+        }
         if (file.getFileName().toString().equals("manifest.json")) {
             n = n.get("config");
             if (n == null || !n.isObject()) {

@@ -41,7 +41,9 @@ public final class Generator {
         long denseBytes = denseBytes(m);
         long expertBytes = m.isMoe() ? m.moeConfig().expertBytes() : 0;
         int expertCount = (int) m.groups().values().stream().filter(GroupInfo::isExpert).count();
-        checkSingleRank(m, req.model() != null ? req.model().toString() : "model " + runtime.manifestHash());
+        String source = req.model() != null ? req.model().toString() : "model " + runtime.manifestHash();
+        checkSingleRank(m, source);
+        ConfigCheck.check(m.config(), source);
         checkBudgets(m, req.runtime(), denseBytes, expertBytes);
         MoeDecoder decoder = new MoeDecoder(runtime, req.decoder());
         PagedKvStore kvStore = req.kv() == null ? null : kvStore(runtime, req.kv());
@@ -63,6 +65,9 @@ public final class Generator {
                         wait[0] += s.expertWaitNanos();
                     }
                     if (s.sampled() >= 0) {
+                        if (!ConfigCheck.finite(s.logits())) {
+                            throw ConfigCheck.nonFinite(m.config(), source, logits.size(), s.logits());
+                        }
                         logits.add(s.logits());
                     }
                     listener.onStep(s);
@@ -99,7 +104,7 @@ public final class Generator {
         for (var e : m.tensors().entrySet()) {
             for (TensorInfo t : e.getValue()) {
                 if (t.group() == null || !t.group().startsWith(GroupInfo.EXPERT + ".")) {
-                    total += t.size();
+                    total = Sizes.plus(total, t.size());
                 }
             }
         }
@@ -123,7 +128,7 @@ public final class Generator {
             return;
         }
         int k = Math.max(1, m.moeConfig().numExpertsPerToken());
-        long need = denseBytes + k * expertBytes;
+        long need = Sizes.plus(denseBytes, Sizes.times(k, expertBytes));
         boolean device = o.deviceBudget() > 0;
         long computeBudget = device ? o.deviceBudget() : o.hostBudget() - o.hostReserve();
         Tier tier = device ? Tier.DEVICE : Tier.HOST;
@@ -136,7 +141,7 @@ public final class Generator {
                             + " reserve)" : "",
                     Sizes.format(denseBytes), k, k, Sizes.format(expertBytes), Sizes.format(need)));
         }
-        if (device && o.hostBudget() - o.hostReserve() < k * expertBytes) {
+        if (device && o.hostBudget() - o.hostReserve() < Sizes.times(k, expertBytes)) {
             throw new IllegalArgumentException(String.format(
                     "--host-budget %s cannot stage one layer's top-%d experts (%d x %s) on their way to the device",
                     Sizes.format(o.hostBudget() - o.hostReserve()), k, k, Sizes.format(expertBytes)));

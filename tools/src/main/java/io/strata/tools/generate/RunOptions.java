@@ -7,6 +7,7 @@ import io.strata.loader.kv.KvOptions;
 import io.strata.loader.runtime.RuntimeOptions;
 import java.nio.file.Path;
 import java.util.Locale;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** The paging, KV and sampling options that {@code run} and {@code demo} share (a picocli mixin). */
@@ -41,11 +42,12 @@ public final class RunOptions {
             description = "Codec for spilled KV pages: lz4 (fast), zstd (dense), auto (by measured ratio) or none. Default: ${DEFAULT-VALUE}.")
     public String kvCodec;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
-            description = "Sampling temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", converter = Temperature.class,
+            description = "Sampling temperature, a finite number >= 0; 0 = greedy. Default: ${DEFAULT-VALUE}.")
     public double temperature;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus sampling mass. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", converter = TopP.class,
+            description = "Nucleus sampling mass, in (0, 1]. Default: ${DEFAULT-VALUE}.")
     public double topP;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
@@ -54,8 +56,46 @@ public final class RunOptions {
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: all cores.")
     public Integer threads;
 
+    @Option(names = "--trust-local",
+            description = "Do not verify bytes read from the model directory and the disk cache against the"
+                    + " manifest's BLAKE3 hashes (they are verified once per chunk per run by default).")
+    public boolean trustLocal;
+
+    /** {@code --temperature}: NaN, infinities and negative values are usage errors, not a silent greedy run. */
+    public static final class Temperature implements CommandLine.ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            double t = number(value);
+            if (!Double.isFinite(t) || t < 0) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a finite number >= 0");
+            }
+            return t;
+        }
+    }
+
+    /** {@code --top-p}: a probability mass in (0, 1]. */
+    public static final class TopP implements CommandLine.ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            double p = number(value);
+            if (!(p > 0 && p <= 1)) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not in (0, 1]");
+            }
+            return p;
+        }
+    }
+
+    private static double number(String value) {
+        try {
+            return Double.parseDouble(value.trim());
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a number");
+        }
+    }
+
     public RuntimeOptions runtime() {
-        RuntimeOptions.Builder b = RuntimeOptions.builder().policy(policy.toLowerCase(Locale.ROOT)).prefetch(!noPrefetch);
+        RuntimeOptions.Builder b = RuntimeOptions.builder().policy(policy.toLowerCase(Locale.ROOT)).prefetch(!noPrefetch)
+                .trustLocal(trustLocal);
         if (deviceBudget != null) {
             b.deviceBudget(size("--device-budget", deviceBudget));
         }

@@ -1,4 +1,4 @@
-package io.strata.loader.disk;
+package io.strata.storage.fs;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
