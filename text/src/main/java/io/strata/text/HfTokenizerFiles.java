@@ -74,10 +74,10 @@ final class HfTokenizerFiles {
      * tokenizer.json with its two big members, model.vocab and model.merges, streamed straight into their final
      * form; the rest as a JSON tree. (A full tree of a 200k-token file costs seconds and hundreds of MB.)
      */
-    private record Parsed(ObjectNode rest, Map<String, Integer> vocab, List<String[]> merges) {
+    record Parsed(ObjectNode rest, Map<String, Integer> vocab, List<String[]> merges) {
     }
 
-    private static Parsed parse(Path file) {
+    static Parsed parse(Path file) {
         String where = file.toString();
         byte[] bytes;
         try {

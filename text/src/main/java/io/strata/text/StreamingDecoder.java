@@ -17,8 +17,7 @@ public final class StreamingDecoder {
     private final boolean skipSpecial;
     private int[] window = new int[16]; // the ids decoded together: printed context, then not yet printed ids
     private int size;
-    private int prefixIndex;
-    private int readIndex;
+    private int prefixIndex; // window[0, prefixIndex) is context whose text, prefix, is printed already
     private String prefix = "";
 
     StreamingDecoder(Tokenizer tokenizer, boolean skipSpecial) {
@@ -37,12 +36,11 @@ public final class StreamingDecoder {
             return "";
         }
         String fresh = text.substring(prefix.length());
-        int newPrefixIndex = size - prefixIndex;
-        System.arraycopy(window, readIndex, window, 0, size - readIndex);
-        size -= readIndex;
+        // keep the ids just printed as the context of the next ones
+        System.arraycopy(window, prefixIndex, window, 0, size - prefixIndex);
+        size -= prefixIndex;
+        prefixIndex = size;
         prefix = tokenizer.decode(Arrays.copyOf(window, size), skipSpecial);
-        readIndex = prefixIndex;
-        prefixIndex = newPrefixIndex;
         return fresh;
     }
 
@@ -55,7 +53,6 @@ public final class StreamingDecoder {
         String rest = text.length() > prefix.length() && text.startsWith(prefix) ? text.substring(prefix.length()) : "";
         size = 0;
         prefixIndex = 0;
-        readIndex = 0;
         prefix = "";
         return rest;
     }
