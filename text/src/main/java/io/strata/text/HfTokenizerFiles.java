@@ -43,9 +43,9 @@ final class HfTokenizerFiles {
                 if (id < 0) {
                     throw t.fail("missing or negative 'id'");
                 }
+                boolean special = t.bool("special", false);
                 addedTokens.add(new AddedVocabulary.AddedToken(id, t.str("content"), t.bool("single_word", false),
-                        t.bool("lstrip", false), t.bool("rstrip", false), t.bool("normalized", true),
-                        t.bool("special", false)));
+                        t.bool("lstrip", false), t.bool("rstrip", false), t.bool("normalized", !special), special));
             }
         }
         AddedVocabulary added = new AddedVocabulary(addedTokens, normalizer);
