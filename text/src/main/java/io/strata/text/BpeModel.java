@@ -12,12 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * the lowest-ranked adjacent pair is merged, leftmost first, until no pair merges. With ignore_merges a word
  * that is itself in the vocabulary is taken whole. Words are cached: natural text repeats them constantly.
  */
-final class BpeModel implements TokenModel {
+final class BpeModel extends TokenModel {
     private static final int CACHE_LIMIT = 200_000;
     private static final int CACHED_WORD_LENGTH = 64;
 
-    private final Map<String, Integer> vocab;
-    private final String[] idToToken;
     private final PairTable merges;
     private final int unkId;
     private final boolean fuseUnk;
@@ -25,7 +23,6 @@ final class BpeModel implements TokenModel {
     private final String prefix;
     private final String suffix;
     private final boolean ignoreMerges;
-    private final int[] byteIds; // <0xXX> ids when byte_fallback, -1 where absent
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
@@ -34,15 +31,7 @@ final class BpeModel implements TokenModel {
      */
     BpeModel(Map<String, Integer> vocab, List<String[]> merges, String unkToken, boolean fuseUnk, boolean byteFallback,
              String prefix, String suffix, boolean ignoreMerges, String where) {
-        this.vocab = vocab;
-        int max = -1;
-        for (int id : vocab.values()) {
-            max = Math.max(max, id);
-        }
-        this.idToToken = new String[max + 1];
-        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
-            idToToken[e.getValue()] = e.getKey();
-        }
+        super(vocab);
         if (unkToken != null && !vocab.containsKey(unkToken)) {
             throw new TokenizerException(where + ": unk_token '" + unkToken + "' is not in the vocabulary");
         }
@@ -52,11 +41,6 @@ final class BpeModel implements TokenModel {
         this.prefix = prefix == null || prefix.isEmpty() ? null : prefix;
         this.suffix = suffix == null || suffix.isEmpty() ? null : suffix;
         this.ignoreMerges = ignoreMerges;
-        this.byteIds = new int[256];
-        for (int b = 0; b < 256; b++) {
-            Integer id = vocab.get(String.format("<0x%02X>", b));
-            byteIds[b] = id == null ? -1 : id;
-        }
         this.merges = new PairTable(merges.size());
         int prefixLen = this.prefix == null ? 0 : this.prefix.length();
         for (int rank = 0; rank < merges.size(); rank++) {
@@ -78,7 +62,7 @@ final class BpeModel implements TokenModel {
     }
 
     @Override
-    public void tokenize(String word, IntList out) {
+    void tokenize(String word, IntList out) {
         if (word.isEmpty()) {
             return;
         }
@@ -205,21 +189,5 @@ final class BpeModel implements TokenModel {
             out.add(ids[k]);
         }
         return out.toArray();
-    }
-
-    @Override
-    public int tokenToId(String token) {
-        Integer id = vocab.get(token);
-        return id == null ? -1 : id;
-    }
-
-    @Override
-    public String idToToken(int id) {
-        return id >= 0 && id < idToToken.length ? idToToken[id] : null;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocab.size();
     }
 }

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,9 +58,7 @@ final class HfTokenizerFiles {
 
     private static JsonNode readJson(Path file) {
         try {
-            return JSON.readTree(Files.readAllBytes(file));
-        } catch (NoSuchFileException e) {
-            throw new TokenizerException(file + ": no such file");
+            return JSON.readTree(Utf8.readBytes(file));
         } catch (JsonProcessingException e) {
             throw new TokenizerException(file + ": not valid JSON (line " + e.getLocation().getLineNr() + ": "
                     + e.getOriginalMessage() + ")");
@@ -79,14 +76,7 @@ final class HfTokenizerFiles {
 
     static Parsed parse(Path file) {
         String where = file.toString();
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new TokenizerException(file + ": no such file");
-        } catch (IOException e) {
-            throw new TokenizerException(file + ": cannot read: " + e.getMessage(), e);
-        }
+        byte[] bytes = Utf8.readBytes(file);
         try (JsonParser p = JSON.getFactory().createParser(bytes)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new TokenizerException(where + ": not a tokenizer.json (expected a JSON object)");

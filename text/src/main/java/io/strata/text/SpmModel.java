@@ -2,8 +2,6 @@ package io.strata.text;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * SentencePiece-style BPE driven by piece scores, as llama.cpp runs GGUF {@code llama} vocabularies: the text
@@ -11,19 +9,12 @@ import java.util.Map;
  * highest score is merged first (leftmost on ties) until no pair forms a piece; a character that is no piece
  * becomes its {@code <0xXX>} byte tokens, or the unknown token.
  */
-final class SpmModel implements TokenModel {
-    private final Map<String, Integer> vocab;
-    private final String[] tokens;
+final class SpmModel extends TokenModel {
     private final int[] rankOf; // 0 = highest score; equal scores share a rank
-    private final int[] byteIds;
     private final int unkId;
 
     SpmModel(String[] tokens, float[] scores, int unkId) {
-        this.tokens = tokens;
-        this.vocab = new HashMap<>(tokens.length * 2);
-        for (int i = 0; i < tokens.length; i++) {
-            vocab.putIfAbsent(tokens[i], i);
-        }
+        super(tokens);
         Integer[] order = new Integer[tokens.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
@@ -37,16 +28,11 @@ final class SpmModel implements TokenModel {
             }
             rankOf[order[k]] = rank;
         }
-        byteIds = new int[256];
-        for (int b = 0; b < 256; b++) {
-            Integer id = vocab.get(String.format("<0x%02X>", b));
-            byteIds[b] = id == null ? -1 : id;
-        }
         this.unkId = unkId;
     }
 
     @Override
-    public void tokenize(String text, IntList out) {
+    void tokenize(String text, IntList out) {
         int n = text.codePointCount(0, text.length());
         if (n == 0) {
             return;
@@ -115,21 +101,5 @@ final class SpmModel implements TokenModel {
         if (id != null) {
             heap.push(((long) rankOf[id] << 32) | left);
         }
-    }
-
-    @Override
-    public int tokenToId(String token) {
-        Integer id = vocab.get(token);
-        return id == null ? -1 : id;
-    }
-
-    @Override
-    public String idToToken(int id) {
-        return id >= 0 && id < tokens.length ? tokens[id] : null;
-    }
-
-    @Override
-    public int vocabSize() {
-        return tokens.length;
     }
 }

@@ -21,15 +21,18 @@ public final class Utf8 {
 
     /** The text of a file, or a TokenizerException naming the file and the offset of the first invalid byte. */
     public static String readStrict(Path file) {
-        byte[] bytes;
+        return decodeStrict(readBytes(file), file.toString());
+    }
+
+    /** The bytes of a file, or a TokenizerException naming it. */
+    static byte[] readBytes(Path file) {
         try {
-            bytes = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new TokenizerException(file + ": no such file");
         } catch (IOException e) {
             throw new TokenizerException(file + ": cannot read: " + e.getMessage(), e);
         }
-        return decodeStrict(bytes, file.toString());
     }
 
     /** The text of {@code bytes}; {@code source} names them in the error. */
