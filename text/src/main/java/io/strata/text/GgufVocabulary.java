@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
  * <li>{@code tokenizer.ggml.add_bos_token}, {@code add_eos_token}, {@code add_space_prefix}: Boolean</li>
  * <li>{@code tokenizer.chat_template}: String</li>
  * </ul>
+ * Lists may also be given as Java arrays ({@code String[]}, {@code float[]}, {@code int[]}, ...).
  * A value of the wrong type, a missing required key or an unknown model/pre name is an error naming the key.
  */
 final class GgufVocabulary {
@@ -288,6 +289,14 @@ final class GgufVocabulary {
                 throw fail(key, "missing");
             }
             return null;
+        }
+        if (v.getClass().isArray()) { // a reader may hand arrays over as Java arrays (String[], float[], int[])
+            int n = java.lang.reflect.Array.getLength(v);
+            List<Object> boxed = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                boxed.add(java.lang.reflect.Array.get(v, i));
+            }
+            v = boxed;
         }
         if (!(v instanceof List<?> l)) {
             throw fail(key, "expected a list, got " + v.getClass().getSimpleName());

@@ -147,8 +147,12 @@ class GgufVocabularyTest {
         scores.set(7, -5f);  // ab
         scores.set(8, -1f);  // bc beats ab
         scores.set(9, -2f);  // ▁a
-        md.put("tokenizer.ggml.tokens", tokens);
-        md.put("tokenizer.ggml.scores", scores);
+        float[] scoreArray = new float[scores.size()];
+        for (int i = 0; i < scoreArray.length; i++) {
+            scoreArray[i] = scores.get(i);
+        }
+        md.put("tokenizer.ggml.tokens", tokens.toArray(new String[0]));
+        md.put("tokenizer.ggml.scores", scoreArray); // arrays are accepted as well as lists
         Tokenizer t = Tokenizer.fromGgufMetadata(md, "tiny.gguf");
         // "▁abc": bc (-1) merges first, then ▁a (-2); ▁a+bc = "▁abc" is a piece (0) and merges last
         assertArrayEquals(new int[]{1, 10}, t.encode("abc", true));
