@@ -37,13 +37,28 @@ final class HfTokenizerFiles {
         TokenModel model = model(root.req("model"), parsed);
         List<AddedVocabulary.AddedToken> addedTokens = new ArrayList<>();
         if (root.has("added_tokens")) {
+            // Ids as the Hugging Face library assigns them when it loads the file: a token already in the model
+            // vocabulary takes that id, a new one the next free id after the vocabulary; the "id" field is only
+            // checked there. For files the library wrote the two agree.
+            Map<String, Integer> assigned = new HashMap<>();
+            int max = -1;
+            int modelSize = parsed.vocab().size();
             for (Spec t : root.array("added_tokens")) {
-                int id = t.integer("id", -1);
-                if (id < 0) {
-                    throw t.fail("missing or negative 'id'");
+                String content = t.str("content");
+                if (content.isEmpty()) {
+                    continue;
                 }
+                Integer id = assigned.get(content);
+                if (id == null) {
+                    id = model.tokenToId(content);
+                }
+                if (id < 0) {
+                    id = max < 0 ? modelSize : max >= modelSize || modelSize == 0 ? max + 1 : modelSize;
+                }
+                assigned.put(content, id);
+                max = Math.max(max, id);
                 boolean special = t.bool("special", false);
-                addedTokens.add(new AddedVocabulary.AddedToken(id, t.str("content"), t.bool("single_word", false),
+                addedTokens.add(new AddedVocabulary.AddedToken(id, content, t.bool("single_word", false),
                         t.bool("lstrip", false), t.bool("rstrip", false), t.bool("normalized", !special), special));
             }
         }
