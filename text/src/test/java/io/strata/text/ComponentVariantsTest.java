@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ComponentVariantsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, ObjectNode> BASES = new java.util.concurrent.ConcurrentHashMap<>();
 
     @TempDir
     static Path tmp;
@@ -45,8 +46,13 @@ class ComponentVariantsTest {
 
     private static void check(Path variant) throws Exception {
         JsonNode v = JSON.readTree(variant.toFile());
-        ObjectNode tok = (ObjectNode) JSON.readTree(ReferenceCasesTest.dir(v.get("base").asText())
-                .resolve("tokenizer.json").toFile());
+        ObjectNode tok = BASES.computeIfAbsent(v.get("base").asText(), b -> {
+            try {
+                return (ObjectNode) JSON.readTree(ReferenceCasesTest.dir(b).resolve("tokenizer.json").toFile());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).deepCopy();
         for (Map.Entry<String, JsonNode> e : v.get("replace").properties()) {
             if (e.getKey().equals("added_tokens_extra")) {
                 ((ArrayNode) tok.get("added_tokens")).addAll((ArrayNode) e.getValue());
