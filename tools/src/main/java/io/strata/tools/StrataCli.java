@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.TraceReplayCommand.class,
                 io.strata.tools.commands.PeerCommand.class,
                 io.strata.tools.commands.FetchCommand.class,
+                io.strata.tools.commands.TokenizeCommand.class,
                 io.strata.tools.commands.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
