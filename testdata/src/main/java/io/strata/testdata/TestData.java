@@ -15,7 +15,8 @@ import java.util.zip.GZIPInputStream;
  * Where the reference fixtures live: {@code testdata/data} in this repository (a copy of what the project was
  * given, so that a plain clone tests with nothing beside it). Large text files are stored gzip-compressed
  * ({@code tokenizer.json.gz}); {@link #dir} hands out a directory in which every file is plain, expanded once
- * per checkout under {@code testdata/target/expanded} (atomically, so concurrent test JVMs agree).
+ * per state of the source directory under {@code testdata/target/expanded} (atomically, so concurrent test JVMs
+ * agree; a file added or changed beside a compressed one gives a fresh copy).
  *
  * <p>The root is the system property {@code strata.testdata} (set by the build), else the first
  * {@code testdata/data} found walking up from the working directory.
@@ -58,11 +59,14 @@ public final class TestData {
         if (!hasCompressed(src)) {
             return src;
         }
-        Path expanded = root().getParent().resolve("target").resolve("expanded").resolve(relative).normalize();
-        if (Files.isDirectory(expanded)) {
-            return expanded;
-        }
         try {
+            // one expanded copy per state of the source directory: files added or changed there give a new copy
+            String stamp = stamp(src);
+            Path expanded = root().getParent().resolve("target").resolve("expanded").resolve(relative)
+                    .resolve(stamp).normalize();
+            if (Files.isDirectory(expanded)) {
+                return expanded;
+            }
             Files.createDirectories(expanded.getParent());
             Path tmp = Files.createTempDirectory(expanded.getParent(), ".expand-");
             copyExpanding(src, tmp);
@@ -83,6 +87,19 @@ public final class TestData {
         Path rel = Path.of(relative);
         Path parent = rel.getParent();
         return dir(parent == null ? "." : parent.toString()).resolve(rel.getFileName().toString());
+    }
+
+    /** A short name for the source directory's current contents: every file's path, size and modification time. */
+    private static String stamp(Path dir) throws IOException {
+        long h = 1125899906842597L;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted().toList()) {
+                String line = dir.relativize(p) + "|" + (Files.isRegularFile(p)
+                        ? Files.size(p) + "|" + Files.getLastModifiedTime(p).toMillis() : "dir");
+                h = 31 * h + line.hashCode();
+            }
+        }
+        return "v" + Long.toHexString(h);
     }
 
     private static boolean hasCompressed(Path dir) {
