@@ -15,9 +15,9 @@ import java.util.function.Predicate;
  * then whole visits: small for the layers the token being decoded has yet to reach, a whole cycle for the layer
  * just computed), {@code p} the chance that visit picks e. {@code p} is estimated online, without peeking:
  * {@link ReuseOdds} learns from the model's own routing how the chance depends on how recently and how often e
- * was picked and on the router weight it got; {@link LayerAffinity} multiplies in what the current token's
- * choices at its latest layers (the one being routed included) say about the layers it has yet to reach. The
- * layer being routed may also use its experts again before the visit ends (batches, prompts):
+ * was picked (the router weight added nothing measurable); {@link LayerAffinity} multiplies in what the current
+ * token's choices at its latest layers (the one being routed included) say about the layers it has yet to
+ * reach. The layer being routed may also use its experts again before the visit ends (batches, prompts):
  * {@link RoutingHistory#rateInVisit}. Hits per access held is LHD's "hit density" (Beckmann et al., NSDI '18)
  * over a one-visit horizon; longer horizons scored the same on the real traces and cost more.
  * <p>
@@ -60,14 +60,14 @@ public final class NextVisitPolicy implements EvictionPolicy {
             }
             history.enter(layer);
         }
-        history.chose(id.expert(), weight);
+        history.chose(id.expert()); // the weight: see ReuseOdds
     }
 
     private void endVisit(int layer) {
         RoutingHistory.Layer l = history.layer(layer);
         for (int e = 0; e < l.experts; e++) {
             if (l.tracked(e)) {
-                odds.learn(l.age[e], l.relativeFrequency(e), l.share[e], l.now[e]);
+                odds.learn(l.age[e], l.relativeFrequency(e), l.longRunFrequency(e), l.now[e]);
             }
         }
         history.close(layer);
@@ -120,10 +120,10 @@ public final class NextVisitPolicy implements EvictionPolicy {
         int d = history.distance(layer);
         double distance = history.accessesLeftInVisit() + (d - 1) * history.accessesPerVisit();
         if (l == null || e >= l.experts) { // never routed to (e.g. prefetched before first use)
-            return odds.chance(-1, 0, Double.NaN) / distance;
+            return odds.chance(-1, 0, 0) / distance;
         }
         boolean current = layer == history.current();
-        double p = odds.chance(current && l.now[e] ? 0 : l.age[e], l.relativeFrequency(e), l.share[e]);
+        double p = odds.chance(current && l.now[e] ? 0 : l.age[e], l.relativeFrequency(e), l.longRunFrequency(e));
         if (!current) {
             p *= affinity.lift(history, layer, e, d);
         }

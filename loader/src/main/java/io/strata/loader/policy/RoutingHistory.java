@@ -8,7 +8,7 @@ import java.util.Arrays;
  * into <em>visits</em> (a run of accesses to one layer) and the position in the cycle tells how far each layer's
  * next visit is. Layer ids need not be contiguous or start at 0 (DeepSeek's MoE layers are 1..26); the cycle is
  * the number of distinct layers seen. Per (layer, expert) it keeps the visits since the expert was last chosen, a decayed count of its
- * choices and the router-weight share of its last choice; per layer the set chosen at its latest visit. When a
+ * choices and its count since start; per layer the set chosen at its latest visit. When a
  * visit ends, {@link ReuseOdds} learns from the state before it, {@link #close} folds it in, and
  * {@link LayerAffinity} learns from its choices.
  * Not thread-safe: {@link NextVisitPolicy} serialises access.
@@ -22,14 +22,13 @@ final class RoutingHistory {
         int experts;                     // largest expert id seen + 1
         int[] age = new int[0];          // visits since last chosen; -1 = never chosen
         double[] freq = new double[0];   // decayed choice count
-        double[] share = new double[0];  // last choice's weight / mean weight of that visit; NaN if unknown
         double[] chosen = new double[0]; // choices since start (undecayed)
         boolean[] now = new boolean[0];  // chosen in the visit in progress
-        double[] weightNow = new double[0];
         int accessesNow;                 // accesses in the visit in progress, repeats included
         int distinctNow;                 // experts chosen in the visit in progress
         int[] countNow = new int[0];     // per expert, accesses in the visit in progress
         double decayedPicks;             // decayed count of all choices of the layer
+        double picks;                    // all choices of the layer since start
         long visits;                     // completed visits
         long lastVisit = -1;             // clock of the latest visit (completed or in progress)
         int[] lastSet = new int[0];      // experts chosen at the latest completed visit
@@ -41,10 +40,8 @@ final class RoutingHistory {
                 age = Arrays.copyOf(age, n);
                 Arrays.fill(age, old, n, -1);
                 freq = Arrays.copyOf(freq, n);
-                share = Arrays.copyOf(share, n);
                 chosen = Arrays.copyOf(chosen, n);
                 now = Arrays.copyOf(now, n);
-                weightNow = Arrays.copyOf(weightNow, n);
                 countNow = Arrays.copyOf(countNow, n);
             }
             experts = Math.max(experts, expert + 1);
@@ -57,6 +54,11 @@ final class RoutingHistory {
         /** Decayed choice count relative to the layer's mean: 1 = an average expert of this layer. */
         double relativeFrequency(int expert) {
             return decayedPicks <= 0 || expert >= experts ? 0 : freq[expert] * experts / decayedPicks;
+        }
+
+        /** Choices since start relative to the layer's mean: 1 = an average expert of this layer. */
+        double longRunFrequency(int expert) {
+            return picks <= 0 || expert >= experts ? 0 : chosen[expert] * experts / picks;
         }
 
         /** Long-run share of visits that chose {@code expert}, lightly smoothed. */
@@ -119,15 +121,14 @@ final class RoutingHistory {
         return r;
     }
 
-    /** The router chose {@code expert} of the current layer with {@code weight} (NaN when unknown). */
-    void chose(int expert, double weight) {
+    /** The router chose {@code expert} of the current layer. */
+    void chose(int expert) {
         Layer l = layers[current];
         l.grow(expert);
         if (!l.now[expert]) {
             l.distinctNow++;
         }
         l.now[expert] = true;
-        l.weightNow[expert] = weight;
         l.countNow[expert]++;
         l.accessesNow++;
     }
@@ -167,12 +168,6 @@ final class RoutingHistory {
     void close(int layer) {
         Layer l = layers[layer];
         int[] set = choicesNow(layer);
-        double weightSum = 0;
-        boolean weights = true;
-        for (int e : set) {
-            weights &= !Double.isNaN(l.weightNow[e]);
-            weightSum += l.weightNow[e];
-        }
         if (l.accessesNow > 0) {
             repeatShare += 0.25 * ((double) (l.accessesNow - set.length) / l.accessesNow - repeatShare);
             accessesPerVisit = accessesPerVisit == 0 ? l.accessesNow
@@ -181,13 +176,13 @@ final class RoutingHistory {
         l.accessesNow = 0;
         l.distinctNow = 0;
         l.decayedPicks = l.decayedPicks * DECAY + set.length;
+        l.picks += set.length;
         for (int e = 0; e < l.experts; e++) {
             l.freq[e] *= DECAY;
             if (l.now[e]) {
                 l.freq[e] += 1;
                 l.chosen[e] += 1;
                 l.age[e] = 0;
-                l.share[e] = weights && weightSum > 0 ? l.weightNow[e] * set.length / weightSum : Double.NaN;
                 l.now[e] = false;
                 l.countNow[e] = 0;
             } else if (l.age[e] >= 0) {

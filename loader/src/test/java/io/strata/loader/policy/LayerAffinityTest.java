@@ -25,7 +25,7 @@ class LayerAffinityTest {
                     a.learn(h, ended, h.layer(ended).lastSet);
                 }
                 h.enter(l);
-                h.chose(l == 0 ? first : follow.applyAsInt(first), 0.5);
+                h.chose(l == 0 ? first : follow.applyAsInt(first));
             }
         }
         a.snapshot(h);

@@ -69,7 +69,7 @@ class NextVisitPolicyTest extends EvictionPolicyContract {
                     h.close(h.current());
                 }
                 h.enter(layer);
-                h.chose(layer % 3, 0.5);
+                h.chose(layer % 3);
             }
         }
         assertEquals(5, h.current());

@@ -16,8 +16,9 @@ class ReuseOddsTest {
         }
         assertEquals(0.8, odds.chance(0, 2.5, 1.2), 0.02);
         assertEquals(0.1, odds.chance(5, 0.3, 0.7), 0.02);
-        // a share never seen at age 0 borrows age 0's rate, a state never seen at all the overall rate
-        assertEquals(0.8, odds.chance(0, 2.5, Double.NaN), 0.02);
+        // a long-run frequency never seen with that age and recent frequency borrows their rate; a state never
+        // seen at all, the overall rate
+        assertEquals(0.8, odds.chance(0, 2.5, 0.1), 0.02);
         assertEquals(0.45, odds.chance(40, 5, 3), 0.02);
     }
 }
