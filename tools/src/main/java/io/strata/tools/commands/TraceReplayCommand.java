@@ -34,13 +34,13 @@ import picocli.CommandLine.Spec;
                 "  same trace and capacity, and their ratio. The policies are the objects the runtime's expert",
                 "  caches use: lru, lfu, tinylfu (Caffeine's W-TinyLFU), reuse-distance (expected reuse distance;",
                 "  'moe' is its old name), next-visit (the default: chance of use at the layer's next visit per",
-                "  visit until then, learned online from the routing), or all."},
+                "  access until then, learned online from the routing), or all."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
         exitCodeList = {"0:replayed", "1:the trace is missing or malformed", "2:bad usage"},
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata trace-replay trace.jsonl --capacity 12.5%,25%,50% --policy all")
+        footer = "  strata trace-replay trace.jsonl --capacity 12.5%%,25%%,50%% --policy all")
 public final class TraceReplayCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -50,7 +50,7 @@ public final class TraceReplayCommand implements Callable<Integer> {
 
     @Option(names = "--capacity", required = true, split = ",", paramLabel = "N",
             description = "Cache capacity in experts across all layers, or a percentage of all the trace's experts"
-                    + " (layers x experts per layer); several may be given: 32,64,128 or 25%,50%.")
+                    + " (layers x experts per layer); several may be given: 32,64,128 or 25%%,50%%.")
     List<String> capacities;
 
     @Option(names = "--policy", defaultValue = Policies.DEFAULT, paramLabel = "P",
