@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 
 /**
@@ -39,6 +40,22 @@ public final class RoutingTrace {
             }
         }
         return out;
+    }
+
+    /**
+     * All the experts the trace's model has, as far as the trace shows: distinct layers x (largest expert id +
+     * 1). The base of percentage capacities.
+     */
+    public int expertCount() {
+        BitSet layers = new BitSet();
+        int experts = 0;
+        for (RoutingRecord r : records) {
+            layers.set(r.layer());
+            for (int e : r.experts()) {
+                experts = Math.max(experts, e + 1);
+            }
+        }
+        return layers.cardinality() * experts;
     }
 
     public record Access(ExpertId id, double weight) {

@@ -1,5 +1,6 @@
 package io.strata.loader.trace;
 
+import io.strata.loader.policy.EvictionPolicy;
 import io.strata.loader.policy.Policies;
 import java.util.List;
 
@@ -11,7 +12,8 @@ public final class TraceReplay {
     public static ReplayResult replay(RoutingTrace trace, String policy, int capacity) {
         List<RoutingTrace.Access> accesses = trace.accesses();
         long belady = BeladySimulator.hits(accesses, capacity);
-        long hits = CacheSimulator.hits(accesses, Policies.create(policy, capacity), capacity);
-        return new ReplayResult(policy, capacity, accesses.size(), hits, belady);
+        EvictionPolicy p = Policies.create(policy, capacity);
+        long hits = CacheSimulator.hits(accesses, p, capacity);
+        return new ReplayResult(p.name(), capacity, accesses.size(), hits, belady);
     }
 }

@@ -11,8 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -24,6 +26,12 @@ class TraceReplayTest {
 
     static List<Path> sharedTraces() throws Exception {
         try (Stream<Path> s = Files.list(DATA.resolve("traces"))) {
+            return s.filter(p -> p.toString().endsWith(".jsonl")).sorted().toList();
+        }
+    }
+
+    static List<Path> deepSeekTraces() throws Exception {
+        try (Stream<Path> s = Files.list(DATA.resolve("traces/deepseek-v2-lite"))) {
             return s.filter(p -> p.toString().endsWith(".jsonl")).sorted().toList();
         }
     }
@@ -133,6 +141,71 @@ class TraceReplayTest {
                 long moe = TraceReplay.replay(t, "moe", cap).hits();
                 assertTrue(moe >= lru, p + " capacity " + cap + ": moe " + moe + " < lru " + lru);
             }
+        }
+    }
+
+    /**
+     * The default policy on real routing, held out: its few constants were chosen on mixtral p0 alone (the
+     * others are compared there too, but p1 and both DeepSeek traces never informed a choice), at an eighth, a
+     * quarter and half of all experts. Floors sit about 3 points under what it measured (Mixtral p1: 0.52 /
+     * 0.62 / 0.79 of Belady; DeepSeek law 0.66 / 0.73 / 0.85, translation 0.75 / 0.84 / 0.94; LRU there:
+     * 0.00 / 0.50 / 0.65, 0.52 / 0.65 / 0.82, 0.45 / 0.78 / 0.93).
+     */
+    @Test
+    void theDefaultBeatsLruAndNearsBeladyOnHeldOutRealTraces() throws Exception {
+        double[] fractions = {0.125, 0.25, 0.5};
+        Map<Path, double[]> floors = new LinkedHashMap<>();
+        floors.put(DATA.resolve("traces/mixtral-8x7b-gsm8k-p1.jsonl"), new double[]{0.46, 0.59, 0.75});
+        for (Path p : deepSeekTraces()) {
+            floors.put(p, new double[]{0.62, 0.70, 0.83});
+        }
+        assertEquals(3, floors.size());
+        double[] gainOverLru = new double[fractions.length];
+        StringBuilder table = new StringBuilder();
+        for (Map.Entry<Path, double[]> f : floors.entrySet()) {
+            RoutingTrace t = RoutingTrace.read(f.getKey());
+            List<RoutingTrace.Access> acc = t.accesses();
+            for (int i = 0; i < fractions.length; i++) {
+                int cap = (int) Math.round(t.expertCount() * fractions[i]);
+                long belady = BeladySimulator.hits(acc, cap);
+                long lru = CacheSimulator.hits(acc, Policies.create("lru", cap), cap);
+                long nv = CacheSimulator.hits(acc, Policies.create(Policies.DEFAULT, cap), cap);
+                String where = f.getKey().getFileName() + " at " + cap + " experts";
+                assertTrue(nv <= belady && lru <= belady, where + ": a policy beat Belady");
+                assertTrue(nv >= lru, where + ": " + nv + " hits < LRU's " + lru);
+                double ratio = (double) nv / belady;
+                assertTrue(ratio >= f.getValue()[i], where + ": " + ratio + " of Belady, floor " + f.getValue()[i]);
+                gainOverLru[i] += (ratio - (double) lru / belady) / floors.size();
+                table.append(String.format(Locale.ROOT, "%s %d: next-visit %.3f lru %.3f of belady %.3f%n",
+                        f.getKey().getFileName(), cap, ratio, (double) lru / belady, (double) belady / acc.size()));
+            }
+        }
+        System.out.print(table);
+        for (int i = 0; i < fractions.length; i++) { // measured mean gains: 0.32 / 0.09 / 0.06
+            assertTrue(gainOverLru[i] >= 0.04, "at " + fractions[i] + " of the experts the mean gain over LRU is only "
+                    + gainOverLru[i]);
+        }
+    }
+
+    @Test
+    void beladyBeatsEveryPolicyOnTheDeepSeekTraces() throws Exception {
+        for (Path p : deepSeekTraces()) {
+            RoutingTrace t = RoutingTrace.read(p);
+            List<RoutingTrace.Access> acc = t.accesses();
+            int cap = t.expertCount() / 4;
+            long belady = BeladySimulator.hits(acc, cap);
+            for (String name : Policies.NAMES) {
+                long hits = CacheSimulator.hits(acc, Policies.create(name, cap), cap);
+                assertTrue(hits <= belady, p.getFileName() + ": " + name + " " + hits + " > Belady " + belady);
+            }
+        }
+    }
+
+    @Test
+    void percentagesOfAllExpertsCountLayersTimesExperts() throws Exception {
+        assertEquals(32 * 8, RoutingTrace.read(DATA.resolve("traces/mixtral-8x7b-gsm8k-p0.jsonl")).expertCount());
+        for (Path p : deepSeekTraces()) { // MoE layers 1..26, 64 routed experts
+            assertEquals(26 * 64, RoutingTrace.read(p).expertCount(), p.toString());
         }
     }
 

@@ -7,6 +7,7 @@ import io.strata.loader.trace.RoutingTrace;
 import io.strata.loader.trace.TraceReplay;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,6 +16,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -30,14 +32,15 @@ import picocli.CommandLine.Spec;
                 "  Every record's experts are referenced in order against one global cache of CAPACITY",
                 "  (layer, expert) entries. Prints the policy's hit rate, Belady's optimal (MIN) hit rate on the",
                 "  same trace and capacity, and their ratio. The policies are the objects the runtime's expert",
-                "  caches use: lru, lfu, tinylfu (Caffeine's W-TinyLFU), moe (Strata's expected-reuse-distance",
-                "  policy), or all."},
+                "  caches use: lru, lfu, tinylfu (Caffeine's W-TinyLFU), reuse-distance (expected reuse distance;",
+                "  'moe' is its old name), next-visit (the default: chance of use at the layer's next visit per",
+                "  access until then, learned online from the routing), or all."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
         exitCodeList = {"0:replayed", "1:the trace is missing or malformed", "2:bad usage"},
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata trace-replay trace.jsonl --capacity 64 --policy all")
+        footer = "  strata trace-replay trace.jsonl --capacity 12.5%%,25%%,50%% --policy all")
 public final class TraceReplayCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -46,11 +49,13 @@ public final class TraceReplayCommand implements Callable<Integer> {
     Path trace;
 
     @Option(names = "--capacity", required = true, split = ",", paramLabel = "N",
-            description = "Cache capacity in experts across all layers; several may be given: 32,64,128.")
-    List<Integer> capacities;
+            description = "Cache capacity in experts across all layers, or a percentage of all the trace's experts"
+                    + " (layers x experts per layer); several may be given: 32,64,128 or 25%%,50%%.")
+    List<String> capacities;
 
-    @Option(names = "--policy", defaultValue = "moe", paramLabel = "P",
-            description = "lru, lfu, tinylfu, moe or all (default ${DEFAULT-VALUE}).")
+    @Option(names = "--policy", defaultValue = Policies.DEFAULT, paramLabel = "P",
+            description = "lru, lfu, tinylfu, reuse-distance (alias moe), next-visit or all"
+                    + " (default ${DEFAULT-VALUE}).")
     String policy;
 
     @Option(names = "--json", description = "Print one JSON object per policy and capacity:"
@@ -59,19 +64,21 @@ public final class TraceReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> policies = policy.equalsIgnoreCase("all") ? Policies.NAMES : List.of(policy);
-        for (String p : policies) {
-            Policies.create(p, 1); // fail on a bad name before reading the trace
-        }
+        List<String> policies = policy.equalsIgnoreCase("all") ? Policies.NAMES
+                : List.of(Policies.create(policy, 1).name()); // fails on a bad name before reading the trace
         RoutingTrace t = RoutingTrace.read(trace);
+        List<Integer> caps = new ArrayList<>();
+        for (String c : capacities) {
+            caps.add(capacity(c, t.expertCount()));
+        }
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();
         if (!json) {
-            out.printf(Locale.ROOT, "%s: %d records, %d expert references%n", trace, t.records().size(),
-                    t.accesses().size());
-            out.printf(Locale.ROOT, "%-8s %8s %9s %9s %7s%n", "policy", "capacity", "hit rate", "belady", "ratio");
+            out.printf(Locale.ROOT, "%s: %d records, %d expert references, %d experts%n", trace,
+                    t.records().size(), t.accesses().size(), t.expertCount());
+            out.printf(Locale.ROOT, "%-14s %8s %9s %9s %7s%n", "policy", "capacity", "hit rate", "belady", "ratio");
         }
-        for (int cap : capacities) {
+        for (int cap : caps) {
             for (String p : policies) {
                 ReplayResult r = TraceReplay.replay(t, p, cap);
                 if (json) {
@@ -83,12 +90,34 @@ public final class TraceReplayCommand implements Callable<Integer> {
                     m.put("ratio", r.ratio());
                     out.println(mapper.writeValueAsString(m));
                 } else {
-                    out.printf(Locale.ROOT, "%-8s %8d %8.2f%% %8.2f%% %7.3f%n", p, cap, 100 * r.hitRate(),
+                    out.printf(Locale.ROOT, "%-14s %8d %8.2f%% %8.2f%% %7.3f%n", p, cap, 100 * r.hitRate(),
                             100 * r.belady(), r.ratio());
                 }
             }
         }
         out.flush();
         return 0;
+    }
+
+    /** {@code N} experts, or {@code P%} of {@code experts} (rounded, at least 1). */
+    private int capacity(String text, int experts) {
+        String s = text.strip();
+        try {
+            if (s.endsWith("%")) {
+                double pct = Double.parseDouble(s.substring(0, s.length() - 1));
+                if (pct > 0 && pct <= 100) {
+                    return (int) Math.max(1, Math.round(experts * pct / 100));
+                }
+            } else {
+                int n = Integer.parseInt(s);
+                if (n >= 1) {
+                    return n;
+                }
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ParameterException(spec.commandLine(), "--capacity: '" + text
+                + "' is neither a positive number of experts nor a percentage in (0, 100]");
     }
 }

@@ -57,7 +57,7 @@ class RuntimeCommandsTest {
         assertEquals(j.get("hitRate").asDouble() / j.get("belady").asDouble(), j.get("ratio").asDouble(), 1e-9);
         Run all = run("trace-replay", trace.toString(), "--capacity", "32,64", "--policy", "all");
         assertEquals(0, all.code(), all.err());
-        for (String p : new String[]{"lru", "lfu", "tinylfu", "moe"}) {
+        for (String p : io.strata.loader.policy.Policies.NAMES) {
             assertTrue(all.out().contains(p), all.out());
         }
         Run bad = run("trace-replay", trace.toString(), "--capacity", "8", "--policy", "fifo");
