@@ -1,5 +1,6 @@
 package io.strata.loader.runtime;
 
+import io.strata.loader.policy.Policies;
 import io.strata.core.memory.DefaultBudgets;
 import io.strata.loader.disk.DiskCache;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserv
         private long hostReserve = DefaultBudgets.hostReserve(hostBudget);
         private Path cacheDir = DiskCache.defaultDir();
         private long diskBudget = 64L << 30;
-        private String policy = "moe";
+        private String policy = Policies.DEFAULT;
         private boolean prefetch = true;
         private boolean frequencyPrefetch = true;
         private int ioThreads = 2;

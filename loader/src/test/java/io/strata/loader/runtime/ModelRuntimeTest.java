@@ -41,7 +41,9 @@ class ModelRuntimeTest {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
         try (Checkpoint src = Checkpoint.open(m.source())) {
             long budget = LAYERS * EXPERTS * TestModels.expertBytes(m) / 4;
-            RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(budget).prefetch(false).build();
+            // LRU, so that cycling through every expert misses every time (a smarter default keeps a few)
+            RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(budget).prefetch(false)
+                    .policy("lru").build();
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
                 for (int round = 0; round < 2; round++) {
                     for (int l = 0; l < LAYERS; l++) {

@@ -1,5 +1,6 @@
 package io.strata.tools.commands;
 
+import io.strata.loader.policy.Policies;
 import io.strata.core.util.Sizes;
 import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.ForwardStep;
@@ -65,7 +66,7 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Disk-cache budget. Default: ${DEFAULT-VALUE}.")
     String diskBudget;
 
-    @Option(names = "--policy", paramLabel = "P", defaultValue = "moe", description = "Expert cache policy. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--policy", paramLabel = "P", defaultValue = Policies.DEFAULT, description = "Expert cache policy. Default: ${DEFAULT-VALUE}.")
     String policy;
 
     @Option(names = "--trust-local", description = "Do not verify the model's and the disk cache's bytes while reading.")

@@ -1,5 +1,6 @@
 package io.strata.tools.generate;
 
+import io.strata.loader.policy.Policies;
 import io.strata.core.util.Sizes;
 import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.Sampler;
@@ -27,8 +28,8 @@ public final class RunOptions {
     @Option(names = "--no-disk-cache", description = "Read experts straight from the model directory, caching nothing on disk.")
     public boolean noDiskCache;
 
-    @Option(names = "--policy", paramLabel = "P", defaultValue = "moe",
-            description = "Expert cache policy: lru, lfu, tinylfu or moe. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--policy", paramLabel = "P", defaultValue = Policies.DEFAULT,
+            description = "Expert cache policy: next-visit, reuse-distance (alias moe), lru, lfu or tinylfu. Default: ${DEFAULT-VALUE}.")
     public String policy;
 
     @Option(names = "--no-prefetch", description = "Turn off the prefetch scheduler (speculative gating + frequency).")
