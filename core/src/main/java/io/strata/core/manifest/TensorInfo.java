@@ -55,6 +55,11 @@ public record TensorInfo(
         return n;
     }
 
+    /** Where the stored bytes are, in order: the spans when the tensor has them, else its one range. */
+    public List<Span> ranges() {
+        return spans != null ? spans : List.of(new Span(shard, offset, size));
+    }
+
     /** The checkpoint's shape: {@code originalShape} when recorded, else the stored shape. */
     public List<Long> logicalShape() {
         return originalShape != null ? originalShape : shape;

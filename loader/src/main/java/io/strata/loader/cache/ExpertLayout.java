@@ -3,36 +3,53 @@ package io.strata.loader.cache;
 import io.strata.core.manifest.GroupInfo;
 import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ManifestException;
+import io.strata.core.manifest.Span;
 import io.strata.core.manifest.TensorInfo;
 import io.strata.core.model.DType;
 import io.strata.core.model.ExpertId;
 import io.strata.core.model.ExpertProjection;
 import io.strata.core.model.Layout;
 import io.strata.core.model.TensorNaming;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Where each {@link ExpertProjection} of one expert sits inside its group's bytes, whatever the checkpoint calls
- * it (the names are the family registry's, {@link TensorNaming#expertProjection}).
+ * One expert as a tier holds it: a block whose bytes are the concatenation of {@code ranges} (one range for a
+ * Strata group, which keeps an expert's gate/up/down together; several where the source stores them apart, as a
+ * GGUF file's fused per-layer tensors do), and where each {@link ExpertProjection} sits inside that block,
+ * whatever the checkpoint calls it (the names are the family registry's, {@link TensorNaming#expertProjection}).
+ * {@code contentHash} names the block's bytes when the manifest gives one (the disk cache's key), else null.
  */
-public record ExpertLayout(ExpertId id, GroupInfo group, Map<ExpertProjection, Part> parts) {
+public record ExpertLayout(ExpertId id, List<Span> ranges, String contentHash, Map<ExpertProjection, Part> parts) {
 
-    /** One projection: {@code offset} is relative to the group start; {@code shape} is the logical shape. */
+    /** One projection: {@code offset} is relative to the block start; {@code shape} is the logical shape. */
     public record Part(String tensorName, long offset, long size, DType dtype, long[] shape, Layout layout) {
     }
 
     public ExpertLayout {
+        ranges = List.copyOf(ranges);
         EnumMap<ExpertProjection, Part> copy = new EnumMap<>(ExpertProjection.class);
         copy.putAll(parts);
-        parts = java.util.Collections.unmodifiableMap(copy);
+        parts = Collections.unmodifiableMap(copy);
     }
 
+    /** One contiguous group (a converted model's expert group). */
+    public ExpertLayout(ExpertId id, GroupInfo group, Map<ExpertProjection, Part> parts) {
+        this(id, List.of(new Span(group.shard(), group.offset(), group.size())), group.hash(), parts);
+    }
+
+    /** The block's size: every range's bytes. */
     public long bytes() {
-        return group.size();
+        long n = 0;
+        for (Span s : ranges) {
+            n += s.size();
+        }
+        return n;
     }
 
+    /** The manifest's description of an expert: its group, the tensors inside it. */
     public static ExpertLayout of(Manifest m, ExpertId id) {
         GroupInfo g = m.expertGroup(id).orElseThrow(() -> new ManifestException(
                 "manifest: no expert group '" + id.groupName() + "' (model has no expert " + id + ")"));

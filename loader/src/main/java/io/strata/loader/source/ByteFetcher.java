@@ -1,9 +1,9 @@
 package io.strata.loader.source;
 
 import io.strata.core.hash.Blake3;
-import io.strata.core.manifest.GroupInfo;
 import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ShardInfo;
+import io.strata.core.manifest.Span;
 import io.strata.core.model.Tier;
 import io.strata.core.telemetry.TierCounters;
 import io.strata.core.weights.PeerTier;
@@ -12,6 +12,7 @@ import io.strata.storage.model.ShardReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -46,22 +47,40 @@ public final class ByteFetcher {
         this.trustLocal = trustLocal;
     }
 
-    /** Fills {@code dst} with a group's bytes and says which tier served them. */
-    public Tier fetchGroup(String groupName, GroupInfo g, MemorySegment dst) throws IOException {
-        if (dst.byteSize() != g.size()) {
-            throw new IllegalArgumentException("group " + groupName + " is " + g.size() + " bytes, buffer "
-                    + dst.byteSize());
+    /**
+     * Fills {@code dst} with a block made of {@code ranges} back to back (an expert) and says which tier served
+     * it: the disk cache when {@code contentHash} names it there, else the origin or the peers; bytes from below
+     * the disk cache are imported into it under that hash (verified against it when they came from peers).
+     */
+    public Tier fetchBlock(String what, List<Span> ranges, String contentHash, MemorySegment dst) throws IOException {
+        long total = 0;
+        for (Span r : ranges) {
+            total += r.size();
         }
-        boolean cacheable = disk != null && g.hash() != null;
-        if (cacheable && disk.read(g.hash(), dst)) {
+        if (dst.byteSize() != total) {
+            throw new IllegalArgumentException(what + " is " + total + " bytes, buffer " + dst.byteSize());
+        }
+        boolean cacheable = disk != null && contentHash != null;
+        if (cacheable && disk.read(contentHash, dst)) {
             return Tier.DISK;
         }
-        Tier from = readRange(g.shard(), g.offset(), g.size(), dst);
+        Tier from = read(ranges, dst);
         if (cacheable) {
             // origin bytes were verified chunk by chunk (unless trusted): no need to hash them again to import
-            disk.put(g.hash(), dst, from == Tier.ORIGIN && !trustLocal);
-        } else if (from == Tier.PEER && g.hash() != null && !Blake3.hashHex(dst).equals(g.hash())) {
-            throw new IOException("group " + groupName + " from peers does not match its manifest hash");
+            disk.put(contentHash, dst, from == Tier.ORIGIN && !trustLocal);
+        } else if (from == Tier.PEER && contentHash != null && !Blake3.hashHex(dst).equals(contentHash)) {
+            throw new IOException(what + " from peers does not match its manifest hash");
+        }
+        return from;
+    }
+
+    /** Reads {@code ranges} back to back into {@code dst}; says which tier served the last of them. */
+    public Tier read(List<Span> ranges, MemorySegment dst) throws IOException {
+        long at = 0;
+        Tier from = null;
+        for (Span r : ranges) {
+            from = readRange(r.shardIndex(), r.offset(), r.size(), dst.asSlice(at, r.size()));
+            at += r.size();
         }
         return from;
     }
