@@ -49,6 +49,43 @@ public record ExpertLayout(ExpertId id, List<Span> ranges, String contentHash, M
         return n;
     }
 
+    /**
+     * Every expert of a manifest that has no expert groups (DOPPLER's, or one made for a GGUF file): each expert's
+     * projections are its own tensors, found by the family registry's names, and its block is their bytes (spans
+     * included) in projection order, gate, up, down. Empty for a manifest with expert groups.
+     */
+    public static Map<ExpertId, ExpertLayout> fromTensors(Manifest m) {
+        Map<ExpertId, Map<ExpertProjection, String>> names = new java.util.HashMap<>();
+        for (String name : m.tensors().keySet()) {
+            TensorNaming.expert(name).ifPresent(id -> TensorNaming.expertProjection(name).ifPresent(p ->
+                    names.computeIfAbsent(id, k -> new EnumMap<>(ExpertProjection.class)).put(p, name)));
+        }
+        Map<ExpertId, ExpertLayout> out = new java.util.HashMap<>();
+        names.forEach((id, byProjection) -> {
+            if (byProjection.size() != ExpertProjection.values().length) {
+                throw new ManifestException("manifest: expert " + id + " has " + byProjection.keySet()
+                        + " projections; gate, up and down are all needed");
+            }
+            List<Span> ranges = new java.util.ArrayList<>();
+            Map<ExpertProjection, Part> parts = new EnumMap<>(ExpertProjection.class);
+            long at = 0;
+            for (Map.Entry<ExpertProjection, String> e : byProjection.entrySet()) {
+                List<TensorInfo> entries = m.tensors().get(e.getValue());
+                if (entries.size() != 1) {
+                    throw new ManifestException("manifest: expert tensor '" + e.getValue() + "' must have exactly"
+                            + " one entry");
+                }
+                TensorInfo t = entries.getFirst();
+                long[] shape = t.logicalShape().stream().mapToLong(Long::longValue).toArray();
+                parts.put(e.getKey(), new Part(e.getValue(), at, t.size(), t.dtype(), shape, t.layoutOrRow()));
+                ranges.addAll(t.ranges());
+                at += t.size();
+            }
+            out.put(id, new ExpertLayout(id, ranges, null, parts));
+        });
+        return out;
+    }
+
     /** The manifest's description of an expert: its group, the tensors inside it. */
     public static ExpertLayout of(Manifest m, ExpertId id) {
         GroupInfo g = m.expertGroup(id).orElseThrow(() -> new ManifestException(

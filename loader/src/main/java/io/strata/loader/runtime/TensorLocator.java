@@ -34,12 +34,16 @@ final class TensorLocator {
     private final Manifest manifest;
     private final TensorSlices slices;
     private final Map<ExpertId, ExpertLayout> layouts = new ConcurrentHashMap<>();
+    /** Set when the manifest has no expert groups: every expert laid out from its own tensors, up front. */
+    private final Map<ExpertId, ExpertLayout> ungrouped;
     private final int layerCount;
 
     TensorLocator(Manifest manifest) {
         this.manifest = manifest;
         this.slices = new TensorSlices(manifest, "manifest");
-        this.layerCount = manifest.moeConfig() == null ? 0 : countLayers(manifest);
+        boolean grouped = manifest.groups().values().stream().anyMatch(GroupInfo::isExpert);
+        this.ungrouped = grouped ? null : ExpertLayout.fromTensors(manifest);
+        this.layerCount = manifest.moeConfig() == null ? 0 : countLayers(manifest, ungrouped);
     }
 
     Manifest manifest() {
@@ -66,6 +70,13 @@ final class TensorLocator {
     }
 
     ExpertLayout expert(ExpertId id) {
+        if (ungrouped != null) {
+            ExpertLayout l = ungrouped.get(id);
+            if (l == null) {
+                throw new ManifestException("manifest: no tensors of expert " + id);
+            }
+            return l;
+        }
         return layouts.computeIfAbsent(id, k -> ExpertLayout.of(manifest, k));
     }
 
@@ -75,7 +86,13 @@ final class TensorLocator {
 
     /** The largest expert's bytes (at least 1), for sizing device staging. */
     long maxExpertBytes() {
-        return manifest.moeConfig() == null ? 1 : Math.max(1, manifest.moeConfig().expertBytes());
+        long recorded = manifest.moeConfig() == null ? 0 : manifest.moeConfig().expertBytes();
+        if (ungrouped != null) {
+            for (ExpertLayout l : ungrouped.values()) {
+                recorded = Math.max(recorded, l.bytes());
+            }
+        }
+        return Math.max(1, recorded);
     }
 
     /** Layers arrays indexed by layer need (0 for a dense model). */
@@ -99,11 +116,16 @@ final class TensorLocator {
      * Layer ids run up to the highest expert layer, whatever numMoeLayers says: with decoder_sparse_step or
      * mlp_only_layers (Qwen) some layers are dense, and arrays indexed by layer must still reach the last MoE one.
      */
-    private static int countLayers(Manifest manifest) {
+    private static int countLayers(Manifest manifest, Map<ExpertId, ExpertLayout> ungrouped) {
         int max = 0;
         for (GroupInfo g : manifest.groups().values()) {
             if (g.isExpert()) {
                 max = Math.max(max, g.layerIndex() + 1);
+            }
+        }
+        if (ungrouped != null) {
+            for (ExpertId id : ungrouped.keySet()) {
+                max = Math.max(max, id.layer() + 1);
             }
         }
         JsonNode c = manifest.config();
