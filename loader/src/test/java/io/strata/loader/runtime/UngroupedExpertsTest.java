@@ -48,7 +48,7 @@ class UngroupedExpertsTest {
         Files.write(manifest, json.writeValueAsBytes(root));
 
         RuntimeOptions o = RuntimeOptions.builder().noDiskCache().prefetch(false)
-                .hostBudget(4L * TestModels.expertBytes(m) + (8 << 20)).policy("lru").build();
+                .hostBudget(3L * TestModels.expertBytes(m)).hostReserve(0).policy("lru").build();
         try (Checkpoint src = Checkpoint.open(m.source()); ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
             for (int round = 0; round < 2; round++) {
                 for (int l = 0; l < LAYERS; l++) {
