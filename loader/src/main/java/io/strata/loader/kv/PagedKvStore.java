@@ -5,11 +5,7 @@ import io.strata.core.memory.Evictor;
 import io.strata.core.memory.MemoryLedger;
 import io.strata.core.memory.Pool;
 import io.strata.core.memory.Reservation;
-import io.strata.storage.codec.AdaptiveCodecChooser;
-import io.strata.storage.codec.CodecKind;
-import io.strata.storage.codec.PageHeader;
-import io.strata.storage.codec.PageRecordDecoder;
-import io.strata.storage.codec.PageRecordEncoder;
+import io.strata.core.util.LruOrder;
 import io.strata.storage.fs.OwnedTempDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,6 +32,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * spill file. Reading a spilled page brings it back bit-exact and prefetches the next page of the layer on a
  * bounded I/O pool.
  *
+ * <p>This class is the page table (every sequence's pages per layer, pins, the sliding window) and the fast tier
+ * (its recency order, reservations, recycled blocks); where a page goes when it leaves the fast tier and how it
+ * comes back is {@link KvSpiller}'s job, and the running totals are {@link KvCounters}.
+ *
  * <p>Concurrency: one lock guards the page tables, tier state and counters; decoding and disk reads of a restore
  * run outside it, with the page marked as restoring so that others wait on the same future.
  */
@@ -55,29 +55,15 @@ public final class PagedKvStore implements AutoCloseable {
     private final OwnedTempDir spillDir;
     private final ReentrantLock lock = new ReentrantLock();
     /** Fast-tier pages, least recently used first. */
-    private final LinkedHashSet<KvPage> fastLru = new LinkedHashSet<>();
-    /** Pages whose freshest copy is in host memory, least recently spilled first. */
-    private final LinkedHashSet<KvPage> hostLru = new LinkedHashSet<>();
+    private final LruOrder<KvPage> fastOrder = new LruOrder<>();
     private final LinkedHashSet<KvPage> restoring = new LinkedHashSet<>();
     private final LinkedHashSet<PagedKvSequence> sequences = new LinkedHashSet<>();
     private final BlockRecycler recycler = new BlockRecycler(RECYCLED_BLOCKS);
     private final ThreadPoolExecutor io;
-    private final ThreadLocal<PageRecordEncoder> encoders;
-    private final ThreadLocal<PageRecordDecoder> decoders = ThreadLocal.withInitial(PageRecordDecoder::new);
+    private final KvCounters counters = new KvCounters();
+    private final KvSpiller spiller;
     private long nextId;
     private boolean closed;
-
-    private long bytesSpilled;
-    private long bytesStored;
-    private long bytesToDisk;
-    private long diskLiveBytes;
-    private long bytesRestored;
-    private long restoresFromHost;
-    private long restoresFromDisk;
-    private long prefetchHits;
-    private long restoreStallNanos;
-    /** Spilled records by the codec they were stored with, indexed by {@link CodecKind#ordinal()}. */
-    private final long[] pagesByCodec = new long[CodecKind.values().length];
 
     private PagedKvStore(KvOptions options, MemoryLedger fastLedger, MemoryLedger hostLedger) {
         this.options = options;
@@ -92,10 +78,7 @@ public final class PagedKvStore implements AutoCloseable {
             throw new UncheckedIOException("cannot create KV spill directory under " + options.spillRoot() + ": "
                     + e.getMessage(), e);
         }
-        this.encoders = ThreadLocal.withInitial(() -> options.adaptiveCodec()
-                ? new PageRecordEncoder(new AdaptiveCodecChooser(KvOptions.ADAPTIVE_PROBE_EVERY,
-                        KvOptions.ADAPTIVE_MIN_GAIN), options.planeWidth(), options.minSaving())
-                : new PageRecordEncoder(options.codec().codec(), options.planeWidth(), options.minSaving()));
+        this.spiller = new KvSpiller(options, hostLedger, counters);
         this.io = new ThreadPoolExecutor(options.ioThreads(), options.ioThreads(), 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(PREFETCH_QUEUE), r -> {
                     Thread t = new Thread(r, "strata-kv-prefetch");
@@ -221,9 +204,9 @@ public final class PagedKvStore implements AutoCloseable {
                 KvPage page = list.get(index);
                 if (page.inFast()) {
                     if (stallStart != 0) {
-                        restoreStallNanos += System.nanoTime() - stallStart;
+                        counters.restoreStallNanos += System.nanoTime() - stallStart;
                     } else if (page.prefetched) {
-                        prefetchHits++;
+                        counters.prefetchHits++;
                     }
                     page.prefetched = false;
                     page.pins++;
@@ -292,13 +275,7 @@ public final class PagedKvStore implements AutoCloseable {
                     if (p.inFast()) {
                         takeFast(p).free();
                     }
-                    if (p.host != null) {
-                        freeHost(p);
-                    }
-                    if (p.onDisk()) {
-                        diskLiveBytes -= p.diskLength;
-                        p.diskOffset = -1;
-                    }
+                    spiller.free(p);
                 }
                 layer.clear();
             }
@@ -329,10 +306,8 @@ public final class PagedKvStore implements AutoCloseable {
                     }
                 }
             }
-            return new KvStats(fastLru.size(), host, disk, fastLedger.used(Pool.KV), hostLedger.used(Pool.KV),
-                    diskLiveBytes, bytesSpilled, bytesStored, bytesToDisk, bytesRestored, restoresFromHost,
-                    restoresFromDisk, prefetchHits, restoreStallNanos, pagesByCodec[CodecKind.NONE.ordinal()],
-                    pagesByCodec[CodecKind.LZ4.ordinal()], pagesByCodec[CodecKind.ZSTD.ordinal()]);
+            return counters.snapshot(fastOrder.size(), host, disk, fastLedger.used(Pool.KV),
+                    hostLedger.used(Pool.KV));
         } finally {
             lock.unlock();
         }
@@ -377,12 +352,11 @@ public final class PagedKvStore implements AutoCloseable {
     private void installFast(KvPage page, PageBlock block) {
         page.block = block;
         page.fast = block.segment();
-        fastLru.add(page);
+        fastOrder.add(page);
     }
 
     private void touch(KvPage page) {
-        fastLru.remove(page);
-        fastLru.add(page);
+        fastOrder.touch(page);
     }
 
     /**
@@ -418,7 +392,7 @@ public final class PagedKvStore implements AutoCloseable {
             }
             throw new KvBudgetExceededException("KV fast tier (" + fastLedger.tier() + " ledger, KV pool limit "
                     + fastLedger.poolLimit(Pool.KV) + " bytes) is full (" + fastLedger.used(Pool.KV)
-                    + " bytes reserved, " + fastLru.size() + " pages all pinned or inside the "
+                    + " bytes reserved, " + fastOrder.size() + " pages all pinned or inside the "
                     + options.windowTokens() + "-token window); cannot place another " + bytes + "-byte page");
         }
     }
@@ -432,13 +406,13 @@ public final class PagedKvStore implements AutoCloseable {
      */
     private KvPage coldestEvictable() {
         if (options.scanEviction()) {
-            for (KvPage p : fastLru.reversed()) {
+            for (KvPage p : fastOrder.newestFirst()) {
                 if (p.pins == 0 && !p.prefetched && !inWindow(p)) {
                     return p;
                 }
             }
         }
-        for (KvPage p : fastLru) {
+        for (KvPage p : fastOrder) {
             if (p.pins == 0 && !inWindow(p)) {
                 return p;
             }
@@ -454,61 +428,19 @@ public final class PagedKvStore implements AutoCloseable {
     /** Moves {@code v} out of the fast tier (encoding it first unless a copy exists) and recycles its block. */
     private void evictFast(KvPage v) {
         if (v.host == null && !v.onDisk()) {
-            PagedKvSequence seq = v.seq;
-            int n = v.tokens * seq.kvDim() * Float.BYTES;
-            byte[] raw = new byte[2 * n];
-            MemorySegment.copy(v.fast, ValueLayout.JAVA_BYTE, 0, raw, 0, n);
-            MemorySegment.copy(v.fast, ValueLayout.JAVA_BYTE, valuesOffset(seq), raw, n, n);
-            PageRecordEncoder encoder = encoders.get();
-            byte[] record = encoder.encode(v.layer, v.index, v.tokens, seq.kvDim(), raw, raw.length);
-            bytesSpilled += raw.length;
-            bytesStored += record.length;
-            pagesByCodec[encoder.lastStored().ordinal()]++;
-            storeEncoded(v, record);
+            spiller.spill(v, valuesOffset(v.seq));
         }
         recycler.give(takeFast(v));
     }
 
     /** Detaches the fast block from {@code p}; the caller frees or recycles it. */
     private PageBlock takeFast(KvPage p) {
-        fastLru.remove(p);
+        fastOrder.remove(p);
         PageBlock b = p.block;
         p.block = null;
         p.fast = null;
         p.prefetched = false;
         return b;
-    }
-
-    // ---- host and disk tiers ---------------------------------------------------------------------------------
-
-    private void storeEncoded(KvPage v, byte[] record) {
-        Reservation res;
-        while ((res = hostLedger.tryReserve(Pool.KV, record.length)) == null) {
-            KvPage cold = hostLru.isEmpty() ? null : hostLru.getFirst();
-            if (cold == null) {
-                writeDisk(v, record);
-                return;
-            }
-            writeDisk(cold, cold.host);
-            freeHost(cold);
-        }
-        v.host = record;
-        v.hostReservation = res;
-        hostLru.add(v);
-    }
-
-    private void freeHost(KvPage p) {
-        hostLru.remove(p);
-        p.host = null;
-        p.hostReservation.close();
-        p.hostReservation = null;
-    }
-
-    private void writeDisk(KvPage p, byte[] record) {
-        p.diskOffset = p.seq.spill().append(record);
-        p.diskLength = record.length;
-        bytesToDisk += record.length;
-        diskLiveBytes += record.length;
     }
 
     // ---- restore and prefetch --------------------------------------------------------------------------------
@@ -539,20 +471,8 @@ public final class PagedKvStore implements AutoCloseable {
         KvPage page = r.page();
         PagedKvSequence seq = page.seq;
         String source = r.hostRecord() != null ? "host copy of KV sequence " + seq.id() : seq.spillPath().toString();
-        MemorySegment dst = r.block().segment();
         try {
-            byte[] record = r.hostRecord() != null ? r.hostRecord()
-                    : seq.spill().read(page.diskOffset, page.diskLength, page.layer, page.index);
-            int n = page.tokens * seq.kvDim() * Float.BYTES;
-            byte[] raw = new byte[2 * n];
-            PageHeader h = decoders.get().decode(record, page.layer, page.index, raw, source);
-            if (h.rawLength() != raw.length || h.tokens() != page.tokens || h.kvDim() != seq.kvDim()) {
-                throw new io.strata.storage.codec.CorruptPageException(source + " layer " + page.layer + " page "
-                        + page.index + ": record holds " + h.tokens() + " tokens of kvDim " + h.kvDim()
-                        + ", expected " + page.tokens + " of " + seq.kvDim());
-            }
-            MemorySegment.copy(raw, 0, dst, ValueLayout.JAVA_BYTE, 0, n);
-            MemorySegment.copy(raw, n, dst, ValueLayout.JAVA_BYTE, valuesOffset(seq), n);
+            spiller.decodeInto(page, r.hostRecord(), r.block().segment(), valuesOffset(seq), source);
         } catch (IOException | RuntimeException e) {
             lock.lock();
             try {
@@ -575,15 +495,7 @@ public final class PagedKvStore implements AutoCloseable {
             page.restoring = null;
             restoring.remove(page);
             page.prefetched = r.prefetch();
-            bytesRestored += 2L * page.tokens * seq.kvDim() * Float.BYTES;
-            if (r.hostRecord() != null) {
-                restoresFromHost++;
-                if (page.host != null) {
-                    freeHost(page);
-                }
-            } else {
-                restoresFromDisk++;
-            }
+            spiller.restored(page, r.hostRecord() != null);
         } finally {
             lock.unlock();
         }
@@ -664,7 +576,7 @@ public final class PagedKvStore implements AutoCloseable {
             lock.lock();
             try {
                 long pinned = 0;
-                for (KvPage p : fastLru) {
+                for (KvPage p : fastOrder) {
                     if (p.pins > 0 || inWindow(p)) {
                         pinned += pageBytes(p.seq);
                     }
@@ -682,14 +594,7 @@ public final class PagedKvStore implements AutoCloseable {
         public long evict(long bytes) {
             lock.lock();
             try {
-                long freed = 0;
-                while (freed < bytes && !hostLru.isEmpty()) {
-                    KvPage cold = hostLru.getFirst();
-                    freed += cold.host.length;
-                    writeDisk(cold, cold.host);
-                    freeHost(cold);
-                }
-                return freed;
+                return spiller.demote(bytes);
             } finally {
                 lock.unlock();
             }

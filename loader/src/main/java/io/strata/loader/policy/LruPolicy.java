@@ -1,12 +1,12 @@
 package io.strata.loader.policy;
 
 import io.strata.core.model.ExpertId;
-import java.util.LinkedHashMap;
+import io.strata.core.util.LruOrder;
 import java.util.function.Predicate;
 
 /** Least recently used: the policy of the mixtral-offloading paper. */
 public final class LruPolicy implements EvictionPolicy {
-    private final LinkedHashMap<ExpertId, Boolean> order = new LinkedHashMap<>(64, 0.75f, true);
+    private final LruOrder<ExpertId> order = new LruOrder<>();
 
     @Override
     public String name() {
@@ -15,12 +15,12 @@ public final class LruPolicy implements EvictionPolicy {
 
     @Override
     public synchronized void recordAccess(ExpertId id, double weight) {
-        order.get(id); // moves a resident entry to the most recent end
+        order.touch(id); // moves a resident entry to the most recent end
     }
 
     @Override
     public synchronized void inserted(ExpertId id) {
-        order.put(id, Boolean.TRUE);
+        order.add(id);
     }
 
     @Override
@@ -30,7 +30,7 @@ public final class LruPolicy implements EvictionPolicy {
 
     @Override
     public synchronized ExpertId victim(ExpertId incoming, Predicate<ExpertId> evictable) {
-        for (ExpertId id : order.keySet()) {
+        for (ExpertId id : order) {
             if (evictable.test(id)) {
                 return id;
             }
