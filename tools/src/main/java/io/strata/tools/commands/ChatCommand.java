@@ -3,7 +3,6 @@ package io.strata.tools.commands;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.strata.core.manifest.Manifest;
-import io.strata.core.manifest.ManifestCodec;
 import io.strata.loader.runtime.ModelRuntime;
 import io.strata.text.Tokenizer;
 import io.strata.text.TokenizerException;
@@ -107,48 +106,24 @@ public final class ChatCommand implements Callable<Integer> {
             throw new IllegalArgumentException(model + " is not a converted model (no manifest.json): run "
                     + "`strata shard-convert` first");
         }
-        Manifest manifest = ManifestCodec.read(model);
-        Tokenizer tok = TokenizerSource.forModel(model, !options.trustLocal).open();
-        ModelText text = ModelText.of(tok, manifest.config(), model.toString());
-        ChatTemplate template = templateFile != null
-                ? ChatTemplate.of(Utf8.readStrict(templateFile), templateFile.toString())
-                : ChatTemplate.of(tok).orElseThrow(() -> new TokenizerException(tok.source() + ": the tokenizer has"
-                        + " no chat template (chat_template in tokenizer_config.json, chat_template.jinja): give one"
-                        + " with --chat-template FILE"));
         boolean interactive = prompts == null && System.console() != null && System.console().isTerminal();
         List<Integer> allFed = new ArrayList<>();
         List<Integer> allGenerated = new ArrayList<>();
         try (ModelRuntime rt = ModelRuntime.open(model, options.runtime());
              DecodeSession session = DecodeSession.open(rt, model.toString(), options.runtime(), options.kv(),
-                     options.sampler(), options.decoder(), false);
-             OutputStream log = transcript == null ? OutputStream.nullOutputStream()
-                     : Files.newOutputStream(transcript)) {
+                     options.sampler(), options.decoder(), false)) {
+            // the runtime's manifest: whatever the model's origin, its config gives vocab_size and eos_token_id
+            Tokenizer tok = TokenizerSource.forModel(model, !options.trustLocal).open();
+            ModelText text = ModelText.of(tok, rt.manifest().config(), model.toString());
+            ChatTemplate template = templateFile != null
+                    ? ChatTemplate.of(Utf8.readStrict(templateFile), templateFile.toString())
+                    : ChatTemplate.of(tok).orElseThrow(() -> new TokenizerException(tok.source() + ": the tokenizer"
+                            + " has no chat template (chat_template in tokenizer_config.json, chat_template.jinja):"
+                            + " give one with --chat-template FILE"));
             ChatSession chat = new ChatSession(session, text, template, system, maxNew, text.stops(stop));
-            Lines lines = prompts != null ? new Lines(prompts) : new Lines(new BufferedInputStream(System.in));
-            while (true) {
-                if (interactive) {
-                    out.print("> ");
-                    out.flush();
-                }
-                String line = lines.next();
-                if (line == null) {
-                    break;
-                }
-                if (line.isBlank() && prompts == null) {
-                    continue;
-                }
-                ChatSession.Turn t = chat.say(line, out);
-                out.println();
-                out.flush();
-                allFed.addAll(t.fed());
-                allGenerated.addAll(t.generated());
-                log.write(JSON.writeValueAsBytes(json(t)));
-                log.write('\n');
-                log.flush();
-            }
-            if (interactive) {
-                out.println();
-                out.flush();
+            try (OutputStream log = transcript == null ? OutputStream.nullOutputStream()
+                    : Files.newOutputStream(transcript)) {
+                converse(chat, log, interactive, out, allFed, allGenerated);
             }
             if (stats && !allFed.isEmpty()) {
                 err.print(StatsTable.format(session.result(allFed, allGenerated)));
@@ -156,6 +131,37 @@ public final class ChatCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Turns until the end of input. */
+    private void converse(ChatSession chat, OutputStream log, boolean interactive, PrintWriter out,
+                          List<Integer> allFed, List<Integer> allGenerated) throws IOException {
+        Lines lines = prompts != null ? new Lines(prompts) : new Lines(new BufferedInputStream(System.in));
+        while (true) {
+            if (interactive) {
+                out.print("> ");
+                out.flush();
+            }
+            String line = lines.next();
+            if (line == null) {
+                break;
+            }
+            if (line.isBlank() && prompts == null) {
+                continue;
+            }
+            ChatSession.Turn t = chat.say(line, out);
+            out.println();
+            out.flush();
+            allFed.addAll(t.fed());
+            allGenerated.addAll(t.generated());
+            log.write(JSON.writeValueAsBytes(json(t)));
+            log.write('\n');
+            log.flush();
+        }
+        if (interactive) {
+            out.println();
+            out.flush();
+        }
     }
 
     private static ObjectNode json(ChatSession.Turn t) {
