@@ -15,9 +15,9 @@ import io.strata.testdata.TestData;
 import io.strata.text.Tokenizer;
 import io.strata.tools.StrataCli;
 import io.strata.tools.commands.Cli.Run;
+import io.strata.tools.generate.FlushRecorder;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,30 +62,6 @@ class RunTextTest {
             out[i] = a.get(i).asInt();
         }
         return out;
-    }
-
-    /** Records what was written between flushes: one chunk per flush that had something to send. */
-    private static final class FlushRecorder extends Writer {
-        final List<String> chunks = new ArrayList<>();
-        private final StringBuilder pending = new StringBuilder();
-
-        @Override
-        public void write(char[] cbuf, int off, int len) {
-            pending.append(cbuf, off, len);
-        }
-
-        @Override
-        public void flush() {
-            if (!pending.isEmpty()) {
-                chunks.add(pending.toString());
-                pending.setLength(0);
-            }
-        }
-
-        @Override
-        public void close() {
-            flush();
-        }
     }
 
     @Test

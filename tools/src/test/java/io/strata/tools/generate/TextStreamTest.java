@@ -7,36 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.strata.testdata.TestData;
 import io.strata.text.Tokenizer;
 import java.io.PrintWriter;
-import java.io.Writer;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Streaming generated ids to a terminal: whole characters per flush, no special tokens, padding ids ignored. */
 class TextStreamTest {
-    /** One entry per flush that had something to send. */
-    private static final class Flushes extends Writer {
-        final List<String> chunks = new ArrayList<>();
-        private final StringBuilder pending = new StringBuilder();
-
-        @Override
-        public void write(char[] c, int off, int len) {
-            pending.append(c, off, len);
-        }
-
-        @Override
-        public void flush() {
-            if (!pending.isEmpty()) {
-                chunks.add(pending.toString());
-                pending.setLength(0);
-            }
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void aCharacterSplitAcrossByteTokensIsWrittenWholeOnceItsLastByteArrives() {
         Tokenizer tok = Tokenizer.load(TestData.dir("tokenizers/mistral-sp32k"));
@@ -47,7 +21,7 @@ class TextStreamTest {
             emojiBytes += tok.token(id).orElseThrow().startsWith("<0x") ? 1 : 0;
         }
         assertTrue(emojiBytes >= 8, "the flamingo and the math letter are byte-fallback tokens, four each");
-        Flushes w = new Flushes();
+        FlushRecorder w = new FlushRecorder();
         TextStream s = new TextStream(tok, new PrintWriter(w));
         for (int id : ids) {
             s.push(id);
@@ -69,7 +43,7 @@ class TextStreamTest {
     void aReplyCutInsideACharacterEndsWithTheReplacementCharacterAsAFullDecodeShowsIt() {
         Tokenizer tok = Tokenizer.load(TestData.dir("tokenizers/mistral-sp32k"));
         int[] ids = tok.encode("ab 🦩", false);
-        Flushes w = new Flushes();
+        FlushRecorder w = new FlushRecorder();
         TextStream s = new TextStream(tok, new PrintWriter(w));
         for (int i = 0; i < ids.length - 2; i++) { // the flamingo's last two bytes never come
             s.push(ids[i]);
