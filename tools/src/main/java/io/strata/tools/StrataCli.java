@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 io.strata.tools.commands.DemoCommand.class,
                 io.strata.tools.commands.RunCommand.class,
+                io.strata.tools.commands.ChatCommand.class,
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,
@@ -39,7 +40,16 @@ public final class StrataCli implements Runnable {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "strata: %4$s: %5$s%6$s%n");
         }
-        System.exit(commandLine().execute(args));
+        // Model text is UTF-8 whatever the locale says (a C-locale terminal would otherwise print '?' for it).
+        CommandLine cl = commandLine();
+        cl.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.out,
+                java.nio.charset.StandardCharsets.UTF_8), true));
+        cl.setErr(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.err,
+                java.nio.charset.StandardCharsets.UTF_8), true));
+        int code = cl.execute(args);
+        cl.getOut().flush();
+        cl.getErr().flush();
+        System.exit(code);
     }
 
     /** The configured command line; tests execute commands through it in-process. */

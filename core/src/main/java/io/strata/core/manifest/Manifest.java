@@ -25,7 +25,7 @@ import java.util.Optional;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"version", "modelId", "modelType", "architecture", "config", "quantization", "hashAlgorithm",
-        "chunkSize", "defaultWeightLayout", "totalSize", "moeConfig", "shards", "tensors", "groups"})
+        "chunkSize", "defaultWeightLayout", "totalSize", "moeConfig", "shards", "tensors", "groups", "tokenizer"})
 public record Manifest(
         int version,
         String modelId,
@@ -42,7 +42,8 @@ public record Manifest(
         @JsonSerialize(using = TensorMapJson.Writer.class)
         @JsonDeserialize(using = TensorMapJson.Reader.class)
         Map<String, List<TensorInfo>> tensors,
-        Map<String, GroupInfo> groups) {
+        Map<String, GroupInfo> groups,
+        TokenizerInfo tokenizer) {
 
     /** The format version this build writes; readers accept 1..CURRENT. */
     public static final int CURRENT_VERSION = 1;
@@ -53,6 +54,20 @@ public record Manifest(
         shards = shards == null ? List.of() : List.copyOf(shards);
         tensors = tensors == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
         groups = groups == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(groups));
+    }
+
+    /** A manifest without a bundled tokenizer. */
+    public Manifest(int version, String modelId, String modelType, String architecture, JsonNode config,
+                    String quantization, String hashAlgorithm, long chunkSize, Layout defaultWeightLayout,
+                    long totalSize, MoeConfig moeConfig, List<ShardInfo> shards, Map<String, List<TensorInfo>> tensors,
+                    Map<String, GroupInfo> groups) {
+        this(version, modelId, modelType, architecture, config, quantization, hashAlgorithm, chunkSize,
+                defaultWeightLayout, totalSize, moeConfig, shards, tensors, groups, null);
+    }
+
+    public Manifest withTokenizer(TokenizerInfo t) {
+        return new Manifest(version, modelId, modelType, architecture, config, quantization, hashAlgorithm, chunkSize,
+                defaultWeightLayout, totalSize, moeConfig, shards, tensors, groups, t);
     }
 
     /** The single entry of an unsliced tensor. */

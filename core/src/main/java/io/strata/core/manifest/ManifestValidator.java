@@ -63,6 +63,9 @@ public final class ManifestValidator {
                 checkHash(src, f + ".chunks[" + c + "]", s.chunks().get(c));
             }
         }
+        if (m.tokenizer() != null) {
+            m.tokenizer().validate(src, m.chunkSize());
+        }
         Map<Integer, List<long[]>> ranges = new HashMap<>();
         Map<String, TensorInfo> byName = new HashMap<>();
         for (Map.Entry<String, List<TensorInfo>> e : m.tensors().entrySet()) {

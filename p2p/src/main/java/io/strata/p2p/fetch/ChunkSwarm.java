@@ -9,6 +9,7 @@ import io.strata.p2p.node.PeerConnection;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.node.RequestRejectedException;
 import io.strata.p2p.store.ChunkKey;
+import io.strata.p2p.store.ModelFiles;
 import io.strata.p2p.wire.Bitfield;
 import io.strata.p2p.wire.Message;
 import io.strata.p2p.wire.ModelHash;
@@ -45,6 +46,7 @@ public final class ChunkSwarm implements NodeListener {
     private final PeerNode node;
     private final ModelHash model;
     private final Manifest manifest;
+    private final List<ShardInfo> files; // shards, then bundled files (ModelFiles)
     private final ChunkSink sink;
     private final SwarmOptions opts;
     private final LinkedHashSet<ChunkKey> remaining;
@@ -99,8 +101,9 @@ public final class ChunkSwarm implements NodeListener {
         List<ChunkKey> order = new ArrayList<>(new LinkedHashSet<>(wanted));
         Collections.shuffle(order); // random tie-break among equally rare chunks: fetchers spread out
         this.remaining = new LinkedHashSet<>(order);
-        this.chunksPerShard = new int[manifest.shards().size()];
-        for (ShardInfo s : manifest.shards()) {
+        this.files = ModelFiles.of(manifest);
+        this.chunksPerShard = new int[files.size()];
+        for (ShardInfo s : files) {
             chunksPerShard[s.index()] = ShardInfo.chunkCount(s.size(), manifest.chunkSize());
         }
         this.pool = new RarestFirst(chunksPerShard, order);
@@ -396,7 +399,7 @@ public final class ChunkSwarm implements NodeListener {
 
     private void verifyAndStore(PeerState p, ChunkKey k, Message.Piece piece) {
         try {
-            ShardInfo s = manifest.shard(k.shard());
+            ShardInfo s = files.get(k.shard());
             ByteBuf data = piece.content();
             long want = s.chunkLength(k.chunk(), manifest.chunkSize());
             boolean ok = piece.shard() == k.shard() && piece.chunk() == k.chunk() && data.readableBytes() == want

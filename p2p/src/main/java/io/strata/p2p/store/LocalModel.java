@@ -17,7 +17,7 @@ import java.util.List;
 
 /**
  * A model this node holds, whole or in part: its manifest (exact bytes, whose BLAKE3 names it), an optional
- * publisher signature, and one {@link LocalShard} per shard. Only verified bytes are ever marked present. A model
+ * publisher signature, and one {@link LocalShard} per shard and per bundled file ({@link ModelFiles}). Only verified bytes are ever marked present. A model
  * being received writes only into its {@link OutputStaging} directory until {@link #publishManifest()} moves the
  * shards, manifest.sig and finally manifest.json into the model directory.
  */
@@ -62,7 +62,7 @@ public final class LocalModel {
         ShardNames.check(m, mf.toString());
         ManifestSignature sig = signatureOverride != null ? signatureOverride : ManifestSignature.read(dir);
         List<LocalShard> shards = new ArrayList<>();
-        for (ShardInfo s : m.shards()) {
+        for (ShardInfo s : ModelFiles.of(m)) {
             Path f = dir.resolve(s.filename());
             boolean ok = Files.isRegularFile(f) && Files.size(f) == s.size();
             shards.add(ok ? LocalShard.complete(s, m.chunkSize(), dir)
@@ -83,7 +83,7 @@ public final class LocalModel {
         OutputStaging staging = OutputStaging.create(dir);
         try {
             List<LocalShard> shards = new ArrayList<>();
-            for (ShardInfo s : m.shards()) {
+            for (ShardInfo s : ModelFiles.of(m)) {
                 Path f = dir.resolve(s.filename());
                 boolean ok = Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) && Files.size(f) == s.size()
                         && ShardHasher.fileHash(f).equals(s.hash());

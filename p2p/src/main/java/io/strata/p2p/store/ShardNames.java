@@ -1,6 +1,8 @@
 package io.strata.p2p.store;
 
+import io.strata.core.manifest.BundledFile;
 import io.strata.core.manifest.Manifest;
+import io.strata.core.manifest.TokenizerInfo;
 import io.strata.core.manifest.ShardInfo;
 import java.io.IOException;
 import java.util.HashSet;
@@ -13,7 +15,8 @@ import java.util.regex.Pattern;
  * letters, digits, '_', '-' and inner dots ending in {@code .bin}, as {@code shard-convert} writes them. Nothing
  * else is accepted, so a manifest cannot name a path outside the output, a user's file ({@code notes.txt}) or one
  * of Strata's own files ({@code manifest.json}, {@code manifest.json.tmp}, {@code manifest.sig}, temporaries, the
- * staging directory); and no two shards may share a name, ignoring case (case-insensitive file systems).
+ * staging directory); and no two shards may share a name, ignoring case (case-insensitive file systems). Bundled
+ * tokenizer files may only have the fixed Hugging Face names of {@link TokenizerInfo#FILE_NAMES}.
  */
 public final class ShardNames {
     public static final Pattern PATTERN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,99}(\\.[A-Za-z0-9_-]{1,32}){0,3}\\.bin");
@@ -33,6 +36,14 @@ public final class ShardNames {
             if (!seen.add(name.toLowerCase(Locale.ROOT))) {
                 throw new IOException(source + ": shards[" + s.index() + "].filename '" + name
                         + "' names the same file as an earlier shard");
+            }
+        }
+        if (m.tokenizer() != null) {
+            for (BundledFile b : m.tokenizer().files()) {
+                if (!TokenizerInfo.FILE_NAMES.contains(b.filename())) { // the manifest validator refuses it too
+                    throw new IOException(source + ": tokenizer file '" + printable(b.filename())
+                            + "' is not one of " + TokenizerInfo.FILE_NAMES);
+                }
             }
         }
     }

@@ -110,7 +110,8 @@ public final class ShardConverter {
                 hashes.add(ShardHasher.hash(file, shard.size(), o.chunkSize(), ranges, pool));
             }
             List<ShardHasher.Hashes> done = hashes.stream().map(ShardConverter::join).toList();
-            Manifest m = manifest(ckpt, plan, o, done);
+            Manifest m = manifest(ckpt, plan, o, done).withTokenizer(
+                    TokenizerBundle.copy(ckpt.source(), output.dir(), o.chunkSize()));
             byte[] json = ManifestCodec.toBytes(m);
             ManifestCodec.fromBytes(json, output.target().resolve(Manifest.FILE_NAME).toString());
             Files.write(output.dir().resolve(Manifest.FILE_NAME), json);

@@ -27,7 +27,7 @@ public final class ModelVerifier {
     public record Problem(int shard, String filename, int chunk, long start, long end, String group, String reason) {
         @Override
         public String toString() {
-            String where = "shard " + shard + " (" + filename + ")";
+            String where = shard < 0 ? filename : "shard " + shard + " (" + filename + ")";
             if (chunk >= 0) {
                 where += " chunk " + chunk + " [" + start + ", " + end + ")";
             }
@@ -104,6 +104,7 @@ public final class ModelVerifier {
         } finally {
             pool.shutdownNow();
         }
+        problems.addAll(BundledFiles.verify(dir, m));
         return new Report(Blake3.hashHex(bytes), m.shards().size(), chunkCount, done, List.copyOf(problems));
     }
 }

@@ -58,7 +58,7 @@ class HostileInputsCliTest {
     }
 
     static Run generate(Path model, String... extra) {
-        String[] base = {"run", model.toString(), "--prompt", "1,2,3", "--max-new", "4", "--no-disk-cache"};
+        String[] base = {"run", model.toString(), "--prompt-ids", "1,2,3", "--max-new", "4", "--no-disk-cache"};
         String[] all = new String[base.length + extra.length];
         System.arraycopy(base, 0, all, 0, base.length);
         System.arraycopy(extra, 0, all, base.length, extra.length);
@@ -101,7 +101,7 @@ class HostileInputsCliTest {
         Manifest man = ManifestCodec.read(model);
         var g = man.groups().get("expert.0.0");
         flip(model.resolve(man.shard(g.shard()).filename()), g.offset() + 5);
-        Run r = generate(model, "--prompt", "1,2,3,4,5,6,7,8");
+        Run r = generate(model, "--prompt-ids", "1,2,3,4,5,6,7,8");
         oneLineError(r, 1, "strata run: error:", man.shard(g.shard()).filename(), "chunk");
     }
 

@@ -56,7 +56,7 @@ class RunCommandTest {
     }
 
     static JsonNode runJson(Path model, int maxNew, String prompt, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("run", model.toString(), "--prompt", prompt,
+        List<String> args = new ArrayList<>(List.of("run", model.toString(), "--prompt-ids", prompt,
                 "--max-new", String.valueOf(maxNew), "--json", "--no-disk-cache"));
         args.addAll(List.of(extra));
         Run r = run(args.toArray(String[]::new));
@@ -126,7 +126,7 @@ class RunCommandTest {
     @Test
     void aBudgetBelowOneLayersExpertsIsAClearError() {
         long tooSmall = tightHostBudget(tiny) - 1;
-        Run r = run("run", tiny.toString(), "--prompt", "1,2,3", "--max-new", "2", "--no-disk-cache",
+        Run r = run("run", tiny.toString(), "--prompt-ids", "1,2,3", "--max-new", "2", "--no-disk-cache",
                 "--host-budget", String.valueOf(tooSmall));
         assertEquals(1, r.code());
         assertTrue(r.err().contains("--host-budget") && r.err().contains("top-2 experts"), r.err());
@@ -184,7 +184,7 @@ class RunCommandTest {
         Path tp2 = tmp.resolve("tp2");
         assertEquals(0, run("shard-convert", FIXTURE.toString(), tp2.toString(), "--layout", "column", "--tp", "2",
                 "-q").code());
-        Run r = run("run", tp2.toString(), "--prompt", "1,2", "--max-new", "1", "--no-disk-cache");
+        Run r = run("run", tp2.toString(), "--prompt-ids", "1,2", "--max-new", "1", "--no-disk-cache");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("--tp 2") && r.err().contains("single rank"), r.err());
     }
@@ -212,7 +212,7 @@ class RunCommandTest {
 
     @Test
     void plainOutputIsTheTokenIds() throws Exception {
-        Run r = run("run", tiny.toString(), "--prompt", ids(reference.get("prompt")), "--max-new", "4",
+        Run r = run("run", tiny.toString(), "--prompt-ids", ids(reference.get("prompt")), "--max-new", "4",
                 "--no-disk-cache", "--stats");
         assertEquals(0, r.code(), r.err());
         assertEquals(ids(reference.get("generated")), r.out().strip());
