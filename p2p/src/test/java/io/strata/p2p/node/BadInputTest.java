@@ -80,7 +80,8 @@ class BadInputTest {
             }
             try (RawPeer p = new RawPeer(node.listenAddress())) { // a frame cut off by EOF: nothing to answer
                 p.read();
-                p.sendRaw(new byte[]{0, 0, 1, 0, (byte) MessageType.PING.code(), 1, 2, 3});
+                // declares 8 bytes (within the pre-handshake cap, so not itself a violation) and sends 4
+                p.sendRaw(new byte[]{0, 0, 0, 8, (byte) MessageType.PING.code(), 1, 2, 3});
             }
             assertEquals(errors + 6, node.protocolErrors(), "six protocol violations seen");
 
