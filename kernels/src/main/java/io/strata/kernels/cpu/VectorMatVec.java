@@ -12,9 +12,15 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API matvec over F32, BF16 and F16 weights in either layout. 16-bit weights are read as int lanes that
- * each hold an (even, odd) element pair and widened in registers, so nothing is decoded to memory: for row-major
+ * each hold an (even, odd) element pair and widened in registers (F16 rows through a small per-thread buffer, see
+ * {@link #f16Pair}), so no weight is decoded to memory: for row-major
  * weights x is split once into its even and odd halves; for column-major weights even and odd outputs are
  * accumulated separately and interleaved at the end of a block.
+ *
+ * <p>Row-major rows are computed two at a time (two rows of one weight, or the same row of a gate and an up
+ * projection), sharing every load of x: with one row per loop the x loads and the per-row horizontal sum kept a
+ * core below the memory's streaming rate. Each row's float operations are the same whether it is computed in a
+ * pair or alone, so results do not depend on how rows are grouped or split over threads.
  */
 final class VectorMatVec implements MatVec {
     static final VectorMatVec INSTANCE = new VectorMatVec();
@@ -25,11 +31,26 @@ final class VectorMatVec implements MatVec {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /** Per-thread buffers: x split into even and odd elements (for a batch, every input's halves). */
     private static final class Scratch {
         float[] even = new float[0];
         float[] odd = new float[0];
         final float[] tmpE = new float[L];
         final float[] tmpO = new float[L];
+        float[] we0 = new float[0];
+        float[] wo0 = new float[0];
+        float[] we1 = new float[0];
+        float[] wo1 = new float[0];
+
+        /** Room for two F16 rows of n element pairs widened to float. */
+        void ensureWide(int n) {
+            if (we0.length < n) {
+                we0 = new float[n];
+                wo0 = new float[n];
+                we1 = new float[n];
+                wo1 = new float[n];
+            }
+        }
 
         void ensure(int n) {
             if (even.length < n) {
@@ -37,6 +58,27 @@ final class VectorMatVec implements MatVec {
                 odd = new float[n];
             }
         }
+
+        /** Splits x[xOff .. xOff + 2 * pairs) into even[at ..] and odd[at ..]. */
+        void split(float[] x, int xOff, int pairs, int at) {
+            for (int j = 0; j < pairs; j++) {
+                even[at + j] = x[xOff + 2 * j];
+                odd[at + j] = x[xOff + 2 * j + 1];
+            }
+        }
+    }
+
+    /** How one row-major weight is read: 0 = not by the row kernels here (column-major, odd width, ...). */
+    private static int rowKind(TensorView w) {
+        if (w.layout() != Layout.ROW) {
+            return 0;
+        }
+        return switch (w.dtype()) {
+            case F32 -> 1;
+            case BF16 -> (w.cols() & 1) == 0 ? 2 : 0;
+            case F16 -> (w.cols() & 1) == 0 ? 3 : 0;
+            default -> 0;
+        };
     }
 
     @Override
@@ -45,22 +87,24 @@ final class VectorMatVec implements MatVec {
         int out = Math.toIntExact(w.rows());
         int in = Math.toIntExact(w.cols());
         MemorySegment d = w.data();
-        boolean row = w.layout() == Layout.ROW;
         DType t = w.dtype();
+        int kind = rowKind(w);
+        if (kind == 1) {
+            f32Rows(d, in, x, xOff, y, yOff, rowFrom, rowTo, SCRATCH.get());
+            return;
+        }
+        if (kind > 1) {
+            Scratch s = SCRATCH.get();
+            s.ensure(in / 2);
+            s.split(x, xOff, in / 2, 0);
+            halfRows(d, kind == 2, in, s, 0, y, yOff, rowFrom, rowTo);
+            return;
+        }
         switch (t) {
-            case F32 -> {
-                if (row) {
-                    f32Row(d, in, x, xOff, y, yOff, rowFrom, rowTo);
-                } else {
-                    f32Col(d, out, in, x, xOff, y, yOff, rowFrom, rowTo);
-                }
-            }
+            case F32 -> f32Col(d, out, in, x, xOff, y, yOff, rowFrom, rowTo);
             case BF16, F16 -> {
-                boolean bf = t == DType.BF16;
-                if (row && (in & 1) == 0) {
-                    halfRow(d, bf, in, x, xOff, y, yOff, rowFrom, rowTo);
-                } else if (!row && (out & 1) == 0) {
-                    halfCol(d, bf, out, in, x, xOff, y, yOff, rowFrom, rowTo);
+                if (w.layout() != Layout.ROW && (out & 1) == 0) {
+                    halfCol(d, t == DType.BF16, out, in, x, xOff, y, yOff, rowFrom, rowTo);
                 } else {
                     ScalarMatVec.INSTANCE.apply(w, x, xOff, y, yOff, rowFrom, rowTo);
                 }
@@ -70,37 +114,303 @@ final class VectorMatVec implements MatVec {
         }
     }
 
-    private static void f32Row(MemorySegment d, int in, float[] x, int xOff, float[] y, int yOff, int from, int to) {
-        int bound4 = in - 4 * L;
-        int bound1 = in - L;
-        float[] lanes = SCRATCH.get().tmpE;
-        for (int o = from; o < to; o++) {
-            long base = (long) o * in * 4;
-            FloatVector a0 = FloatVector.zero(FS);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            int i = 0;
-            for (; i <= bound4; i += 4 * L) {
-                long b = base + (long) i * 4;
-                a0 = FloatVector.fromMemorySegment(FS, d, b, LE).fma(FloatVector.fromArray(FS, x, xOff + i), a0);
-                a1 = FloatVector.fromMemorySegment(FS, d, b + 4L * L, LE)
-                        .fma(FloatVector.fromArray(FS, x, xOff + i + L), a1);
-                a2 = FloatVector.fromMemorySegment(FS, d, b + 8L * L, LE)
-                        .fma(FloatVector.fromArray(FS, x, xOff + i + 2 * L), a2);
-                a3 = FloatVector.fromMemorySegment(FS, d, b + 12L * L, LE)
-                        .fma(FloatVector.fromArray(FS, x, xOff + i + 3 * L), a3);
-            }
-            for (; i <= bound1; i += L) {
-                a0 = FloatVector.fromMemorySegment(FS, d, base + (long) i * 4, LE)
-                        .fma(FloatVector.fromArray(FS, x, xOff + i), a0);
-            }
-            float s = Lanes.sum(a0.add(a1).add(a2.add(a3)), lanes);
-            for (; i < in; i++) {
-                s += d.get(FloatCodec.F32_LE, base + (long) i * 4) * x[xOff + i];
-            }
-            y[yOff + o] = s;
+    @Override
+    public void applyGateUp(TensorView w1, TensorView w3, float[] x, int xOff, float[] gate, int gOff, float[] up,
+                            int uOff, int rowFrom, int rowTo) {
+        if (!samePairKind(w1, w3)) {
+            MatVec.super.applyGateUp(w1, w3, x, xOff, gate, gOff, up, uOff, rowFrom, rowTo);
+            return;
         }
+        MatVec.checkShape(w1, x, xOff, gate, gOff, rowFrom, rowTo);
+        MatVec.checkShape(w3, x, xOff, up, uOff, rowFrom, rowTo);
+        Scratch s = SCRATCH.get();
+        int in = Math.toIntExact(w1.cols());
+        if (rowKind(w1) > 1) {
+            s.ensure(in / 2);
+            s.split(x, xOff, in / 2, 0);
+        }
+        gateUpRows(w1, w3, x, xOff, s, 0, gate, gOff, up, uOff, rowFrom, rowTo);
+    }
+
+    @Override
+    public void applyGateUpBatch(TensorView w1, TensorView w3, float[] x, int xOff, int xStride, int count,
+                                 float[] gate, float[] up, int yOff, int yStride, int rowFrom, int rowTo) {
+        if (!samePairKind(w1, w3) || count < 1) {
+            MatVec.super.applyGateUpBatch(w1, w3, x, xOff, xStride, count, gate, up, yOff, yStride, rowFrom, rowTo);
+            return;
+        }
+        for (int t = 0; t < count; t++) {
+            MatVec.checkShape(w1, x, xOff + t * xStride, gate, yOff + t * yStride, rowFrom, rowTo);
+            MatVec.checkShape(w3, x, xOff + t * xStride, up, yOff + t * yStride, rowFrom, rowTo);
+        }
+        Scratch s = SCRATCH.get();
+        int pairs = Math.toIntExact(w1.cols()) / 2;
+        boolean half = rowKind(w1) > 1;
+        if (half) {
+            s.ensure(pairs * count);
+            for (int t = 0; t < count; t++) {
+                s.split(x, xOff + t * xStride, pairs, t * pairs);
+            }
+        }
+        int block = Math.max(2, MatVec.blockRows(w1) / 2);
+        for (int r = rowFrom; r < rowTo; r += block) {
+            int end = Math.min(rowTo, r + block);
+            for (int t = 0; t < count; t++) {
+                int y = yOff + t * yStride;
+                gateUpRows(w1, w3, x, xOff + t * xStride, s, t * pairs, gate, y, up, y, r, end);
+            }
+        }
+    }
+
+    /** Both weights row-major, of one element type these kernels read, and of one shape. */
+    private static boolean samePairKind(TensorView w1, TensorView w3) {
+        int kind = rowKind(w1);
+        return kind != 0 && kind == rowKind(w3) && w1.cols() == w3.cols() && w1.rows() == w3.rows();
+    }
+
+    /**
+     * Rows [from, to) of gate = silu(W1 x) * W3 x, the same row of both weights per step of the loop; x is
+     * x[xOff ..] for F32 and s.even/odd[xs ..] for 16-bit weights.
+     */
+    private static void gateUpRows(TensorView w1, TensorView w3, float[] x, int xOff, Scratch s, int xs,
+                                   float[] gate, int gOff, float[] up, int uOff, int from, int to) {
+        int kind = rowKind(w1);
+        int in = Math.toIntExact(w1.cols());
+        MemorySegment d1 = w1.data();
+        MemorySegment d3 = w3.data();
+        if (kind == 1) {
+            long rb = (long) in * 4;
+            for (int o = from; o < to; o++) {
+                f32Pair(d1, o * rb, gate, gOff + o, d3, o * rb, up, uOff + o, in, x, xOff, s.tmpE);
+            }
+        } else {
+            long rb = (long) in * 2;
+            for (int o = from; o < to; o++) {
+                halfPair(kind == 2, d1, o * rb, gate, gOff + o, d3, o * rb, up, uOff + o, in / 2, s, xs, s.tmpE);
+            }
+        }
+        SwiGlu.gateInPlace(gate, gOff, up, uOff, from, to);
+    }
+
+    /** Rows [from, to) of a row-major F32 weight, two at a time. */
+    private static void f32Rows(MemorySegment d, int in, float[] x, int xOff, float[] y, int yOff, int from, int to,
+                                Scratch s) {
+        long rb = (long) in * 4;
+        int o = from;
+        for (; o + 1 < to; o += 2) {
+            f32Pair(d, o * rb, y, yOff + o, d, (o + 1) * rb, y, yOff + o + 1, in, x, xOff, s.tmpE);
+        }
+        if (o < to) {
+            f32Pair(d, o * rb, y, yOff + o, d, o * rb, y, yOff + o, in, x, xOff, s.tmpE);
+        }
+    }
+
+    /**
+     * Two F32 dot products with x, one row at byte {@code b0} of d0 and one at {@code b1} of d1, written to
+     * y0[i0] and y1[i1]. Per row: four accumulators over blocks of 4L, then single vectors into the first,
+     * (a0 + a1) + (a2 + a3) summed in lane order, then the scalar tail. A lone row is computed as a pair of
+     * itself, so it gets the same bits.
+     */
+    private static void f32Pair(MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1, long b1, float[] y1,
+                                int i1, int in, float[] x, int xOff, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector c2 = a0;
+        FloatVector c3 = a0;
+        int i = 0;
+        for (; i <= in - 4 * L; i += 4 * L) {
+            long o = (long) i * 4;
+            FloatVector x0 = FloatVector.fromArray(FS, x, xOff + i);
+            FloatVector x1 = FloatVector.fromArray(FS, x, xOff + i + L);
+            FloatVector x2 = FloatVector.fromArray(FS, x, xOff + i + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(FS, x, xOff + i + 3 * L);
+            a0 = FloatVector.fromMemorySegment(FS, d0, b0 + o, LE).fma(x0, a0);
+            c0 = FloatVector.fromMemorySegment(FS, d1, b1 + o, LE).fma(x0, c0);
+            a1 = FloatVector.fromMemorySegment(FS, d0, b0 + o + 4L * L, LE).fma(x1, a1);
+            c1 = FloatVector.fromMemorySegment(FS, d1, b1 + o + 4L * L, LE).fma(x1, c1);
+            a2 = FloatVector.fromMemorySegment(FS, d0, b0 + o + 8L * L, LE).fma(x2, a2);
+            c2 = FloatVector.fromMemorySegment(FS, d1, b1 + o + 8L * L, LE).fma(x2, c2);
+            a3 = FloatVector.fromMemorySegment(FS, d0, b0 + o + 12L * L, LE).fma(x3, a3);
+            c3 = FloatVector.fromMemorySegment(FS, d1, b1 + o + 12L * L, LE).fma(x3, c3);
+        }
+        for (; i <= in - L; i += L) {
+            FloatVector xi = FloatVector.fromArray(FS, x, xOff + i);
+            a0 = FloatVector.fromMemorySegment(FS, d0, b0 + (long) i * 4, LE).fma(xi, a0);
+            c0 = FloatVector.fromMemorySegment(FS, d1, b1 + (long) i * 4, LE).fma(xi, c0);
+        }
+        float s0 = Lanes.sum(a0.add(a1).add(a2.add(a3)), lanes);
+        float s1 = Lanes.sum(c0.add(c1).add(c2.add(c3)), lanes);
+        for (; i < in; i++) {
+            s0 += d0.get(FloatCodec.F32_LE, b0 + (long) i * 4) * x[xOff + i];
+            s1 += d1.get(FloatCodec.F32_LE, b1 + (long) i * 4) * x[xOff + i];
+        }
+        y0[i0] = s0;
+        y1[i1] = s1;
+    }
+
+    /** Rows [from, to) of a row-major 16-bit weight against x split at s.even/odd[xs ..], two at a time. */
+    private static void halfRows(MemorySegment d, boolean bf, int in, Scratch s, int xs, float[] y, int yOff,
+                                 int from, int to) {
+        int pairs = in / 2;
+        long rb = (long) in * 2;
+        int o = from;
+        for (; o + 1 < to; o += 2) {
+            halfPair(bf, d, o * rb, y, yOff + o, d, (o + 1) * rb, y, yOff + o + 1, pairs, s, xs, s.tmpE);
+        }
+        if (o < to) {
+            halfPair(bf, d, o * rb, y, yOff + o, d, o * rb, y, yOff + o, pairs, s, xs, s.tmpE);
+        }
+    }
+
+    /**
+     * Two 16-bit dot products sharing the loads of x's halves, written to y0[i0] and y1[i1]. Per row: even and
+     * odd accumulators over int vectors j and j + L (e, f, g, h), a last single vector into e and f,
+     * (e + f) + (g + h) summed in lane order, then the scalar tail. A lone row is computed as a pair of itself.
+     * BF16 and F16 have a loop each: a loop that could widen either way kept C2 from inlining the F16
+     * conversion, and the boxed vectors that followed made both several times slower.
+     */
+    private static void halfPair(boolean bf, MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1,
+                                 long b1, float[] y1, int i1, int pairs, Scratch s, int xs, float[] lanes) {
+        if (bf) {
+            bf16Pair(d0, b0, y0, i0, d1, b1, y1, i1, pairs, s, xs, lanes);
+        } else {
+            f16Pair(d0, b0, y0, i0, d1, b1, y1, i1, pairs, s, xs, lanes);
+        }
+    }
+
+    private static void bf16Pair(MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1, long b1,
+                                 float[] y1, int i1, int pairs, Scratch s, int xs, float[] lanes) {
+        float[] xe = s.even;
+        float[] xo = s.odd;
+        FloatVector e0 = FloatVector.zero(FS);
+        FloatVector f0 = e0;
+        FloatVector g0 = e0;
+        FloatVector h0 = e0;
+        FloatVector e1 = e0;
+        FloatVector f1 = e0;
+        FloatVector g1 = e0;
+        FloatVector h1 = e0;
+        int j = 0;
+        for (; j <= pairs - 2 * L; j += 2 * L) {
+            FloatVector xe0 = FloatVector.fromArray(FS, xe, xs + j);
+            FloatVector xo0 = FloatVector.fromArray(FS, xo, xs + j);
+            FloatVector xe1 = FloatVector.fromArray(FS, xe, xs + j + L);
+            FloatVector xo1 = FloatVector.fromArray(FS, xo, xs + j + L);
+            long off = (long) j * 4;
+            IntVector v0 = IntVector.fromMemorySegment(IS, d0, b0 + off, LE);
+            IntVector u0 = IntVector.fromMemorySegment(IS, d0, b0 + off + 4L * L, LE);
+            IntVector v1 = IntVector.fromMemorySegment(IS, d1, b1 + off, LE);
+            IntVector u1 = IntVector.fromMemorySegment(IS, d1, b1 + off + 4L * L, LE);
+            e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe0, e0);
+            f0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(xo0, f0);
+            g0 = u0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe1, g0);
+            h0 = u0.and(0xFFFF0000).reinterpretAsFloats().fma(xo1, h0);
+            e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe0, e1);
+            f1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(xo0, f1);
+            g1 = u1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe1, g1);
+            h1 = u1.and(0xFFFF0000).reinterpretAsFloats().fma(xo1, h1);
+        }
+        for (; j <= pairs - L; j += L) {
+            FloatVector xe0 = FloatVector.fromArray(FS, xe, xs + j);
+            FloatVector xo0 = FloatVector.fromArray(FS, xo, xs + j);
+            IntVector v0 = IntVector.fromMemorySegment(IS, d0, b0 + (long) j * 4, LE);
+            IntVector v1 = IntVector.fromMemorySegment(IS, d1, b1 + (long) j * 4, LE);
+            e0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe0, e0);
+            f0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(xo0, f0);
+            e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe0, e1);
+            f1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(xo0, f1);
+        }
+        float s0 = Lanes.sum(e0.add(f0).add(g0.add(h0)), lanes);
+        float s1 = Lanes.sum(e1.add(f1).add(g1.add(h1)), lanes);
+        if (j < pairs) {
+            s0 = halfTail(true, d0, b0, j, pairs, xe, xo, xs, s0);
+            s1 = halfTail(true, d1, b1, j, pairs, xe, xo, xs, s1);
+        }
+        y0[i0] = s0;
+        y1[i1] = s1;
+    }
+
+    /**
+     * {@link #bf16Pair} for F16. Widening a half takes a dozen vector operations, and eight of them inline in one
+     * loop exceed C2's node budget (what is not inlined then boxes every vector), so each row's vector part is
+     * first widened into per-thread float buffers (even and odd elements, L1-sized) and the pair loop runs on
+     * floats, with the same accumulators in the same order.
+     */
+    private static void f16Pair(MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1, long b1,
+                                float[] y1, int i1, int pairs, Scratch s, int xs, float[] lanes) {
+        int vec = pairs / L * L;
+        s.ensureWide(vec);
+        f16Widen(d0, b0, vec, s.we0, s.wo0);
+        f16Widen(d1, b1, vec, s.we1, s.wo1);
+        float[] xe = s.even;
+        float[] xo = s.odd;
+        float[] we0 = s.we0;
+        float[] wo0 = s.wo0;
+        float[] we1 = s.we1;
+        float[] wo1 = s.wo1;
+        FloatVector e0 = FloatVector.zero(FS);
+        FloatVector f0 = e0;
+        FloatVector g0 = e0;
+        FloatVector h0 = e0;
+        FloatVector e1 = e0;
+        FloatVector f1 = e0;
+        FloatVector g1 = e0;
+        FloatVector h1 = e0;
+        int j = 0;
+        for (; j <= pairs - 2 * L; j += 2 * L) {
+            FloatVector xe0 = FloatVector.fromArray(FS, xe, xs + j);
+            FloatVector xo0 = FloatVector.fromArray(FS, xo, xs + j);
+            FloatVector xe1 = FloatVector.fromArray(FS, xe, xs + j + L);
+            FloatVector xo1 = FloatVector.fromArray(FS, xo, xs + j + L);
+            e0 = FloatVector.fromArray(FS, we0, j).fma(xe0, e0);
+            f0 = FloatVector.fromArray(FS, wo0, j).fma(xo0, f0);
+            g0 = FloatVector.fromArray(FS, we0, j + L).fma(xe1, g0);
+            h0 = FloatVector.fromArray(FS, wo0, j + L).fma(xo1, h0);
+            e1 = FloatVector.fromArray(FS, we1, j).fma(xe0, e1);
+            f1 = FloatVector.fromArray(FS, wo1, j).fma(xo0, f1);
+            g1 = FloatVector.fromArray(FS, we1, j + L).fma(xe1, g1);
+            h1 = FloatVector.fromArray(FS, wo1, j + L).fma(xo1, h1);
+        }
+        for (; j <= pairs - L; j += L) {
+            FloatVector xe0 = FloatVector.fromArray(FS, xe, xs + j);
+            FloatVector xo0 = FloatVector.fromArray(FS, xo, xs + j);
+            e0 = FloatVector.fromArray(FS, we0, j).fma(xe0, e0);
+            f0 = FloatVector.fromArray(FS, wo0, j).fma(xo0, f0);
+            e1 = FloatVector.fromArray(FS, we1, j).fma(xe0, e1);
+            f1 = FloatVector.fromArray(FS, wo1, j).fma(xo0, f1);
+        }
+        float s0 = Lanes.sum(e0.add(f0).add(g0.add(h0)), lanes);
+        float s1 = Lanes.sum(e1.add(f1).add(g1.add(h1)), lanes);
+        if (j < pairs) {
+            s0 = halfTail(false, d0, b0, j, pairs, xe, xo, xs, s0);
+            s1 = halfTail(false, d1, b1, j, pairs, xe, xo, xs, s1);
+        }
+        y0[i0] = s0;
+        y1[i1] = s1;
+    }
+
+    /** Widens the first {@code vec} (a multiple of L) element pairs of the F16 row at byte b into even and odd. */
+    private static void f16Widen(MemorySegment d, long b, int vec, float[] even, float[] odd) {
+        for (int j = 0; j < vec; j += L) {
+            IntVector v = IntVector.fromMemorySegment(IS, d, b + (long) j * 4, LE);
+            f16(v.and(0xFFFF)).intoArray(even, j);
+            f16(v.lanewise(VectorOperators.LSHR, 16)).intoArray(odd, j);
+        }
+    }
+
+    /** Adds the element pairs [j, pairs) of the row at byte b to acc, one pair at a time. */
+    private static float halfTail(boolean bf, MemorySegment d, long b, int j, int pairs, float[] xe, float[] xo,
+                                  int xs, float acc) {
+        DType t = bf ? DType.BF16 : DType.F16;
+        long e = b / 2;
+        for (; j < pairs; j++) {
+            acc += FloatCodec.get(d, t, e + 2L * j) * xe[xs + j] + FloatCodec.get(d, t, e + 2L * j + 1) * xo[xs + j];
+        }
+        return acc;
     }
 
     private static void f32Col(MemorySegment d, int out, int in, float[] x, int xOff, float[] y, int yOff,
@@ -155,55 +465,17 @@ final class VectorMatVec implements MatVec {
     /**
      * IEEE half (in the low 16 bits of each lane) to float: shifting exponent and mantissa into place and scaling
      * by 2^112 is exact for normal and subnormal halves; infinities and NaNs get an all-ones exponent instead.
+     * The choice is made with an arithmetic-shift mask rather than a vector mask and blend: fewer nodes for C2,
+     * which otherwise stopped inlining inside the F16 loop.
      */
     static FloatVector f16(IntVector h) {
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
         IntVector em = h.and(0x7FFF);
-        IntVector finite = em.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                .reinterpretAsInts();
-        IntVector special = em.and(0x3FF).lanewise(VectorOperators.LSHL, 13).or(0x7F800000);
-        return finite.blend(special, em.compare(VectorOperators.GE, 0x7C00)).or(sign).reinterpretAsFloats();
-    }
-
-    private static void halfRow(MemorySegment d, boolean bf, int in, float[] x, int xOff, float[] y, int yOff,
-                                int from, int to) {
-        int pairs = in / 2;
-        Scratch s = SCRATCH.get();
-        s.ensure(pairs);
-        float[] xe = s.even;
-        float[] xo = s.odd;
-        for (int j = 0; j < pairs; j++) {
-            xe[j] = x[xOff + 2 * j];
-            xo[j] = x[xOff + 2 * j + 1];
-        }
-        DType t = bf ? DType.BF16 : DType.F16;
-        for (int o = from; o < to; o++) {
-            long base = (long) o * in * 2;
-            FloatVector a0 = FloatVector.zero(FS);
-            FloatVector b0 = a0;
-            FloatVector a1 = a0;
-            FloatVector b1 = a0;
-            int j = 0;
-            for (; j <= pairs - 2 * L; j += 2 * L) {
-                IntVector v0 = IntVector.fromMemorySegment(IS, d, base + (long) j * 4, LE);
-                IntVector v1 = IntVector.fromMemorySegment(IS, d, base + (long) (j + L) * 4, LE);
-                a0 = lo(v0, bf).fma(FloatVector.fromArray(FS, xe, j), a0);
-                b0 = hi(v0, bf).fma(FloatVector.fromArray(FS, xo, j), b0);
-                a1 = lo(v1, bf).fma(FloatVector.fromArray(FS, xe, j + L), a1);
-                b1 = hi(v1, bf).fma(FloatVector.fromArray(FS, xo, j + L), b1);
-            }
-            for (; j <= pairs - L; j += L) {
-                IntVector v0 = IntVector.fromMemorySegment(IS, d, base + (long) j * 4, LE);
-                a0 = lo(v0, bf).fma(FloatVector.fromArray(FS, xe, j), a0);
-                b0 = hi(v0, bf).fma(FloatVector.fromArray(FS, xo, j), b0);
-            }
-            float acc = Lanes.sum(a0.add(b0).add(a1.add(b1)), s.tmpE);
-            long e = (long) o * in;
-            for (; j < pairs; j++) {
-                acc += FloatCodec.get(d, t, e + 2L * j) * xe[j] + FloatCodec.get(d, t, e + 2L * j + 1) * xo[j];
-            }
-            y[yOff + o] = acc;
-        }
+        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        IntVector isFinite = em.sub(0x7C00).lanewise(VectorOperators.ASHR, 31);
+        IntVector special = shifted.or(0x7F800000).lanewise(VectorOperators.AND_NOT, isFinite);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        return finite.and(isFinite).or(special).or(sign).reinterpretAsFloats();
     }
 
     private static void halfCol(MemorySegment d, boolean bf, int out, int in, float[] x, int xOff, float[] y,
