@@ -95,10 +95,12 @@ public interface MatVec {
         return ScalarMatVec.INSTANCE;
     }
 
+    /** Checked on every call, so it reads the shape without copying it (TensorView.shape() clones). */
     static void checkShape(TensorView w, float[] x, int xOff, float[] y, int yOff, int rowFrom, int rowTo) {
-        long[] s = w.shape();
-        if (s.length != 2) {
-            throw new IllegalArgumentException(w.name() + ": matvec needs a 2-D weight, shape has rank " + s.length);
+        long[] s = {w.rows(), w.cols()};
+        if (s[0] * s[1] != w.elementCount() || s[1] < 1) {
+            throw new IllegalArgumentException(w.name() + ": matvec needs a 2-D weight, shape is "
+                    + java.util.Arrays.toString(w.shape()));
         }
         if (xOff < 0 || xOff + s[1] > x.length) {
             throw new IllegalArgumentException(w.name() + ": input needs " + s[1] + " floats at " + xOff

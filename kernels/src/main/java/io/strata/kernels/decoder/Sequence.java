@@ -39,6 +39,7 @@ public final class Sequence implements AutoCloseable {
     private String failed;
 
     private final int[] one = new int[1];
+    private final float[] lanes = new float[VecMath.lanes()];
     private final float[] kRow;
     private final float[] vRow;
     private final float[] routerLogits;
@@ -371,7 +372,7 @@ public final class Sequence implements AutoCloseable {
     /** RMSNorm of in[inOff, inOff + weight.length) into out[outOff..] (may be in place). */
     private void norm(float[] in, int inOff, float[] weight, float[] out, int outOff) {
         if (vector) {
-            RmsNorm.apply(in, inOff, weight, cfg.rmsNormEps(), out, outOff, weight.length);
+            RmsNorm.apply(in, inOff, weight, cfg.rmsNormEps(), out, outOff, weight.length, lanes);
         } else {
             RmsNorm.applyScalar(in, inOff, weight, cfg.rmsNormEps(), out, outOff, weight.length);
         }
