@@ -153,11 +153,69 @@ final class VectorMatVec implements MatVec {
             }
         }
         int block = Math.max(2, MatVec.blockRows(w1) / 2);
+        boolean bf = rowKind(w1) == 2;
+        long rb = (long) pairs * 4;
+        MemorySegment d1 = w1.data();
+        MemorySegment d3 = w3.data();
         for (int r = rowFrom; r < rowTo; r += block) {
             int end = Math.min(rowTo, r + block);
-            for (int t = 0; t < count; t++) {
+            int t = 0;
+            for (; bf && t + 1 < count; t += 2) {
+                int y0 = yOff + t * yStride;
+                int y1 = y0 + yStride;
+                for (int o = r; o < end; o++) {
+                    bf16Quad(d1, o * rb, gate, d3, o * rb, up, y0 + o, y0 + o, y1 + o, y1 + o, pairs, s, t * pairs,
+                            (t + 1) * pairs);
+                }
+                SwiGlu.gateInPlace(gate, y0, up, y0, r, end);
+                SwiGlu.gateInPlace(gate, y1, up, y1, r, end);
+            }
+            for (; t < count; t++) {
                 int y = yOff + t * yStride;
                 gateUpRows(w1, w3, x, xOff + t * xStride, s, t * pairs, gate, y, up, y, r, end);
+            }
+        }
+    }
+
+    @Override
+    public void applyBatch(TensorView w, float[] x, int xOff, int xStride, int count, float[] y, int yOff,
+                           int yStride, int rowFrom, int rowTo) {
+        int kind = rowKind(w);
+        if (count == 1) {
+            apply(w, x, xOff, y, yOff, rowFrom, rowTo);
+            return;
+        }
+        if (kind < 2 || count < 1) {
+            MatVec.super.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo);
+            return;
+        }
+        for (int t = 0; t < count; t++) {
+            MatVec.checkShape(w, x, xOff + t * xStride, y, yOff + t * yStride, rowFrom, rowTo);
+        }
+        int in = Math.toIntExact(w.cols());
+        int pairs = in / 2;
+        Scratch s = SCRATCH.get();
+        s.ensure(pairs * count);
+        for (int t = 0; t < count; t++) {
+            s.split(x, xOff + t * xStride, pairs, t * pairs);
+        }
+        int block = MatVec.blockRows(w);
+        MemorySegment d = w.data();
+        long rb = (long) in * 2;
+        for (int r = rowFrom; r < rowTo; r += block) {
+            int end = Math.min(rowTo, r + block);
+            int t = 0;
+            for (; kind == 2 && t + 1 < count; t += 2) {
+                int y0 = yOff + t * yStride;
+                int y1 = y0 + yStride;
+                for (int o = r; o < end; o += 2) {
+                    int o1 = Math.min(o + 1, end - 1);
+                    bf16Quad(d, o * rb, y, d, o1 * rb, y, y0 + o, y0 + o1, y1 + o, y1 + o1, pairs, s, t * pairs,
+                            (t + 1) * pairs);
+                }
+            }
+            for (; t < count; t++) {
+                halfRows(d, kind == 2, in, s, t * pairs, y, yOff + t * yStride, r, end);
             }
         }
     }
@@ -181,12 +239,12 @@ final class VectorMatVec implements MatVec {
         if (kind == 1) {
             long rb = (long) in * 4;
             for (int o = from; o < to; o++) {
-                f32Pair(d1, o * rb, gate, gOff + o, d3, o * rb, up, uOff + o, in, x, xOff, s.tmpE);
+                f32Pair(d1, o * rb, gate, gOff + o, d3, o * rb, up, uOff + o, in, x, xOff);
             }
         } else {
             long rb = (long) in * 2;
             for (int o = from; o < to; o++) {
-                halfPair(kind == 2, d1, o * rb, gate, gOff + o, d3, o * rb, up, uOff + o, in / 2, s, xs, s.tmpE);
+                halfPair(kind == 2, d1, o * rb, gate, gOff + o, d3, o * rb, up, uOff + o, in / 2, s, xs);
             }
         }
         SwiGlu.gateInPlace(gate, gOff, up, uOff, from, to);
@@ -198,21 +256,21 @@ final class VectorMatVec implements MatVec {
         long rb = (long) in * 4;
         int o = from;
         for (; o + 1 < to; o += 2) {
-            f32Pair(d, o * rb, y, yOff + o, d, (o + 1) * rb, y, yOff + o + 1, in, x, xOff, s.tmpE);
+            f32Pair(d, o * rb, y, yOff + o, d, (o + 1) * rb, y, yOff + o + 1, in, x, xOff);
         }
         if (o < to) {
-            f32Pair(d, o * rb, y, yOff + o, d, o * rb, y, yOff + o, in, x, xOff, s.tmpE);
+            f32Pair(d, o * rb, y, yOff + o, d, o * rb, y, yOff + o, in, x, xOff);
         }
     }
 
     /**
      * Two F32 dot products with x, one row at byte {@code b0} of d0 and one at {@code b1} of d1, written to
      * y0[i0] and y1[i1]. Per row: four accumulators over blocks of 4L, then single vectors into the first,
-     * (a0 + a1) + (a2 + a3) summed in lane order, then the scalar tail. A lone row is computed as a pair of
-     * itself, so it gets the same bits.
+     * (a0 + a1) + (a2 + a3) summed in {@link Lanes} tree order, then the scalar tail. A lone row is computed as
+     * a pair of itself, so it gets the same bits.
      */
     private static void f32Pair(MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1, long b1, float[] y1,
-                                int i1, int in, float[] x, int xOff, float[] lanes) {
+                                int i1, int in, float[] x, int xOff) {
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -242,8 +300,9 @@ final class VectorMatVec implements MatVec {
             a0 = FloatVector.fromMemorySegment(FS, d0, b0 + (long) i * 4, LE).fma(xi, a0);
             c0 = FloatVector.fromMemorySegment(FS, d1, b1 + (long) i * 4, LE).fma(xi, c0);
         }
-        float s0 = Lanes.sum(a0.add(a1).add(a2.add(a3)), lanes);
-        float s1 = Lanes.sum(c0.add(c1).add(c2.add(c3)), lanes);
+        FloatVector sums = Lanes.tree2(a0.add(a1).add(a2.add(a3)), c0.add(c1).add(c2.add(c3)));
+        float s0 = sums.lane(0);
+        float s1 = sums.lane(L / 2);
         for (; i < in; i++) {
             s0 += d0.get(FloatCodec.F32_LE, b0 + (long) i * 4) * x[xOff + i];
             s1 += d1.get(FloatCodec.F32_LE, b1 + (long) i * 4) * x[xOff + i];
@@ -259,31 +318,31 @@ final class VectorMatVec implements MatVec {
         long rb = (long) in * 2;
         int o = from;
         for (; o + 1 < to; o += 2) {
-            halfPair(bf, d, o * rb, y, yOff + o, d, (o + 1) * rb, y, yOff + o + 1, pairs, s, xs, s.tmpE);
+            halfPair(bf, d, o * rb, y, yOff + o, d, (o + 1) * rb, y, yOff + o + 1, pairs, s, xs);
         }
         if (o < to) {
-            halfPair(bf, d, o * rb, y, yOff + o, d, o * rb, y, yOff + o, pairs, s, xs, s.tmpE);
+            halfPair(bf, d, o * rb, y, yOff + o, d, o * rb, y, yOff + o, pairs, s, xs);
         }
     }
 
     /**
      * Two 16-bit dot products sharing the loads of x's halves, written to y0[i0] and y1[i1]. Per row: even and
      * odd accumulators over int vectors j and j + L (e, f, g, h), a last single vector into e and f,
-     * (e + f) + (g + h) summed in lane order, then the scalar tail. A lone row is computed as a pair of itself.
+     * (e + f) + (g + h) summed in {@link Lanes} tree order, then the scalar tail. A lone row is computed as a pair of itself.
      * BF16 and F16 have a loop each: a loop that could widen either way kept C2 from inlining the F16
      * conversion, and the boxed vectors that followed made both several times slower.
      */
     private static void halfPair(boolean bf, MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1,
-                                 long b1, float[] y1, int i1, int pairs, Scratch s, int xs, float[] lanes) {
+                                 long b1, float[] y1, int i1, int pairs, Scratch s, int xs) {
         if (bf) {
-            bf16Pair(d0, b0, y0, i0, d1, b1, y1, i1, pairs, s, xs, lanes);
+            bf16Pair(d0, b0, y0, i0, d1, b1, y1, i1, pairs, s, xs);
         } else {
-            f16Pair(d0, b0, y0, i0, d1, b1, y1, i1, pairs, s, xs, lanes);
+            f16Pair(d0, b0, y0, i0, d1, b1, y1, i1, pairs, s, xs);
         }
     }
 
     private static void bf16Pair(MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1, long b1,
-                                 float[] y1, int i1, int pairs, Scratch s, int xs, float[] lanes) {
+                                 float[] y1, int i1, int pairs, Scratch s, int xs) {
         float[] xe = s.even;
         float[] xo = s.odd;
         FloatVector e0 = FloatVector.zero(FS);
@@ -324,8 +383,9 @@ final class VectorMatVec implements MatVec {
             e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe0, e1);
             f1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(xo0, f1);
         }
-        float s0 = Lanes.sum(e0.add(f0).add(g0.add(h0)), lanes);
-        float s1 = Lanes.sum(e1.add(f1).add(g1.add(h1)), lanes);
+        FloatVector sums = Lanes.tree2(e0.add(f0).add(g0.add(h0)), e1.add(f1).add(g1.add(h1)));
+        float s0 = sums.lane(0);
+        float s1 = sums.lane(L / 2);
         if (j < pairs) {
             s0 = halfTail(true, d0, b0, j, pairs, xe, xo, xs, s0);
             s1 = halfTail(true, d1, b1, j, pairs, xe, xo, xs, s1);
@@ -335,13 +395,105 @@ final class VectorMatVec implements MatVec {
     }
 
     /**
+     * Four BF16 dot products, rows A and B against inputs 0 and 1 (x halves at xs0 and xs1): each weight load
+     * and widening serves two inputs and each x load two rows, which matters once the rows sit in cache and the
+     * batch is compute-bound. Per dot product exactly the operations of {@link #bf16Pair}. Row A's results go to
+     * yA[iA0], yA[iA1], row B's to yB[iB0], yB[iB1].
+     */
+    private static void bf16Quad(MemorySegment dA, long bA, float[] yA, MemorySegment dB, long bB, float[] yB,
+                                 int iA0, int iB0, int iA1, int iB1, int pairs, Scratch s, int xs0, int xs1) {
+        float[] xe = s.even;
+        float[] xo = s.odd;
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector eA0 = z, fA0 = z, gA0 = z, hA0 = z, eB0 = z, fB0 = z, gB0 = z, hB0 = z;
+        FloatVector eA1 = z, fA1 = z, gA1 = z, hA1 = z, eB1 = z, fB1 = z, gB1 = z, hB1 = z;
+        int j = 0;
+        for (; j <= pairs - 2 * L; j += 2 * L) {
+            long off = (long) j * 4;
+            FloatVector xe0 = FloatVector.fromArray(FS, xe, xs0 + j);
+            FloatVector xo0 = FloatVector.fromArray(FS, xo, xs0 + j);
+            FloatVector xe1 = FloatVector.fromArray(FS, xe, xs1 + j);
+            FloatVector xo1 = FloatVector.fromArray(FS, xo, xs1 + j);
+            IntVector v = IntVector.fromMemorySegment(IS, dA, bA + off, LE);
+            FloatVector lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector hi = v.and(0xFFFF0000).reinterpretAsFloats();
+            eA0 = lo.fma(xe0, eA0);
+            fA0 = hi.fma(xo0, fA0);
+            eA1 = lo.fma(xe1, eA1);
+            fA1 = hi.fma(xo1, fA1);
+            v = IntVector.fromMemorySegment(IS, dB, bB + off, LE);
+            lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            hi = v.and(0xFFFF0000).reinterpretAsFloats();
+            eB0 = lo.fma(xe0, eB0);
+            fB0 = hi.fma(xo0, fB0);
+            eB1 = lo.fma(xe1, eB1);
+            fB1 = hi.fma(xo1, fB1);
+            xe0 = FloatVector.fromArray(FS, xe, xs0 + j + L);
+            xo0 = FloatVector.fromArray(FS, xo, xs0 + j + L);
+            xe1 = FloatVector.fromArray(FS, xe, xs1 + j + L);
+            xo1 = FloatVector.fromArray(FS, xo, xs1 + j + L);
+            v = IntVector.fromMemorySegment(IS, dA, bA + off + 4L * L, LE);
+            lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            hi = v.and(0xFFFF0000).reinterpretAsFloats();
+            gA0 = lo.fma(xe0, gA0);
+            hA0 = hi.fma(xo0, hA0);
+            gA1 = lo.fma(xe1, gA1);
+            hA1 = hi.fma(xo1, hA1);
+            v = IntVector.fromMemorySegment(IS, dB, bB + off + 4L * L, LE);
+            lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            hi = v.and(0xFFFF0000).reinterpretAsFloats();
+            gB0 = lo.fma(xe0, gB0);
+            hB0 = hi.fma(xo0, hB0);
+            gB1 = lo.fma(xe1, gB1);
+            hB1 = hi.fma(xo1, hB1);
+        }
+        for (; j <= pairs - L; j += L) {
+            long off = (long) j * 4;
+            FloatVector xe0 = FloatVector.fromArray(FS, xe, xs0 + j);
+            FloatVector xo0 = FloatVector.fromArray(FS, xo, xs0 + j);
+            FloatVector xe1 = FloatVector.fromArray(FS, xe, xs1 + j);
+            FloatVector xo1 = FloatVector.fromArray(FS, xo, xs1 + j);
+            IntVector v = IntVector.fromMemorySegment(IS, dA, bA + off, LE);
+            FloatVector lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector hi = v.and(0xFFFF0000).reinterpretAsFloats();
+            eA0 = lo.fma(xe0, eA0);
+            fA0 = hi.fma(xo0, fA0);
+            eA1 = lo.fma(xe1, eA1);
+            fA1 = hi.fma(xo1, fA1);
+            v = IntVector.fromMemorySegment(IS, dB, bB + off, LE);
+            lo = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            hi = v.and(0xFFFF0000).reinterpretAsFloats();
+            eB0 = lo.fma(xe0, eB0);
+            fB0 = hi.fma(xo0, fB0);
+            eB1 = lo.fma(xe1, eB1);
+            fB1 = hi.fma(xo1, fB1);
+        }
+        FloatVector sums = Lanes.tree4(eA0.add(fA0).add(gA0.add(hA0)), eB0.add(fB0).add(gB0.add(hB0)),
+                eA1.add(fA1).add(gA1.add(hA1)), eB1.add(fB1).add(gB1.add(hB1)));
+        float sA0 = sums.lane(0);
+        float sB0 = sums.lane(L / 2);
+        float sA1 = sums.lane(L / 4);
+        float sB1 = sums.lane(3 * L / 4);
+        if (j < pairs) {
+            sA0 = halfTail(true, dA, bA, j, pairs, xe, xo, xs0, sA0);
+            sB0 = halfTail(true, dB, bB, j, pairs, xe, xo, xs0, sB0);
+            sA1 = halfTail(true, dA, bA, j, pairs, xe, xo, xs1, sA1);
+            sB1 = halfTail(true, dB, bB, j, pairs, xe, xo, xs1, sB1);
+        }
+        yA[iA0] = sA0;
+        yB[iB0] = sB0;
+        yA[iA1] = sA1;
+        yB[iB1] = sB1;
+    }
+
+    /**
      * {@link #bf16Pair} for F16. Widening a half takes a dozen vector operations, and eight of them inline in one
      * loop exceed C2's node budget (what is not inlined then boxes every vector), so each row's vector part is
      * first widened into per-thread float buffers (even and odd elements, L1-sized) and the pair loop runs on
      * floats, with the same accumulators in the same order.
      */
     private static void f16Pair(MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1, long b1,
-                                float[] y1, int i1, int pairs, Scratch s, int xs, float[] lanes) {
+                                float[] y1, int i1, int pairs, Scratch s, int xs) {
         int vec = pairs / L * L;
         s.ensureWide(vec);
         f16Widen(d0, b0, vec, s.we0, s.wo0);
@@ -383,8 +535,9 @@ final class VectorMatVec implements MatVec {
             e1 = FloatVector.fromArray(FS, we1, j).fma(xe0, e1);
             f1 = FloatVector.fromArray(FS, wo1, j).fma(xo0, f1);
         }
-        float s0 = Lanes.sum(e0.add(f0).add(g0.add(h0)), lanes);
-        float s1 = Lanes.sum(e1.add(f1).add(g1.add(h1)), lanes);
+        FloatVector sums = Lanes.tree2(e0.add(f0).add(g0.add(h0)), e1.add(f1).add(g1.add(h1)));
+        float s0 = sums.lane(0);
+        float s1 = sums.lane(L / 2);
         if (j < pairs) {
             s0 = halfTail(false, d0, b0, j, pairs, xe, xo, xs, s0);
             s1 = halfTail(false, d1, b1, j, pairs, xe, xo, xs, s1);
