@@ -12,32 +12,34 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>{@link #sum}: lanes in index order (small kernels: norms, attention);</li>
  *   <li>the <em>tree</em> order of the matvec kernels: lane i is first added to lane i ^ (L/2), then i ^ (L/4),
- *   ..., i ^ 1, and lane 0 holds the sum. {@link #tree2} and {@link #tree4} reduce two or four vectors at once
- *   (blends put them in separate lanes, so one shuffle per level serves all of them) with exactly the bits of
- *   {@link #tree} for each: a row's dot product does not depend on which rows it was reduced with. The serial
- *   index-order sum cost a quarter of a compute-bound batch's time; the tree costs a few operations per row.</li>
+ *   ..., i ^ 1, and lane 0 holds the sum ({@link #tree}). The kernels reduce two or four vectors at once:
+ *   blending x and y on the lanes with bit L/2 set and adding the blend of y and x shuffled by XOR L/2 leaves
+ *   x's first level in the lower half and y's in the upper; four vectors repeat that on L/4; one shuffle per
+ *   remaining level then serves all of them, with exactly the bits of {@link #tree} for each, so a row's dot
+ *   product does not depend on which rows it was reduced with. The serial index-order sum cost a quarter of a
+ *   compute-bound batch's time; the tree costs a few operations per row.</li>
  * </ul>
  */
 final class Lanes {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     static final int L = FS.length();
-    /** XOR-by-(L >> k) lane shuffles, k = 1 .. log2(L). */
-    private static final VectorShuffle<Float>[] XOR = shuffles();
-    private static final VectorMask<Float> HALF = VectorMask.fromLong(FS, laneBits(L / 2));
-    private static final VectorMask<Float> QUARTER = VectorMask.fromLong(FS, laneBits(Math.max(1, L / 4)));
+    // The shuffles and masks of the tree order, as constants: C2 intrinsifies a rearrange by a constant shuffle.
+    /** Lane i to i ^ (L / 2), i ^ (L / 4), ... i ^ (L / 64) (identity where L is smaller). */
+    static final VectorShuffle<Float> XH = xor(L / 2);
+    static final VectorShuffle<Float> XQ = xor(L / 4);
+    static final VectorShuffle<Float> X8 = xor(L / 8);
+    static final VectorShuffle<Float> X16 = xor(L / 16);
+    static final VectorShuffle<Float> X32 = xor(L / 32);
+    static final VectorShuffle<Float> X64 = xor(L / 64);
+    /** Lanes whose index has bit L / 2 (L / 4) set. */
+    static final VectorMask<Float> HALF = VectorMask.fromLong(FS, laneBits(L / 2));
+    static final VectorMask<Float> QUARTER = VectorMask.fromLong(FS, laneBits(Math.max(1, L / 4)));
 
     private Lanes() {
     }
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] shuffles() {
-        int levels = Integer.numberOfTrailingZeros(L);
-        VectorShuffle<Float>[] s = new VectorShuffle[levels];
-        for (int k = 0; k < levels; k++) {
-            int bit = L >> (k + 1);
-            s[k] = VectorShuffle.fromOp(FS, i -> i ^ bit);
-        }
-        return s;
+    private static VectorShuffle<Float> xor(int bit) {
+        return VectorShuffle.fromOp(FS, i -> bit > 0 ? i ^ bit : i);
     }
 
     /** Mask bits of the lanes whose index has {@code bit} set. */
@@ -61,33 +63,29 @@ final class Lanes {
         return s;
     }
 
-    /** Tree-order sum of v's lanes. */
+    /**
+     * Tree-order sum of v's lanes: the reference definition. The matvec kernels reduce two or four vectors at
+     * once with the same order written out in place (see the class comment): a helper method taking and
+     * returning vectors is only safe where C2 inlines it, and it does not when an earlier, larger compiled
+     * version of the helper exists (the vectors are then boxed on every call, allocating and ten times slower).
+     */
     static float tree(FloatVector v) {
-        return levels(v, 0).lane(0);
-    }
-
-    /** Tree sums of a and b: lane 0 holds a's, lane L/2 b's. */
-    static FloatVector tree2(FloatVector a, FloatVector b) {
-        return levels(merge(a, b, HALF, XOR[0]), 1);
-    }
-
-    /** Tree sums of a, b, c, d: a's in lane 0, b's in lane L/2, c's in lane L/4, d's in lane 3L/4 (L >= 4). */
-    static FloatVector tree4(FloatVector a, FloatVector b, FloatVector c, FloatVector d) {
-        FloatVector ab = merge(a, b, HALF, XOR[0]);
-        FloatVector cd = merge(c, d, HALF, XOR[0]);
-        return levels(merge(ab, cd, QUARTER, XOR[1]), 2);
-    }
-
-    /** Lanes without {@code upper}'s bit: x_i + x_{i^bit}; lanes with it: y_i + y_{i^bit}. */
-    private static FloatVector merge(FloatVector x, FloatVector y, VectorMask<Float> upper,
-                                     VectorShuffle<Float> swap) {
-        return x.blend(y, upper).add(y.blend(x, upper).rearrange(swap));
-    }
-
-    private static FloatVector levels(FloatVector v, int from) {
-        for (int k = from; k < XOR.length; k++) {
-            v = v.add(v.rearrange(XOR[k]));
+        v = v.add(v.rearrange(XH));
+        if (L >= 4) {
+            v = v.add(v.rearrange(XQ));
         }
-        return v;
+        if (L >= 8) {
+            v = v.add(v.rearrange(X8));
+        }
+        if (L >= 16) {
+            v = v.add(v.rearrange(X16));
+        }
+        if (L >= 32) {
+            v = v.add(v.rearrange(X32));
+        }
+        if (L >= 64) {
+            v = v.add(v.rearrange(X64));
+        }
+        return v.lane(0);
     }
 }

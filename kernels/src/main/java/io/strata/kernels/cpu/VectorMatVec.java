@@ -300,7 +300,25 @@ final class VectorMatVec implements MatVec {
             a0 = FloatVector.fromMemorySegment(FS, d0, b0 + (long) i * 4, LE).fma(xi, a0);
             c0 = FloatVector.fromMemorySegment(FS, d1, b1 + (long) i * 4, LE).fma(xi, c0);
         }
-        FloatVector sums = Lanes.tree2(a0.add(a1).add(a2.add(a3)), c0.add(c1).add(c2.add(c3)));
+        // tree sums of both rows (Lanes): the first in lane 0, the second in lane L / 2
+        FloatVector ra = a0.add(a1).add(a2.add(a3));
+        FloatVector rb = c0.add(c1).add(c2.add(c3));
+        FloatVector sums = ra.blend(rb, Lanes.HALF).add(rb.blend(ra, Lanes.HALF).rearrange(Lanes.XH));
+        if (L >= 4) {
+            sums = sums.add(sums.rearrange(Lanes.XQ));
+        }
+        if (L >= 8) {
+            sums = sums.add(sums.rearrange(Lanes.X8));
+        }
+        if (L >= 16) {
+            sums = sums.add(sums.rearrange(Lanes.X16));
+        }
+        if (L >= 32) {
+            sums = sums.add(sums.rearrange(Lanes.X32));
+        }
+        if (L >= 64) {
+            sums = sums.add(sums.rearrange(Lanes.X64));
+        }
         float s0 = sums.lane(0);
         float s1 = sums.lane(L / 2);
         for (; i < in; i++) {
@@ -383,7 +401,25 @@ final class VectorMatVec implements MatVec {
             e1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe0, e1);
             f1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(xo0, f1);
         }
-        FloatVector sums = Lanes.tree2(e0.add(f0).add(g0.add(h0)), e1.add(f1).add(g1.add(h1)));
+        // tree sums of both rows (Lanes): the first in lane 0, the second in lane L / 2
+        FloatVector ra = e0.add(f0).add(g0.add(h0));
+        FloatVector rb = e1.add(f1).add(g1.add(h1));
+        FloatVector sums = ra.blend(rb, Lanes.HALF).add(rb.blend(ra, Lanes.HALF).rearrange(Lanes.XH));
+        if (L >= 4) {
+            sums = sums.add(sums.rearrange(Lanes.XQ));
+        }
+        if (L >= 8) {
+            sums = sums.add(sums.rearrange(Lanes.X8));
+        }
+        if (L >= 16) {
+            sums = sums.add(sums.rearrange(Lanes.X16));
+        }
+        if (L >= 32) {
+            sums = sums.add(sums.rearrange(Lanes.X32));
+        }
+        if (L >= 64) {
+            sums = sums.add(sums.rearrange(Lanes.X64));
+        }
         float s0 = sums.lane(0);
         float s1 = sums.lane(L / 2);
         if (j < pairs) {
@@ -468,8 +504,26 @@ final class VectorMatVec implements MatVec {
             eB1 = lo.fma(xe1, eB1);
             fB1 = hi.fma(xo1, fB1);
         }
-        FloatVector sums = Lanes.tree4(eA0.add(fA0).add(gA0.add(hA0)), eB0.add(fB0).add(gB0.add(hB0)),
-                eA1.add(fA1).add(gA1.add(hA1)), eB1.add(fB1).add(gB1.add(hB1)));
+        // tree sums (Lanes) of the four: A0 in lane 0, B0 in L / 2, A1 in L / 4, B1 in 3L / 4
+        FloatVector a0 = eA0.add(fA0).add(gA0.add(hA0));
+        FloatVector b0 = eB0.add(fB0).add(gB0.add(hB0));
+        FloatVector a1 = eA1.add(fA1).add(gA1.add(hA1));
+        FloatVector b1 = eB1.add(fB1).add(gB1.add(hB1));
+        FloatVector r0 = a0.blend(b0, Lanes.HALF).add(b0.blend(a0, Lanes.HALF).rearrange(Lanes.XH));
+        FloatVector r1 = a1.blend(b1, Lanes.HALF).add(b1.blend(a1, Lanes.HALF).rearrange(Lanes.XH));
+        FloatVector sums = r0.blend(r1, Lanes.QUARTER).add(r1.blend(r0, Lanes.QUARTER).rearrange(Lanes.XQ));
+        if (L >= 8) {
+            sums = sums.add(sums.rearrange(Lanes.X8));
+        }
+        if (L >= 16) {
+            sums = sums.add(sums.rearrange(Lanes.X16));
+        }
+        if (L >= 32) {
+            sums = sums.add(sums.rearrange(Lanes.X32));
+        }
+        if (L >= 64) {
+            sums = sums.add(sums.rearrange(Lanes.X64));
+        }
         float sA0 = sums.lane(0);
         float sB0 = sums.lane(L / 2);
         float sA1 = sums.lane(L / 4);
@@ -535,7 +589,25 @@ final class VectorMatVec implements MatVec {
             e1 = FloatVector.fromArray(FS, we1, j).fma(xe0, e1);
             f1 = FloatVector.fromArray(FS, wo1, j).fma(xo0, f1);
         }
-        FloatVector sums = Lanes.tree2(e0.add(f0).add(g0.add(h0)), e1.add(f1).add(g1.add(h1)));
+        // tree sums of both rows (Lanes): the first in lane 0, the second in lane L / 2
+        FloatVector ra = e0.add(f0).add(g0.add(h0));
+        FloatVector rb = e1.add(f1).add(g1.add(h1));
+        FloatVector sums = ra.blend(rb, Lanes.HALF).add(rb.blend(ra, Lanes.HALF).rearrange(Lanes.XH));
+        if (L >= 4) {
+            sums = sums.add(sums.rearrange(Lanes.XQ));
+        }
+        if (L >= 8) {
+            sums = sums.add(sums.rearrange(Lanes.X8));
+        }
+        if (L >= 16) {
+            sums = sums.add(sums.rearrange(Lanes.X16));
+        }
+        if (L >= 32) {
+            sums = sums.add(sums.rearrange(Lanes.X32));
+        }
+        if (L >= 64) {
+            sums = sums.add(sums.rearrange(Lanes.X64));
+        }
         float s0 = sums.lane(0);
         float s1 = sums.lane(L / 2);
         if (j < pairs) {
@@ -550,8 +622,21 @@ final class VectorMatVec implements MatVec {
     private static void f16Widen(MemorySegment d, long b, int vec, float[] even, float[] odd) {
         for (int j = 0; j < vec; j += L) {
             IntVector v = IntVector.fromMemorySegment(IS, d, b + (long) j * 4, LE);
-            f16(v.and(0xFFFF)).intoArray(even, j);
-            f16(v.lanewise(VectorOperators.LSHR, 16)).intoArray(odd, j);
+            // f16() written out twice: a helper taking vectors is not safe to call here (see Lanes.tree)
+            IntVector lo = v.and(0xFFFF);
+            IntVector loEm = lo.and(0x7FFF);
+            IntVector loShifted = loEm.lanewise(VectorOperators.LSHL, 13);
+            IntVector loFinite = loEm.sub(0x7C00).lanewise(VectorOperators.ASHR, 31);
+            loShifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().and(loFinite)
+                    .or(loShifted.or(0x7F800000).lanewise(VectorOperators.AND_NOT, loFinite))
+                    .or(lo.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(even, j);
+            IntVector hi = v.lanewise(VectorOperators.LSHR, 16);
+            IntVector hiEm = hi.and(0x7FFF);
+            IntVector hiShifted = hiEm.lanewise(VectorOperators.LSHL, 13);
+            IntVector hiFinite = hiEm.sub(0x7C00).lanewise(VectorOperators.ASHR, 31);
+            hiShifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().and(hiFinite)
+                    .or(hiShifted.or(0x7F800000).lanewise(VectorOperators.AND_NOT, hiFinite))
+                    .or(hi.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(odd, j);
         }
     }
 
