@@ -37,20 +37,6 @@ final class VectorMatVec implements MatVec {
         float[] odd = new float[0];
         final float[] tmpE = new float[L];
         final float[] tmpO = new float[L];
-        float[] we0 = new float[0];
-        float[] wo0 = new float[0];
-        float[] we1 = new float[0];
-        float[] wo1 = new float[0];
-
-        /** Room for two F16 rows of n element pairs widened to float. */
-        void ensureWide(int n) {
-            if (we0.length < n) {
-                we0 = new float[n];
-                wo0 = new float[n];
-                we1 = new float[n];
-                wo1 = new float[n];
-            }
-        }
 
         void ensure(int n) {
             if (even.length < n) {
@@ -541,103 +527,60 @@ final class VectorMatVec implements MatVec {
     }
 
     /**
-     * {@link #bf16Pair} for F16. Widening a half takes a dozen vector operations, and eight of them inline in one
-     * loop exceed C2's node budget (what is not inlined then boxes every vector), so each row's vector part is
-     * first widened into per-thread float buffers (even and odd elements, L1-sized) and the pair loop runs on
-     * floats, with the same accumulators in the same order.
+     * F16 rows, one at a time: y0[i0] and y1[i1]. Widening a half takes about a dozen vector operations, and C2
+     * stops inlining the Vector API's methods when too many of them sit in one loop (everything then boxes), so
+     * the F16 loop holds one int vector per step: per row, even and odd accumulators e and f over vectors of L
+     * pairs, e + f summed in {@link Lanes} tree order, then the scalar tail. The widening is written out (no
+     * helper taking vectors, see {@link Lanes#tree}); shifting exponent and mantissa into place and scaling by
+     * 2^112 is exact for normal and subnormal halves, and an arithmetic-shift mask gives infinities and NaNs
+     * an all-ones exponent instead.
      */
     private static void f16Pair(MemorySegment d0, long b0, float[] y0, int i0, MemorySegment d1, long b1,
                                 float[] y1, int i1, int pairs, Scratch s, int xs) {
-        int vec = pairs / L * L;
-        s.ensureWide(vec);
-        f16Widen(d0, b0, vec, s.we0, s.wo0);
-        f16Widen(d1, b1, vec, s.we1, s.wo1);
-        float[] xe = s.even;
-        float[] xo = s.odd;
-        float[] we0 = s.we0;
-        float[] wo0 = s.wo0;
-        float[] we1 = s.we1;
-        float[] wo1 = s.wo1;
-        FloatVector e0 = FloatVector.zero(FS);
-        FloatVector f0 = e0;
-        FloatVector g0 = e0;
-        FloatVector h0 = e0;
-        FloatVector e1 = e0;
-        FloatVector f1 = e0;
-        FloatVector g1 = e0;
-        FloatVector h1 = e0;
-        int j = 0;
-        for (; j <= pairs - 2 * L; j += 2 * L) {
-            FloatVector xe0 = FloatVector.fromArray(FS, xe, xs + j);
-            FloatVector xo0 = FloatVector.fromArray(FS, xo, xs + j);
-            FloatVector xe1 = FloatVector.fromArray(FS, xe, xs + j + L);
-            FloatVector xo1 = FloatVector.fromArray(FS, xo, xs + j + L);
-            e0 = FloatVector.fromArray(FS, we0, j).fma(xe0, e0);
-            f0 = FloatVector.fromArray(FS, wo0, j).fma(xo0, f0);
-            g0 = FloatVector.fromArray(FS, we0, j + L).fma(xe1, g0);
-            h0 = FloatVector.fromArray(FS, wo0, j + L).fma(xo1, h0);
-            e1 = FloatVector.fromArray(FS, we1, j).fma(xe0, e1);
-            f1 = FloatVector.fromArray(FS, wo1, j).fma(xo0, f1);
-            g1 = FloatVector.fromArray(FS, we1, j + L).fma(xe1, g1);
-            h1 = FloatVector.fromArray(FS, wo1, j + L).fma(xo1, h1);
-        }
-        for (; j <= pairs - L; j += L) {
-            FloatVector xe0 = FloatVector.fromArray(FS, xe, xs + j);
-            FloatVector xo0 = FloatVector.fromArray(FS, xo, xs + j);
-            e0 = FloatVector.fromArray(FS, we0, j).fma(xe0, e0);
-            f0 = FloatVector.fromArray(FS, wo0, j).fma(xo0, f0);
-            e1 = FloatVector.fromArray(FS, we1, j).fma(xe0, e1);
-            f1 = FloatVector.fromArray(FS, wo1, j).fma(xo0, f1);
-        }
-        // tree sums of both rows (Lanes): the first in lane 0, the second in lane L / 2
-        FloatVector ra = e0.add(f0).add(g0.add(h0));
-        FloatVector rb = e1.add(f1).add(g1.add(h1));
-        FloatVector sums = ra.blend(rb, Lanes.HALF).add(rb.blend(ra, Lanes.HALF).rearrange(Lanes.XH));
-        if (L >= 4) {
-            sums = sums.add(sums.rearrange(Lanes.XQ));
-        }
-        if (L >= 8) {
-            sums = sums.add(sums.rearrange(Lanes.X8));
-        }
-        if (L >= 16) {
-            sums = sums.add(sums.rearrange(Lanes.X16));
-        }
-        if (L >= 32) {
-            sums = sums.add(sums.rearrange(Lanes.X32));
-        }
-        if (L >= 64) {
-            sums = sums.add(sums.rearrange(Lanes.X64));
-        }
-        float s0 = sums.lane(0);
-        float s1 = sums.lane(L / 2);
-        if (j < pairs) {
-            s0 = halfTail(false, d0, b0, j, pairs, xe, xo, xs, s0);
-            s1 = halfTail(false, d1, b1, j, pairs, xe, xo, xs, s1);
-        }
-        y0[i0] = s0;
-        y1[i1] = s1;
+        y0[i0] = f16Row(d0, b0, pairs, s.even, s.odd, xs);
+        y1[i1] = b1 == b0 && d1 == d0 ? y0[i0] : f16Row(d1, b1, pairs, s.even, s.odd, xs);
     }
 
-    /** Widens the first {@code vec} (a multiple of L) element pairs of the F16 row at byte b into even and odd. */
-    private static void f16Widen(MemorySegment d, long b, int vec, float[] even, float[] odd) {
-        for (int j = 0; j < vec; j += L) {
+    private static float f16Row(MemorySegment d, long b, int pairs, float[] xe, float[] xo, int xs) {
+        FloatVector e = FloatVector.zero(FS);
+        FloatVector f = e;
+        int j = 0;
+        for (; j <= pairs - L; j += L) {
             IntVector v = IntVector.fromMemorySegment(IS, d, b + (long) j * 4, LE);
-            // f16() written out twice: a helper taking vectors is not safe to call here (see Lanes.tree)
-            IntVector lo = v.and(0xFFFF);
-            IntVector loEm = lo.and(0x7FFF);
-            IntVector loShifted = loEm.lanewise(VectorOperators.LSHL, 13);
-            IntVector loFinite = loEm.sub(0x7C00).lanewise(VectorOperators.ASHR, 31);
-            loShifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().and(loFinite)
-                    .or(loShifted.or(0x7F800000).lanewise(VectorOperators.AND_NOT, loFinite))
-                    .or(lo.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(even, j);
-            IntVector hi = v.lanewise(VectorOperators.LSHR, 16);
-            IntVector hiEm = hi.and(0x7FFF);
-            IntVector hiShifted = hiEm.lanewise(VectorOperators.LSHL, 13);
-            IntVector hiFinite = hiEm.sub(0x7C00).lanewise(VectorOperators.ASHR, 31);
-            hiShifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().and(hiFinite)
-                    .or(hiShifted.or(0x7F800000).lanewise(VectorOperators.AND_NOT, hiFinite))
-                    .or(hi.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(odd, j);
+            IntVector lo = v.and(0x7FFF);
+            IntVector hi = v.lanewise(VectorOperators.LSHR, 16).and(0x7FFF);
+            IntVector loShift = lo.lanewise(VectorOperators.LSHL, 13);
+            IntVector hiShift = hi.lanewise(VectorOperators.LSHL, 13);
+            IntVector loFinite = lo.sub(0x7C00).lanewise(VectorOperators.ASHR, 31);
+            IntVector hiFinite = hi.sub(0x7C00).lanewise(VectorOperators.ASHR, 31);
+            FloatVector wl = loShift.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().and(loFinite)
+                    .or(loShift.or(0x7F800000).lanewise(VectorOperators.AND_NOT, loFinite))
+                    .or(v.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector wh = hiShift.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts().and(hiFinite)
+                    .or(hiShift.or(0x7F800000).lanewise(VectorOperators.AND_NOT, hiFinite))
+                    .or(v.and(0x80000000)).reinterpretAsFloats();
+            e = wl.fma(FloatVector.fromArray(FS, xe, xs + j), e);
+            f = wh.fma(FloatVector.fromArray(FS, xo, xs + j), f);
         }
+        FloatVector t = e.add(f);
+        t = t.add(t.rearrange(Lanes.XH));
+        if (L >= 4) {
+            t = t.add(t.rearrange(Lanes.XQ));
+        }
+        if (L >= 8) {
+            t = t.add(t.rearrange(Lanes.X8));
+        }
+        if (L >= 16) {
+            t = t.add(t.rearrange(Lanes.X16));
+        }
+        if (L >= 32) {
+            t = t.add(t.rearrange(Lanes.X32));
+        }
+        if (L >= 64) {
+            t = t.add(t.rearrange(Lanes.X64));
+        }
+        float acc = t.lane(0);
+        return j < pairs ? halfTail(false, d, b, j, pairs, xe, xo, xs, acc) : acc;
     }
 
     /** Adds the element pairs [j, pairs) of the row at byte b to acc, one pair at a time. */
