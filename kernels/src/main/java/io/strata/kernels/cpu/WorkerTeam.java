@@ -19,6 +19,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * returns when every chunk is done. Which thread runs a chunk never changes a result as long as the task's items
  * are independent, which is what the kernels here guarantee: the bits do not depend on the thread count.
  *
+ * <p>Placement beside I/O threads: a team has one thread per physical core by default ({@link CpuTopology}),
+ * and its threads give their cores back within tens of microseconds of running out of work (a few thousand
+ * spins, then yields, then park). So while the decoder blocks on an expert being paged in, or between tokens,
+ * the paging and prefetch threads (which spend their time in reads and copies, not in this team) get every
+ * core; what they cannot get is a core the team is computing on, and on a small machine a loop is at most a
+ * few hundred microseconds. A worker that the OS deschedules in the middle of a chunk holds its loop until it
+ * runs again: on a machine with more runnable threads than cores, fewer team threads can be faster.
+ *
  * <p>One loop runs at a time. A call made while the team is busy (another sequence on another thread, or a task
  * that itself calls the team) runs on the calling thread alone instead of waiting. Allocation-free per loop.
  */

@@ -12,6 +12,7 @@ import io.strata.kernels.cpu.WorkerTeam;
 import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.ModelConfig;
 import io.strata.kernels.decoder.MoeDecoder;
+import io.strata.kernels.decoder.Sampler;
 import io.strata.kernels.decoder.Sequence;
 import io.strata.storage.fs.FileTrees;
 import io.strata.storage.safetensors.CheckpointWeights;
@@ -113,6 +114,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
     @Option(names = "--vocab", defaultValue = "8192", description = "Vocabulary. Default: ${DEFAULT-VALUE}.")
     int vocab;
 
+    private static final Sampler GREEDY = Sampler.greedy();
     private static long blackhole;
 
     @Override
@@ -263,20 +265,9 @@ public final class BenchComputeCommand implements Callable<Integer> {
                 }
                 seq = decoder.newSequence();
             }
-            float[] logits = seq.forward(token);
-            token = argmax(logits);
+            token = GREEDY.sample(seq.forward(token));
             return 1;
         }
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static int[] promptIds(int n, int vocab) {
