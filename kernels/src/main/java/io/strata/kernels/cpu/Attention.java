@@ -33,12 +33,25 @@ public final class Attention {
 
     /** out[h*headDim ..] = sum_t softmax_t(q_h . k_t * scale) v_t, with K/V head h / (heads/kvHeads). */
     public void attend(KvCache cache, int layer, float[] q, float[] out) {
+        attend(cache, layer, cache.length(layer), q, 0, out, 0);
+    }
+
+    /**
+     * As {@link #attend(KvCache, int, float[], float[])} over the first {@code len} cached positions only, with q
+     * at q[qOff ..] and the result at out[outOff ..]: position p of a batch whose keys and values are all
+     * appended already attends with len = p + 1 (causal), and gets the bits a token-by-token pass gives it.
+     */
+    public void attend(KvCache cache, int layer, int len, float[] q, int qOff, float[] out, int outOff) {
         int kvDim = cache.kvDim();
         if (kvDim != kvHeads * headDim) {
             throw new IllegalArgumentException("KV cache kvDim " + kvDim + " != num_key_value_heads x head_dim = "
                     + kvHeads * headDim);
         }
-        int len = cache.length(layer);
+        int cached = cache.length(layer);
+        if (len < 1 || len > cached) {
+            throw new IllegalArgumentException("attention over " + len + " positions of layer " + layer + ", cache holds "
+                    + cached);
+        }
         int perPage = cache.tokensPerPage();
         int pages = (len + perPage - 1) / perPage;
         if (scores.length < heads * len) {
@@ -49,14 +62,15 @@ public final class Attention {
         for (int p = 0; p < pages; p++) {
             try (KvPageView view = cache.page(layer, p)) {
                 int n = view.tokens();
-                checkPage(layer, p, n, pos, len, perPage);
+                checkPage(layer, p, n, pos, cached, perPage);
+                n = Math.min(n, len - pos);
                 var keys = view.keys();
                 for (int t = 0; t < n; t++) {
                     long rowBase = (long) t * kvDim;
                     for (int h = 0; h < heads; h++) {
                         long k = rowBase + (long) (h / group) * headDim;
-                        float d = vector ? VecMath.dot(q, h * headDim, keys, k, headDim, lanes)
-                                : VecMath.dotScalar(q, h * headDim, keys, k, headDim);
+                        float d = vector ? VecMath.dot(q, qOff + h * headDim, keys, k, headDim, lanes)
+                                : VecMath.dotScalar(q, qOff + h * headDim, keys, k, headDim);
                         scores[h * len + pos + t] = d * scale;
                     }
                 }
@@ -66,12 +80,13 @@ public final class Attention {
         for (int h = 0; h < heads; h++) {
             Softmax.inPlace(scores, h * len, len);
         }
-        java.util.Arrays.fill(out, 0, heads * headDim, 0f);
+        java.util.Arrays.fill(out, outOff, outOff + heads * headDim, 0f);
         pos = 0;
         for (int p = 0; p < pages; p++) {
             try (KvPageView view = cache.page(layer, p)) {
                 int n = view.tokens();
-                checkPage(layer, p, n, pos, len, perPage);
+                checkPage(layer, p, n, pos, cached, perPage);
+                n = Math.min(n, len - pos);
                 var values = view.values();
                 for (int t = 0; t < n; t++) {
                     long rowBase = (long) t * kvDim;
@@ -79,9 +94,9 @@ public final class Attention {
                         long v = rowBase + (long) (h / group) * headDim;
                         float w = scores[h * len + pos + t];
                         if (vector) {
-                            VecMath.axpy(w, values, v, out, h * headDim, headDim);
+                            VecMath.axpy(w, values, v, out, outOff + h * headDim, headDim);
                         } else {
-                            VecMath.axpyScalar(w, values, v, out, h * headDim, headDim);
+                            VecMath.axpyScalar(w, values, v, out, outOff + h * headDim, headDim);
                         }
                     }
                 }

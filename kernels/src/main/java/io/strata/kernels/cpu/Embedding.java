@@ -9,16 +9,21 @@ public final class Embedding {
     }
 
     public static void row(TensorView table, int r, float[] out) {
+        row(table, r, out, 0);
+    }
+
+    /** Row r into out[outOff .. outOff + cols). */
+    public static void row(TensorView table, int r, float[] out, int outOff) {
         long rows = table.rows();
         int cols = Math.toIntExact(table.cols());
         if (r < 0 || r >= rows) {
             throw new IllegalArgumentException(table.name() + ": row " + r + " out of range [0, " + rows + ")");
         }
         if (table.layout() == Layout.ROW) {
-            FloatCodec.decode(table.data(), table.dtype(), (long) r * cols, out, 0, cols);
+            FloatCodec.decode(table.data(), table.dtype(), (long) r * cols, out, outOff, cols);
         } else {
             for (int c = 0; c < cols; c++) {
-                out[c] = FloatCodec.get(table.data(), table.dtype(), (long) c * rows + r);
+                out[outOff + c] = FloatCodec.get(table.data(), table.dtype(), (long) c * rows + r);
             }
         }
     }

@@ -1,48 +1,134 @@
 package io.strata.kernels.cpu;
 
 import io.strata.core.weights.TensorView;
-import java.util.concurrent.RecursiveAction;
 
 /**
- * Splits a large matvec's output rows into chunks run on the common fork-join pool. Chunk boundaries are
- * multiples of 64 rows, so every row is computed by exactly the code it would get single-threaded: results do
- * not depend on the number of threads. Weights in a thread-confined segment are computed on the calling thread.
+ * Any row kernel with large matvecs split by output rows over a {@link WorkerTeam}. Chunk boundaries are
+ * multiples of 64 rows (column-major kernels compute outputs in vector blocks), so every row is computed by
+ * exactly the code it would get single-threaded: results do not depend on the number of threads. Weights in a
+ * thread-confined segment are computed on the calling thread. The loop bodies are per calling thread and reused,
+ * so a call allocates nothing.
  */
 final class ParallelMatVec implements MatVec {
-    /** Below this many weight elements a split costs more than it saves. */
+    /** Below this many weight elements (times inputs, for a batch) a split costs more than it saves. */
     static final long MIN_ELEMENTS = 1L << 18;
-    private static final int ALIGN = 64;
+    static final int ALIGN = 64;
     /** A thread that owns nothing: a segment it may access is not confined to its creator. */
     private static final Thread PROBE = new Thread(() -> { });
     private final MatVec inner;
-    private final int parts;
+    private final WorkerTeam team;
+    private final ThreadLocal<Body> bodies = ThreadLocal.withInitial(Body::new);
 
-    ParallelMatVec(MatVec inner, int parts) {
+    ParallelMatVec(MatVec inner, WorkerTeam team) {
         this.inner = inner;
-        this.parts = parts;
+        this.team = team;
+    }
+
+    /** True when a loop over w's rows is worth handing to a team: big enough and readable by other threads. */
+    static boolean worthSplitting(TensorView w, int rows, int inputs) {
+        return (long) rows * w.cols() * inputs >= MIN_ELEMENTS && rows >= 2 * ALIGN && w.data().isAccessibleBy(PROBE);
     }
 
     @Override
     public void apply(TensorView w, float[] x, int xOff, float[] y, int yOff, int rowFrom, int rowTo) {
-        int n = rowTo - rowFrom;
-        if (parts <= 1 || (long) n * w.cols() < MIN_ELEMENTS || n < 2 * ALIGN
-                || !w.data().isAccessibleBy(PROBE)) {
+        if (team.threads() <= 1 || !worthSplitting(w, rowTo - rowFrom, 1)) {
             inner.apply(w, x, xOff, y, yOff, rowFrom, rowTo);
             return;
         }
-        int chunk = ((n + parts - 1) / parts + ALIGN - 1) / ALIGN * ALIGN;
-        int count = (n + chunk - 1) / chunk;
-        RecursiveAction[] tasks = new RecursiveAction[count];
-        for (int c = 0; c < count; c++) {
-            int from = rowFrom + c * chunk;
-            int to = Math.min(rowTo, from + chunk);
-            tasks[c] = new RecursiveAction() {
-                @Override
-                protected void compute() {
-                    inner.apply(w, x, xOff, y, yOff, from, to);
-                }
-            };
+        Body b = bodies.get();
+        b.set(w, null, x, xOff, 0, 1, y, yOff, 0, null, 0);
+        run(b, rowFrom, rowTo);
+    }
+
+    @Override
+    public void applyGateUp(TensorView w1, TensorView w3, float[] x, int xOff, float[] gate, int gOff, float[] up,
+                            int uOff, int rowFrom, int rowTo) {
+        if (team.threads() <= 1 || !worthSplitting(w1, rowTo - rowFrom, 2) || !w3.data().isAccessibleBy(PROBE)) {
+            inner.applyGateUp(w1, w3, x, xOff, gate, gOff, up, uOff, rowFrom, rowTo);
+            return;
         }
-        RecursiveAction.invokeAll(tasks);
+        Body b = bodies.get();
+        b.set(w1, w3, x, xOff, 0, 1, gate, gOff, 0, up, uOff);
+        run(b, rowFrom, rowTo);
+    }
+
+    @Override
+    public void applyGateUpBatch(TensorView w1, TensorView w3, float[] x, int xOff, int xStride, int count,
+                                 float[] gate, float[] up, int yOff, int yStride, int rowFrom, int rowTo) {
+        if (team.threads() <= 1 || !worthSplitting(w1, rowTo - rowFrom, 2 * count)
+                || !w3.data().isAccessibleBy(PROBE)) {
+            inner.applyGateUpBatch(w1, w3, x, xOff, xStride, count, gate, up, yOff, yStride, rowFrom, rowTo);
+            return;
+        }
+        Body b = bodies.get();
+        b.set(w1, w3, x, xOff, xStride, count, gate, yOff, yStride, up, yOff);
+        run(b, rowFrom, rowTo);
+    }
+
+    @Override
+    public void applyBatch(TensorView w, float[] x, int xOff, int xStride, int count, float[] y, int yOff,
+                           int yStride, int rowFrom, int rowTo) {
+        if (team.threads() <= 1 || !worthSplitting(w, rowTo - rowFrom, count)) {
+            inner.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo);
+            return;
+        }
+        Body b = bodies.get();
+        b.set(w, null, x, xOff, xStride, count, y, yOff, yStride, null, 0);
+        run(b, rowFrom, rowTo);
+    }
+
+    private void run(Body b, int rowFrom, int rowTo) {
+        try {
+            team.forRange(rowFrom, rowTo, ALIGN, b);
+        } finally {
+            b.clear();
+        }
+    }
+
+    /** One call's operands: a SwiGLU gate/up when w3 is set (y = gate, y3 = up), a batch when count > 1. */
+    private final class Body implements WorkerTeam.RangeTask {
+        private TensorView w;
+        private TensorView w3;
+        private float[] x;
+        private int xOff;
+        private int xStride;
+        private int count;
+        private float[] y;
+        private int yOff;
+        private int yStride;
+        private float[] y3;
+        private int y3Off;
+
+        void set(TensorView w, TensorView w3, float[] x, int xOff, int xStride, int count, float[] y, int yOff,
+                 int yStride, float[] y3, int y3Off) {
+            this.w = w;
+            this.w3 = w3;
+            this.x = x;
+            this.xOff = xOff;
+            this.xStride = xStride;
+            this.count = count;
+            this.y = y;
+            this.yOff = yOff;
+            this.yStride = yStride;
+            this.y3 = y3;
+            this.y3Off = y3Off;
+        }
+
+        void clear() {
+            set(null, null, null, 0, 0, 0, null, 0, 0, null, 0);
+        }
+
+        @Override
+        public void run(int from, int to) {
+            if (w3 != null && count > 1) {
+                inner.applyGateUpBatch(w, w3, x, xOff, xStride, count, y, y3, yOff, yStride, from, to);
+            } else if (w3 != null) {
+                inner.applyGateUp(w, w3, x, xOff, y, yOff, y3, y3Off, from, to);
+            } else if (count > 1) {
+                inner.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, from, to);
+            } else {
+                inner.apply(w, x, xOff, y, yOff, from, to);
+            }
+        }
     }
 }

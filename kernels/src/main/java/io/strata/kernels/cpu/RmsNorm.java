@@ -12,13 +12,19 @@ public final class RmsNorm {
     }
 
     public static void apply(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
+        apply(x, xOff, weight, eps, out, outOff, n, new float[L]);
+    }
+
+    /** As above with caller-owned scratch of {@link VecMath#lanes()} floats (nothing allocated). */
+    public static void apply(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n,
+                             float[] lanes) {
         FloatVector acc = FloatVector.zero(FS);
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(FS, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        float ss = Lanes.sum(acc, new float[L]);
+        float ss = Lanes.sum(acc, lanes);
         for (; i < n; i++) {
             ss += x[xOff + i] * x[xOff + i];
         }

@@ -13,19 +13,23 @@ public final class SwiGlu {
 
     /** gate[i] = silu(gate[i]) * up[i]. */
     public static void gateInPlace(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            gate[i] = silu(gate[i]) * up[i];
+        gateInPlace(gate, 0, up, 0, 0, n);
+    }
+
+    /** gate[gOff + i] = silu(gate[gOff + i]) * up[uOff + i] for i in [from, to). */
+    static void gateInPlace(float[] gate, int gOff, float[] up, int uOff, int from, int to) {
+        for (int i = from; i < to; i++) {
+            gate[gOff + i] = silu(gate[gOff + i]) * up[uOff + i];
         }
     }
 
     /**
      * out = w2(silu(w1 x) * w3 x); {@code gate} and {@code up} are scratch of the intermediate size (w1's rows).
+     * The gate and up projections are one {@link MatVec#applyGateUp} pass.
      */
     public static void apply(MatVec mv, TensorView w1, TensorView w3, TensorView w2, float[] x, float[] gate,
                              float[] up, float[] out) {
-        mv.apply(w1, x, gate);
-        mv.apply(w3, x, up);
-        gateInPlace(gate, up, Math.toIntExact(w1.rows()));
+        mv.applyGateUp(w1, w3, x, 0, gate, 0, up, 0, 0, Math.toIntExact(w1.rows()));
         mv.apply(w2, gate, out);
     }
 }

@@ -73,24 +73,35 @@ public final class VecMath {
 
     /** y[i] += alpha * x[i]. */
     public static void axpy(float alpha, float[] x, float[] y, int n) {
+        axpy(alpha, x, 0, y, 0, n);
+    }
+
+    /** y[yOff + i] += alpha * x[xOff + i] (fused; the same bits wherever the vectors sit). */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector a = FloatVector.broadcast(FS, alpha);
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector.fromArray(FS, x, i).fma(a, FloatVector.fromArray(FS, y, i)).intoArray(y, i);
+            FloatVector.fromArray(FS, x, xOff + i).fma(a, FloatVector.fromArray(FS, y, yOff + i))
+                    .intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
-            y[i] = Math.fma(alpha, x[i], y[i]);
+            y[yOff + i] = Math.fma(alpha, x[xOff + i], y[yOff + i]);
         }
     }
 
     /** y[i] += x[i]. */
     public static void add(float[] x, float[] y, int n) {
+        add(x, 0, y, 0, n);
+    }
+
+    /** y[yOff + i] += x[xOff + i]. */
+    public static void add(float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector.fromArray(FS, x, i).add(FloatVector.fromArray(FS, y, i)).intoArray(y, i);
+            FloatVector.fromArray(FS, x, xOff + i).add(FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
-            y[i] += x[i];
+            y[yOff + i] += x[xOff + i];
         }
     }
 }

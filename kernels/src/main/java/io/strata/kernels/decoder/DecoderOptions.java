@@ -1,46 +1,60 @@
 package io.strata.kernels.decoder;
 
+import io.strata.kernels.cpu.CpuTopology;
+
 /**
  * How a {@link MoeDecoder} computes.
  *
  * @param vectorKernels       Vector API kernels (true) or the scalar reference kernels (false)
- * @param threads             workers a large matvec is split over (1 = the calling thread only)
+ * @param threads             threads of the worker team a large matvec is split over (1 = the calling thread
+ *                            only); the default is one per physical core, see {@link CpuTopology}
  * @param speculativePrefetch after each layer's attention, run the next layer's router on the current hidden
- *                            state and pass the predicted experts to {@code WeightSource.prefetch}
+ *                            state and pass the predicted experts to {@code WeightSource.prefetch}; a batch of
+ *                            prompt positions instead hints each layer's routed experts before pinning them
  * @param prefetchWidth       how many predicted experts to hint (0 = the model's experts per token)
  * @param kvPageTokens        positions per page of the default {@link HeapKvCache}
+ * @param prefillBatch        prompt positions that go through each layer together (1 = token by token): each
+ *                            dense weight and each routed expert is read once per batch
  */
 public record DecoderOptions(boolean vectorKernels, int threads, boolean speculativePrefetch, int prefetchWidth,
-                             int kvPageTokens) {
+                             int kvPageTokens, int prefillBatch) {
+    /** Prompt positions per batch by default: enough that every expert of a layer sees tens of tokens. */
+    public static final int DEFAULT_PREFILL_BATCH = 128;
+
     public DecoderOptions {
-        if (threads < 1 || prefetchWidth < 0 || kvPageTokens < 1) {
-            throw new IllegalArgumentException("decoder options: threads >= 1, prefetchWidth >= 0, kvPageTokens >= 1"
-                    + " required, got " + threads + ", " + prefetchWidth + ", " + kvPageTokens);
+        if (threads < 1 || prefetchWidth < 0 || kvPageTokens < 1 || prefillBatch < 1) {
+            throw new IllegalArgumentException("decoder options: threads >= 1, prefetchWidth >= 0, kvPageTokens >= 1,"
+                    + " prefillBatch >= 1 required, got " + threads + ", " + prefetchWidth + ", " + kvPageTokens + ", "
+                    + prefillBatch);
         }
     }
 
-    /** Vector kernels on every available core, speculative prefetch on, 64-position KV pages. */
+    /** Vector kernels on one thread per physical core, speculative prefetch on, 64-position KV pages. */
     public static DecoderOptions defaults() {
-        return new DecoderOptions(true, Runtime.getRuntime().availableProcessors(), true, 0, 64);
+        return new DecoderOptions(true, CpuTopology.physicalCores(), true, 0, 64, DEFAULT_PREFILL_BATCH);
     }
 
     public DecoderOptions withVectorKernels(boolean v) {
-        return new DecoderOptions(v, threads, speculativePrefetch, prefetchWidth, kvPageTokens);
+        return new DecoderOptions(v, threads, speculativePrefetch, prefetchWidth, kvPageTokens, prefillBatch);
     }
 
     public DecoderOptions withThreads(int t) {
-        return new DecoderOptions(vectorKernels, t, speculativePrefetch, prefetchWidth, kvPageTokens);
+        return new DecoderOptions(vectorKernels, t, speculativePrefetch, prefetchWidth, kvPageTokens, prefillBatch);
     }
 
     public DecoderOptions withSpeculativePrefetch(boolean on) {
-        return new DecoderOptions(vectorKernels, threads, on, prefetchWidth, kvPageTokens);
+        return new DecoderOptions(vectorKernels, threads, on, prefetchWidth, kvPageTokens, prefillBatch);
     }
 
     public DecoderOptions withPrefetchWidth(int width) {
-        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, width, kvPageTokens);
+        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, width, kvPageTokens, prefillBatch);
     }
 
     public DecoderOptions withKvPageTokens(int tokens) {
-        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, prefetchWidth, tokens);
+        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, prefetchWidth, tokens, prefillBatch);
+    }
+
+    public DecoderOptions withPrefillBatch(int positions) {
+        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, prefetchWidth, kvPageTokens, positions);
     }
 }

@@ -7,11 +7,14 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The simplest {@link KvCache}: every page a pair of Java float arrays that never leave the heap. */
+/**
+ * The simplest {@link KvCache}: every page a pair of Java float arrays that never leave the heap. Each page's
+ * segments are made once, so a view of a full page allocates only the view.
+ */
 public final class HeapKvCache implements KvCache {
     private final int kvDim;
     private final int tokensPerPage;
-    private final List<List<float[][]>> pages;
+    private final List<List<Page>> pages;
     private final int[] lengths;
     private boolean closed;
 
@@ -53,30 +56,45 @@ public final class HeapKvCache implements KvCache {
                     + ", value " + value.length);
         }
         int pos = lengths[layer];
-        List<float[][]> list = pages.get(layer);
+        List<Page> list = pages.get(layer);
         if (pos % tokensPerPage == 0) {
-            list.add(new float[][] {new float[tokensPerPage * kvDim], new float[tokensPerPage * kvDim]});
+            list.add(new Page(layer, list.size(), new float[tokensPerPage * kvDim], new float[tokensPerPage * kvDim]));
         }
-        float[][] page = list.get(pos / tokensPerPage);
+        Page page = list.get(pos / tokensPerPage);
         int off = (pos % tokensPerPage) * kvDim;
-        System.arraycopy(key, 0, page[0], off, kvDim);
-        System.arraycopy(value, 0, page[1], off, kvDim);
+        System.arraycopy(key, 0, page.keys, off, kvDim);
+        System.arraycopy(value, 0, page.values, off, kvDim);
         lengths[layer] = pos + 1;
     }
 
     @Override
     public KvPageView page(int layer, int page) {
         open();
-        List<float[][]> list = pages.get(layer);
+        List<Page> list = pages.get(layer);
         if (page < 0 || page >= list.size()) {
             throw new IndexOutOfBoundsException("KV layer " + layer + " has " + list.size() + " pages, asked for "
                     + page);
         }
         int tokens = Math.min(tokensPerPage, lengths[layer] - page * tokensPerPage);
+        Page p = list.get(page);
+        if (tokens == tokensPerPage) {
+            return new ClosablePageView(tokens, p.keySegment, p.valueSegment, p);
+        }
         long bytes = (long) tokens * kvDim * Float.BYTES;
-        float[][] p = list.get(page);
-        return new ClosablePageView(tokens, MemorySegment.ofArray(p[0]).asSlice(0, bytes),
-                MemorySegment.ofArray(p[1]).asSlice(0, bytes), "layer " + layer + " page " + page);
+        return new ClosablePageView(tokens, p.keySegment.asSlice(0, bytes), p.valueSegment.asSlice(0, bytes), p);
+    }
+
+    /** One page's arrays and their segments; names itself in a read-after-close error. */
+    private record Page(int layer, int index, float[] keys, float[] values, MemorySegment keySegment,
+                        MemorySegment valueSegment) {
+        Page(int layer, int index, float[] keys, float[] values) {
+            this(layer, index, keys, values, MemorySegment.ofArray(keys), MemorySegment.ofArray(values));
+        }
+
+        @Override
+        public String toString() {
+            return "layer " + layer + " page " + index;
+        }
     }
 
     @Override

@@ -3,21 +3,27 @@ package io.strata.kernels.decoder;
 import io.strata.core.kv.KvCache;
 import io.strata.core.model.ExpertProjection;
 import io.strata.core.weights.ExpertWeights;
+import io.strata.core.weights.TensorView;
 import io.strata.core.weights.WeightSource;
 import io.strata.kernels.cpu.Attention;
 import io.strata.kernels.cpu.Embedding;
 import io.strata.kernels.cpu.MatVec;
 import io.strata.kernels.cpu.RmsNorm;
-import io.strata.kernels.cpu.SwiGlu;
 import io.strata.kernels.cpu.TopK;
 import io.strata.kernels.cpu.VecMath;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
 /**
- * One sequence being decoded: feeds tokens one at a time, appending each position's keys and values to its
- * {@link KvCache}. Scratch buffers are allocated once per sequence. Not thread-safe; close it to free the cache.
+ * One sequence being decoded, appending each position's keys and values to its {@link KvCache}. Positions go
+ * through the layers in batches: a decode step is a batch of one, a prompt ({@link #prefill}) a batch of up to
+ * {@link DecoderOptions#prefillBatch()} positions that passes over each dense weight once
+ * ({@link MatVec#applyBatch}), reads each routed expert once for all the positions routed to it, and attends
+ * causally (position p over positions up to p). Every position gets exactly the float operations a
+ * token-by-token pass gives it, so batched and token-by-token logits are bit-identical. Scratch buffers grow to
+ * the largest batch and are reused; not thread-safe; close it to free the cache.
  */
 public final class Sequence implements AutoCloseable {
     private final MoeDecoder decoder;
@@ -32,23 +38,21 @@ public final class Sequence implements AutoCloseable {
     private boolean closed;
     private String failed;
 
-    private final float[] x;
-    private final float[] xn;
-    private final float[] q;
-    private final float[] k;
-    private final float[] v;
-    private final float[] att;
-    private final float[] tmp;
-    private final float[] moe;
-    private final float[] gate;
-    private final float[] up;
-    private final float[] cos;
-    private final float[] sin;
+    private final int[] one = new int[1];
+    private final float[] lanes = new float[VecMath.lanes()];
+    private final float[] kRow;
+    private final float[] vRow;
     private final float[] routerLogits;
+    private final float[] moe;
     private final float[] guessNorm;
     private final float[] guessLogits;
     private final int[] predicted;
     private final float[] predictedProb;
+    /** Per expert of a layer: positions routed to it this batch, as (position * topK + slot). */
+    private final int[][] routed;
+    private final int[] routedCount;
+    private final int[] expertOrder;
+    private Batch b;
 
     Sequence(MoeDecoder decoder, KvCache kv) {
         this.decoder = decoder;
@@ -60,25 +64,20 @@ public final class Sequence implements AutoCloseable {
         this.attention = new Attention(cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), vector);
         this.position = kv.length(0);
         int h = cfg.hiddenSize();
-        x = new float[h];
-        xn = new float[h];
-        q = new float[cfg.qDim()];
-        k = new float[cfg.kvDim()];
-        v = new float[cfg.kvDim()];
-        att = new float[cfg.qDim()];
-        tmp = new float[h];
+        kRow = new float[cfg.kvDim()];
+        vRow = new float[cfg.kvDim()];
+        int experts = Math.max(1, cfg.numExperts());
+        routerLogits = new float[experts];
         moe = new float[h];
-        int inter = Math.max(cfg.expertIntermediateSize(), cfg.denseIntermediateSize());
-        gate = new float[inter];
-        up = new float[inter];
-        cos = new float[cfg.headDim() / 2];
-        sin = new float[cfg.headDim() / 2];
-        routerLogits = new float[Math.max(1, cfg.numExperts())];
         int width = decoder.options().prefetchWidth() == 0 ? cfg.expertsPerToken() : decoder.options().prefetchWidth();
-        predicted = new int[Math.clamp(width, 1, Math.max(1, cfg.numExperts()))];
+        predicted = new int[Math.clamp(width, 1, experts)];
         predictedProb = new float[predicted.length];
         guessNorm = new float[h];
-        guessLogits = new float[routerLogits.length];
+        guessLogits = new float[experts];
+        routed = new int[experts][0];
+        routedCount = new int[experts];
+        expertOrder = new int[experts];
+        b = new Batch(cfg, 1);
     }
 
     /** Positions fed so far (the next token's position). */
@@ -108,7 +107,30 @@ public final class Sequence implements AutoCloseable {
         return forwardStep(token, false);
     }
 
+    /**
+     * Feeds {@code tokens} at the next positions in batches and returns the next-token logits after the last
+     * (a new array); only the last position's logits are computed.
+     */
+    public float[] prefill(int[] tokens) {
+        List<ForwardStep> steps = prefill(tokens, true, false);
+        return steps.getLast().logits();
+    }
+
+    /**
+     * As {@link #prefill(int[])} but returns every position's record, logits included, as {@link #step} would
+     * have (prompt true, sampled -1). A batch's wall time and expert wait are shared out evenly over its
+     * positions.
+     */
+    public List<ForwardStep> prefillSteps(int[] tokens) {
+        return prefill(tokens, true, true);
+    }
+
     private ForwardStep forwardStep(int token, boolean prompt) {
+        one[0] = token;
+        return prefill(one, prompt, true).getFirst();
+    }
+
+    private List<ForwardStep> prefill(int[] tokens, boolean prompt, boolean every) {
         if (closed) {
             throw new IllegalStateException("sequence is closed");
         }
@@ -116,92 +138,217 @@ public final class Sequence implements AutoCloseable {
             throw new IllegalStateException("sequence is unusable: an earlier forward pass failed midway (" + failed
                     + "), leaving its KV cache partly written");
         }
-        if (token < 0 || token >= cfg.vocabSize()) {
-            throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + cfg.vocabSize()
-                    + ")");
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("no tokens to feed");
         }
+        for (int token : tokens) {
+            if (token < 0 || token >= cfg.vocabSize()) {
+                throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, "
+                        + cfg.vocabSize() + ")");
+            }
+        }
+        List<ForwardStep> out = new ArrayList<>(tokens.length);
+        int batch = decoder.options().prefillBatch();
         try {
-            return forwardChecked(token, prompt);
+            for (int off = 0; off < tokens.length; off += batch) {
+                int n = Math.min(batch, tokens.length - off);
+                forwardBatch(tokens, off, n, prompt, every || off + n == tokens.length, out);
+            }
         } catch (RuntimeException | Error e) {
             failed = String.valueOf(e.getMessage());
             throw e;
         }
+        return out;
     }
 
-    private ForwardStep forwardChecked(int token, boolean prompt) {
+    /**
+     * Positions [off, off + n) of tokens through every layer; appends one record per position to out, with
+     * logits for every position when {@code every}, else for the last only.
+     */
+    private void forwardBatch(int[] tokens, int off, int n, boolean prompt, boolean every, List<ForwardStep> out) {
         long start = System.nanoTime();
-        long wait = 0;
-        int pos = position;
-        Embedding.row(decoder.embedding(), token, x);
-        decoder.rope().angles(pos, cos, sin);
+        if (b.capacity < n) {
+            b = new Batch(cfg, n);
+        }
+        Batch s = b;
+        int pos0 = position;
+        int h = cfg.hiddenSize();
+        for (int t = 0; t < n; t++) {
+            Embedding.row(decoder.embedding(), tokens[off + t], s.x, t * h);
+            decoder.rope().angles(pos0 + t, s.cos[t], s.sin[t]);
+        }
         int layers = cfg.numLayers();
-        int[][] experts = new int[layers][];
-        float[][] weights = new float[layers][];
-        int hidden = cfg.hiddenSize();
+        int[][][] experts = new int[n][layers][];
+        float[][][] weights = new float[n][layers][];
+        long wait = 0;
         for (int l = 0; l < layers; l++) {
             MoeDecoder.LayerWeights w = decoder.layer(l);
-            norm(x, w.inputNorm(), xn);
-            attentionBlock(w, pos);
-            VecMath.add(tmp, x, hidden);
-            norm(x, w.postNorm(), xn);
+            for (int t = 0; t < n; t++) {
+                norm(s.x, t * h, w.inputNorm(), s.xn, t * h);
+            }
+            attentionBlock(w, pos0, n);
+            for (int t = 0; t < n; t++) {
+                VecMath.add(s.tmp, t * h, s.x, t * h, h);
+                norm(s.x, t * h, w.postNorm(), s.xn, t * h);
+            }
             if (w.sparse()) {
-                mv.apply(w.router(), xn, routerLogits);
-                int topK = cfg.expertsPerToken();
-                int[] idx = new int[topK];
-                float[] gw = new float[topK];
-                TopK.route(routerLogits, cfg.numExperts(), topK, cfg.normTopkProb(), idx, gw);
-                if (decoder.options().speculativePrefetch()) {
-                    prefetchNext(l);
-                }
-                experts[l] = idx;
-                weights[l] = gw;
-                source.observeRouting(l, idx.clone(), gw.clone());
-                java.util.Arrays.fill(moe, 0f);
-                for (int j = 0; j < topK; j++) {
-                    long t0 = System.nanoTime();
-                    try (ExpertWeights e = source.expert(l, idx[j])) {
-                        wait += System.nanoTime() - t0;
-                        SwiGlu.apply(mv, e.tensor(ExpertProjection.GATE), e.tensor(ExpertProjection.UP),
-                                e.tensor(ExpertProjection.DOWN), xn, gate, up, tmp);
-                    }
-                    VecMath.axpy(gw[j], tmp, moe, hidden);
-                }
-                VecMath.add(moe, x, hidden);
+                wait += moeBlock(w, l, n, experts, weights);
             } else {
-                SwiGlu.apply(mv, w.denseGate(), w.denseUp(), w.denseDown(), xn, gate, up, tmp);
-                VecMath.add(tmp, x, hidden);
+                int inter = Math.toIntExact(w.denseGate().rows());
+                mv.applyGateUpBatch(w.denseGate(), w.denseUp(), s.xn, 0, h, n, s.gate, s.up, 0, inter, 0, inter);
+                mv.applyBatch(w.denseDown(), s.gate, 0, inter, n, s.tmp, 0, h, 0, h);
+                for (int t = 0; t < n; t++) {
+                    VecMath.add(s.tmp, t * h, s.x, t * h, h);
+                }
             }
         }
-        norm(x, decoder.finalNorm(), xn);
-        float[] logits = new float[cfg.vocabSize()];
-        mv.apply(decoder.lmHead(), xn, logits);
-        position = pos + 1;
-        lastRouting = new Routing(pos, experts, weights);
-        return new ForwardStep(pos, token, prompt, -1, logits, lastRouting, System.nanoTime() - start, wait);
+        int vocab = cfg.vocabSize();
+        float[][] logits = new float[n][];
+        if (every) {
+            for (int t = 0; t < n; t++) {
+                norm(s.x, t * h, decoder.finalNorm(), s.xn, t * h);
+            }
+            float[] all = n == 1 ? new float[vocab] : new float[n * vocab];
+            mv.applyBatch(decoder.lmHead(), s.xn, 0, h, n, all, 0, vocab, 0, vocab);
+            for (int t = 0; t < n; t++) {
+                logits[t] = n == 1 ? all : Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab);
+            }
+        } else {
+            norm(s.x, (n - 1) * h, decoder.finalNorm(), s.xn, 0);
+            logits[n - 1] = new float[vocab];
+            mv.apply(decoder.lmHead(), s.xn, 0, logits[n - 1], 0);
+        }
+        position = pos0 + n;
+        long nanos = System.nanoTime() - start;
+        for (int t = 0; t < n; t++) {
+            Routing r = new Routing(pos0 + t, experts[t], weights[t]);
+            lastRouting = r;
+            out.add(new ForwardStep(pos0 + t, tokens[off + t], prompt, -1, logits[t], r, share(nanos, t, n),
+                    share(wait, t, n)));
+        }
     }
 
-    /** Attention of layer w at pos on xn; leaves the o_proj output in tmp. */
-    private void attentionBlock(MoeDecoder.LayerWeights w, int pos) {
-        mv.apply(w.q(), xn, q);
-        mv.apply(w.k(), xn, k);
-        mv.apply(w.v(), xn, v);
-        addBias(w.qBias(), q);
-        addBias(w.kBias(), k);
-        addBias(w.vBias(), v);
+    /** Part t of n of a batch's total, the remainder going to the last so the parts add up. */
+    private static long share(long total, int t, int n) {
+        return t < n - 1 ? total / n : total - total / n * (n - 1);
+    }
+
+    /** Attention of layer w for the batch's n positions on xn; leaves the o_proj outputs in tmp. */
+    private void attentionBlock(MoeDecoder.LayerWeights w, int pos0, int n) {
+        Batch s = b;
+        int h = cfg.hiddenSize();
+        int qd = cfg.qDim();
+        int kvd = cfg.kvDim();
         int hd = cfg.headDim();
-        if (w.qNorm() != null) {
-            for (int h = 0; h < cfg.numHeads(); h++) {
-                norm(q, h * hd, w.qNorm(), q, h * hd);
+        mv.applyBatch(w.q(), s.xn, 0, h, n, s.q, 0, qd, 0, qd);
+        mv.applyBatch(w.k(), s.xn, 0, h, n, s.k, 0, kvd, 0, kvd);
+        mv.applyBatch(w.v(), s.xn, 0, h, n, s.v, 0, kvd, 0, kvd);
+        for (int t = 0; t < n; t++) {
+            addBias(w.qBias(), s.q, t * qd);
+            addBias(w.kBias(), s.k, t * kvd);
+            addBias(w.vBias(), s.v, t * kvd);
+            if (w.qNorm() != null) {
+                for (int head = 0; head < cfg.numHeads(); head++) {
+                    norm(s.q, t * qd + head * hd, w.qNorm(), s.q, t * qd + head * hd);
+                }
+                for (int head = 0; head < cfg.numKvHeads(); head++) {
+                    norm(s.k, t * kvd + head * hd, w.kNorm(), s.k, t * kvd + head * hd);
+                }
             }
-            for (int h = 0; h < cfg.numKvHeads(); h++) {
-                norm(k, h * hd, w.kNorm(), k, h * hd);
+            decoder.rope().apply(s.q, t * qd, cfg.numHeads(), s.cos[t], s.sin[t]);
+            decoder.rope().apply(s.k, t * kvd, cfg.numKvHeads(), s.cos[t], s.sin[t]);
+            System.arraycopy(s.k, t * kvd, kRow, 0, kvd);
+            System.arraycopy(s.v, t * kvd, vRow, 0, kvd);
+            kv.append(w.index(), kRow, vRow);
+        }
+        for (int t = 0; t < n; t++) {
+            attention.attend(kv, w.index(), pos0 + t + 1, s.q, t * qd, s.att, t * qd);
+        }
+        mv.applyBatch(w.o(), s.att, 0, qd, n, s.tmp, 0, h, 0, h);
+    }
+
+    /**
+     * The MoE block of sparse layer l for the batch: routes every position, then runs each chosen expert once
+     * over all positions routed to it (in order of first use, so a decode step pins its experts most probable
+     * first), and adds each position's weighted expert outputs to its residual in its own top-k order. Returns
+     * the time spent waiting for experts.
+     */
+    private long moeBlock(MoeDecoder.LayerWeights w, int l, int n, int[][][] experts, float[][][] weights) {
+        Batch s = b;
+        int h = cfg.hiddenSize();
+        int numExperts = cfg.numExperts();
+        int topK = cfg.expertsPerToken();
+        mv.applyBatch(w.router(), s.xn, 0, h, n, s.router, 0, numExperts, 0, numExperts);
+        Arrays.fill(routedCount, 0);
+        int used = 0;
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(s.router, t * numExperts, routerLogits, 0, numExperts);
+            int[] idx = new int[topK];
+            float[] gw = new float[topK];
+            TopK.route(routerLogits, numExperts, topK, cfg.normTopkProb(), idx, gw);
+            if (n == 1 && decoder.options().speculativePrefetch()) {
+                prefetchNext(l);
+            }
+            experts[t][l] = idx;
+            weights[t][l] = gw;
+            source.observeRouting(l, idx.clone(), gw.clone());
+            for (int j = 0; j < topK; j++) {
+                int e = idx[j];
+                if (routedCount[e] == 0) {
+                    expertOrder[used++] = e;
+                }
+                if (routed[e].length == routedCount[e]) {
+                    routed[e] = Arrays.copyOf(routed[e], Math.max(4, 2 * routed[e].length));
+                }
+                routed[e][routedCount[e]++] = t * topK + j;
             }
         }
-        decoder.rope().apply(q, 0, cfg.numHeads(), cos, sin);
-        decoder.rope().apply(k, 0, cfg.numKvHeads(), cos, sin);
-        kv.append(w.index(), k, v);
-        attention.attend(kv, w.index(), q, att);
-        mv.apply(w.o(), att, tmp);
+        if (n > 1 && decoder.options().speculativePrefetch()) {
+            source.prefetch(l, Arrays.copyOf(expertOrder, used)); // all of them are about to be pinned, in this order
+        }
+        long wait = 0;
+        for (int u = 0; u < used; u++) {
+            int e = expertOrder[u];
+            int count = routedCount[e];
+            int[] slots = routed[e];
+            // one position: read its input and write its slot in place; several: gather them into one block
+            float[] in = s.xn;
+            int inOff = slots[0] / topK * h;
+            float[] outBuf = s.slots;
+            int outOff = slots[0] * h;
+            if (count > 1) {
+                for (int i = 0; i < count; i++) {
+                    System.arraycopy(s.xn, slots[i] / topK * h, s.gathered, i * h, h);
+                }
+                in = s.gathered;
+                inOff = 0;
+                outBuf = s.expertOut;
+                outOff = 0;
+            }
+            long t0 = System.nanoTime();
+            try (ExpertWeights ew = source.expert(l, e)) {
+                wait += System.nanoTime() - t0;
+                TensorView w1 = ew.tensor(ExpertProjection.GATE);
+                int inter = Math.toIntExact(w1.rows());
+                mv.applyGateUpBatch(w1, ew.tensor(ExpertProjection.UP), in, inOff, h, count, s.gate, s.up, 0, inter,
+                        0, inter);
+                mv.applyBatch(ew.tensor(ExpertProjection.DOWN), s.gate, 0, inter, count, outBuf, outOff, h, 0, h);
+            }
+            if (count > 1) {
+                for (int i = 0; i < count; i++) {
+                    System.arraycopy(s.expertOut, i * h, s.slots, slots[i] * h, h);
+                }
+            }
+        }
+        for (int t = 0; t < n; t++) {
+            Arrays.fill(moe, 0f);
+            float[] gw = weights[t][l];
+            for (int j = 0; j < topK; j++) {
+                VecMath.axpy(gw[j], s.slots, (t * topK + j) * h, moe, 0, h);
+            }
+            VecMath.add(moe, 0, s.x, t * h, h);
+        }
+        return wait;
     }
 
     /**
@@ -214,39 +361,36 @@ public final class Sequence implements AutoCloseable {
         if (next >= cfg.numLayers() || !decoder.layer(next).sparse()) {
             return;
         }
-        MoeDecoder.LayerWeights n = decoder.layer(next);
-        norm(x, n.postNorm(), guessNorm);
-        mv.apply(n.router(), guessNorm, guessLogits);
+        MoeDecoder.LayerWeights nl = decoder.layer(next);
+        norm(b.x, 0, nl.postNorm(), guessNorm, 0);
+        mv.apply(nl.router(), guessNorm, guessLogits);
         int width = predicted.length;
         TopK.select(guessLogits, cfg.numExperts(), width, predicted, predictedProb);
-        source.prefetch(next, java.util.Arrays.copyOf(predicted, width));
-    }
-
-    private void norm(float[] in, float[] weight, float[] out) {
-        norm(in, 0, weight, out, 0);
+        source.prefetch(next, Arrays.copyOf(predicted, width));
     }
 
     /** RMSNorm of in[inOff, inOff + weight.length) into out[outOff..] (may be in place). */
     private void norm(float[] in, int inOff, float[] weight, float[] out, int outOff) {
         if (vector) {
-            RmsNorm.apply(in, inOff, weight, cfg.rmsNormEps(), out, outOff, weight.length);
+            RmsNorm.apply(in, inOff, weight, cfg.rmsNormEps(), out, outOff, weight.length, lanes);
         } else {
             RmsNorm.applyScalar(in, inOff, weight, cfg.rmsNormEps(), out, outOff, weight.length);
         }
     }
 
-    private static void addBias(float[] bias, float[] out) {
+    private static void addBias(float[] bias, float[] out, int off) {
         if (bias != null) {
             for (int i = 0; i < bias.length; i++) {
-                out[i] += bias[i];
+                out[off + i] += bias[i];
             }
         }
     }
 
     /**
-     * Feeds {@code prompt}, then samples up to {@code maxNew} tokens, feeding each back except the last. Stops
-     * early after sampling a token in {@code stopTokens} (which is included in the result). The listener sees
-     * every forward pass. Returns the sampled tokens.
+     * Feeds {@code prompt} (in batches, see {@link #prefill}), then samples up to {@code maxNew} tokens, feeding
+     * each back except the last. Stops early after sampling a token in {@code stopTokens} (which is included in
+     * the result). The listener sees every position, the prompt's after the whole prompt has been fed (with
+     * their logits; computed only when there is a listener). Returns the sampled tokens.
      */
     public List<Integer> generate(List<Integer> prompt, int maxNew, Sampler sampler, Set<Integer> stopTokens,
                                   StepListener listener) {
@@ -254,10 +398,11 @@ public final class Sequence implements AutoCloseable {
             throw new IllegalArgumentException("generate needs a non-empty prompt");
         }
         List<Integer> out = new ArrayList<>();
-        for (int i = 0; i < prompt.size(); i++) {
-            boolean last = i == prompt.size() - 1;
-            ForwardStep s = forwardStep(prompt.get(i), true);
-            if (last && maxNew > 0) {
+        int[] ids = prompt.stream().mapToInt(Integer::intValue).toArray();
+        List<ForwardStep> steps = prefill(ids, true, listener != StepListener.NONE);
+        for (int i = 0; i < steps.size(); i++) {
+            ForwardStep s = steps.get(i);
+            if (i == steps.size() - 1 && maxNew > 0) {
                 int next = sampler.sample(s.logits());
                 s = new ForwardStep(s.position(), s.token(), true, next, s.logits(), s.routing(), s.nanos(),
                         s.expertWaitNanos());
@@ -284,6 +429,48 @@ public final class Sequence implements AutoCloseable {
         if (!closed) {
             closed = true;
             kv.close();
+        }
+    }
+
+    /** Activations of one batch of positions, row t of each matrix at t * its width. */
+    private static final class Batch {
+        final int capacity;
+        final float[] x;
+        final float[] xn;
+        final float[] tmp;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] att;
+        final float[] router;
+        final float[] gate;
+        final float[] up;
+        final float[] gathered;
+        final float[] expertOut;
+        final float[] slots;
+        final float[][] cos;
+        final float[][] sin;
+
+        Batch(ModelConfig c, int n) {
+            capacity = n;
+            int h = c.hiddenSize();
+            int inter = Math.max(c.expertIntermediateSize(), c.denseIntermediateSize());
+            x = new float[n * h];
+            xn = new float[n * h];
+            tmp = new float[n * h];
+            q = new float[n * c.qDim()];
+            k = new float[n * c.kvDim()];
+            v = new float[n * c.kvDim()];
+            att = new float[n * c.qDim()];
+            router = new float[n * Math.max(1, c.numExperts())];
+            gate = new float[n * inter];
+            up = new float[n * inter];
+            int topK = Math.max(1, c.expertsPerToken());
+            gathered = new float[n * h];
+            expertOut = new float[n * h];
+            slots = new float[n * topK * h];
+            cos = new float[n][c.headDim() / 2];
+            sin = new float[n][c.headDim() / 2];
         }
     }
 }

@@ -81,4 +81,35 @@ class HalfPrecisionTest {
         assertEquals(1.5f, FloatCodec.get(seg, io.strata.core.model.DType.F16, 0));
         assertEquals(FloatVector.SPECIES_PREFERRED.length(), L);
     }
+
+    /**
+     * The matvec kernels widen inside their loops (F16 rows through a buffer, BF16 in registers), not through
+     * lo/hi: every half value, as weight row r = [value, 0, 0, ...] against x = [1, 0, ...], must come out exactly
+     * (infinities and NaN included, since nothing else in the row multiplies them by zero).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = io.strata.core.model.DType.class, names = {"F16", "BF16"})
+    void kernelsWidenEveryHalfExactly(io.strata.core.model.DType dtype) {
+        int cols = 4 * L;
+        int rows = 65536;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate((long) rows * cols * 2, 64);
+            for (int r = 0; r < rows; r++) {
+                seg.set(FloatCodec.I16_LE, (long) r * cols * 2, (short) r);
+            }
+            var w = new io.strata.core.weights.TensorView("halves", seg, dtype, new long[] {rows, cols},
+                    io.strata.core.model.Layout.ROW);
+            float[] x = new float[cols];
+            x[0] = 1f;
+            float[] y = new float[rows];
+            MatVec.vector().apply(w, x, y);
+            for (int r = 0; r < rows; r++) {
+                short bits = (short) r;
+                float want = dtype == io.strata.core.model.DType.BF16 ? FloatCodec.bf16ToFloat(bits)
+                        : Float.float16ToFloat(bits);
+                // + 0 * 0 for the rest of the row: -0 becomes +0, as in any dot product
+                assertSame(want == 0f ? 0f : want, y[r], bits);
+            }
+        }
+    }
 }

@@ -118,6 +118,74 @@ class MatVecTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} {1} {2}x{3}")
+    @MethodSource("cases")
+    void batchedAndGateUpFormsAreBitIdenticalToOneMatvecPerInput(DType dtype, Layout layout, int rows, int cols) {
+        Random rnd = new Random(rows * 7L + cols);
+        int count = 5;
+        try (Arena arena = Arena.ofShared()) {
+            Tensors.Weight w1 = Tensors.random(arena, rnd, dtype, layout, rows, cols);
+            Tensors.Weight w3 = Tensors.random(arena, rnd, dtype, layout, rows, cols);
+            int xStride = cols + 3;
+            int yStride = rows + 1;
+            float[] x = Tensors.gaussian(rnd, 2 + count * xStride);
+            for (MatVec mv : new MatVec[] {MatVec.vector(), MatVec.scalar(), MatVec.vector(3)}) {
+                float[] y = new float[1 + count * yStride];
+                float[] gate = new float[1 + count * yStride];
+                float[] up = new float[1 + count * yStride];
+                mv.applyBatch(w1.view(), x, 2, xStride, count, y, 1, yStride, 0, rows);
+                mv.applyGateUpBatch(w1.view(), w3.view(), x, 2, xStride, count, gate, up, 1, yStride, 0, rows);
+                for (int t = 0; t < count; t++) {
+                    float[] one = new float[rows];
+                    float[] three = new float[rows];
+                    MatVec.vector().apply(w1.view(), x, 2 + t * xStride, one, 0);
+                    MatVec.vector().apply(w3.view(), x, 2 + t * xStride, three, 0);
+                    if (mv == MatVec.scalar()) {
+                        MatVec.scalar().apply(w1.view(), x, 2 + t * xStride, one, 0);
+                        MatVec.scalar().apply(w3.view(), x, 2 + t * xStride, three, 0);
+                    }
+                    float[] g1 = new float[rows];
+                    float[] u1 = new float[rows];
+                    mv.applyGateUp(w1.view(), w3.view(), x, 2 + t * xStride, g1, 0, u1, 0, 0, rows);
+                    for (int r = 0; r < rows; r++) {
+                        String at = mv + " input " + t + " row " + r;
+                        assertEquals(Float.floatToRawIntBits(one[r]), Float.floatToRawIntBits(y[1 + t * yStride + r]), at);
+                        assertEquals(Float.floatToRawIntBits(three[r]), Float.floatToRawIntBits(up[1 + t * yStride + r]), at);
+                        float g = SwiGlu.silu(one[r]) * three[r];
+                        assertEquals(Float.floatToRawIntBits(g), Float.floatToRawIntBits(gate[1 + t * yStride + r]), at);
+                        assertEquals(Float.floatToRawIntBits(g), Float.floatToRawIntBits(g1[r]), at);
+                    }
+                }
+                assertEquals(0f, y[0]);
+            }
+        }
+    }
+
+    @Test
+    void parallelBatchAndGateUpAreBitIdenticalToSingleThread() {
+        Random rnd = new Random(5);
+        try (Arena arena = Arena.ofShared()) {
+            for (DType t : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+                for (Layout l : Layout.values()) {
+                    Tensors.Weight w1 = Tensors.random(arena, rnd, t, l, 700, 512);
+                    Tensors.Weight w3 = Tensors.random(arena, rnd, t, l, 700, 512);
+                    float[] x = Tensors.gaussian(rnd, 3 * 512);
+                    float[][] single = new float[3][3 * 700];
+                    float[][] parallel = new float[3][3 * 700];
+                    MatVec[] kernels = {MatVec.vector(), MatVec.vector(3)};
+                    for (int k = 0; k < 2; k++) {
+                        float[][] out = k == 0 ? single : parallel;
+                        kernels[k].applyBatch(w1.view(), x, 0, 512, 3, out[0], 0, 700, 0, 700);
+                        kernels[k].applyGateUpBatch(w1.view(), w3.view(), x, 0, 512, 3, out[1], out[2], 0, 700, 0, 700);
+                    }
+                    for (int k = 0; k < 3; k++) {
+                        assertArrayEquals(single[k], parallel[k], t + " " + l + " output " + k);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void rejectsMismatchedShapesWithTensorName() {
         try (Arena arena = Arena.ofConfined()) {

@@ -143,7 +143,8 @@ class TinyMixtralFidelityTest {
     @Test
     void speculativePrefetchHintsNextLayerAndObservesEveryLayer() {
         try (MapWeightSource src = MapWeightSource.rows(ckpt)) {
-            run(src, DecoderOptions.defaults());
+            // token by token: speculative hints are made per decode step (a batched prompt hints whole layers)
+            run(src, DecoderOptions.defaults().withPrefillBatch(1));
             int forwards = prompt.size() + generated.size() - 1;
             assertEquals(forwards * 2, src.observed.size());
             // Only layer 1 can be predicted (from layer 0); one hint per forward pass, top-2 wide.

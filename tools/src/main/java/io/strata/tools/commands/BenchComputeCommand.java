@@ -1,0 +1,349 @@
+package io.strata.tools.commands;
+
+import io.strata.core.model.DType;
+import io.strata.core.model.ExpertProjection;
+import io.strata.core.model.ModelFamily;
+import io.strata.core.model.ModelTensor;
+import io.strata.core.util.Sizes;
+import io.strata.core.weights.InMemoryWeightSource;
+import io.strata.core.weights.TensorView;
+import io.strata.kernels.cpu.CpuTopology;
+import io.strata.kernels.cpu.WorkerTeam;
+import io.strata.kernels.decoder.DecoderOptions;
+import io.strata.kernels.decoder.ModelConfig;
+import io.strata.kernels.decoder.MoeDecoder;
+import io.strata.kernels.decoder.Sampler;
+import io.strata.kernels.decoder.Sequence;
+import io.strata.storage.fs.FileTrees;
+import io.strata.storage.safetensors.CheckpointWeights;
+import io.strata.storage.synth.SyntheticCheckpoint;
+import io.strata.tools.bench.Interleaved;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code strata bench compute}: how close resident decode comes to the memory-bandwidth bound, and how much a
+ * batched prompt gains over decode. A decode step must read every dense weight and the chosen experts once, so
+ * tokens/s can never beat (streaming-read bandwidth / bytes of weights per token); the benchmark measures that
+ * bandwidth on the model's own bytes in the same run, interleaved round by round with the decode and prefill
+ * measurements ({@link Interleaved}), and reports each figure with its spread and the machine's load.
+ */
+@Command(name = "compute", mixinStandardHelpOptions = true, sortOptions = false,
+        headerHeading = "%n", header = "Resident decode against the memory-bandwidth bound, and batched prompt speed.",
+        synopsisHeading = "%nSYNOPSIS%n  ",
+        descriptionHeading = "%nDESCRIPTION%n",
+        description = {
+                "  Per --dtypes entry, generates a random-weight Mixtral-layout checkpoint of the given shape",
+                "  (default: the 1.1 B-parameter model of the decode issue) into a temporary directory, copies it",
+                "  into memory (fully resident; the files are deleted), and for each --threads count measures,",
+                "  interleaved round by round:",
+                "  read = a streaming read of every weight byte on that many threads (the bandwidth bound);",
+                "  decode = single-token forward passes (short context); prefill = a --prompt-token prompt",
+                "  through the batched path. Reports weight bytes read per decode token, the bound = read",
+                "  bandwidth / bytes per token, decode tokens/s and its fraction of the bound (per round,",
+                "  median [min..max]), prefill tokens/s and its ratio to decode, the load average and this",
+                "  process's CPU share (below 1 when other processes hold the cores)."},
+        optionListHeading = "%nOPTIONS%n",
+        footerHeading = "%nEXAMPLE%n",
+        footer = "  strata bench compute --dtypes BF16,F16,F32 --threads 1,2 --rounds 5 --time 2")
+public final class BenchComputeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--dtypes", split = ",", paramLabel = "DTYPE", defaultValue = "BF16",
+            description = "Weight types to generate, comma-separated (F32, F16, BF16). Default: ${DEFAULT-VALUE}.")
+    List<String> dtypes;
+
+    @Option(names = "--threads", split = ",", paramLabel = "N",
+            description = "Compute thread counts to measure. Default: 1 and the physical cores.")
+    List<Integer> threads;
+
+    @Option(names = "--prompt", paramLabel = "N", defaultValue = "128",
+            description = "Prompt tokens per prefill measurement. Default: ${DEFAULT-VALUE}.")
+    int prompt;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+            description = "Unrecorded rounds. Default: ${DEFAULT-VALUE}.")
+    int warmup;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "5",
+            description = "Recorded rounds. Default: ${DEFAULT-VALUE}.")
+    int rounds;
+
+    @Option(names = "--time", paramLabel = "SECONDS", defaultValue = "2",
+            description = "Least seconds per measurement. Default: ${DEFAULT-VALUE}.")
+    double seconds;
+
+    @Option(names = "--dir", paramLabel = "DIR",
+            description = "Where to write the temporary checkpoint. Default: the system temporary directory.")
+    Path dir;
+
+    @Option(names = "--hidden", defaultValue = "1024", description = "Hidden size. Default: ${DEFAULT-VALUE}.")
+    int hidden;
+    @Option(names = "--ffn", defaultValue = "3584", description = "Expert FFN size. Default: ${DEFAULT-VALUE}.")
+    int ffn;
+    @Option(names = "--layers", defaultValue = "12", description = "Layers. Default: ${DEFAULT-VALUE}.")
+    int layers;
+    @Option(names = "--experts", defaultValue = "8", description = "Experts per layer. Default: ${DEFAULT-VALUE}.")
+    int experts;
+    @Option(names = "--top-k", defaultValue = "2", description = "Experts per token. Default: ${DEFAULT-VALUE}.")
+    int topK;
+    @Option(names = "--heads", defaultValue = "8", description = "Attention heads. Default: ${DEFAULT-VALUE}.")
+    int heads;
+    @Option(names = "--kv-heads", defaultValue = "2", description = "KV heads. Default: ${DEFAULT-VALUE}.")
+    int kvHeads;
+    @Option(names = "--head-dim", defaultValue = "128", description = "Head dimension. Default: ${DEFAULT-VALUE}.")
+    int headDim;
+    @Option(names = "--vocab", defaultValue = "8192", description = "Vocabulary. Default: ${DEFAULT-VALUE}.")
+    int vocab;
+
+    private static final Sampler GREEDY = Sampler.greedy();
+    private static long blackhole;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        List<DType> types = parseTypes();
+        List<Integer> counts = threads != null ? threads : defaultThreads();
+        if (counts.stream().anyMatch(t -> t < 1) || prompt < 1 || rounds < 1 || warmup < 0 || seconds <= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--threads, --prompt and --rounds must be positive, --warmup >= 0, --time > 0");
+        }
+        Path root = Files.createTempDirectory(dir != null ? Files.createDirectories(dir) : Path.of(
+                System.getProperty("java.io.tmpdir")), "strata-bench-compute-");
+        try {
+            out.printf(Locale.ROOT, "model: Mixtral layout, hidden %d, FFN %d, %d layers, %d experts top-%d, %d/%d heads"
+                            + " x %d, vocab %d; %d physical cores, %d processors available%n", hidden, ffn, layers,
+                    experts, topK, heads, kvHeads, headDim, vocab, CpuTopology.physicalCores(),
+                    Runtime.getRuntime().availableProcessors());
+            List<String> rows = new ArrayList<>();
+            for (DType t : types) {
+                rows.addAll(measure(t, counts, root.resolve(t.name().toLowerCase(Locale.ROOT)), out));
+            }
+            out.printf(Locale.ROOT, "%n%-5s %3s %22s %10s %9s %22s %19s %22s %9s%n", "dtype", "thr",
+                    "read GB/s", "B/token", "bound t/s", "decode tok/s", "of bound", "prefill tok/s",
+                    "pre/dec");
+            rows.forEach(out::println);
+            out.printf(Locale.ROOT, "(median of %d rounds [min..max]; of bound and pre/dec are per-round ratios)%n",
+                    rounds);
+        } finally {
+            FileTrees.delete(root);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private List<DType> parseTypes() {
+        List<DType> types = new ArrayList<>();
+        for (String d : dtypes) {
+            DType t = DType.parse(d).filter(x -> x == DType.F32 || x == DType.F16 || x == DType.BF16)
+                    .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
+                            "--dtypes: '" + d + "' is not one of F32, F16, BF16"));
+            types.add(t);
+        }
+        return types;
+    }
+
+    private static List<Integer> defaultThreads() {
+        int cores = CpuTopology.physicalCores();
+        return cores == 1 ? List.of(1) : List.of(1, cores);
+    }
+
+    /** One dtype: generate, map, measure every thread count interleaved; returns the table rows. */
+    private List<String> measure(DType dtype, List<Integer> counts, Path ckpt, PrintWriter out) throws IOException {
+        SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(dtype)
+                .hidden(hidden).intermediate(ffn).layers(layers).heads(heads).kvHeads(kvHeads).headDim(headDim)
+                .experts(experts).topK(topK).vocab(vocab).shards(1).seed(15);
+        out.printf(Locale.ROOT, "%n%s: writing %s of weights to %s ...%n", dtype, Sizes.format(b.tensorBytes()), ckpt);
+        out.flush();
+        long t0 = System.nanoTime();
+        b.write(ckpt);
+        List<String> rows = new ArrayList<>();
+        try (Arena arena = Arena.ofShared()) {
+            InMemoryWeightSource w = resident(ckpt, arena);
+            FileTrees.delete(ckpt);
+            List<MemorySegment> pieces = pieces(w.tensors().values());
+            long modelBytes = pieces.stream().mapToLong(MemorySegment::byteSize).sum();
+            double cpu0 = processCpuSeconds();
+            long wall0 = System.nanoTime();
+            out.printf(Locale.ROOT, "  written in %.1f s; load average %s; measuring ...%n", (System.nanoTime() - t0) / 1e9,
+                    loadAverage());
+            out.flush();
+            List<Interleaved.Candidate> cs = new ArrayList<>();
+            long perToken = 0;
+            for (int n : counts) {
+                WorkerTeam team = WorkerTeam.shared(n);
+                MoeDecoder d = new MoeDecoder(w, DecoderOptions.defaults().withThreads(n)
+                        .withSpeculativePrefetch(false));
+                perToken = bytesPerToken(d.config(), w);
+                cs.add(new Interleaved.Candidate("read" + n, () -> streamRead(team, pieces, modelBytes)));
+                Decoding dec = new Decoding(d);
+                cs.add(new Interleaved.Candidate("decode" + n, dec::step));
+                int[] ids = promptIds(prompt, d.config().vocabSize());
+                cs.add(new Interleaved.Candidate("prefill" + n, () -> {
+                    try (Sequence s = d.newSequence()) {
+                        blackhole ^= Float.floatToRawIntBits(s.prefill(ids)[0]);
+                    }
+                    return ids.length;
+                }));
+            }
+            Map<String, Interleaved.Result> r = Interleaved.run(cs, warmup, rounds, (long) (seconds * 1e9));
+            double share = (processCpuSeconds() - cpu0) / ((System.nanoTime() - wall0) / 1e9)
+                    / counts.stream().mapToInt(Integer::intValue).max().orElse(1);
+            out.printf(Locale.ROOT, "  done; load average %s; this process had %.2f of its threads' CPU time%n",
+                    loadAverage(), share);
+            for (int n : counts) {
+                Interleaved.Result read = r.get("read" + n);
+                Interleaved.Result dec = r.get("decode" + n);
+                Interleaved.Result pre = r.get("prefill" + n);
+                double[] ofBound = new double[rounds];
+                double[] preDec = new double[rounds];
+                for (int i = 0; i < rounds; i++) {
+                    ofBound[i] = dec.perRound()[i] * perToken / read.perRound()[i];
+                    preDec[i] = pre.perRound()[i] / dec.perRound()[i];
+                }
+                Interleaved.Result fraction = new Interleaved.Result("ofBound", ofBound);
+                Interleaved.Result ratio = new Interleaved.Result("preDec", preDec);
+                rows.add(String.format(Locale.ROOT, "%-5s %3d %22s %10s %9.1f %22s %19s %22s %9.2f", dtype, n,
+                        spread(read, 1e-9, "%.1f"), Sizes.format(perToken), read.median() / perToken,
+                        spread(dec, 1, "%.2f"), spread(fraction, 1, "%.2f"), spread(pre, 1, "%.1f"),
+                        ratio.median()));
+            }
+        } finally {
+            FileTrees.delete(ckpt);
+        }
+        return rows;
+    }
+
+    /**
+     * The checkpoint's tensors copied into anonymous off-heap memory, as the host tier holds them: a mapped file
+     * is only as resident as the page cache lets it be, and on shared machines its pages come and go.
+     */
+    private static InMemoryWeightSource resident(Path ckpt, Arena arena) {
+        try (CheckpointWeights mapped = CheckpointWeights.open(ckpt)) {
+            Map<String, TensorView> copies = new HashMap<>();
+            for (TensorView t : mapped.tensors().values()) {
+                MemorySegment m = arena.allocate(t.data().byteSize(), 64);
+                m.copyFrom(t.data());
+                copies.put(t.name(), new TensorView(t.name(), m, t.dtype(), t.shape(), t.layout()));
+            }
+            return new InMemoryWeightSource(mapped.config(), copies);
+        }
+    }
+
+    /** Decode steps on a short context: a fresh sequence every 64 positions (its first step counts too). */
+    private static final class Decoding {
+        private final MoeDecoder decoder;
+        private Sequence seq;
+        private int token = 1;
+
+        Decoding(MoeDecoder decoder) {
+            this.decoder = decoder;
+        }
+
+        long step() {
+            if (seq == null || seq.position() >= 64) {
+                if (seq != null) {
+                    seq.close();
+                }
+                seq = decoder.newSequence();
+            }
+            token = GREEDY.sample(seq.forward(token));
+            return 1;
+        }
+    }
+
+    private static int[] promptIds(int n, int vocab) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = (int) ((i * 2654435761L + 17) % vocab);
+        }
+        return ids;
+    }
+
+    /**
+     * Bytes of weights a decode step reads: every dense matrix (attention, router, lm_head) and norm, top-k of
+     * the experts of each sparse layer, and one embedding row.
+     */
+    static long bytesPerToken(ModelConfig c, InMemoryWeightSource w) {
+        ModelFamily f = c.family();
+        long bytes = 0;
+        TensorView emb = w.dense(f.tensorName(ModelTensor.EMBEDDING, 0));
+        bytes += emb.data().byteSize() / emb.rows();
+        String lmHead = f.tensorName(ModelTensor.LM_HEAD, 0);
+        bytes += w.hasTensor(lmHead) ? w.dense(lmHead).data().byteSize() : emb.data().byteSize();
+        bytes += w.dense(f.tensorName(ModelTensor.FINAL_NORM, 0)).data().byteSize();
+        for (int l = 0; l < c.numLayers(); l++) {
+            for (ModelTensor t : new ModelTensor[] {ModelTensor.INPUT_NORM, ModelTensor.POST_NORM, ModelTensor.ATTN_Q,
+                    ModelTensor.ATTN_K, ModelTensor.ATTN_V, ModelTensor.ATTN_O, ModelTensor.ROUTER}) {
+                bytes += w.dense(f.tensorName(t, l)).data().byteSize();
+            }
+            long expert = 0;
+            for (ExpertProjection p : ExpertProjection.values()) {
+                expert += w.dense(f.expertTensorName(l, 0, p)).data().byteSize();
+            }
+            bytes += expert * c.expertsPerToken();
+        }
+        return bytes;
+    }
+
+    /** Every tensor's bytes cut into pieces of at most 1 MiB, for a streaming read split over a team. */
+    private static List<MemorySegment> pieces(java.util.Collection<TensorView> tensors) {
+        List<MemorySegment> out = new ArrayList<>();
+        for (TensorView t : tensors) {
+            MemorySegment s = t.data();
+            for (long off = 0; off < s.byteSize(); off += 1 << 20) {
+                out.add(s.asSlice(off, Math.min(1 << 20, s.byteSize() - off)));
+            }
+        }
+        return out;
+    }
+
+    /** Reads every piece once with full-width vector loads, split over the team's threads; returns the bytes. */
+    private static long streamRead(WorkerTeam team, List<MemorySegment> pieces, long bytes) {
+        long[] sums = new long[pieces.size()];
+        team.forRange(0, pieces.size(), 1, (a, b) -> {
+            for (int i = a; i < b; i++) {
+                sums[i] = BenchHashCommand.plainRead(pieces.get(i));
+            }
+        });
+        blackhole ^= Arrays.stream(sums).sum();
+        return bytes;
+    }
+
+    private static String spread(Interleaved.Result r, double scale, String fmt) {
+        return String.format(Locale.ROOT, fmt + " [" + fmt + ".." + fmt + "]", r.median() * scale, r.min() * scale,
+                r.max() * scale);
+    }
+
+    private static double processCpuSeconds() {
+        var os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() / 1e9 : Double.NaN;
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
+    }
+}
