@@ -3,10 +3,12 @@ package io.strata.core.manifest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import io.strata.core.util.RegularFiles;
@@ -15,7 +17,8 @@ import java.util.List;
 
 /**
  * Reads and writes {@code manifest.json}. Writing is deterministic (fixed field order, two-space indent, LF) so the
- * same conversion gives the same manifest hash. Reading validates with {@link ManifestValidator}.
+ * same conversion gives the same manifest hash. Reading validates with {@link ManifestValidator}; a manifest DOPPLER
+ * wrote is first turned into Strata's model by {@link DopplerManifest}.
  */
 public final class ManifestCodec {
     /** A manifest larger than this is refused before parsing; real ones are a few MB. */
@@ -61,7 +64,11 @@ public final class ManifestCodec {
     public static Manifest fromBytes(byte[] json, String source) {
         Manifest m;
         try {
-            m = MAPPER.readValue(json, Manifest.class);
+            JsonNode tree = MAPPER.readTree(json);
+            if (tree != null && tree.isObject() && DopplerManifest.isDoppler(tree)) {
+                tree = DopplerManifest.toStrata((ObjectNode) tree, source);
+            }
+            m = tree == null || tree.isMissingNode() ? null : MAPPER.treeToValue(tree, Manifest.class);
         } catch (IOException e) {
             String why = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
             String field = e instanceof JsonMappingException jme ? fieldPath(jme.getPath()) : "";

@@ -1,5 +1,6 @@
 package io.strata.core.manifest;
 
+import io.strata.core.model.Layout;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -9,8 +10,8 @@ import java.util.regex.Pattern;
 
 /**
  * Checks a manifest's internal consistency: every tensor inside its shard, no two tensors overlapping, sizes
- * matching shapes and dtypes, hashes well-formed with the right chunk count, expert groups contiguous in one shard
- * and covering exactly their tensors. The first problem found is thrown, naming the file, field and reason.
+ * matching shapes and dtypes, hashes well-formed with the right chunk count (none when the algorithm is not BLAKE3),
+ * expert groups contiguous in one shard and covering exactly their tensors, block Merkle roots naming real tensors. The first problem found is thrown, naming the file, field and reason.
  */
 public final class ManifestValidator {
     private static final Pattern HEX32 = Pattern.compile("[0-9a-f]{64}");
@@ -24,8 +25,11 @@ public final class ManifestValidator {
             throw new ManifestException(src + "version: " + m.version() + " is not supported (this build reads 1.."
                     + Manifest.CURRENT_VERSION + ")");
         }
-        if (m.hashAlgorithm() != null && !Manifest.HASH_BLAKE3.equals(m.hashAlgorithm())) {
-            throw new ManifestException(src + "hashAlgorithm: '" + m.hashAlgorithm() + "' is not supported (blake3)");
+        String alg = m.hashAlgorithmOrBlake3();
+        if (!alg.equals(Manifest.HASH_BLAKE3) && !alg.equals(Manifest.HASH_SHA256)
+                && !alg.equals(Manifest.HASH_DOPPLER_BLAKE3)) {
+            throw new ManifestException(src + "hashAlgorithm: '" + m.hashAlgorithm() + "' is not supported ("
+                    + Manifest.HASH_BLAKE3 + ", " + Manifest.HASH_SHA256 + ")");
         }
         if (m.chunkSize() <= 0) {
             throw new ManifestException(src + "chunkSize: must be positive, got " + m.chunkSize());
@@ -48,6 +52,13 @@ public final class ManifestValidator {
                 throw new ManifestException(src + f + ".size: negative");
             }
             checkHash(src, f + ".hash", s.hash());
+            if (!m.hasChunkHashes()) {
+                if (!s.chunks().isEmpty()) {
+                    throw new ManifestException(src + f + ".chunks: per-chunk hashes are BLAKE3, but the manifest's"
+                            + " hashAlgorithm is " + alg);
+                }
+                continue;
+            }
             int want;
             try {
                 want = ShardInfo.chunkCount(s.size(), m.chunkSize());
@@ -92,6 +103,42 @@ public final class ManifestValidator {
         }
         if (m.moeConfig() != null) {
             checkMoe(m, src, m.moeConfig());
+        }
+        if (m.integrityExtensions() != null) {
+            checkIntegrity(m, src, m.integrityExtensions());
+        }
+    }
+
+    private static void checkIntegrity(Manifest m, String src, IntegrityExtensions ie) {
+        String f = "integrityExtensions";
+        if (ie.contractVersion() != null && ie.contractVersion() != IntegrityExtensions.CONTRACT_VERSION) {
+            throw new ManifestException(src + f + ".contractVersion: " + ie.contractVersion() + " is not supported"
+                    + " (this build reads " + IntegrityExtensions.CONTRACT_VERSION + ")");
+        }
+        BlockMerkle bm = ie.blockMerkle();
+        if (bm == null) {
+            return;
+        }
+        if (bm.blockSize() <= 0 || bm.blockSize() > Integer.MAX_VALUE) {
+            throw new ManifestException(src + f + ".blockMerkle.blockSize: must be between 1 and "
+                    + Integer.MAX_VALUE + ", got " + bm.blockSize());
+        }
+        for (Map.Entry<String, String> e : bm.roots().entrySet()) {
+            String field = f + ".blockMerkle.roots['" + e.getKey() + "']";
+            List<TensorInfo> entries = m.tensors().get(e.getKey());
+            if (entries == null) {
+                throw new ManifestException(src + field + ": no tensor of that name");
+            }
+            if (entries.size() != 1) {
+                throw new ManifestException(src + field + ": the tensor has " + entries.size() + " TP slices; a root"
+                        + " covers one stored tensor");
+            }
+            String r = e.getValue();
+            if (r == null || !r.startsWith(BlockMerkle.PREFIX)
+                    || !HEX32.matcher(r.substring(BlockMerkle.PREFIX.length())).matches()) {
+                throw new ManifestException(src + field + ": not '" + BlockMerkle.PREFIX + "' and 64 lowercase hex"
+                        + " digits: '" + r + "'");
+            }
         }
     }
 
@@ -164,6 +211,11 @@ public final class ManifestValidator {
         if (entries > 1 && t.sliceIdxOrZero() != k) {
             throw new ManifestException(src + f + ".sliceIdx: expected " + k + ", got " + t.sliceIdx());
         }
+        if (entries == 1 && t.originalShape() != null && t.layoutOrRow() == Layout.ROW
+                && !t.originalShape().equals(t.shape()) && !isPaddedRows(t)) {
+            throw new ManifestException(src + f + ".originalShape: " + t.originalShape() + " is neither the stored"
+                    + " shape " + t.shape() + " nor that shape with its rows padded to whole " + t.dtype() + " blocks");
+        }
         if (t.sliceDim() != null && (t.sliceDim() < 0 || t.sliceDim() >= t.shape().size())) {
             throw new ManifestException(src + f + ".sliceDim: " + t.sliceDim() + " is not a dimension of " + t.shape());
         }
@@ -179,6 +231,23 @@ public final class ManifestValidator {
             return;
         }
         checkRange(m, src, f, t.shard(), t.offset(), t.size(), ranges);
+    }
+
+    /**
+     * Rows padded to whole blocks: a quantised row-major tensor whose rows (last dimension) are not a whole number of
+     * blocks is stored with each row padded up to one (the padding decodes to values the matvec multiplies by zero
+     * activations); {@code shape} is then the padded stored shape and {@code originalShape} the real one.
+     */
+    private static boolean isPaddedRows(TensorInfo t) {
+        List<Long> o = t.originalShape();
+        List<Long> s = t.shape();
+        if (!t.dtype().isQuantized() || o.size() != s.size() || o.isEmpty()
+                || !o.subList(0, o.size() - 1).equals(s.subList(0, s.size() - 1))) {
+            return false;
+        }
+        long cols = o.getLast();
+        long bs = t.dtype().blockSize();
+        return cols > 0 && cols % bs != 0 && s.getLast() == Math.ceilDiv(cols, bs) * bs;
     }
 
     private static void checkRange(Manifest m, String src, String f, int shard, long offset, long size,

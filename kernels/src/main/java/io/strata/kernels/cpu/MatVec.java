@@ -1,5 +1,6 @@
 package io.strata.kernels.cpu;
 
+import io.strata.core.model.DType;
 import io.strata.core.weights.TensorView;
 
 /**
@@ -72,7 +73,9 @@ public interface MatVec {
         if (w.layout() != io.strata.core.model.Layout.ROW) {
             return 64;
         }
-        long rowBytes = Math.max(1, w.cols() * w.dtype().byteSize());
+        DType t = w.dtype();
+        long blocks = (w.cols() + t.blockSize() - 1) / t.blockSize(); // a row padded to whole blocks
+        long rowBytes = Math.max(1, blocks * t.blockBytes());
         return (int) Math.max(2, ((32L << 10) / rowBytes) & ~1L);
     }
 

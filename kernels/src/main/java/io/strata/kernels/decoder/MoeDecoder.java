@@ -7,6 +7,7 @@ import io.strata.core.weights.TensorView;
 import io.strata.core.weights.WeightSource;
 import io.strata.kernels.cpu.Embedding;
 import io.strata.kernels.cpu.MatVec;
+import io.strata.kernels.quant.QuantMatVec;
 import io.strata.kernels.cpu.Rope;
 import java.util.List;
 import java.util.Set;
@@ -40,7 +41,10 @@ public final class MoeDecoder {
         this.source = source;
         this.options = options;
         this.config = ModelConfig.parse(source.config());
-        this.matVec = options.vectorKernels() ? MatVec.vector(options.threads()) : MatVec.scalar();
+        MatVec plain = options.vectorKernels() ? MatVec.vector(options.threads()) : MatVec.scalar();
+        // block-quantised weights (ggml types) go to the quantised kernel, read straight from their blocks
+        this.matVec = (w, x, xOff, y, yOff, from, to) -> (w.dtype().isQuantized() ? QuantMatVec.INSTANCE : plain)
+                .apply(w, x, xOff, y, yOff, from, to);
         this.rope = new Rope(config.headDim(), config.ropeTheta());
         ModelFamily f = config.family();
         this.embedding = dense(f.tensorName(ModelTensor.EMBEDDING, 0), config.vocabSize(), config.hiddenSize());

@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  * {@link DType}), read straight from its segment: no dequantised copy of the weight is made. Activations are
  * float. {@link #matvec} computes a row range, so callers can split rows across threads; a row's result does
  * not depend on the range it is computed in. Also a {@link MatVec} for {@link TensorView}s of quantised types
- * (row layout only: ggml blocks run along rows).
+ * (row layout only: ggml blocks run along rows); a view whose rows are not whole blocks has each row padded up to
+ * one (as DOPPLER stores Q4_K_M), and the input is zero-padded to match.
  */
 public final class QuantMatVec implements MatVec {
     public static final QuantMatVec INSTANCE = new QuantMatVec();
@@ -24,8 +25,21 @@ public final class QuantMatVec implements MatVec {
         if (w.layout() != Layout.ROW) {
             throw new IllegalArgumentException(w.name() + ": a " + w.dtype() + " weight must be stored row-major");
         }
+        long cols = w.cols();
+        int bs = w.dtype().blockSize();
+        if (w.shape().length == 2 && cols % bs != 0) {
+            // rows padded to whole blocks (DOPPLER's Q4_K_M row layout): zero activations meet the padding
+            if (xOff < 0 || xOff + cols > x.length) {
+                throw new IllegalArgumentException(w.name() + ": input needs " + cols + " floats at " + xOff
+                        + ", vector has " + x.length);
+            }
+            float[] padded = new float[Math.toIntExact(Math.ceilDiv(cols, bs) * bs)];
+            System.arraycopy(x, xOff, padded, 0, (int) cols);
+            matvec(w.dtype(), w.data(), w.rows(), padded.length, padded, 0, y, yOff, rowFrom, rowTo);
+            return;
+        }
         MatVec.checkShape(w, x, xOff, y, yOff, rowFrom, rowTo);
-        matvec(w.dtype(), w.data(), w.rows(), Math.toIntExact(w.cols()), x, xOff, y, yOff, rowFrom, rowTo);
+        matvec(w.dtype(), w.data(), w.rows(), Math.toIntExact(cols), x, xOff, y, yOff, rowFrom, rowTo);
     }
 
     /**

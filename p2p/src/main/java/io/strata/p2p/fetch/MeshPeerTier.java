@@ -31,6 +31,11 @@ public final class MeshPeerTier implements PeerTier {
     private final Duration timeout;
 
     public MeshPeerTier(PeerNode node, ModelHash model, Manifest manifest, SwarmOptions opts, Duration timeout) {
+        if (!manifest.hasChunkHashes()) {
+            throw new IllegalArgumentException("model " + model.hex() + " has no per-chunk hashes (hashAlgorithm "
+                    + manifest.hashAlgorithm() + ", a DOPPLER manifest): its chunks cannot be checked one by one, so"
+                    + " it cannot be paged from peers; fetch it whole with strata fetch and run the directory");
+        }
         this.node = node;
         this.model = model;
         this.manifest = manifest;

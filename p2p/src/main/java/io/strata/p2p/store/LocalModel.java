@@ -65,8 +65,8 @@ public final class LocalModel {
         for (ShardInfo s : ModelFiles.of(m)) {
             Path f = dir.resolve(s.filename());
             boolean ok = Files.isRegularFile(f) && Files.size(f) == s.size();
-            shards.add(ok ? LocalShard.complete(s, m.chunkSize(), dir)
-                    : LocalShard.empty(s, m.chunkSize(), dir, null));
+            shards.add(ok ? LocalShard.complete(s, m.chunkSize(), m.hashAlgorithmOrBlake3(), dir)
+                    : LocalShard.empty(s, m.chunkSize(), m.hashAlgorithmOrBlake3(), dir, null));
         }
         return new LocalModel(json, m, sig, dir, shards, null, false);
     }
@@ -80,18 +80,23 @@ public final class LocalModel {
     public static LocalModel createReceiving(Path dir, byte[] json, Manifest m, ManifestSignature sig,
                                              boolean replace) throws IOException {
         ShardNames.check(m, "manifest " + ModelHash.ofManifest(json).hex());
+        if (Manifest.HASH_DOPPLER_BLAKE3.equals(m.hashAlgorithm())) {
+            throw new IOException("model " + ModelHash.ofManifest(json).hex() + ": its shard hashes were made by"
+                    + " DOPPLER's blake3, which is not standard BLAKE3, so received shards cannot be checked; not"
+                    + " fetching it (copy the directory and check it with strata verify instead)");
+        }
         OutputStaging staging = OutputStaging.create(dir);
         try {
             List<LocalShard> shards = new ArrayList<>();
             for (ShardInfo s : ModelFiles.of(m)) {
                 Path f = dir.resolve(s.filename());
                 boolean ok = Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) && Files.size(f) == s.size()
-                        && ShardHasher.fileHash(f).equals(s.hash());
+                        && ShardHasher.fileHash(f, m.hashAlgorithmOrBlake3()).equals(s.hash());
                 if (!ok) {
                     refuseUnlessReplacing(f, replace, "is not shard " + s.index() + " of this model");
                 }
-                shards.add(ok ? LocalShard.complete(s, m.chunkSize(), dir)
-                        : LocalShard.empty(s, m.chunkSize(), dir, staging));
+                shards.add(ok ? LocalShard.complete(s, m.chunkSize(), m.hashAlgorithmOrBlake3(), dir)
+                        : LocalShard.empty(s, m.chunkSize(), m.hashAlgorithmOrBlake3(), dir, staging));
             }
             if (!holds(dir.resolve(Manifest.FILE_NAME), json)) {
                 refuseUnlessReplacing(dir.resolve(Manifest.FILE_NAME), replace, "is another manifest");

@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class LocalShard {
     private final ShardInfo info;
     private final long chunkSize;
+    /** The manifest's hash algorithm of {@code info.hash()}. */
+    private final String algorithm;
     private final Path finalPath;
     private final OutputStaging staging;
     private final Bitfield have;
@@ -28,9 +30,11 @@ public final class LocalShard {
     private volatile Path dataPath;
     private FileChannel writer;
 
-    private LocalShard(ShardInfo info, long chunkSize, Path dir, OutputStaging staging, boolean complete) {
+    private LocalShard(ShardInfo info, long chunkSize, String algorithm, Path dir, OutputStaging staging,
+                       boolean complete) {
         this.info = info;
         this.chunkSize = chunkSize;
+        this.algorithm = algorithm;
         this.finalPath = dir.resolve(info.filename());
         this.staging = staging;
         this.dataPath = staging == null ? finalPath : staging.staged(info.filename());
@@ -40,13 +44,13 @@ public final class LocalShard {
     }
 
     /** A shard whose file is in {@code dir} already. */
-    static LocalShard complete(ShardInfo info, long chunkSize, Path dir) {
-        return new LocalShard(info, chunkSize, dir, null, true);
+    static LocalShard complete(ShardInfo info, long chunkSize, String algorithm, Path dir) {
+        return new LocalShard(info, chunkSize, algorithm, dir, null, true);
     }
 
     /** A shard not held; received into {@code staging} when given, else never (a serving model missing it). */
-    static LocalShard empty(ShardInfo info, long chunkSize, Path dir, OutputStaging staging) {
-        return new LocalShard(info, chunkSize, dir, staging, false);
+    static LocalShard empty(ShardInfo info, long chunkSize, String algorithm, Path dir, OutputStaging staging) {
+        return new LocalShard(info, chunkSize, algorithm, dir, staging, false);
     }
 
     public ShardInfo info() {
@@ -100,7 +104,8 @@ public final class LocalShard {
     }
 
     /**
-     * Once every chunk is present: flushes and checks the whole-file hash of the staged file. Runs once; throws
+     * Once every chunk is present: flushes and checks the whole-file hash of the staged file (the only check the
+     * bytes of a manifest without chunk hashes get: its pieces were checked by length alone). Runs once; throws
      * (and deletes the staged file) when the hash does not match.
      */
     boolean finish() throws IOException {
@@ -117,7 +122,7 @@ public final class LocalShard {
                 writer = null;
             }
         }
-        String got = ShardHasher.fileHash(dataPath);
+        String got = ShardHasher.fileHash(dataPath, algorithm);
         if (!got.equals(info.hash())) {
             Files.deleteIfExists(dataPath);
             throw new IOException(finalPath + ": whole-file hash " + got + " of the received shard does not match"

@@ -13,6 +13,11 @@ public final class ShardHasher {
         return io.strata.storage.model.ShardHasher.fileHash(file);
     }
 
+    /** Whole-file hash with a manifest's {@code hashAlgorithm} (SHA-256 for DOPPLER's manifests). */
+    public static String fileHash(Path file, String algorithm) throws IOException {
+        return io.strata.storage.model.ShardHasher.fileHash(file, algorithm);
+    }
+
     public static ShardInfo describe(int index, Path file, long chunkSize) throws IOException {
         return io.strata.storage.model.ShardHasher.describe(index, file, chunkSize);
     }

@@ -1,12 +1,17 @@
 package io.strata.storage.model;
 
 import io.strata.core.hash.Blake3;
+import io.strata.core.manifest.BlockMerkle;
+import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ShardInfo;
 import io.strata.storage.mmap.MappedFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +21,8 @@ import java.util.concurrent.Executors;
 
 /**
  * The one shard hasher: BLAKE3 of shard bytes exactly as the manifest records them (the whole file, one hash per
- * {@code chunkSize} bytes, one per group range). The converter fills the manifest with it, {@code strata verify}
+ * {@code chunkSize} bytes, one per group range), and for manifests without chunk hashes (DOPPLER's) the whole-shard
+ * SHA-256 and the per-tensor block Merkle roots ({@link BlockMerkle}). The converter fills the manifest with it, {@code strata verify}
  * and {@link ShardReader}'s verification on read compare against it, and the peer store describes and checks the
  * shards it receives with it, so there is one definition of a shard's hashes.
  */
@@ -90,11 +96,89 @@ public final class ShardHasher {
 
     /** Whole-file hash (hex) of {@code file}. */
     public static String fileHash(Path file) throws IOException {
+        return fileHash(file, Manifest.HASH_BLAKE3);
+    }
+
+    /**
+     * Whole-file hash (hex) of {@code file} with a manifest's {@code hashAlgorithm} ({@link #wholeHash}); for
+     * DOPPLER's non-standard blake3 it is the standard BLAKE3, which matches only if DOPPLER's ever does.
+     */
+    public static String fileHash(Path file, String algorithm) throws IOException {
         MappedFile mf = MappedFile.open(file);
         try {
-            return Blake3.hashHex(mf.segment());
+            return wholeHash(mf.segment(), algorithm);
         } finally {
             mf.release();
+        }
+    }
+
+    /** The whole-shard hash (hex) of {@code seg} as a manifest with {@code algorithm} records it. */
+    public static String wholeHash(MemorySegment seg, String algorithm) {
+        return Manifest.HASH_SHA256.equals(algorithm) ? Blake3.hex(sha256(List.of(seg))) : Blake3.hashHex(seg);
+    }
+
+    /** SHA-256 of {@code parts} back to back. */
+    public static byte[] sha256(List<MemorySegment> parts) {
+        MessageDigest md = newSha256();
+        for (MemorySegment p : parts) {
+            update(md, p);
+        }
+        return md.digest();
+    }
+
+    /**
+     * The block Merkle root (hex, no prefix) of the bytes {@code parts} hold back to back, as {@link BlockMerkle}
+     * defines it: SHA-256 leaves over {@code blockSize} blocks (a block may straddle parts), parents the SHA-256 of
+     * two child digests, an odd last node paired with itself.
+     */
+    public static String blockMerkleRoot(List<MemorySegment> parts, long blockSize) {
+        List<byte[]> level = new ArrayList<>();
+        MessageDigest leaf = newSha256();
+        long fill = 0;
+        for (MemorySegment p : parts) {
+            long at = 0;
+            while (at < p.byteSize()) {
+                long take = Math.min(blockSize - fill, p.byteSize() - at);
+                update(leaf, p.asSlice(at, take));
+                fill += take;
+                at += take;
+                if (fill == blockSize) {
+                    level.add(leaf.digest());
+                    fill = 0;
+                }
+            }
+        }
+        if (fill > 0 || level.isEmpty()) {
+            level.add(leaf.digest()); // the short last block, or SHA-256("") for an empty tensor
+        }
+        MessageDigest node = newSha256();
+        while (level.size() > 1) {
+            List<byte[]> up = new ArrayList<>((level.size() + 1) / 2);
+            for (int i = 0; i < level.size(); i += 2) {
+                node.update(level.get(i));
+                node.update(level.get(Math.min(i + 1, level.size() - 1)));
+                up.add(node.digest());
+            }
+            level = up;
+        }
+        return Blake3.hex(level.getFirst());
+    }
+
+    static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JDK has no SHA-256", e);
+        }
+    }
+
+    /** Feeds {@code seg} through a heap buffer (the JDK's SHA-256 intrinsics work on arrays). */
+    private static void update(MessageDigest md, MemorySegment seg) {
+        byte[] buf = new byte[(int) Math.min(seg.byteSize(), 1 << 20)];
+        for (long at = 0; at < seg.byteSize(); at += buf.length) {
+            int n = (int) Math.min(buf.length, seg.byteSize() - at);
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, at, buf, 0, n);
+            md.update(buf, 0, n);
         }
     }
 

@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * whose BLAKE3 matched the manifest's chunk hash; each chunk is checked once per reader (the reader remembers
  * which), and only the chunks a read covers: a chunk it covers partly is read whole to be checked, and the part
  * handed out is copied from exactly the bytes that were checked. A mismatch throws {@link CorruptShardException}
- * and leaves the chunk unverified, so a repaired file reads again. {@link #readTrusted} skips the check
- * ({@code --trust-local}).
+ * and leaves the chunk unverified, so a repaired file reads again. A manifest without chunk hashes (DOPPLER's
+ * SHA-256 ones) is checked the same way at the granularity it offers, per tensor or per whole shard
+ * ({@link UnitVerifier}). {@link #readTrusted} skips the check ({@code --trust-local}).
  */
 public final class ShardReader implements AutoCloseable {
     private final Path dir;
@@ -39,6 +40,8 @@ public final class ShardReader implements AutoCloseable {
     /** One bit per chunk of each shard: its hash matched once. */
     private final AtomicLongArray[] verified;
     private final AtomicLong verifiedBytes = new AtomicLong();
+    /** Verification for a manifest without chunk hashes (per tensor / whole shard); null when it has them. */
+    private final UnitVerifier units;
     private boolean closed; // guarded by this
 
     private ShardReader(Path dir, Manifest manifest) {
@@ -52,6 +55,7 @@ public final class ShardReader implements AutoCloseable {
         for (ShardInfo s : manifest.shards()) {
             verified[s.index()] = new AtomicLongArray(Math.max(1, (s.chunks().size() + 63) / 64));
         }
+        this.units = manifest.hasChunkHashes() ? null : new UnitVerifier(this, manifest);
     }
 
     /** A reader over the shards of {@code dir} as {@code manifest} lists them; files open on first use. */
@@ -82,6 +86,10 @@ public final class ShardReader implements AutoCloseable {
         FileChannel ch = channel(shard);
         FileRanges.readFully(ch, offset, dst);
         if (size == 0) {
+            return;
+        }
+        if (units != null) {
+            units.check(shard, offset, dst);
             return;
         }
         long end = offset + size;
@@ -132,6 +140,10 @@ public final class ShardReader implements AutoCloseable {
         if (size == 0) {
             return;
         }
+        if (units != null) {
+            units.checkMapped(shard, offset, size);
+            return;
+        }
         int first = (int) (offset / chunkSize);
         int last = (int) ((offset + size - 1) / chunkSize);
         if (!allVerified(shard, first, last)) {
@@ -167,7 +179,7 @@ public final class ShardReader implements AutoCloseable {
 
     /** Chunk bytes that have passed verification so far. */
     public long verifiedBytes() {
-        return verifiedBytes.get();
+        return verifiedBytes.get() + (units == null ? 0 : units.verifiedBytes());
     }
 
     private synchronized MappedFile mapping(int index) {

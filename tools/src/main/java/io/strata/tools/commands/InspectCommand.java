@@ -8,6 +8,7 @@ import io.strata.core.manifest.MoeConfig;
 import io.strata.core.manifest.ShardInfo;
 import io.strata.core.manifest.TensorInfo;
 import io.strata.core.model.Role;
+import io.strata.core.model.TensorNaming;
 import io.strata.core.util.Sizes;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -34,8 +35,10 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  Reads and validates DIR/manifest.json and prints the model",
                 "  (architecture, layout, dtype, MoE shape, manifest hash), the bytes per",
                 "  role, the experts per layer, every tensor grouped by role (shape, dtype,",
-                "  layout, TP slices, shard and offset) and the shard table. Shard contents",
-                "  are not read; use strata verify to check them."},
+                "  layout, TP slices, shard and offset, or spans) and the shard table, and",
+                "  whether Strata's decoder can run the model (and why not). Manifests",
+                "  DOPPLER wrote read too. Shard contents are not read (the files need not",
+                "  be there); use strata verify to check them."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
@@ -61,15 +64,20 @@ public final class InspectCommand implements Callable<Integer> {
         o.printf("Model      %s (%s)%n", m.modelId(), m.architecture() == null ? m.modelType() : m.architecture());
         o.printf("Manifest   %s (version %d)%n", hash, m.version());
         int maxSlices = m.tensors().values().stream().mapToInt(List::size).max().orElse(1);
-        o.printf(Locale.ROOT, "Storage    layout %s, TP %d, %s, %d shards, %s, chunk %s%n",
+        String hashes = m.hasChunkHashes() ? "chunk " + Sizes.format(m.chunkSize())
+                : m.hashAlgorithm() + " per shard" + m.blockMerkle().map(b -> ", block Merkle roots for "
+                + b.roots().size() + " tensors (blocks of " + Sizes.format(b.blockSize()) + ")").orElse("");
+        o.printf(Locale.ROOT, "Storage    layout %s, TP %d, %s, %d shards, %s, %s%n",
                 m.defaultWeightLayout() == null ? "row" : m.defaultWeightLayout().json(), maxSlices,
-                m.quantization(), m.shards().size(), Sizes.format(m.totalSize()), Sizes.format(m.chunkSize()));
+                m.quantization(), m.shards().size(), Sizes.format(m.totalSize()), hashes);
         MoeConfig moe = m.moeConfig();
         if (moe != null) {
             o.printf("MoE        %d experts per layer, top-%d, %d MoE layers, largest expert %s (%s)%n",
                     moe.numExperts(), moe.numExpertsPerToken(), moe.numMoeLayers(), Sizes.format(moe.expertBytes()),
                     moe.expertFormat());
         }
+        o.printf("Decoder    %s%n", m.decoderProblem().map(why -> "cannot run: " + why)
+                .orElse("runs it (" + m.config().path("model_type").asText() + ")"));
         Map<Role, long[]> perRole = new EnumMap<>(Role.class);
         Map<Role, List<String>> names = new EnumMap<>(Role.class);
         for (Map.Entry<String, List<TensorInfo>> e : m.tensors().entrySet()) {
@@ -98,6 +106,8 @@ public final class InspectCommand implements Callable<Integer> {
                 o.printf("  layer %-4d %4d experts  %10s  shards %s%n", layer, gs.size(),
                         Sizes.format(gs.stream().mapToLong(GroupInfo::size).sum()), range(shards));
             });
+        } else {
+            printUngroupedExperts(o, m);
         }
         if (!brief) {
             o.printf("%nTensors by role%n");
@@ -106,7 +116,9 @@ public final class InspectCommand implements Callable<Integer> {
                 for (String n : list) {
                     List<TensorInfo> es = m.tensors().get(n);
                     TensorInfo t = es.getFirst();
-                    String where = es.size() == 1 ? "shard " + t.shard() + " @" + t.offset()
+                    String where = t.spans() != null ? "spans " + String.join(", ", t.spans().stream()
+                            .map(sp -> "shard " + sp.shardIndex() + " @" + sp.offset() + " +" + sp.size()).toList())
+                            : es.size() == 1 ? "shard " + t.shard() + " @" + t.offset()
                             : es.size() + " slices (dim " + t.sliceDim() + ") in shards "
                             + range(new TreeSet<>(es.stream().map(TensorInfo::shard).toList()));
                     o.printf("    %-60s %-14s %-5s %-6s %s%n", n, t.logicalShape(), t.dtype(),
@@ -115,13 +127,34 @@ public final class InspectCommand implements Callable<Integer> {
             });
         }
         o.printf("%nShards%n");
-        o.printf("  %5s  %-16s %12s %7s  %s%n", "index", "file", "size", "chunks", "blake3");
+        o.printf("  %5s  %-16s %12s %7s  %s%n", "index", "file", "size", "chunks", m.hashAlgorithmOrBlake3());
         for (ShardInfo s : m.shards()) {
             o.printf("  %5d  %-16s %12s %7d  %s%n", s.index(), s.filename(), Sizes.format(s.size()),
                     s.chunks().size(), s.hash());
         }
         o.flush();
         return 0;
+    }
+
+    /** Experts stored as their own tensors (a DOPPLER manifest, no groups): counted per layer by name. */
+    private static void printUngroupedExperts(PrintWriter o, Manifest m) {
+        Map<Integer, Map<Integer, long[]>> perLayer = new TreeMap<>();
+        Map<Integer, TreeSet<Integer>> shards = new TreeMap<>();
+        m.tensors().forEach((name, es) -> TensorNaming.expert(name).ifPresent(id -> {
+            if (TensorNaming.expertProjection(name).isPresent()) {
+                perLayer.computeIfAbsent(id.layer(), k -> new TreeMap<>())
+                        .computeIfAbsent(id.expert(), k -> new long[1])[0] += es.getFirst().size();
+                es.getFirst().ranges().forEach(sp -> shards.computeIfAbsent(id.layer(), k -> new TreeSet<>())
+                        .add(sp.shardIndex()));
+            }
+        }));
+        if (perLayer.isEmpty()) {
+            return;
+        }
+        o.printf("%nExperts per layer (each its own tensors)%n");
+        perLayer.forEach((layer, experts) -> o.printf("  layer %-4d %4d experts  %10s  shards %s%n", layer,
+                experts.size(), Sizes.format(experts.values().stream().mapToLong(a -> a[0]).sum()),
+                range(shards.get(layer))));
     }
 
     private static String range(TreeSet<Integer> s) {

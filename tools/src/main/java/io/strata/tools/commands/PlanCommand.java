@@ -79,7 +79,9 @@ public final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelShape shape = ModelShape.fromConfig(readConfig(model));
+        JsonNode config = readConfig(model);
+        ModelShape shape = ModelShape.fromConfig(config);
+        java.util.Optional<String> cannotRun = io.strata.core.manifest.Manifest.decoderProblem(config);
         long host = hostMem != null ? Sizes.parse(hostMem)
                 : DefaultBudgets.hostBudget() - DefaultBudgets.hostReserve(DefaultBudgets.hostBudget());
         MemoryPlan p = MemoryPlanner.plan(shape, new Parallelism(tp, ep, pp, dp), batch, seq,
@@ -101,9 +103,11 @@ public final class PlanCommand implements Callable<Integer> {
             m.put("runsWithPaging", p.runsWithPaging());
             m.put("deviceExpertsPerLayer", p.deviceExpertsPerLayer());
             m.put("hostExpertsPerLayer", p.hostExpertsPerLayer());
+            m.put("decoderCannotRun", cannotRun.orElse(null));
             out.println(new ObjectMapper().writeValueAsString(m));
         } else {
             out.print(p.format());
+            cannotRun.ifPresent(why -> out.println("Decoder: cannot run: " + why));
         }
         out.flush();
         return 0;
@@ -129,7 +133,8 @@ public final class PlanCommand implements Callable<Integer> {
             throw new IllegalArgumentException(file + ": not a JSON object");
         }
         if (file.getFileName().toString().equals("manifest.json")) {
-            n = n.get("config");
+            // through the manifest reader, so a DOPPLER manifest gives the config it implies
+            n = ManifestCodec.read(file).config();
             if (n == null || !n.isObject()) {
                 throw new IllegalArgumentException(file + ": manifest has no 'config' object");
             }

@@ -22,11 +22,17 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  Reads DIR/manifest.json, then re-hashes (BLAKE3) every chunk of every",
                 "  shard, every whole shard and every expert group, using all cores. Every",
                 "  problem is reported on its own line, naming the shard file, the chunk",
-                "  and its byte range."},
+                "  and its byte range.",
+                "  A DOPPLER manifest has no chunk hashes: each whole shard is checked",
+                "  against its SHA-256 and each tensor against its block Merkle root",
+                "  (integrityExtensions), and a problem names the shard or the tensor.",
+                "  DOPPLER's own \"blake3\" is not standard BLAKE3: such shard hashes are",
+                "  reported as not checkable (not as damage); the tensor roots still are."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
-        exitCodeList = {"0:every hash matches", "1:a shard is missing, resized or damaged, or the manifest is invalid",
+        exitCodeList = {"0:every hash matches", "1:a shard is missing, resized or damaged, some bytes cannot be"
+                + " checked, or the manifest is invalid",
                 "2:bad usage"},
         footerHeading = "%nEXAMPLE%n",
         footer = "  strata verify ./mixtral-strata")
@@ -60,15 +66,27 @@ public final class VerifyCommand implements Callable<Integer> {
         for (ModelVerifier.Problem p : r.problems()) {
             err.println("strata verify: " + dir + ": " + p);
         }
+        for (String n : r.notes()) {
+            err.println("strata verify: " + dir + ": note: " + n);
+        }
         err.flush();
-        if (!r.ok()) {
+        if (!r.problems().isEmpty()) {
             err.println("strata verify: " + dir + ": FAILED, " + r.problems().size() + " problem(s)");
             err.flush();
             return 1;
         }
+        if (!r.verified()) {
+            err.println("strata verify: " + dir + ": NOT VERIFIED: some bytes have no hash Strata can check (see the"
+                    + " notes); none was found damaged");
+            err.flush();
+            return 1;
+        }
         if (!quiet) {
-            out.println("OK: " + r.shards() + " shards, " + r.chunks() + " chunks, " + Sizes.format(r.bytes())
-                    + " verified; manifest " + r.manifestHash());
+            String what = r.hashAlgorithm().equals(io.strata.core.manifest.Manifest.HASH_BLAKE3)
+                    ? r.shards() + " shards, " + r.chunks() + " chunks"
+                    : r.shards() + " shards (" + r.hashAlgorithm() + ")"
+                    + (r.tensors() > 0 ? ", " + r.tensors() + " tensors by block Merkle root" : "");
+            out.println("OK: " + what + ", " + Sizes.format(r.bytes()) + " verified; manifest " + r.manifestHash());
             out.flush();
         }
         return 0;
