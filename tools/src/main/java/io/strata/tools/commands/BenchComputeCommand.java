@@ -8,12 +8,14 @@ import io.strata.core.util.Sizes;
 import io.strata.core.weights.InMemoryWeightSource;
 import io.strata.core.weights.TensorView;
 import io.strata.kernels.cpu.CpuTopology;
+import io.strata.kernels.cpu.FloatCodec;
 import io.strata.kernels.cpu.WorkerTeam;
 import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.ModelConfig;
 import io.strata.kernels.decoder.MoeDecoder;
 import io.strata.kernels.decoder.Sampler;
 import io.strata.kernels.decoder.Sequence;
+import io.strata.kernels.quant.Quantize;
 import io.strata.storage.fs.FileTrees;
 import io.strata.storage.safetensors.CheckpointWeights;
 import io.strata.storage.synth.SyntheticCheckpoint;
@@ -28,9 +30,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -68,7 +72,9 @@ public final class BenchComputeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--dtypes", split = ",", paramLabel = "DTYPE", defaultValue = "BF16",
-            description = "Weight types to generate, comma-separated (F32, F16, BF16). Default: ${DEFAULT-VALUE}.")
+            description = "Weight types, comma-separated: F32, F16, BF16, or a ggml block type (Q8_0, Q4_0, Q4_1, Q5_0,"
+                    + " Q5_1, Q4_K, Q5_K, Q6_K: generated in BF16, every matrix but the embedding and the router"
+                    + " quantised round-to-nearest in memory). Default: ${DEFAULT-VALUE}.")
     List<String> dtypes;
 
     @Option(names = "--threads", split = ",", paramLabel = "N",
@@ -115,6 +121,9 @@ public final class BenchComputeCommand implements Callable<Integer> {
     int vocab;
 
     private static final Sampler GREEDY = Sampler.greedy();
+    /** Block types a model can be quantised to here: the ones with a matvec kernel in kernels.quant. */
+    private static final List<DType> QUANTISED = List.of(DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1,
+            DType.Q4_K, DType.Q5_K, DType.Q6_K);
     private static long blackhole;
 
     @Override
@@ -153,9 +162,10 @@ public final class BenchComputeCommand implements Callable<Integer> {
     private List<DType> parseTypes() {
         List<DType> types = new ArrayList<>();
         for (String d : dtypes) {
-            DType t = DType.parse(d).filter(x -> x == DType.F32 || x == DType.F16 || x == DType.BF16)
+            DType t = DType.parse(d).filter(x -> x == DType.F32 || x == DType.F16 || x == DType.BF16
+                            || QUANTISED.contains(x))
                     .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
-                            "--dtypes: '" + d + "' is not one of F32, F16, BF16"));
+                            "--dtypes: '" + d + "' is not one of F32, F16, BF16, " + QUANTISED));
             types.add(t);
         }
         return types;
@@ -168,7 +178,9 @@ public final class BenchComputeCommand implements Callable<Integer> {
 
     /** One dtype: generate, map, measure every thread count interleaved; returns the table rows. */
     private List<String> measure(DType dtype, List<Integer> counts, Path ckpt, PrintWriter out) throws IOException {
-        SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(dtype)
+        // a quantised model is generated in BF16 and its matrices quantised in memory (round to nearest)
+        DType stored = dtype.isQuantized() ? DType.BF16 : dtype;
+        SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(stored)
                 .hidden(hidden).intermediate(ffn).layers(layers).heads(heads).kvHeads(kvHeads).headDim(headDim)
                 .experts(experts).topK(topK).vocab(vocab).shards(1).seed(15);
         out.printf(Locale.ROOT, "%n%s: writing %s of weights to %s ...%n", dtype, Sizes.format(b.tensorBytes()), ckpt);
@@ -177,7 +189,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
         b.write(ckpt);
         List<String> rows = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
-            InMemoryWeightSource w = resident(ckpt, arena);
+            InMemoryWeightSource w = resident(ckpt, arena, dtype);
             FileTrees.delete(ckpt);
             List<MemorySegment> pieces = pieces(w.tensors().values());
             long modelBytes = pieces.stream().mapToLong(MemorySegment::byteSize).sum();
@@ -236,16 +248,42 @@ public final class BenchComputeCommand implements Callable<Integer> {
      * The checkpoint's tensors copied into anonymous off-heap memory, as the host tier holds them: a mapped file
      * is only as resident as the page cache lets it be, and on shared machines its pages come and go.
      */
-    private static InMemoryWeightSource resident(Path ckpt, Arena arena) {
+    private static InMemoryWeightSource resident(Path ckpt, Arena arena, DType target) {
         try (CheckpointWeights mapped = CheckpointWeights.open(ckpt)) {
+            ModelConfig c = ModelConfig.parse(mapped.config());
+            ModelFamily f = c.family();
+            Set<String> keep = new HashSet<>(); // stay as generated, as in a GGUF: embedding rows, router (F32 there)
+            keep.add(f.tensorName(ModelTensor.EMBEDDING, 0));
+            for (int l = 0; l < c.numLayers(); l++) {
+                keep.add(f.tensorName(ModelTensor.ROUTER, l));
+            }
             Map<String, TensorView> copies = new HashMap<>();
             for (TensorView t : mapped.tensors().values()) {
-                MemorySegment m = arena.allocate(t.data().byteSize(), 64);
-                m.copyFrom(t.data());
-                copies.put(t.name(), new TensorView(t.name(), m, t.dtype(), t.shape(), t.layout()));
+                boolean quantise = target.isQuantized() && t.shape().length == 2 && !keep.contains(t.name())
+                        && target.isWholeBlocks(t.cols());
+                copies.put(t.name(), quantise ? quantised(arena, t, target) : copy(arena, t));
             }
             return new InMemoryWeightSource(mapped.config(), copies);
         }
+    }
+
+    private static TensorView copy(Arena arena, TensorView t) {
+        MemorySegment m = arena.allocate(t.data().byteSize(), 64);
+        m.copyFrom(t.data());
+        return new TensorView(t.name(), m, t.dtype(), t.shape(), t.layout());
+    }
+
+    /** Row by row, so no float copy of a whole matrix is ever held. */
+    private static TensorView quantised(Arena arena, TensorView t, DType target) {
+        int cols = Math.toIntExact(t.cols());
+        long rowBytes = target.bytesFor(cols);
+        MemorySegment m = arena.allocate(rowBytes * t.rows(), 64);
+        float[] row = new float[cols];
+        for (long r = 0; r < t.rows(); r++) {
+            FloatCodec.decode(t.data(), t.dtype(), r * cols, row, 0, cols);
+            Quantize.row(target, row, 0, cols, m, r * rowBytes);
+        }
+        return new TensorView(t.name(), m, target, t.shape(), t.layout());
     }
 
     /** Decode steps on a short context: a fresh sequence every 64 positions (its first step counts too). */

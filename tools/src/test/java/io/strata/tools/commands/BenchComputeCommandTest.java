@@ -1,0 +1,64 @@
+package io.strata.tools.commands;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.strata.tools.StrataCli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** bench compute on a tiny model: a row per dtype and thread count, a quantised model included. */
+class BenchComputeCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void reportsDecodeAgainstTheReadBoundForPlainAndQuantisedWeights() throws Exception {
+        CommandLine cl = StrataCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        int rc = cl.execute("bench", "compute", "--dtypes", "BF16,Q8_0,Q4_K", "--threads", "1", "--hidden", "256",
+                "--ffn", "256", "--layers", "1", "--experts", "4", "--top-k", "2", "--heads", "2", "--kv-heads", "1",
+                "--head-dim", "128", "--vocab", "512", "--rounds", "1", "--warmup", "0", "--time", "0.05",
+                "--prompt", "4", "--dir", dir.toString());
+        String text = out.toString();
+        assertEquals(0, rc, text);
+        for (String t : new String[] {"BF16", "Q8_0", "Q4_K"}) {
+            assertEquals(1, text.lines().filter(l -> l.startsWith(t + " ") && l.matches(".*\\d (B|KiB|MiB|GiB) .*")).count(),
+                    text);
+        }
+        // Q8_0 stores 34 bytes per 32 values, Q4_K 144 per 256: fewer bytes per token than BF16's 2 per value
+        assertTrue(bytesPerToken(text, "Q4_K") < bytesPerToken(text, "Q8_0"), text);
+        assertTrue(bytesPerToken(text, "Q8_0") < bytesPerToken(text, "BF16"), text);
+        try (var left = Files.list(dir)) {
+            assertEquals(0, left.count(), "temporary checkpoints are deleted");
+        }
+    }
+
+    @Test
+    void unknownDtypeIsAUsageError() {
+        CommandLine cl = StrataCli.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(2, cl.execute("bench", "compute", "--dtypes", "Q9_9"));
+        assertTrue(err.toString().contains("--dtypes: 'Q9_9' is not one of"), err.toString());
+    }
+
+    private static double bytesPerToken(String text, String dtype) {
+        String row = text.lines().filter(l -> l.startsWith(dtype + " ")).findFirst().orElseThrow();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" ([0-9.]+) (B|KiB|MiB|GiB) ").matcher(row);
+        assertTrue(m.find(), row);
+        int shift = switch (m.group(2)) {
+            case "KiB" -> 10;
+            case "MiB" -> 20;
+            case "GiB" -> 30;
+            default -> 0;
+        };
+        return Double.parseDouble(m.group(1)) * (1L << shift);
+    }
+}
