@@ -138,7 +138,7 @@ final class TierStack implements AutoCloseable {
     /** The ledger of DEVICE, HOST or DISK, or null when this stack has no such tier. */
     MemoryLedger ledger(Tier tier) {
         return switch (tier) {
-            case DEVICE -> device == null ? null : device.ledger();
+            case DEVICE -> deviceCache == null ? null : deviceCache.ledger(); // the one the cache reserves in
             case HOST -> hostLedger;
             case DISK -> disk == null ? null : disk.ledger();
             default -> null;

@@ -83,6 +83,7 @@ class ConcurrentPagingTest {
             }
             rt.drainPrefetch();
             TelemetrySnapshot s = rt.telemetry();
+            assertTrue(rt.ledger(Tier.DEVICE).highWater() > 0, "the device ledger is the one its cache reserves in");
             assertTrue(rt.ledger(Tier.DEVICE).highWater() <= deviceBudget, "device high water "
                     + rt.ledger(Tier.DEVICE).highWater() + " > " + deviceBudget);
             assertTrue(rt.ledger(Tier.HOST).highWater() <= hostBudget, "host high water over budget");

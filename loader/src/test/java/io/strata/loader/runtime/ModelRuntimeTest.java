@@ -136,6 +136,7 @@ class ModelRuntimeTest {
                 }
                 TelemetrySnapshot t = rt.telemetry();
                 assertTrue(t.tier(Tier.DEVICE).highWater() <= deviceBudget);
+                assertTrue(t.tier(Tier.DEVICE).highWater() > 0, "the device ledger reports what its cache holds");
                 assertTrue(t.tier(Tier.HOST).highWater() <= 6 * per);
                 assertEquals(t.tier(Tier.DEVICE).misses(), t.tier(Tier.HOST).hits() + t.tier(Tier.HOST).misses(),
                         "every device miss asks the host");
@@ -164,6 +165,7 @@ class ModelRuntimeTest {
                     }
                     TelemetrySnapshot t = rt.telemetry();
                     assertTrue(t.tier(Tier.DEVICE).highWater() <= 2 * per, policy);
+                    assertTrue(t.tier(Tier.DEVICE).highWater() > 0, policy);
                     assertTrue(t.tier(Tier.HOST).highWater() <= 5 * per, policy);
                     assertTrue(t.tier(Tier.DEVICE).hits() > 0, policy + " never hit");
                 }
