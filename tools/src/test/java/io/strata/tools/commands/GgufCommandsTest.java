@@ -194,6 +194,12 @@ class GgufCommandsTest {
         assertEquals(a.get("logits"), b.get("logits"), "paged through a budget of dense + 1/8 of the experts");
         assertTrue(JSON.readTree(tight.out()).get("stats").findValues("evictions").stream()
                 .anyMatch(n -> n.asLong() > 0), "experts were evicted: " + b.get("stats"));
+        // and through a (simulated, where there is no GPU) device tier that holds three experts besides the dense
+        Run device = run("run", model.toString(), "--prompt-ids", prompt, "--max-new", maxNew, "--json",
+                "--no-disk-cache", "--host-budget", String.valueOf(budget), "--device-budget",
+                String.valueOf(dense + 3 * m.moeConfig().expertBytes()));
+        assertEquals(0, device.code(), device.err());
+        assertEquals(a.get("logits"), JSON.readTree(device.out()).get("logits"), "through the device tier");
     }
 
     @Test
