@@ -210,6 +210,23 @@ class GgufCommandsTest {
     }
 
     @Test
+    void aTruncatedGgufFileIsOneLineNamingTheFileForEveryCommand() throws Exception {
+        Path cut = tmp.resolve("cut.gguf");
+        byte[] whole = Files.readAllBytes(gguf("q8_0"));
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length / 2));
+        for (String[] args : new String[][]{{"run", cut.toString(), "--prompt-ids", "1,2"},
+                {"score", cut.toString(), "--ids", "1,2"}, {"inspect", cut.toString()}, {"verify", cut.toString()}}) {
+            Run r = run(args);
+            assertEquals(1, r.code(), String.join(" ", args) + ": " + r.err());
+            String[] lines = r.err().lines().filter(l -> !l.contains("note:")).toArray(String[]::new);
+            assertEquals(1, lines.length, r.err());
+            assertTrue(lines[0].contains(cut.toString()), lines[0]);
+            assertFalse(lines[0].contains("Exception"), lines[0]);
+        }
+        assertEquals(java.util.List.of(cut), Files.list(tmp).toList(), "nothing written beside it");
+    }
+
+    @Test
     void inspectAndVerifySayAGgufFileHasNoHashes() {
         Path model = gguf("q4_k_m");
         Run i = run("inspect", model.toString(), "--brief");
