@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 io.strata.tools.commands.DemoCommand.class,
                 io.strata.tools.commands.RunCommand.class,
+                io.strata.tools.commands.ScoreCommand.class,
                 io.strata.tools.commands.ChatCommand.class,
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,

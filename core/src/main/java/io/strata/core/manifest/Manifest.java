@@ -62,6 +62,12 @@ public record Manifest(
      * is fda1200e..., not af1349b9...): they cannot be checked; tensors still can be through {@link BlockMerkle}.
      */
     public static final String HASH_DOPPLER_BLAKE3 = "doppler-blake3";
+    /**
+     * No hashes at all: the manifest Strata makes in memory for a GGUF file ({@code GgufManifest}), which carries
+     * none. Never accepted in a {@code manifest.json}: a verifying read of such bytes is refused, and the runtime
+     * reads them only as bytes it says are unverified.
+     */
+    public static final String HASH_NONE = "none";
     /** Config key under which a manifest reader records why Strata's decoder cannot run the model. */
     public static final String CONFIG_UNSUPPORTED = "strata_unsupported";
 
@@ -119,6 +125,12 @@ public record Manifest(
     @JsonIgnore
     public boolean hasChunkHashes() {
         return HASH_BLAKE3.equals(hashAlgorithmOrBlake3());
+    }
+
+    /** Whether the manifest has any hash to check its bytes against (false only for a GGUF file's). */
+    @JsonIgnore
+    public boolean hasHashes() {
+        return !HASH_NONE.equals(hashAlgorithm);
     }
 
     /** The per-tensor block Merkle roots, when the manifest has them. */

@@ -2,8 +2,9 @@ package io.strata.kernels.cpu;
 
 import io.strata.core.model.Layout;
 import io.strata.core.weights.TensorView;
+import io.strata.kernels.quant.Dequantize;
 
-/** Row lookup in a [rows, cols] table (token embeddings), in either layout. */
+/** Row lookup in a [rows, cols] table (token embeddings), in either layout; a block-quantised row is dequantised. */
 public final class Embedding {
     private Embedding() {
     }
@@ -19,7 +20,13 @@ public final class Embedding {
         if (r < 0 || r >= rows) {
             throw new IllegalArgumentException(table.name() + ": row " + r + " out of range [0, " + rows + ")");
         }
-        if (table.layout() == Layout.ROW) {
+        if (table.dtype().isQuantized()) {
+            // ggml blocks run along the row: dequantise just this row's blocks
+            if (table.layout() != Layout.ROW) {
+                throw new IllegalArgumentException(table.name() + ": a " + table.dtype() + " table must be row-major");
+            }
+            Dequantize.row(table.dtype(), table.data(), r * table.dtype().rowBytes(cols), out, outOff, cols);
+        } else if (table.layout() == Layout.ROW) {
             FloatCodec.decode(table.data(), table.dtype(), (long) r * cols, out, outOff, cols);
         } else {
             for (int c = 0; c < cols; c++) {
@@ -32,7 +39,7 @@ public final class Embedding {
     public static float[] vector(TensorView v) {
         int n = Math.toIntExact(v.elementCount());
         float[] out = new float[n];
-        FloatCodec.decode(v.data(), v.dtype(), 0, out, 0, n);
+        Dequantize.row(v.dtype(), v.data(), 0, out, 0, n);
         return out;
     }
 }

@@ -8,6 +8,8 @@ import java.util.Set;
 /**
  * The parts of a Hugging Face config.json the decoder uses, for Mixtral ({@code model_type: mixtral}) and
  * Qwen3-MoE ({@code model_type: qwen3_moe}). Missing optional fields take the HF defaults of that architecture.
+ * {@code rope_interleaved} (not an HF key: written for GGUF arch {@code llama}, whose q/k rows are kept as llama.cpp
+ * stored them) makes RoPE rotate adjacent pairs (2i, 2i+1); absent or false is HF's rotate-half.
  */
 public record ModelConfig(
         ModelFamily family,
@@ -26,7 +28,11 @@ public record ModelConfig(
         boolean normTopkProb,
         int decoderSparseStep,
         Set<Integer> mlpOnlyLayers,
-        boolean tieWordEmbeddings) {
+        boolean tieWordEmbeddings,
+        boolean ropeInterleaved) {
+
+    /** See the class comment; the same key as {@code GgufModelConfig.ROPE_INTERLEAVED} (storage). */
+    public static final String ROPE_INTERLEAVED = "rope_interleaved";
 
     public ModelConfig {
         mlpOnlyLayers = Set.copyOf(mlpOnlyLayers);
@@ -71,7 +77,8 @@ public record ModelConfig(
                 c.has("rope_theta") ? c.get("rope_theta").asDouble() : arch.defaultRopeTheta(),
                 experts, integer(c, "num_experts_per_tok"), moeIntermediate, intermediate, normTopk,
                 sparseStep, mlpOnly,
-                c.has("tie_word_embeddings") && c.get("tie_word_embeddings").asBoolean());
+                c.has("tie_word_embeddings") && c.get("tie_word_embeddings").asBoolean(),
+                bool(c, ROPE_INTERLEAVED));
     }
 
     /** Whether {@code layer} has a sparse MoE block (Qwen3-MoE may interleave dense MLP layers). */
@@ -85,6 +92,17 @@ public record ModelConfig(
 
     public int qDim() {
         return numHeads * headDim;
+    }
+
+    private static boolean bool(JsonNode c, String field) {
+        JsonNode n = c.get(field);
+        if (n == null || n.isNull()) {
+            return false;
+        }
+        if (!n.isBoolean()) {
+            throw new IllegalArgumentException("config.json: field '" + field + "' is not true or false: " + n);
+        }
+        return n.asBoolean();
     }
 
     private static String text(JsonNode c, String field) {

@@ -45,7 +45,7 @@ public final class MoeDecoder {
         // block-quantised weights (ggml types) go to the quantised kernel, read straight from their blocks
         this.matVec = (w, x, xOff, y, yOff, from, to) -> (w.dtype().isQuantized() ? QuantMatVec.INSTANCE : plain)
                 .apply(w, x, xOff, y, yOff, from, to);
-        this.rope = new Rope(config.headDim(), config.ropeTheta());
+        this.rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeInterleaved());
         ModelFamily f = config.family();
         this.embedding = dense(f.tensorName(ModelTensor.EMBEDDING, 0), config.vocabSize(), config.hiddenSize());
         String lmHeadName = f.tensorName(ModelTensor.LM_HEAD, 0);

@@ -2,6 +2,7 @@ package io.strata.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -64,6 +65,44 @@ class SmallKernelsTest {
             if (pos == 0) {
                 assertArrayEquals(orig, v);
             }
+        }
+    }
+
+    /**
+     * Interleaved RoPE (llama.cpp's NORM) on a head whose dims are permuted as llama.cpp permutes arch llama's q/k
+     * rows (dim 2i = HF dim i, 2i + 1 = HF dim i + d/2) is rotate-half on the HF head, permuted: bit for bit, as
+     * each pair sees the same two floats and the same angle.
+     */
+    @Test
+    void interleavedRopeOnPermutedDimsIsRotateHalfPermuted() {
+        int d = 16;
+        Rope half = new Rope(d, 10000);
+        Rope pairs = new Rope(d, 10000, true);
+        Random rnd = new Random(3);
+        float[] cos = new float[d / 2];
+        float[] sin = new float[d / 2];
+        for (int pos : new int[] {1, 9, 300}) {
+            float[] hf = Tensors.gaussian(rnd, 3 * d);
+            float[] permuted = new float[hf.length];
+            for (int h = 0; h < 3; h++) {
+                for (int i = 0; i < d / 2; i++) {
+                    permuted[h * d + 2 * i] = hf[h * d + i];
+                    permuted[h * d + 2 * i + 1] = hf[h * d + i + d / 2];
+                }
+            }
+            float[] wrong = permuted.clone();
+            half.angles(pos, cos, sin);
+            half.apply(hf, 0, 3, cos, sin);
+            pairs.apply(permuted, 0, 3, cos, sin);
+            half.apply(wrong, 0, 3, cos, sin);
+            for (int h = 0; h < 3; h++) {
+                for (int i = 0; i < d / 2; i++) {
+                    assertEquals(hf[h * d + i], permuted[h * d + 2 * i]);
+                    assertEquals(hf[h * d + i + d / 2], permuted[h * d + 2 * i + 1]);
+                }
+            }
+            // rotate-half on the permuted layout pairs the wrong dims
+            assertNotEquals(permuted[1], wrong[1]);
         }
     }
 

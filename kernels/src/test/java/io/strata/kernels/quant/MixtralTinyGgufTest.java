@@ -133,6 +133,7 @@ class MixtralTinyGgufTest {
             assertEquals(256, c.expertIntermediateSize());
             assertEquals(10000.0, c.ropeTheta());
             assertEquals(1e-5f, c.rmsNormEps());
+            assertTrue(c.ropeInterleaved(), "arch llama keeps llama.cpp's permuted q/k: interleaved RoPE");
             int[] s = {(int) g.tensor("blk.0.ffn_gate_exps.weight").dim(0),
                     (int) g.tensor("blk.0.ffn_gate_exps.weight").dim(1),
                     (int) g.tensor("blk.0.ffn_gate_exps.weight").dim(2)};

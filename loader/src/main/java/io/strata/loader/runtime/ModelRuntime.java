@@ -51,7 +51,10 @@ public final class ModelRuntime implements WeightSource {
         this.routing = new RoutingMemory(locator.layerCount(), locator.numExperts());
     }
 
-    /** Opens a converted model directory. */
+    /**
+     * Opens a converted model directory, or a GGUF file in place (see {@code GgufManifest}: each expert is three
+     * range reads out of the fused expert tensors; the file has no hashes, so its bytes are read unverified).
+     */
     public static ModelRuntime open(Path modelDir, RuntimeOptions options) {
         ConvertedModel m = ConvertedModel.open(modelDir);
         try {

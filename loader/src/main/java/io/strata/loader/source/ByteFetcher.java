@@ -44,7 +44,8 @@ public final class ByteFetcher {
         this.peer = peer;
         this.disk = disk;
         this.counters = counters;
-        this.trustLocal = trustLocal;
+        // a GGUF file read in place has no hashes: its bytes can only be read unverified (the CLI says so)
+        this.trustLocal = trustLocal || !manifest.hasHashes();
     }
 
     /**

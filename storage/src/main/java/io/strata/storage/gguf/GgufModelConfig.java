@@ -14,9 +14,17 @@ import java.util.OptionalLong;
  * experts (Mixtral) to {@code model_type: mixtral}, dense {@code llama} to {@code llama}, {@code qwen3moe} to
  * {@code qwen3_moe}, {@code qwen2moe} to {@code qwen2_moe}, {@code olmoe} to {@code olmoe}. Values llama.cpp
  * defaults when absent are written explicitly (rope_theta 10000), so the HF default of another family can never
- * slip in. A missing required key is a one-line error naming the file and the key.
+ * slip in. Arch {@code llama} gets {@link #ROPE_INTERLEAVED}. A missing required key is a one-line error naming the file and the key.
  */
 public final class GgufModelConfig {
+    /**
+     * Config key: {@code true} means RoPE rotates adjacent pairs (2i, 2i+1), as llama.cpp's LLAMA_ROPE_TYPE_NORM
+     * does, on q/k rows kept as a GGUF of arch {@code llama} stores them (permuted from Hugging Face's order);
+     * absent or false means Hugging Face's rotate-half (NEOX) pairs (i, i + d/2). Written for arch {@code llama}
+     * here and by {@code shard-convert model.gguf}; read by the decoder's ModelConfig.
+     */
+    public static final String ROPE_INTERLEAVED = "rope_interleaved";
+
     private GgufModelConfig() {
     }
 
@@ -54,6 +62,10 @@ public final class GgufModelConfig {
         c.put("rope_theta", m.optionalReal(arch + ".rope.freq_base").orElse(10000.0));
         k.optional("context_length").ifPresent(v -> c.put("max_position_embeddings", v));
         c.put("tie_word_embeddings", file.findTensor("output.weight").isEmpty());
+        if (denseLlama || family.ggufPermutesQk()) {
+            // q/k rows stay as llama.cpp stored them (permuted for it): RoPE then rotates adjacent pairs
+            c.put(ROPE_INTERLEAVED, true);
+        }
         if (denseLlama) {
             c.put("intermediate_size", k.required("feed_forward_length"));
             return c;

@@ -9,6 +9,7 @@ import io.strata.core.manifest.ShardInfo;
 import io.strata.core.manifest.TensorInfo;
 import io.strata.core.model.ExpertId;
 import io.strata.core.util.RegularFiles;
+import io.strata.storage.gguf.GgufManifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -38,7 +39,17 @@ public final class ConvertedModel implements AutoCloseable {
         this.slices = new TensorSlices(manifest, dir.toString());
     }
 
+    /**
+     * Opens a converted model directory, or a GGUF file in place ({@link GgufManifest}: the file is the one shard,
+     * and it has no hashes, so {@link #reader()}'s verifying reads refuse its bytes; the runtime reads them
+     * unverified and says so).
+     */
     public static ConvertedModel open(Path dir) {
+        if (GgufManifest.isGguf(dir) && !Files.isDirectory(dir)) {
+            Manifest m = GgufManifest.read(dir);
+            Path parent = dir.toAbsolutePath().getParent();
+            return new ConvertedModel(parent, m, Blake3.hashHex(ManifestCodec.toBytes(m)));
+        }
         Path file = dir.resolve(Manifest.FILE_NAME);
         byte[] bytes = ManifestCodec.readBytes(file);
         Manifest m = ManifestCodec.fromBytes(bytes, file.toString());

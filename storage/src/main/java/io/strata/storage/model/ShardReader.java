@@ -29,7 +29,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * handed out is copied from exactly the bytes that were checked. A mismatch throws {@link CorruptShardException}
  * and leaves the chunk unverified, so a repaired file reads again. A manifest without chunk hashes (DOPPLER's
  * SHA-256 ones) is checked the same way at the granularity it offers, per tensor or per whole shard
- * ({@link UnitVerifier}). {@link #readTrusted} skips the check ({@code --trust-local}).
+ * ({@link UnitVerifier}). A manifest with no hashes at all ({@link Manifest#HASH_NONE}: a GGUF file read in
+ * place) cannot be verified: verifying reads of it throw {@link UnverifiableBytesException}. {@link #readTrusted}
+ * skips the check ({@code --trust-local}, and the runtime for an unhashed GGUF origin).
  */
 public final class ShardReader implements AutoCloseable {
     private final Path dir;
@@ -55,7 +57,7 @@ public final class ShardReader implements AutoCloseable {
         for (ShardInfo s : manifest.shards()) {
             verified[s.index()] = new AtomicLongArray(Math.max(1, (s.chunks().size() + 63) / 64));
         }
-        this.units = manifest.hasChunkHashes() ? null : new UnitVerifier(this, manifest);
+        this.units = manifest.hasChunkHashes() || !manifest.hasHashes() ? null : new UnitVerifier(this, manifest);
     }
 
     /** A reader over the shards of {@code dir} as {@code manifest} lists them; files open on first use. */
@@ -83,6 +85,7 @@ public final class ShardReader implements AutoCloseable {
     public void read(int shard, long offset, MemorySegment dst) throws IOException {
         long size = dst.byteSize();
         ShardInfo s = checkRange(shard, offset, size);
+        requireHashes(shard, offset, size);
         FileChannel ch = channel(shard);
         FileRanges.readFully(ch, offset, dst);
         if (size == 0) {
@@ -137,6 +140,7 @@ public final class ShardReader implements AutoCloseable {
      */
     public void verify(int shard, long offset, long size) throws IOException {
         ShardInfo s = checkRange(shard, offset, size);
+        requireHashes(shard, offset, size);
         if (size == 0) {
             return;
         }
@@ -240,6 +244,15 @@ public final class ShardReader implements AutoCloseable {
 
     private void markVerified(int shard, int chunk) {
         verified[shard].getAndUpdate(chunk >>> 6, w -> w | (1L << chunk));
+    }
+
+    /** A model with no hashes at all (a GGUF file) has nothing a verifying read could check: refused, never faked. */
+    private void requireHashes(int shard, long offset, long size) throws UnverifiableBytesException {
+        if (!manifest.hasHashes()) {
+            throw new UnverifiableBytesException(file(shard) + ": bytes [" + offset + ", " + (offset + size)
+                    + "): the file carries no hashes (GGUF has none), so they cannot be verified; they can only be"
+                    + " read unverified");
+        }
     }
 
     private ShardInfo checkRange(int shard, long offset, long size) {

@@ -106,6 +106,7 @@ public final class ChatCommand implements Callable<Integer> {
             throw new IllegalArgumentException(model + " is not a converted model (no manifest.json): run "
                     + "`strata shard-convert` first");
         }
+        RunCommand.noteUnverified(model, "chat", err);
         boolean interactive = prompts == null && System.console() != null && System.console().isTerminal();
         List<Integer> allFed = new ArrayList<>();
         List<Integer> allGenerated = new ArrayList<>();

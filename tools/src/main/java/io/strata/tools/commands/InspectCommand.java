@@ -4,6 +4,7 @@ import io.strata.core.hash.Blake3;
 import io.strata.core.manifest.GroupInfo;
 import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ManifestCodec;
+import io.strata.storage.gguf.GgufManifest;
 import io.strata.core.manifest.MoeConfig;
 import io.strata.core.manifest.ShardInfo;
 import io.strata.core.manifest.TensorInfo;
@@ -11,6 +12,7 @@ import io.strata.core.model.Role;
 import io.strata.core.model.TensorNaming;
 import io.strata.core.util.Sizes;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -38,7 +40,11 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  layout, TP slices, shard and offset, or spans) and the shard table, and",
                 "  whether Strata's decoder can run the model (and why not). Manifests",
                 "  DOPPLER wrote read too. Shard contents are not read (the files need not",
-                "  be there); use strata verify to check them."},
+                "  be there); use strata verify to check them.",
+                "  DIR may also be a GGUF file: it is described as Strata reads it in place",
+                "  (the file as the one shard, each expert as row ranges of the fused expert",
+                "  tensors, Hugging Face tensor names); GGUF carries no hashes, which the",
+                "  hash line says (no hashes: unverifiable)."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
@@ -49,7 +55,8 @@ public final class InspectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "A converted model directory (from shard-convert).")
+    @Parameters(index = "0", paramLabel = "DIR", description = "A converted model directory (from shard-convert), or"
+            + " a .gguf file.")
     Path dir;
 
     @Option(names = "--brief", description = "Leave out the per-tensor listing.")
@@ -57,14 +64,17 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        byte[] bytes = ManifestCodec.readBytes(dir);
-        Manifest m = ManifestCodec.fromBytes(bytes, dir.resolve(Manifest.FILE_NAME).toString());
+        boolean gguf = GgufManifest.isGguf(dir) && Files.isRegularFile(dir);
+        Manifest m = gguf ? GgufManifest.read(dir) : ManifestCodec.read(dir);
+        // a converted model's hash is of its manifest.json's bytes; a GGUF file's, of the manifest made for it
+        byte[] bytes = gguf ? ManifestCodec.toBytes(m) : ManifestCodec.readBytes(dir);
         String hash = Blake3.hashHex(bytes);
         PrintWriter o = spec.commandLine().getOut();
         o.printf("Model      %s (%s)%n", m.modelId(), m.architecture() == null ? m.modelType() : m.architecture());
-        o.printf("Manifest   %s (version %d)%n", hash, m.version());
+        o.printf("Manifest   %s (version %d%s)%n", hash, m.version(), gguf ? ", made in memory from the GGUF file" : "");
         int maxSlices = m.tensors().values().stream().mapToInt(List::size).max().orElse(1);
-        String hashes = m.hasChunkHashes() ? "chunk " + Sizes.format(m.chunkSize())
+        String hashes = !m.hasHashes() ? "no hashes: unverifiable (GGUF carries none)"
+                : m.hasChunkHashes() ? "chunk " + Sizes.format(m.chunkSize())
                 : m.hashAlgorithm() + " per shard" + m.blockMerkle().map(b -> ", block Merkle roots for "
                 + b.roots().size() + " tensors (blocks of " + Sizes.format(b.blockSize()) + ")").orElse("");
         o.printf(Locale.ROOT, "Storage    layout %s, TP %d, %s, %d shards, %s, %s%n",
@@ -130,7 +140,7 @@ public final class InspectCommand implements Callable<Integer> {
         o.printf("  %5s  %-16s %12s %7s  %s%n", "index", "file", "size", "chunks", m.hashAlgorithmOrBlake3());
         for (ShardInfo s : m.shards()) {
             o.printf("  %5d  %-16s %12s %7d  %s%n", s.index(), s.filename(), Sizes.format(s.size()),
-                    s.chunks().size(), s.hash());
+                    s.chunks().size(), s.hash() == null ? "-" : s.hash());
         }
         o.flush();
         return 0;

@@ -16,6 +16,7 @@ import io.strata.p2p.node.NodeConfig;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.wire.ModelHash;
 import io.strata.p2p.wire.PeerAddress;
+import io.strata.storage.gguf.GgufManifest;
 import io.strata.storage.model.ConvertedModel;
 import io.strata.kernels.decoder.ForwardStep;
 import io.strata.kernels.decoder.StepListener;
@@ -70,6 +71,12 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  disk cache and the model directory within the given budgets. A prefetch scheduler loads the",
                 "  next layer's likely experts while the current one computes.",
                 "",
+                "  MODEL may also be a GGUF file (llama.cpp's format, quantised or not), run in place with no",
+                "  conversion: each routed expert is paged as three range reads (its gate, up and down rows)",
+                "  out of the file's fused expert tensors, under the same budgets, pins and tiers. GGUF carries",
+                "  no hashes, so its bytes are read unverified (a note on stderr says so) and the disk cache",
+                "  keeps nothing of it; `strata shard-convert model.gguf OUT` makes a verifiable model.",
+                "",
                 "  With --json prints one JSON object instead: {\"prompt\":[..],\"generated\":[..],\"text\":\"..\"",
                 "  (text prompts only),\"stop\":\"eos\"|\"max-new\",\"logits\":[[..] one array per generated",
                 "  token],\"stats\":{..}}. With --stats prints the tier telemetry table to stderr.",
@@ -83,6 +90,7 @@ import picocli.CommandLine.Model.CommandSpec;
         exitCodeList = {"0:generated", "1:error (bad model, budget too small, ...)", "2:bad usage"},
         footerHeading = "%nEXAMPLES%n",
         footer = {"  strata run ./mixtral-strata --prompt 'The capital of France is' --max-new 32",
+                "  strata run ./mixtral-8x7b-q4_k_m.gguf --prompt 'The capital of France is' --host-budget 8GiB",
                 "  strata run ./mixtral-strata --prompt-file question.txt --max-new 256 --host-budget 2GiB --device-budget 512MiB --stats",
                 "  strata run ./mixtral-strata --prompt-ids 1,415,2936 --max-new 512 --kv-budget 8MiB --kv-codec zstd --json",
                 "  strata run 3f9c...e1 --peers 10.0.0.5:7070 --prompt-ids 1,2,3 --host-budget 4GiB --trust publisher.pub"})
@@ -91,8 +99,8 @@ public final class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "MODEL",
-            description = "A converted model directory (see shard-convert); with --peers also a manifest hash or a "
-                    + "manifest.json whose shards are not here.")
+            description = "A converted model directory (see shard-convert) or a .gguf file; with --peers also a "
+                    + "manifest hash or a manifest.json whose shards are not here.")
     String model;
 
     @Option(names = "--peers", split = ",", paramLabel = "HOST:PORT",
@@ -196,6 +204,11 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException(model + " is a Hugging Face checkpoint, not a converted model: run "
                     + "`strata shard-convert " + model + " OUT` first and pass OUT");
         }
+        if (peers != null && !peers.isEmpty() && GgufManifest.isGguf(dir)) {
+            throw new IllegalArgumentException(model + ": a GGUF file is run locally, not over --peers (peers"
+                    + " exchange converted models: run `strata shard-convert " + model + " OUT` first)");
+        }
+        noteUnverified(dir, "run", err);
         ModelText text = input.ids == null ? text(dir, err) : null;
         List<Integer> prompt = text == null ? input.ids
                 : text.encode(input.text != null ? input.text : Utf8.readStrict(input.file), true);
@@ -256,6 +269,15 @@ public final class RunCommand implements Callable<Integer> {
             err.flush();
         }
         return 0;
+    }
+
+    /** Says, on stderr, that a GGUF model's bytes are read unverified (it has no hashes): never silently. */
+    static void noteUnverified(Path model, String command, PrintWriter err) {
+        if (GgufManifest.isGguf(model) && Files.isRegularFile(model)) {
+            err.println("strata " + command + ": note: " + model + " is a GGUF file: it carries no hashes, so its"
+                    + " weights are read unverified");
+            err.flush();
+        }
     }
 
     /**

@@ -27,7 +27,10 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  against its SHA-256 and each tensor against its block Merkle root",
                 "  (integrityExtensions), and a problem names the shard or the tensor.",
                 "  DOPPLER's own \"blake3\" is not standard BLAKE3: such shard hashes are",
-                "  reported as not checkable (not as damage); the tensor roots still are."},
+                "  reported as not checkable (not as damage); the tensor roots still are.",
+                "  A GGUF file has no hashes at all: its structure (header, tensor offsets",
+                "  and sizes) is validated, and it is reported as NOT VERIFIED (no hashes:",
+                "  unverifiable), exit status 1."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
@@ -40,7 +43,8 @@ public final class VerifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "A converted model directory (from shard-convert).")
+    @Parameters(index = "0", paramLabel = "DIR", description = "A converted model directory (from shard-convert), or"
+            + " a .gguf file.")
     Path dir;
 
     @Option(names = {"-q", "--quiet"}, description = "Print only problems.")

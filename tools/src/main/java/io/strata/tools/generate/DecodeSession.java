@@ -104,6 +104,24 @@ public final class DecodeSession implements AutoCloseable {
         });
     }
 
+    /**
+     * Teacher forcing: feeds {@code ids} at the next positions (in prefill batches) and returns every position's
+     * next-token logits, position i's predicting ids[i + 1] (the last's what would follow).
+     */
+    public List<float[]> teacherForced(int[] ids) {
+        long t0 = System.nanoTime();
+        List<float[]> out = new java.util.ArrayList<>(ids.length);
+        for (ForwardStep s : seq.prefillSteps(ids)) {
+            if (!ConfigCheck.finite(s.logits())) {
+                throw ConfigCheck.nonFinite(manifest.config(), source, out.size(), s.logits());
+            }
+            out.add(s.logits());
+            waitNanos += s.expertWaitNanos();
+        }
+        promptNanos += System.nanoTime() - t0;
+        return out;
+    }
+
     /** Drops the KV cache and starts again at position 0 (same runtime: experts stay paged). */
     public void reset() {
         seq.close();
@@ -113,6 +131,11 @@ public final class DecodeSession implements AutoCloseable {
     /** What was generated and what it cost so far, for {@code prompt} and {@code generated}. */
     public GenerationResult result(List<Integer> prompt, List<Integer> generated) {
         int expertCount = (int) manifest.groups().values().stream().filter(GroupInfo::isExpert).count();
+        if (expertCount == 0) { // no groups map (a GGUF file, a DOPPLER manifest): the experts' tensors say
+            expertCount = (int) manifest.tensors().values().stream().flatMap(List::stream)
+                    .map(io.strata.core.manifest.TensorInfo::group)
+                    .filter(g -> g != null && g.startsWith(GroupInfo.EXPERT + ".")).distinct().count();
+        }
         return new GenerationResult(prompt, generated, List.copyOf(logits), promptNanos, decodeNanos, waitNanos,
                 runtime.telemetry(), kvStore == null ? null : kvStore.stats(), expertBytes(manifest), expertCount,
                 Generator.denseBytes(manifest));
