@@ -54,6 +54,9 @@ public final class GgufModelConfig {
         c.put("rope_theta", m.optionalReal(arch + ".rope.freq_base").orElse(10000.0));
         k.optional("context_length").ifPresent(v -> c.put("max_position_embeddings", v));
         c.put("tie_word_embeddings", file.findTensor("output.weight").isEmpty());
+        if (arch.equals("llama")) {
+            c.put("rope_interleaved", true); // q/k rows kept as llama.cpp stored them (permuted for interleaved RoPE)
+        }
         if (denseLlama) {
             c.put("intermediate_size", k.required("feed_forward_length"));
             return c;
