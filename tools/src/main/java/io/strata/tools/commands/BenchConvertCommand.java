@@ -69,6 +69,11 @@ public final class BenchConvertCommand implements Callable<Integer> {
             description = "Shard size. Default: ${DEFAULT-VALUE}.")
     String shardSize;
 
+    @Option(names = "--fused", paramLabel = "none|hf|gpt_oss", defaultValue = "none",
+            description = "Write the experts as fused tensors (Hugging Face's gate_up_proj, or GPT-OSS's interleaved"
+                    + " x @ W layout) that the converter splits per expert. Default: ${DEFAULT-VALUE}.")
+    String fused;
+
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "2",
             description = "Copy/convert rounds; the best of each is reported. Default: ${DEFAULT-VALUE}.")
     int rounds;
@@ -87,7 +92,7 @@ public final class BenchConvertCommand implements Callable<Integer> {
             // hidden 1024, 8 experts of 1024 x 2048: 96 MiB of experts per BF16 layer
             SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(dtype)
                     .hidden(1024).intermediate(2048).heads(8).kvHeads(2).headDim(128).experts(8).topK(2)
-                    .vocab(32000).shards(4).layers(1).routerSkew(1);
+                    .vocab(32000).shards(4).layers(1).routerSkew(1).fused(fused(fused));
             int layers = 1;
             while (b.tensorBytes() < target) {
                 b.layers(++layers);
@@ -97,8 +102,9 @@ public final class BenchConvertCommand implements Callable<Integer> {
             SyntheticCheckpoint.Result ckpt = b.write(src);
             double genSecs = (System.nanoTime() - g0) / 1e9;
             long bytes = ckpt.tensorBytes();
-            o.printf(Locale.ROOT, "checkpoint: %d layers, %s of %s tensors in %d files, generated in %.1f s%n",
-                    layers, Sizes.format(bytes), dtype, ckpt.files().size(), genSecs);
+            o.printf(Locale.ROOT, "checkpoint: %d layers, %s of %s tensors in %d files (experts fused: %s),"
+                    + " generated in %.1f s%n", layers, Sizes.format(bytes), dtype, ckpt.files().size(),
+                    fused.toLowerCase(Locale.ROOT), genSecs);
             o.flush();
             ConvertOptions opts = new ConvertOptions(l, tp, ShardConvertCommand.size("--shard-size", shardSize),
                     ConvertOptions.DEFAULT_CHUNK_SIZE, "bench", true);
@@ -130,6 +136,15 @@ public final class BenchConvertCommand implements Callable<Integer> {
         } finally {
             delete(base);
         }
+    }
+
+    static SyntheticCheckpoint.Fused fused(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "none" -> SyntheticCheckpoint.Fused.NONE;
+            case "hf" -> SyntheticCheckpoint.Fused.HF;
+            case "gpt_oss", "gpt-oss" -> SyntheticCheckpoint.Fused.GPT_OSS;
+            default -> throw new IllegalArgumentException("--fused: '" + text + "' is not none, hf or gpt_oss");
+        };
     }
 
     private interface Job {
