@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What {@link ShardConverter} converts, whatever the input format: the tensors to store (already under their
@@ -62,6 +64,18 @@ interface ConvertSource extends AutoCloseable {
             return magic.length == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F';
         } catch (IOException e) {
             return false; // the checkpoint reader names the problem
+        }
+    }
+
+    /** Two source tensors that would be stored under one name: an error, never a silent overwrite. */
+    static void checkUnique(List<SourceTensor> tensors, Path src) {
+        Map<String, SourceTensor> seen = new HashMap<>();
+        for (SourceTensor t : tensors) {
+            SourceTensor prev = seen.putIfAbsent(t.name(), t);
+            if (prev != null) {
+                throw new ConvertException(src + ": tensor '" + t.origin() + "' and tensor '" + prev.origin()
+                        + "' would both be stored as '" + t.name() + "'");
+            }
         }
     }
 }

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -70,7 +69,7 @@ final class GgufSource implements ConvertSource {
                 }
             }
             List<SourceTensor> list = Collections.unmodifiableList(out);
-            checkUnique(list, src);
+            ConvertSource.checkUnique(list, src);
             return new GgufSource(file, config, family, list);
         } catch (RuntimeException e) {
             file.close();
@@ -101,18 +100,6 @@ final class GgufSource implements ConvertSource {
         for (int e = 0; e < experts; e++) {
             out.add(SourceTensor.contiguous(family.expertTensorName(layer, e, p),
                     t.name() + "[expert " + e + "]", dt, shape, t.file(), t.data().asSlice(e * each, each)));
-        }
-    }
-
-    /** Two source tensors that would be stored under one name: an error, never a silent overwrite. */
-    static void checkUnique(List<SourceTensor> tensors, Path src) {
-        Map<String, SourceTensor> seen = new HashMap<>();
-        for (SourceTensor t : tensors) {
-            SourceTensor prev = seen.putIfAbsent(t.name(), t);
-            if (prev != null) {
-                throw new ConvertException(src + ": tensor '" + t.origin() + "' and tensor '" + prev.origin()
-                        + "' would both be stored as '" + t.name() + "'");
-            }
         }
     }
 

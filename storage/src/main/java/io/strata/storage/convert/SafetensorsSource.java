@@ -37,7 +37,7 @@ final class SafetensorsSource implements ConvertSource {
                 }
             }
             List<SourceTensor> list = Collections.unmodifiableList(out);
-            GgufSource.checkUnique(list, src);
+            ConvertSource.checkUnique(list, src);
             return new SafetensorsSource(ckpt, list);
         } catch (RuntimeException e) {
             ckpt.close();

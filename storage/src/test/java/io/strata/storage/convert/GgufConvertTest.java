@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -207,5 +208,98 @@ class GgufConvertTest {
                 tp.getMessage());
         assertFalse(tp.getMessage().contains("\n"));
         assertFalse(Files.exists(out), "nothing written");
+    }
+
+    /** A tiny qwen3moe GGUF written here (NEOX RoPE, {@code mlp} block, gate_proj/up_proj/down_proj naming). */
+    @Test
+    void qwen3MoeNamesAndF16ExpertsFromAWrittenFile() throws Exception {
+        Path f = tmp.resolve("qwen.gguf");
+        int e = 3;
+        int h = 64;
+        int ff = 32;
+        java.util.Random rnd = new java.util.Random(9);
+        byte[] gate = new byte[e * ff * h * 2];
+        byte[] down = new byte[e * h * ff * 2];
+        byte[] q = new byte[h * h * 2];
+        rnd.nextBytes(gate);
+        rnd.nextBytes(down);
+        rnd.nextBytes(q);
+        io.strata.storage.gguf.GgufWriter w = new io.strata.storage.gguf.GgufWriter()
+                .putString("general.architecture", "qwen3moe");
+        for (String[] k : new String[][]{{"block_count", "1"}, {"embedding_length", "" + h},
+                {"expert_feed_forward_length", "" + ff}, {"attention.head_count", "4"},
+                {"attention.head_count_kv", "2"}, {"attention.key_length", "16"}, {"expert_count", "" + e},
+                {"expert_used_count", "2"}, {"vocab_size", "8"}}) {
+            w.putUint32("qwen3moe." + k[0], Long.parseLong(k[1]));
+        }
+        w.putFloat32("qwen3moe.attention.layer_norm_rms_epsilon", 1e-6f)
+                .tensor("blk.0.attn_q.weight", io.strata.core.model.DType.F16, new long[]{h, h},
+                        java.lang.foreign.MemorySegment.ofArray(q))
+                .tensor("blk.0.ffn_gate_exps.weight", io.strata.core.model.DType.F16, new long[]{e, ff, h},
+                        java.lang.foreign.MemorySegment.ofArray(gate))
+                .tensor("blk.0.ffn_down_exps.weight", io.strata.core.model.DType.F16, new long[]{e, h, ff},
+                        java.lang.foreign.MemorySegment.ofArray(down))
+                .write(f);
+        Path out = tmp.resolve("q");
+        ShardConverter.convert(f, out, ConvertOptions.defaults(), ProgressListener.NONE);
+        try (ConvertedModel m = ConvertedModel.open(out)) {
+            assertEquals("qwen3_moe", m.manifest().config().path("model_type").asText());
+            assertFalse(m.manifest().config().has("rope_interleaved"), "qwen3moe is NEOX RoPE, stored unpermuted");
+            assertEquals("Qwen3MoeForCausalLM", m.manifest().architecture());
+            assertNull(m.manifest().tokenizer(), "no vocabulary in the file, none bundled");
+            assertArrayEquals(q, m.tensor("model.layers.0.self_attn.q_proj.weight").toArray(ValueLayout.JAVA_BYTE));
+            for (int x = 0; x < e; x++) {
+                assertArrayEquals(java.util.Arrays.copyOfRange(gate, x * ff * h * 2, (x + 1) * ff * h * 2),
+                        m.tensor("model.layers.0.mlp.experts." + x + ".gate_proj.weight").toArray(ValueLayout.JAVA_BYTE));
+                assertArrayEquals(java.util.Arrays.copyOfRange(down, x * h * ff * 2, (x + 1) * h * ff * 2),
+                        m.tensor("model.layers.0.mlp.experts." + x + ".down_proj.weight").toArray(ValueLayout.JAVA_BYTE));
+                assertEquals(List.of((long) h, (long) ff),
+                        m.tensorInfo("model.layers.0.mlp.experts." + x + ".down_proj.weight", 0).shape());
+            }
+            assertEquals(e, m.manifest().groups().size());
+            assertEquals(e, m.manifest().moeConfig().numExperts());
+        }
+        // the column layout transposes F16 experts like any float tensor
+        Path col = tmp.resolve("c");
+        ShardConverter.convert(f, col, ConvertOptions.defaults().withLayout(Layout.COLUMN, 1), ProgressListener.NONE);
+        try (ConvertedModel m = ConvertedModel.open(col)) {
+            TensorInfo ti = m.tensorInfo("model.layers.0.mlp.experts.1.gate_proj.weight", 0);
+            assertEquals(List.of((long) h, (long) ff), ti.shape());
+            byte[] stored = m.tensor("model.layers.0.mlp.experts.1.gate_proj.weight").toArray(ValueLayout.JAVA_BYTE);
+            int base = ff * h * 2;
+            for (int r = 0; r < ff; r++) {
+                for (int c = 0; c < h; c++) {
+                    int from = base + (r * h + c) * 2;
+                    int to = (c * ff + r) * 2;
+                    assertEquals(gate[from], stored[to]);
+                    assertEquals(gate[from + 1], stored[to + 1]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void twoTensorsForOneNameAreRefused() throws Exception {
+        Path f = tmp.resolve("dup.gguf");
+        byte[] a = new byte[64 * 4];
+        io.strata.storage.gguf.GgufWriter w = new io.strata.storage.gguf.GgufWriter()
+                .putString("general.architecture", "llama");
+        for (String[] k : new String[][]{{"block_count", "1"}, {"embedding_length", "8"},
+                {"feed_forward_length", "16"}, {"attention.head_count", "2"}, {"vocab_size", "4"}}) {
+            w.putUint32("llama." + k[0], Long.parseLong(k[1]));
+        }
+        w.putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
+                .tensor("blk.0.attn_q.weight", io.strata.core.model.DType.F32, new long[]{8, 8},
+                        java.lang.foreign.MemorySegment.ofArray(a))
+                .tensor("model.layers.0.self_attn.q_proj.weight", io.strata.core.model.DType.F32, new long[]{8, 8},
+                        java.lang.foreign.MemorySegment.ofArray(a.clone()))
+                .write(f);
+        Path out = tmp.resolve("d");
+        var e = assertThrows(ConvertException.class,
+                () -> ShardConverter.convert(f, out, ConvertOptions.defaults(), ProgressListener.NONE));
+        assertEquals(f.toAbsolutePath().normalize() + ": tensor 'model.layers.0.self_attn.q_proj.weight' and tensor"
+                + " 'blk.0.attn_q.weight' would both be stored as 'model.layers.0.self_attn.q_proj.weight'",
+                e.getMessage());
+        assertFalse(Files.exists(out));
     }
 }
