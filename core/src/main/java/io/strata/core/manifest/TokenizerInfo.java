@@ -21,9 +21,14 @@ import java.util.regex.Pattern;
 public record TokenizerInfo(String type, String file, Integer vocabSize, String tokenizerType,
                             List<BundledFile> files) {
     public static final String BUNDLED = "bundled";
-    /** The files shard-convert copies, in this order, when the checkpoint has them. */
+    /**
+     * The vocabulary a GGUF file embeds ({@code tokenizer.*} metadata), bundled by {@code shard-convert model.gguf}
+     * as a GGUF file holding only that metadata.
+     */
+    public static final String GGUF_FILE = "tokenizer.gguf";
+    /** The files shard-convert copies, in this order, when the checkpoint has them (or writes: {@link #GGUF_FILE}). */
     public static final List<String> FILE_NAMES = List.of("tokenizer.json", "tokenizer_config.json",
-            "generation_config.json", "chat_template.jinja");
+            "generation_config.json", "chat_template.jinja", GGUF_FILE);
     private static final Pattern HEX32 = Pattern.compile("[0-9a-f]{64}");
 
     public TokenizerInfo {

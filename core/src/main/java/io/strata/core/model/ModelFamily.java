@@ -102,7 +102,10 @@ public enum ModelFamily {
         return spec.sharedExpert;
     }
 
-    /** llama.cpp permuted q/k rows when it wrote this family's GGUF (arch {@code llama}); undo on load. */
+    /**
+     * llama.cpp permuted q/k rows when it wrote this family's GGUF (arch {@code llama}); Strata keeps them as
+     * stored and the config's {@code rope_interleaved} makes the decoder rotate adjacent pairs.
+     */
     public boolean ggufPermutesQk() {
         return spec.ggufPermutesQk;
     }

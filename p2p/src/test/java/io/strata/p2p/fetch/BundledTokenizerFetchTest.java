@@ -118,6 +118,7 @@ class BundledTokenizerFetchTest {
         var e = assertThrows(io.strata.core.manifest.ManifestException.class,
                 () -> ManifestCodec.fromBytes(json.getBytes(), "m.json"));
         assertEquals("m.json: tokenizer.files[1].filename: 'notes.txt' is not a tokenizer file name (one of "
-                + "tokenizer.json, tokenizer_config.json, generation_config.json, chat_template.jinja)", e.getMessage());
+                + "tokenizer.json, tokenizer_config.json, generation_config.json, chat_template.jinja, tokenizer.gguf)",
+                e.getMessage());
     }
 }

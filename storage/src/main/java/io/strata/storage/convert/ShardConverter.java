@@ -15,8 +15,6 @@ import io.strata.storage.convert.ShardPlan.Group;
 import io.strata.storage.convert.ShardPlan.Placement;
 import io.strata.storage.convert.ShardPlan.Shard;
 import io.strata.storage.model.ShardHasher;
-import io.strata.storage.safetensors.Checkpoint;
-import io.strata.storage.safetensors.SafetensorsTensor;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -34,8 +32,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 
 /**
- * Converts a Hugging Face safetensors checkpoint into Strata's expert-aligned shards plus an RDRR-style
- * {@code manifest.json}. The layout is planned from the headers first ({@link ShardPlanner}); then each shard is
+ * Converts a Hugging Face safetensors checkpoint or a GGUF file ({@link ConvertSource}) into Strata's
+ * expert-aligned shards plus an RDRR-style {@code manifest.json}. The layout is planned from the headers first ({@link ShardPlanner}); then each shard is
  * streamed from the mapped source through a small off-heap buffer ({@link ShardWriter}) and hashed back from
  * disk on all cores while the next one is written ({@link ShardHasher}). At most two shards are in flight, so
  * memory stays bounded whatever the checkpoint size. Output is deterministic and appears atomically
@@ -63,7 +61,7 @@ public final class ShardConverter {
                     + (realSrc.equals(absSrc) ? "" : " (" + realSrc + ")"));
         }
         boolean ok = false;
-        try (Checkpoint ckpt = Checkpoint.open(absSrc)) {
+        try (ConvertSource ckpt = ConvertSource.open(absSrc)) {
             checkHeap(absSrc, ckpt.tensors().size(), options.tp());
             ShardPlan plan = ShardPlanner.plan(ckpt, options);
             try (AtomicOutput output = AtomicOutput.create(absOut, options.force())) {
@@ -92,7 +90,7 @@ public final class ShardConverter {
         }
     }
 
-    private static Result write(Checkpoint ckpt, ShardPlan plan, ConvertOptions o, AtomicOutput output,
+    private static Result write(ConvertSource ckpt, ShardPlan plan, ConvertOptions o, AtomicOutput output,
                                 ProgressListener progress) {
         ExecutorService pool = ShardHasher.newPool("strata-hash");
         try (ShardWriter writer = new ShardWriter()) {
@@ -110,8 +108,7 @@ public final class ShardConverter {
                 hashes.add(ShardHasher.hash(file, shard.size(), o.chunkSize(), ranges, pool));
             }
             List<ShardHasher.Hashes> done = hashes.stream().map(ShardConverter::join).toList();
-            Manifest m = manifest(ckpt, plan, o, done).withTokenizer(
-                    TokenizerBundle.copy(ckpt.source(), output.dir(), o.chunkSize()));
+            Manifest m = manifest(ckpt, plan, o, done).withTokenizer(ckpt.bundleTokenizer(output.dir(), o.chunkSize()));
             byte[] json = ManifestCodec.toBytes(m);
             ManifestCodec.fromBytes(json, output.target().resolve(Manifest.FILE_NAME).toString());
             Files.write(output.dir().resolve(Manifest.FILE_NAME), json);
@@ -128,7 +125,7 @@ public final class ShardConverter {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             writer.begin(ch);
             for (Placement p : shard.placements()) {
-                SafetensorsTensor t = p.source();
+                SourceTensor t = p.source();
                 try {
                     writer.padTo(p.offset());
                     writer.write(t.data(), p.slice());
@@ -136,7 +133,7 @@ public final class ShardConverter {
                     throw new ConvertException(named + ": writing tensor '" + t.name() + "': " + reason(e), e);
                 } catch (InternalError | IllegalStateException e) {
                     // a fault reading the mapping: the source file shrank or vanished under us
-                    throw new ConvertException(t.file() + ": tensor '" + t.name() + "': cannot read the source"
+                    throw new ConvertException(t.file() + ": tensor " + t.describe() + ": cannot read the source"
                             + " bytes (was the file changed while converting?): " + e.getMessage(), e);
                 }
                 progress.advance(p.slice().byteSize(), t.name());
@@ -166,7 +163,7 @@ public final class ShardConverter {
         }
     }
 
-    private static Manifest manifest(Checkpoint ckpt, ShardPlan plan, ConvertOptions o,
+    private static Manifest manifest(ConvertSource ckpt, ShardPlan plan, ConvertOptions o,
                                      List<ShardHasher.Hashes> hashes) {
         List<ShardInfo> shards = new ArrayList<>();
         long total = 0;
@@ -218,19 +215,12 @@ public final class ShardConverter {
         }
         String quantization = bytesByDtype.entrySet().stream().max(Map.Entry.comparingByValue())
                 .map(e -> e.getKey().name()).orElse(null);
-        JsonNode arch = config.path("architectures");
-        String architecture = arch.isArray() && !arch.isEmpty() ? arch.get(0).asText() : null;
+        String architecture = ckpt.architecture();
         return new Manifest(Manifest.CURRENT_VERSION, modelId(ckpt, o), "transformer", architecture, config,
                 quantization, Manifest.HASH_BLAKE3, o.chunkSize(), o.layout(), total, moe, shards, tensors, groups);
     }
 
-    private static String modelId(Checkpoint ckpt, ConvertOptions o) {
-        if (o.modelId() != null) {
-            return o.modelId();
-        }
-        Path src = ckpt.source();
-        String name = src.getFileName() == null ? "model" : src.getFileName().toString();
-        return Files.isRegularFile(src) && name.endsWith(".safetensors")
-                ? name.substring(0, name.length() - ".safetensors".length()) : name;
+    private static String modelId(ConvertSource src, ConvertOptions o) {
+        return o.modelId() != null ? o.modelId() : src.defaultModelId();
     }
 }

@@ -2,7 +2,6 @@ package io.strata.storage.convert;
 
 import io.strata.core.model.ExpertId;
 import io.strata.core.model.Role;
-import io.strata.storage.safetensors.SafetensorsTensor;
 import java.util.List;
 import java.util.Map;
 
@@ -10,7 +9,7 @@ import java.util.Map;
 record ShardPlan(List<Shard> shards, List<Group> groups, Map<String, List<Placement>> byTensor) {
 
     /** One slice at its offset in its shard. */
-    record Placement(SliceSpec slice, SafetensorsTensor source, Role role, String group, int shard, long offset) {
+    record Placement(SliceSpec slice, SourceTensor source, Role role, String group, int shard, long offset) {
     }
 
     /** A shard file: its slices in file order and its size (the end of the last slice). */

@@ -7,8 +7,6 @@ import io.strata.core.util.Sizes;
 import io.strata.storage.convert.ShardPlan.Group;
 import io.strata.storage.convert.ShardPlan.Placement;
 import io.strata.storage.convert.ShardPlan.Shard;
-import io.strata.storage.safetensors.Checkpoint;
-import io.strata.storage.safetensors.SafetensorsTensor;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -17,7 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Packs a checkpoint into shards. Dense tensors come first, in checkpoint order, each slice 64-byte aligned;
+ * Packs a source's tensors into shards. Dense tensors come first, in checkpoint order, each slice 64-byte aligned;
  * then the experts sorted by (layer, expert), each group page-aligned and holding w1, w3, w2 (gate, up, down).
  * Within a group the slices are rank-major (rank 0's w1, w3, w2, then rank 1's ...), so one TP rank's part of an
  * expert is also one contiguous range. A shard is closed when the next unit would push it past the shard size;
@@ -34,21 +32,21 @@ final class ShardPlanner {
         this.options = options;
     }
 
-    static ShardPlan plan(Checkpoint ckpt, ConvertOptions options) {
-        return new ShardPlanner(options).run(ckpt);
+    static ShardPlan plan(ConvertSource src, ConvertOptions options) {
+        return new ShardPlanner(options).run(src.tensors());
     }
 
-    private ShardPlan run(Checkpoint ckpt) {
-        Map<ExpertId, List<SafetensorsTensor>> experts = new TreeMap<>();
+    private ShardPlan run(List<SourceTensor> tensors) {
+        Map<ExpertId, List<SourceTensor>> experts = new TreeMap<>();
         Map<String, List<Placement>> byTensor = new LinkedHashMap<>();
-        for (SafetensorsTensor t : ckpt.tensors().values()) {
+        for (SourceTensor t : tensors) {
             byTensor.put(t.name(), new ArrayList<>());
             var id = TensorNaming.expert(t.name());
             if (id.isPresent() && t.rank() == 2) {
                 experts.computeIfAbsent(id.get(), k -> new ArrayList<>()).add(t);
             }
         }
-        for (SafetensorsTensor t : ckpt.tensors().values()) {
+        for (SourceTensor t : tensors) {
             Role role = TensorNaming.role(t.name(), t.rank());
             if (role == Role.EXPERT && t.rank() == 2) {
                 continue;
@@ -73,12 +71,12 @@ final class ShardPlanner {
         }
         closeShard();
         List<Group> groups = new ArrayList<>();
-        for (Map.Entry<ExpertId, List<SafetensorsTensor>> e : experts.entrySet()) {
-            List<SafetensorsTensor> ts = new ArrayList<>(e.getValue());
+        for (Map.Entry<ExpertId, List<SourceTensor>> e : experts.entrySet()) {
+            List<SourceTensor> ts = new ArrayList<>(e.getValue());
             ts.sort(Comparator.comparingInt(t -> TensorNaming.expertOrder(t.name())));
             List<List<SliceSpec>> perTensor = new ArrayList<>();
             int ranks = 1;
-            for (SafetensorsTensor t : ts) {
+            for (SourceTensor t : ts) {
                 List<SliceSpec> sl = SlicePlanner.plan(t, Role.EXPERT, options.layout(), options.tp());
                 perTensor.add(sl);
                 ranks = Math.max(ranks, sl.size());
@@ -102,7 +100,7 @@ final class ShardPlanner {
             String groupName = e.getKey().groupName();
             for (int i = 0; i < ordered.size(); i++) {
                 pos = Sizes.alignUp(pos, ConvertOptions.TENSOR_ALIGNMENT);
-                SafetensorsTensor src = ts.get(owners.get(i));
+                SourceTensor src = ts.get(owners.get(i));
                 Placement p = new Placement(ordered.get(i), src, Role.EXPERT, groupName, shards.size(), pos);
                 current.add(p);
                 byTensor.get(src.name()).add(p);
@@ -110,7 +108,7 @@ final class ShardPlanner {
             }
             currentSize = pos;
             groups.add(new Group(e.getKey(), shards.size(), groupStart, pos - groupStart,
-                    ts.stream().map(SafetensorsTensor::name).toList()));
+                    ts.stream().map(SourceTensor::name).toList()));
         }
         closeShard();
         for (List<Placement> l : byTensor.values()) {

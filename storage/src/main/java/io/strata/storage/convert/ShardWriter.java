@@ -8,7 +8,8 @@ import java.nio.channels.FileChannel;
 
 /**
  * Writes shard files through one off-heap staging buffer: tensor bytes go from the mapped source into the
- * buffer (copied, or transposed tile by tile) and from there to the file channel. Large untransposed ranges are
+ * buffer (copied, transposed tile by tile, or gathered from a strided view such as one expert's gate columns
+ * interleaved with its up columns in a fused checkpoint tensor) and from there to the file channel. Large untransposed ranges are
  * written straight from the source mapping. Memory use is the buffer, whatever the checkpoint size.
  */
 final class ShardWriter implements AutoCloseable {
@@ -55,39 +56,48 @@ final class ShardWriter implements AutoCloseable {
         }
     }
 
-    /** Writes the stored form of one slice of {@code src} (the source tensor's bytes, row-major). */
+    /**
+     * Writes the stored form of one slice of {@code src} (the source tensor's data; unit {@code (r, c)} at
+     * {@code r * rowPitch + c * colPitch}).
+     */
     void write(MemorySegment src, SliceSpec s) throws IOException {
         int e = s.elementSize();
-        long srcStride = s.cols() * e;
-        long width = s.c1() - s.c0();
-        long height = s.r1() - s.r0();
+        long height = s.transpose() ? s.c1() - s.c0() : s.r1() - s.r0(); // stored rows
+        long width = s.transpose() ? s.r1() - s.r0() : s.c1() - s.c0(); // stored units per row
         if (width == 0 || height == 0) {
             return; // an empty tensor stores no bytes
         }
-        if (!s.transpose()) {
-            if (width == s.cols()) {
-                copy(src.asSlice(s.r0() * srcStride, height * srcStride));
+        long rowPitch = s.transpose() ? s.colPitch() : s.rowPitch(); // source step between stored rows
+        long colPitch = s.transpose() ? s.rowPitch() : s.colPitch(); // source step along a stored row
+        long base = s.r0() * s.rowPitch() + s.c0() * s.colPitch();
+        long rowBytes = width * e;
+        if (colPitch == e) {
+            if (rowPitch == rowBytes) {
+                copy(src.asSlice(base, height * rowBytes));
             } else {
-                for (long r = s.r0(); r < s.r1(); r++) {
-                    copy(src.asSlice(r * srcStride + s.c0() * e, width * e));
+                for (long r = 0; r < height; r++) {
+                    copy(src.asSlice(base + r * rowPitch, rowBytes));
                 }
             }
             return;
         }
-        // Stored row j is source column c0 + j over rows [r0, r1): transpose in bands of whole stored rows.
-        long rowBytes = height * e;
+        // Strided: gather in bands of whole stored rows. Stored row j of a transpose is a source column.
         ensureCapacity(rowBytes);
         long band = Math.max(1, staging.byteSize() / rowBytes);
         if (band >= Transpose.TILE) {
             band -= band % Transpose.TILE;
         }
-        for (long j0 = 0; j0 < width; j0 += band) {
-            long k = Math.min(band, width - j0);
+        for (long j0 = 0; j0 < height; j0 += band) {
+            long k = Math.min(band, height - j0);
             if (staging.byteSize() - fill < k * rowBytes) {
                 flush();
             }
-            Transpose.blocked(src, s.r0() * srcStride + (s.c0() + j0) * e, srcStride, height, k,
-                    staging, fill, rowBytes, e);
+            if (rowPitch == e) {
+                // a plain transpose: the source holds the stored matrix's columns as contiguous rows
+                Transpose.blocked(src, base + j0 * e, colPitch, width, k, staging, fill, rowBytes, e);
+            } else {
+                Transpose.gather(src, base + j0 * rowPitch, rowPitch, colPitch, k, width, staging, fill, rowBytes, e);
+            }
             fill += k * rowBytes;
         }
     }

@@ -119,6 +119,48 @@ final class Transpose {
         }
     }
 
+    /**
+     * Gathers a strided {@code rows x cols} view into {@code dst} at {@code dstOff} (row stride {@code dstStride}):
+     * {@code dst[i][j] = src[srcOff + i * rowPitch + j * colPitch]}, in tiles so neither side is walked with a long
+     * stride for more than a tile. For the layouts neither a copy nor a transpose covers (every other column of a
+     * fused gate/up tensor).
+     */
+    static void gather(MemorySegment src, long srcOff, long rowPitch, long colPitch, long rows, long cols,
+                       MemorySegment dst, long dstOff, long dstStride, int elemSize) {
+        for (long i0 = 0; i0 < rows; i0 += TILE) {
+            long i1 = Math.min(rows, i0 + TILE);
+            for (long j0 = 0; j0 < cols; j0 += TILE) {
+                long j1 = Math.min(cols, j0 + TILE);
+                for (long i = i0; i < i1; i++) {
+                    long s = srcOff + i * rowPitch + j0 * colPitch;
+                    long d = dstOff + i * dstStride + j0 * elemSize;
+                    switch (elemSize) {
+                        case 2 -> {
+                            for (long j = j0; j < j1; j++, s += colPitch, d += 2) {
+                                dst.set(S, d, src.get(S, s));
+                            }
+                        }
+                        case 4 -> {
+                            for (long j = j0; j < j1; j++, s += colPitch, d += 4) {
+                                dst.set(I, d, src.get(I, s));
+                            }
+                        }
+                        case 8 -> {
+                            for (long j = j0; j < j1; j++, s += colPitch, d += 8) {
+                                dst.set(L, d, src.get(L, s));
+                            }
+                        }
+                        default -> {
+                            for (long j = j0; j < j1; j++, s += colPitch, d += elemSize) {
+                                MemorySegment.copy(src, s, dst, d, elemSize);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Element-by-element reference, for tests. */
     static void naive(MemorySegment src, long srcOff, long srcStride, long rows, long cols,
                       MemorySegment dst, long dstOff, long dstStride, int elemSize) {

@@ -28,6 +28,10 @@ import java.util.Map;
  * common direction and the router rows of a few "hot" experts per layer lean towards it, so those experts win
  * most tokens, as in real routing traces. Tensors are streamed through a 1 MiB buffer: the model is never held
  * in memory, so multi-GiB checkpoints are cheap. The output depends only on the builder's settings.
+ *
+ * <p>{@link Builder#fused(Fused)} writes each layer's experts as the fused 3-D tensors newer checkpoints have
+ * ({@code experts.gate_up_proj} / {@code experts.down_proj}, in Hugging Face's or GPT-OSS's layout), so the
+ * converter's splitting can be tested against slices computed independently.
  */
 public final class SyntheticCheckpoint {
     private static final int BUFFER = 1 << 20;
@@ -42,6 +46,22 @@ public final class SyntheticCheckpoint {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** How a layer's routed experts are written. */
+    public enum Fused {
+        /** One tensor per expert and projection ({@code experts.E.w1.weight} ...). */
+        NONE,
+        /**
+         * Hugging Face's fused layout: {@code experts.gate_up_proj [E, 2*ff, hidden]} (gate rows, then up rows)
+         * and {@code experts.down_proj [E, hidden, ff]}.
+         */
+        HF,
+        /**
+         * GPT-OSS's: {@code mlp.experts.gate_up_proj [E, hidden, 2*ff]} with gate and up columns interleaved,
+         * {@code mlp.experts.down_proj [E, ff, hidden]}, their biases, and {@code model_type gpt_oss}.
+         */
+        GPT_OSS
     }
 
     /** Settings; defaults give the shape of the tiny-mixtral-f32 fixture (about 1 MB). */
@@ -60,6 +80,7 @@ public final class SyntheticCheckpoint {
         private int shards = 2;
         private double routerSkew = 0;
         private long seed = 1;
+        private Fused fused = Fused.NONE;
 
         public Builder family(ModelFamily f) {
             if (f != ModelFamily.MIXTRAL && f != ModelFamily.QWEN3_MOE) {
@@ -142,6 +163,11 @@ public final class SyntheticCheckpoint {
             return this;
         }
 
+        public Builder fused(Fused f) {
+            fused = f;
+            return this;
+        }
+
         private static int positive(String what, int v) {
             if (v <= 0) {
                 throw new IllegalArgumentException(what + " must be positive, got " + v);
@@ -193,6 +219,20 @@ public final class SyntheticCheckpoint {
                 out.add(new TensorSpec(p + (qwen ? "mlp.gate.weight" : "block_sparse_moe.gate.weight"),
                         new long[]{experts, hidden}, dtype, 0, (float) (1 / Math.sqrt(hidden)),
                         6 * skew / hidden, hotRows));
+                if (fused == Fused.HF) {
+                    String x = p + (qwen ? "mlp.experts." : "block_sparse_moe.experts.");
+                    out.add(matmul(x + "gate_up_proj", new long[]{experts, 2L * intermediate, hidden}, hidden));
+                    out.add(matmul(x + "down_proj", new long[]{experts, hidden, intermediate}, intermediate));
+                    continue;
+                }
+                if (fused == Fused.GPT_OSS) {
+                    String x = p + "mlp.experts.";
+                    out.add(matmul(x + "gate_up_proj", new long[]{experts, hidden, 2L * intermediate}, hidden));
+                    out.add(matmul(x + "gate_up_proj_bias", new long[]{experts, 2L * intermediate}, hidden));
+                    out.add(matmul(x + "down_proj", new long[]{experts, intermediate, hidden}, intermediate));
+                    out.add(matmul(x + "down_proj_bias", new long[]{experts, hidden}, intermediate));
+                    continue;
+                }
                 for (int e = 0; e < experts; e++) {
                     String x = p + (qwen ? "mlp.experts." : "block_sparse_moe.experts.") + e + ".";
                     out.add(matmul(x + (qwen ? "gate_proj" : "w1") + ".weight", intermediate, hidden));
@@ -210,15 +250,20 @@ public final class SyntheticCheckpoint {
         }
 
         private TensorSpec matmul(String name, long out, long in) {
-            return new TensorSpec(name, new long[]{out, in}, dtype, 0, (float) (1 / Math.sqrt(in)), 0,
-                    new boolean[0]);
+            return matmul(name, new long[]{out, in}, in);
+        }
+
+        private TensorSpec matmul(String name, long[] shape, long in) {
+            return new TensorSpec(name, shape, dtype, 0, (float) (1 / Math.sqrt(in)), 0, new boolean[0]);
         }
 
         ObjectNode config() {
             ObjectNode c = JSON.createObjectNode();
             boolean qwen = family == ModelFamily.QWEN3_MOE;
-            c.putArray("architectures").add(qwen ? "Qwen3MoeForCausalLM" : "MixtralForCausalLM");
-            c.put("model_type", family.modelType());
+            boolean gptOss = fused == Fused.GPT_OSS;
+            c.putArray("architectures").add(gptOss ? "GptOssForCausalLM"
+                    : qwen ? "Qwen3MoeForCausalLM" : "MixtralForCausalLM");
+            c.put("model_type", gptOss ? "gpt_oss" : family.modelType());
             c.put("vocab_size", vocab);
             c.put("hidden_size", hidden);
             c.put("intermediate_size", intermediate);

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Model.CommandSpec;
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
         description = {
-                "  Generates a synthetic Mixtral-style checkpoint of at least --size bytes",
+                "  Generates a synthetic Mixtral-style checkpoint (or, with --gguf TYPE, a",
+                "  GGUF file with fused experts of that ggml type) of at least --size bytes",
                 "  in a temporary directory, then alternates, --rounds times: (1) a plain",
                 "  sequential copy of its safetensors files through an 8 MiB buffer (read +",
                 "  write, no processing), (2) shard-convert of the same checkpoint (plan,",
@@ -45,7 +47,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  deleted at the end."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata bench convert --size 1GiB --layout column --tp 2")
+        footer = {"  strata bench convert --size 1GiB --layout column --tp 2",
+                "  strata bench convert --size 512MiB --gguf Q4_K --layout row"})
 public final class BenchConvertCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -69,6 +72,16 @@ public final class BenchConvertCommand implements Callable<Integer> {
             description = "Shard size. Default: ${DEFAULT-VALUE}.")
     String shardSize;
 
+    @Option(names = "--fused", paramLabel = "none|hf|gpt_oss", defaultValue = "none",
+            description = "Write the experts as fused tensors (Hugging Face's gate_up_proj, or GPT-OSS's interleaved"
+                    + " x @ W layout) that the converter splits per expert. Default: ${DEFAULT-VALUE}.")
+    String fused;
+
+    @Option(names = "--gguf", paramLabel = "TYPE",
+            description = "Generate a GGUF file instead (Mixtral-shaped, fused blk.N.ffn_*_exps tensors of this ggml"
+                    + " type, e.g. Q4_K, Q8_0; random blocks, never decoded) and convert it (use --layout row).")
+    DType gguf;
+
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "2",
             description = "Copy/convert rounds; the best of each is reported. Default: ${DEFAULT-VALUE}.")
     int rounds;
@@ -84,26 +97,41 @@ public final class BenchConvertCommand implements Callable<Integer> {
         Path base = Files.createTempDirectory(dir == null ? Path.of(System.getProperty("java.io.tmpdir")) : dir,
                 "strata-bench-convert-");
         try {
-            // hidden 1024, 8 experts of 1024 x 2048: 96 MiB of experts per BF16 layer
-            SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(dtype)
-                    .hidden(1024).intermediate(2048).heads(8).kvHeads(2).headDim(128).experts(8).topK(2)
-                    .vocab(32000).shards(4).layers(1).routerSkew(1);
-            int layers = 1;
-            while (b.tensorBytes() < target) {
-                b.layers(++layers);
+            Path src;
+            List<Path> files;
+            long bytes;
+            if (gguf != null) {
+                src = base.resolve("src.gguf");
+                long g0 = System.nanoTime();
+                int layers = writeGguf(src, gguf, target);
+                files = List.of(src);
+                bytes = Files.size(src);
+                o.printf(Locale.ROOT, "checkpoint: GGUF, %d layers of 8 fused %s experts (1024 x 2048), %s,"
+                        + " generated in %.1f s%n", layers, gguf, Sizes.format(bytes), (System.nanoTime() - g0) / 1e9);
+            } else {
+                // hidden 1024, 8 experts of 1024 x 2048: 96 MiB of experts per BF16 layer
+                SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(dtype)
+                        .hidden(1024).intermediate(2048).heads(8).kvHeads(2).headDim(128).experts(8).topK(2)
+                        .vocab(32000).shards(4).layers(1).routerSkew(1).fused(fused(fused));
+                int layers = 1;
+                while (b.tensorBytes() < target) {
+                    b.layers(++layers);
+                }
+                src = base.resolve("src");
+                long g0 = System.nanoTime();
+                SyntheticCheckpoint.Result ckpt = b.write(src);
+                double genSecs = (System.nanoTime() - g0) / 1e9;
+                files = ckpt.files();
+                bytes = ckpt.tensorBytes();
+                o.printf(Locale.ROOT, "checkpoint: %d layers, %s of %s tensors in %d files (experts fused: %s),"
+                        + " generated in %.1f s%n", layers, Sizes.format(bytes), dtype, files.size(),
+                        fused.toLowerCase(Locale.ROOT), genSecs);
             }
-            Path src = base.resolve("src");
-            long g0 = System.nanoTime();
-            SyntheticCheckpoint.Result ckpt = b.write(src);
-            double genSecs = (System.nanoTime() - g0) / 1e9;
-            long bytes = ckpt.tensorBytes();
-            o.printf(Locale.ROOT, "checkpoint: %d layers, %s of %s tensors in %d files, generated in %.1f s%n",
-                    layers, Sizes.format(bytes), dtype, ckpt.files().size(), genSecs);
             o.flush();
             ConvertOptions opts = new ConvertOptions(l, tp, ShardConvertCommand.size("--shard-size", shardSize),
                     ConvertOptions.DEFAULT_CHUNK_SIZE, "bench", true);
-            timed(() -> hashAll(ckpt.files())); // the first pass also warms up the JIT-compiled hash
-            double hashSecs = timed(() -> hashAll(ckpt.files()));
+            timed(() -> hashAll(files)); // the first pass also warms up the JIT-compiled hash
+            double hashSecs = timed(() -> hashAll(files));
             o.printf(Locale.ROOT, "context: one BLAKE3 pass over the same bytes (all cores) %.0f MB/s;"
                     + " the converter hashes expert bytes about 3 times (chunks, whole shard, group)%n",
                     bytes / hashSecs / 1e6);
@@ -111,7 +139,7 @@ public final class BenchConvertCommand implements Callable<Integer> {
             double bestConv = Double.MAX_VALUE;
             for (int r = 1; r <= rounds; r++) {
                 Path copy = base.resolve("copy");
-                double c = timed(() -> copyAll(ckpt.files(), copy));
+                double c = timed(() -> copyAll(files, copy));
                 delete(copy);
                 Path out = base.resolve("out");
                 double v = timed(() -> ShardConverter.convert(src, out, opts, ProgressListener.NONE));
@@ -130,6 +158,71 @@ public final class BenchConvertCommand implements Callable<Integer> {
         } finally {
             delete(base);
         }
+    }
+
+    /**
+     * A Mixtral-shaped GGUF of at least {@code target} bytes: per layer attention and fused experts of {@code type},
+     * F32 norms and router. The blocks are random bytes: the converter copies them and never decodes them. One
+     * buffer per shape is shared by every layer, so generating takes little memory.
+     */
+    static int writeGguf(Path file, DType type, long target) {
+        long hidden = 1024;
+        long ff = 2048;
+        long experts = 8;
+        long vocab = 32000;
+        long perLayer = 3 * type.bytesFor(new long[]{experts, ff, hidden}) + 4 * type.bytesFor(new long[]{hidden, hidden});
+        int layers = (int) Math.max(1, (target - 2 * type.bytesFor(new long[]{vocab, hidden}) + perLayer - 1) / perLayer);
+        try (Arena arena = Arena.ofConfined()) {
+            java.util.Random rnd = new java.util.Random(7);
+            java.util.function.Function<long[], MemorySegment> fill = shape -> {
+                MemorySegment m = arena.allocate(type.bytesFor(shape), 64);
+                byte[] chunk = new byte[1 << 16];
+                for (long off = 0; off < m.byteSize(); off += chunk.length) {
+                    rnd.nextBytes(chunk);
+                    MemorySegment.copy(chunk, 0, m, ValueLayout.JAVA_BYTE, off, (int) Math.min(chunk.length, m.byteSize() - off));
+                }
+                return m;
+            };
+            MemorySegment embd = fill.apply(new long[]{vocab, hidden});
+            MemorySegment attn = fill.apply(new long[]{hidden, hidden});
+            MemorySegment gate = fill.apply(new long[]{experts, ff, hidden});
+            MemorySegment down = fill.apply(new long[]{experts, hidden, ff});
+            MemorySegment norm = arena.allocate(hidden * 4, 64);
+            MemorySegment router = arena.allocate(experts * hidden * 4, 64);
+            io.strata.storage.gguf.GgufWriter w = new io.strata.storage.gguf.GgufWriter()
+                    .putString("general.architecture", "llama")
+                    .putUint32("llama.block_count", layers).putUint32("llama.embedding_length", hidden)
+                    .putUint32("llama.feed_forward_length", ff).putUint32("llama.attention.head_count", 8)
+                    .putUint32("llama.attention.head_count_kv", 8).putUint32("llama.expert_count", experts)
+                    .putUint32("llama.expert_used_count", 2).putUint32("llama.vocab_size", vocab)
+                    .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
+                    .tensor("token_embd.weight", type, new long[]{vocab, hidden}, embd)
+                    .tensor("output.weight", type, new long[]{vocab, hidden}, embd)
+                    .tensor("output_norm.weight", DType.F32, new long[]{hidden}, norm);
+            for (int l = 0; l < layers; l++) {
+                String p = "blk." + l + ".";
+                w.tensor(p + "attn_norm.weight", DType.F32, new long[]{hidden}, norm);
+                for (String a : List.of("attn_q", "attn_k", "attn_v", "attn_output")) {
+                    w.tensor(p + a + ".weight", type, new long[]{hidden, hidden}, attn);
+                }
+                w.tensor(p + "ffn_norm.weight", DType.F32, new long[]{hidden}, norm);
+                w.tensor(p + "ffn_gate_inp.weight", DType.F32, new long[]{experts, hidden}, router);
+                w.tensor(p + "ffn_gate_exps.weight", type, new long[]{experts, ff, hidden}, gate);
+                w.tensor(p + "ffn_up_exps.weight", type, new long[]{experts, ff, hidden}, gate);
+                w.tensor(p + "ffn_down_exps.weight", type, new long[]{experts, hidden, ff}, down);
+            }
+            w.write(file);
+        }
+        return layers;
+    }
+
+    static SyntheticCheckpoint.Fused fused(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "none" -> SyntheticCheckpoint.Fused.NONE;
+            case "hf" -> SyntheticCheckpoint.Fused.HF;
+            case "gpt_oss", "gpt-oss" -> SyntheticCheckpoint.Fused.GPT_OSS;
+            default -> throw new IllegalArgumentException("--fused: '" + text + "' is not none, hf or gpt_oss");
+        };
     }
 
     private interface Job {

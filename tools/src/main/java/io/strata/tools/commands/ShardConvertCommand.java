@@ -17,14 +17,18 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code strata shard-convert}: a Hugging Face safetensors checkpoint into expert-aligned Strata shards. */
+/**
+ * {@code strata shard-convert}: a Hugging Face safetensors checkpoint or a GGUF file into expert-aligned Strata
+ * shards.
+ */
 @Command(name = "shard-convert", mixinStandardHelpOptions = true, sortOptions = false,
-        headerHeading = "%n", header = "Convert a safetensors checkpoint into expert-aligned, hashed shards.",
+        headerHeading = "%n", header = "Convert a safetensors checkpoint or a GGUF file into expert-aligned, hashed shards.",
         synopsisHeading = "%nSYNOPSIS%n  ",
         descriptionHeading = "%nDESCRIPTION%n",
         description = {
                 "  Reads SRC (a Hugging Face checkpoint directory with config.json and",
-                "  safetensors files, or one .safetensors file) and writes OUT: shard files",
+                "  safetensors files, one .safetensors file, or a llama.cpp .gguf file)",
+                "  and writes OUT: shard files",
                 "  plus an RDRR-style manifest.json that records every tensor's shard,",
                 "  offset, shape, dtype, role and layout, the original config.json, and a",
                 "  BLAKE3 hash for every shard and every chunk of a shard.",
@@ -33,6 +37,12 @@ import picocli.CommandLine.Model.CommandSpec;
                 "  contiguously in one shard, page-aligned, so the runtime loads an expert",
                 "  with one range read; dense tensors are packed into their own shards. No",
                 "  tensor straddles shards; an expert group is never split.",
+                "",
+                "  Fused expert tensors are split per expert: GGUF's blk.N.ffn_*_exps",
+                "  (quantised blocks copied as they are, never dequantised; every tensor",
+                "  keeps its ggml type and gets its Hugging Face name), Hugging Face's",
+                "  experts.gate_up_proj / down_proj and GPT-OSS's interleaved layout. A GGUF",
+                "  file's embedded vocabulary is bundled as tokenizer.gguf.",
                 "",
                 "  With --layout column, 2-D weights are stored transposed ([in, out]);",
                 "  with --tp N they are cut into N tensor-parallel slices (q/k/v, w1/w3,",
@@ -50,12 +60,13 @@ import picocli.CommandLine.Model.CommandSpec;
                 "2:bad usage"},
         footerHeading = "%nEXAMPLES%n",
         footer = {"  strata shard-convert ./Mixtral-8x7B ./mixtral-strata",
+                "  strata shard-convert ./mixtral-8x7b-q4_k_m.gguf ./mixtral-q4",
                 "  strata shard-convert ./Qwen3-30B-A3B ./qwen-tp4 --layout column --tp 4 --shard-size 256MiB"})
 public final class ShardConvertCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "Checkpoint directory or .safetensors file.")
+    @Parameters(index = "0", paramLabel = "SRC", description = "Checkpoint directory, .safetensors or .gguf file.")
     Path src;
 
     @Parameters(index = "1", paramLabel = "OUT", description = "Output directory (must not exist unless --force).")

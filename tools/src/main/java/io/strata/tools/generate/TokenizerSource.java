@@ -22,7 +22,8 @@ import java.util.Map;
 /**
  * Where a model's tokenizer comes from, so {@code run} and {@code chat} do not care: the files bundled in a
  * converted model directory (checked against the manifest's hashes first), a Hugging Face {@code tokenizer.json}
- * beside the model, or the vocabulary a GGUF file embeds ({@code tokenizer.ggml.*}, {@code tokenizer.chat_template}).
+ * beside the model, or the vocabulary a GGUF file embeds ({@code tokenizer.ggml.*}, {@code tokenizer.chat_template}),
+ * read from the file itself or from the {@code tokenizer.gguf} that {@code shard-convert model.gguf} bundles.
  */
 @FunctionalInterface
 public interface TokenizerSource {
@@ -85,10 +86,15 @@ public interface TokenizerSource {
                     }
                 }
             }
+            if (m.tokenizer() != null && TokenizerInfo.GGUF_FILE.equals(m.tokenizer().file())) {
+                // the vocabulary of a GGUF file, bundled by shard-convert model.gguf (checked above)
+                return gguf(dir.resolve(TokenizerInfo.GGUF_FILE)).open();
+            }
             if (m.tokenizer() != null && m.tokenizer().file() != null
                     && !m.tokenizer().file().equals("tokenizer.json")) {
                 throw new TokenizerException(manifestFile + ": tokenizer.file '" + m.tokenizer().file()
-                        + "' is not a tokenizer.json; only Hugging Face tokenizer.json files are read");
+                        + "' is not a tokenizer.json or " + TokenizerInfo.GGUF_FILE
+                        + "; only Hugging Face tokenizer.json files and GGUF vocabularies are read");
             }
         }
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
