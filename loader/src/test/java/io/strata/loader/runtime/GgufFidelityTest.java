@@ -19,8 +19,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import io.strata.storage.convert.ConvertOptions;
+import io.strata.storage.convert.ProgressListener;
+import io.strata.storage.convert.ShardConverter;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * llama.cpp's own GGUF files (testdata fixtures/gguf/mixtral-tiny: arch {@code llama}, q/k rows permuted, fused
@@ -29,7 +37,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ({@code dequant-torch-<quant>.json}) and the argmax is that file's; greedy generation reproduces {@code fed}
  * wherever the reference's argmax is {@code fed}; and under a host budget of the dense weights plus 1/8 of the
  * experts (so experts are evicted and paged back from the file) the logits are bit-identical to the unpaged run.
- * A wrong RoPE pairing or an unpermuted q/k gives errors of the order of the logits themselves.
+ * A wrong RoPE pairing or an unpermuted q/k gives errors of the order of the logits themselves. Every check runs
+ * twice: on the GGUF file in place, and on the model {@code shard-convert model.gguf OUT} made of it (whose
+ * teacher-forced logits are also bit-identical to the in-place ones: the same blocks, the same kernels).
  */
 class GgufFidelityTest {
     static final double TOLERANCE = 1e-3;
@@ -41,6 +51,34 @@ class GgufFidelityTest {
 
     static Path gguf(String quant) {
         return dir().resolve("mixtral-tiny-" + quant + ".gguf");
+    }
+
+    @TempDir
+    static Path work;
+    private static final Map<String, Path> CONVERTED = new HashMap<>();
+
+    /** The GGUF file itself, or (converted) the Strata model shard-convert writes from it, made once per quant. */
+    static synchronized Path model(String quant, boolean converted) throws IOException {
+        if (!converted) {
+            return gguf(quant);
+        }
+        Path out = CONVERTED.get(quant);
+        if (out == null) {
+            out = work.resolve("converted-" + quant);
+            ShardConverter.convert(gguf(quant), out, ConvertOptions.defaults().withShardSize(256 << 10)
+                    .withChunkSize(64 << 10), ProgressListener.NONE);
+            CONVERTED.put(quant, out);
+        }
+        return out;
+    }
+
+    static Stream<Arguments> everyQuantBothForms() {
+        return Stream.of("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
+                .flatMap(q -> Stream.of(Arguments.of(q, false), Arguments.of(q, true)));
+    }
+
+    static Stream<Arguments> twoQuantsBothForms() {
+        return Stream.of("q8_0", "q4_k_m").flatMap(q -> Stream.of(Arguments.of(q, false), Arguments.of(q, true)));
     }
 
     static JsonNode json(String name) throws IOException {
@@ -101,16 +139,24 @@ class GgufFidelityTest {
         return worst;
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0"})
-    void teacherForcedLogitsMatchTheDequantisedTorchForward(String quant) throws Exception {
+    @ParameterizedTest(name = "{0} converted={1}")
+    @MethodSource("everyQuantBothForms")
+    void teacherForcedLogitsMatchTheDequantisedTorchForward(String quant, boolean converted) throws Exception {
         JsonNode ref = json("dequant-torch-" + quant + ".json");
         int[] prompt = ints(ref.get("prompt"));
         int[] fed = ints(ref.get("fed"));
         int[] refArgmax = ints(ref.get("argmax"));
         float[][] logits;
-        try (ModelRuntime rt = ModelRuntime.open(gguf(quant), base().hostBudget(1L << 30).build())) {
+        try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(1L << 30).build())) {
             logits = teacherForced(rt, prompt, fed);
+        }
+        if (converted) {
+            try (ModelRuntime rt = ModelRuntime.open(gguf(quant), base().hostBudget(1L << 30).build())) {
+                float[][] inPlace = teacherForced(rt, prompt, fed);
+                for (int s = 0; s < fed.length; s++) {
+                    assertArrayEquals(inPlace[s], logits[s], quant + " step " + s + ": converted vs in place");
+                }
+            }
         }
         for (int s = 0; s < fed.length; s++) {
             JsonNode r = ref.get("logits").get(s);
@@ -131,19 +177,19 @@ class GgufFidelityTest {
         for (int s = 0; s < fed.length; s++) {
             agree += argmax(logits[s]) == ints(cpp.get("generated"))[s] ? 1 : 0;
         }
-        System.out.printf(Locale.ROOT, "GGUF %-7s vs dequant-torch %.2e, vs llama.cpp %.2e, argmax = llama.cpp on"
-                        + " %d/%d steps%n", quant, relativeError(logits, ref.get("logits")),
+        System.out.printf(Locale.ROOT, "GGUF %-7s %s vs dequant-torch %.2e, vs llama.cpp %.2e, argmax = llama.cpp on"
+                        + " %d/%d steps%n", quant, converted ? "converted" : "in place", relativeError(logits, ref.get("logits")),
                 relativeError(logits, cpp.get("logits")), agree, fed.length);
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0"})
-    void greedyGenerationIsFedWhereTheReferenceArgmaxIs(String quant) throws Exception {
+    @ParameterizedTest(name = "{0} converted={1}")
+    @MethodSource("everyQuantBothForms")
+    void greedyGenerationIsFedWhereTheReferenceArgmaxIs(String quant, boolean converted) throws Exception {
         JsonNode ref = json("dequant-torch-" + quant + ".json");
         int[] prompt = ints(ref.get("prompt"));
         int[] fed = ints(ref.get("fed"));
         List<Integer> generated;
-        try (ModelRuntime rt = ModelRuntime.open(gguf(quant), base().hostBudget(1L << 30).build())) {
+        try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(1L << 30).build())) {
             MoeDecoder d = new MoeDecoder(rt, DecoderOptions.defaults().withThreads(1));
             List<Integer> p = new ArrayList<>();
             for (int t : prompt) {
@@ -168,9 +214,9 @@ class GgufFidelityTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"q8_0", "q4_k_m"})
-    void pagedUnderATightHostBudgetIsBitIdentical(String quant) throws Exception {
+    @ParameterizedTest(name = "{0} converted={1}")
+    @MethodSource("twoQuantsBothForms")
+    void pagedUnderATightHostBudgetIsBitIdentical(String quant, boolean converted) throws Exception {
         JsonNode ref = json("dequant-torch-" + quant + ".json");
         int[] prompt = ints(ref.get("prompt"));
         int[] fed = ints(ref.get("fed"));
@@ -178,7 +224,7 @@ class GgufFidelityTest {
         long dense;
         long experts;
         long largest;
-        try (ModelRuntime rt = ModelRuntime.open(gguf(quant), base().hostBudget(1L << 30).build())) {
+        try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(1L << 30).build())) {
             unpaged = teacherForced(rt, prompt, fed);
             var m = rt.manifest();
             dense = m.tensors().values().stream().flatMap(List::stream)
@@ -190,7 +236,7 @@ class GgufFidelityTest {
         long budget = dense + Math.max(experts / 8, 2 * largest);
         float[][] paged;
         TierStats host;
-        try (ModelRuntime rt = ModelRuntime.open(gguf(quant), base().hostBudget(budget).build())) {
+        try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(budget).build())) {
             paged = teacherForced(rt, prompt, fed);
             host = rt.telemetry().tier(Tier.HOST);
         }
