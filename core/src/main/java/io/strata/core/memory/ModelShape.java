@@ -11,7 +11,28 @@ import java.util.Locale;
  * the MLP). Sizes are saturating products ({@link Sizes#times}): absurd configs read as too large, never negative.
  */
 public record ModelShape(int hidden, int layers, int heads, int kvHeads, int headDim, int vocab, int experts,
-                         int topK, int expertIntermediate, boolean tiedEmbeddings, boolean qkNorm, int dtypeBytes) {
+                         int topK, int expertIntermediate, boolean tiedEmbeddings, boolean qkNorm, int dtypeBytes,
+                         double expertBytesPerWeight, double denseBytesPerWeight) {
+
+    /**
+     * The shape with its weights sized as a manifest stores them: bytes per weight element of the expert tensors
+     * and of the dense ones, measured over the manifest's tensors (a Q4_K_M model stores about 0.56-0.82 bytes per
+     * weight, not the config's {@code torch_dtype}). KV and activations keep {@link #dtypeBytes}.
+     */
+    public ModelShape withStoredWeights(double expertBytesPerWeight, double denseBytesPerWeight) {
+        if (!(expertBytesPerWeight > 0) || !(denseBytesPerWeight > 0)) {
+            throw new IllegalArgumentException("bytes per weight must be positive: " + expertBytesPerWeight + ", "
+                    + denseBytesPerWeight);
+        }
+        return new ModelShape(hidden, layers, heads, kvHeads, headDim, vocab, experts, topK, expertIntermediate,
+                tiedEmbeddings, qkNorm, dtypeBytes, expertBytesPerWeight, denseBytesPerWeight);
+    }
+
+    /** {@code elements} weights at {@code bytesPerWeight}, rounded up; saturating like {@link Sizes#times}. */
+    private static long weights(long elements, double bytesPerWeight) {
+        double b = Math.ceil(elements * bytesPerWeight);
+        return b >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) b;
+    }
 
     /** Reads {@code c}; every count must be a positive integer (experts may be 0), named in the error if not. */
     public static ModelShape fromConfig(JsonNode c) {
@@ -36,9 +57,10 @@ public record ModelShape(int hidden, int layers, int heads, int kvHeads, int hea
                     + " than the " + experts + " experts per layer");
         }
         String type = c.path("model_type").asText("");
+        int bytes = dtypeBytes(c.path("torch_dtype").asText("bfloat16"));
         return new ModelShape(hidden, positive(c, "num_hidden_layers"), heads, kvHeads, headDim,
                 positive(c, "vocab_size"), experts, topK, inter, c.path("tie_word_embeddings").asBoolean(false),
-                type.startsWith("qwen3"), dtypeBytes(c.path("torch_dtype").asText("bfloat16")));
+                type.startsWith("qwen3"), bytes, bytes, bytes);
     }
 
     private static int positive(JsonNode c, String field) {
@@ -77,28 +99,28 @@ public record ModelShape(int hidden, int layers, int heads, int kvHeads, int hea
 
     /** Bytes of one expert: gate, up and down projections. */
     public long expertBytes() {
-        return Sizes.times(3, hidden, expertIntermediate, dtypeBytes);
+        return weights(Sizes.times(3, hidden, expertIntermediate), expertBytesPerWeight);
     }
 
     /** Bytes of one layer's attention projections (q, k, v, o). */
     public long attentionBytes() {
         long q = Sizes.times(heads, headDim);
         long kv = Sizes.times(kvHeads, headDim);
-        return Sizes.times(2, hidden, Sizes.plus(q, kv), dtypeBytes);
+        return weights(Sizes.times(2, hidden, Sizes.plus(q, kv)), denseBytesPerWeight);
     }
 
     /** Router (gate) weight of one layer. */
     public long routerBytes() {
-        return isMoe() ? Sizes.times(experts, hidden, dtypeBytes) : 0;
+        return isMoe() ? weights(Sizes.times(experts, hidden), denseBytesPerWeight) : 0;
     }
 
     /** Norm weights of one layer (input and post-attention; Qwen3 adds per-head q/k norms). */
     public long layerNormBytes() {
-        return Sizes.times(Sizes.plus(2L * hidden, qkNorm ? 2L * headDim : 0), dtypeBytes);
+        return weights(Sizes.plus(2L * hidden, qkNorm ? 2L * headDim : 0), denseBytesPerWeight);
     }
 
     public long embeddingBytes() {
-        return Sizes.times(vocab, hidden, dtypeBytes);
+        return weights(Sizes.times(vocab, hidden), denseBytesPerWeight);
     }
 
     public long lmHeadBytes() {
@@ -106,7 +128,7 @@ public record ModelShape(int hidden, int layers, int heads, int kvHeads, int hea
     }
 
     public long finalNormBytes() {
-        return Sizes.times(hidden, dtypeBytes);
+        return weights(hidden, denseBytesPerWeight);
     }
 
     /** All dense (non-expert) weight bytes of the whole model. */

@@ -2,7 +2,9 @@ package io.strata.tools.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ManifestCodec;
+import io.strata.core.manifest.TensorInfo;
 import io.strata.core.memory.DefaultBudgets;
 import io.strata.core.memory.MemoryPlan;
 import io.strata.core.memory.MemoryPlanner;
@@ -10,11 +12,13 @@ import io.strata.core.memory.ModelShape;
 import io.strata.core.memory.Parallelism;
 import io.strata.core.util.RegularFiles;
 import io.strata.core.util.Sizes;
+import io.strata.storage.gguf.GgufManifest;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -79,8 +83,15 @@ public final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        JsonNode config = readConfig(model);
+        Manifest manifest = manifestOf(model);
+        JsonNode config = manifest != null ? manifest.config() : readConfig(model);
+        if (manifest != null && (config == null || !config.isObject())) {
+            throw new IllegalArgumentException(model + ": manifest has no 'config' object");
+        }
         ModelShape shape = ModelShape.fromConfig(config);
+        if (manifest != null) {
+            shape = storedWeights(shape, manifest);
+        }
         java.util.Optional<String> cannotRun = io.strata.core.manifest.Manifest.decoderProblem(config);
         long host = hostMem != null ? Sizes.parse(hostMem)
                 : DefaultBudgets.hostBudget() - DefaultBudgets.hostReserve(DefaultBudgets.hostBudget());
@@ -111,6 +122,38 @@ public final class PlanCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The manifest of a converted model directory, a manifest.json or a .gguf file; null for a checkpoint. */
+    private static Manifest manifestOf(Path model) {
+        if (GgufManifest.isGguf(model) && Files.isRegularFile(model)) {
+            return GgufManifest.read(model);
+        }
+        Path file = Files.isDirectory(model) ? model.resolve("manifest.json") : model;
+        return file.getFileName() != null && file.getFileName().toString().equals("manifest.json")
+                && Files.exists(file) ? ManifestCodec.read(file) : null;
+    }
+
+    /** Weights sized by the bytes the manifest's tensors take per element (quantised types), experts and dense apart. */
+    static ModelShape storedWeights(ModelShape shape, Manifest m) {
+        long eBytes = 0;
+        long eElems = 0;
+        long dBytes = 0;
+        long dElems = 0;
+        for (List<TensorInfo> slices : m.tensors().values()) {
+            for (TensorInfo t : slices) {
+                if (t.group() != null) {
+                    eBytes += t.size();
+                    eElems += t.elementCount();
+                } else {
+                    dBytes += t.size();
+                    dElems += t.elementCount();
+                }
+            }
+        }
+        double e = eElems > 0 ? (double) eBytes / eElems : shape.expertBytesPerWeight();
+        double d = dElems > 0 ? (double) dBytes / dElems : shape.denseBytesPerWeight();
+        return shape.withStoredWeights(e, d);
     }
 
     static JsonNode readConfig(Path model) throws IOException {

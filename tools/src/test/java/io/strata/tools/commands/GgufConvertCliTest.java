@@ -89,6 +89,14 @@ class GgufConvertCliTest {
         assertEquals(0, p.code(), p.err());
         JsonNode plan = new ObjectMapper().readTree(p.out());
         assertTrue(plan.isObject() && !plan.isEmpty(), p.out());
+        // experts planned at the bytes their blocks take (not 2 per weight), in place and converted alike
+        long stored = m.tensors().values().stream().flatMap(java.util.List::stream).filter(t -> t.group() != null)
+                .mapToLong(io.strata.core.manifest.TensorInfo::size).sum();
+        long planned = plan.get("expertBytes").asLong();
+        assertTrue(Math.abs(planned - stored) <= 16, quant + ": planned " + planned + " vs stored " + stored);
+        Run pg = run("plan", fixture(quant).toString(), "--json", "--host-mem", "8GiB");
+        assertEquals(0, pg.code(), pg.err());
+        assertEquals(planned, new ObjectMapper().readTree(pg.out()).get("expertBytes").asLong(), pg.out());
 
         // flip one byte inside expert (1, 6): verify names its shard and chunk
         GroupInfo g = m.groups().get("expert.1.6");
