@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.DemoCommand.class,
                 io.strata.tools.commands.RunCommand.class,
                 io.strata.tools.commands.ChatCommand.class,
+                io.strata.tools.commands.ServeCommand.class,
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,
