@@ -9,7 +9,6 @@ import io.strata.p2p.node.PeerConnection;
 import io.strata.p2p.node.PeerNode;
 import java.util.ArrayDeque;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -48,9 +47,12 @@ public final class StatusFeed implements AutoCloseable {
         if (engine != null) {
             TelemetrySnapshot snap = engine.runtime().telemetry();
             ObjectNode tiers = s.putObject("tiers");
-            for (Map.Entry<Tier, TierStats> e : snap.tiers().entrySet()) {
-                TierStats ts = e.getValue();
-                ObjectNode n = tiers.putObject(e.getKey().name().toLowerCase(Locale.ROOT));
+            for (Tier t : Tier.values()) { // fastest first, as the CLI's table
+                TierStats ts = snap.tiers().get(t);
+                if (ts == null) {
+                    continue;
+                }
+                ObjectNode n = tiers.putObject(t.name().toLowerCase(Locale.ROOT));
                 n.put("used", ts.used());
                 n.put("budget", ts.budget());
                 n.put("highWater", ts.highWater());

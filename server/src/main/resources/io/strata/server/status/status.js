@@ -21,7 +21,7 @@ function bytes(n) {
 function text(id, v) { const e = document.getElementById(id); if (e) e.textContent = v; }
 
 /** Lines of {name: [[t, v]...]} on svg, with dashed lines for {name: constant} (budgets). */
-function plot(svg, series, dashed, fmt, legendId) {
+function plot(svg, series, dashed, fmt, legendId, label) {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const W = +svg.getAttribute("width"), H = +svg.getAttribute("height"), L = 70, R = 10, T = 10, B = 24;
   let t0 = Infinity, t1 = -Infinity, vmax = 1;
@@ -45,12 +45,15 @@ function plot(svg, series, dashed, fmt, legendId) {
   for (const k in series) {
     const pts = series[k].map(([t, v]) => x(t).toFixed(1) + "," + y(v).toFixed(1)).join(" ");
     el("polyline", { points: pts, fill: "none", stroke: COLORS[k] || "#333", "stroke-width": 2, "data-series": k }, svg);
-    if (dashed[k] > 0) {
-      el("line", { x1: L, y1: y(dashed[k]), x2: W - R, y2: y(dashed[k]), stroke: COLORS[k] || "#333",
-        "stroke-dasharray": "5,4", "data-budget": k }, svg);
-    }
     if (legend) legend.insertAdjacentHTML("beforeend", '<span><i class="sw" style="background:' + (COLORS[k] || "#333")
-      + '"></i>' + k + (dashed[k] > 0 ? " (dashed: budget " + bytes(dashed[k]) + ")" : "") + "</span>");
+      + '"></i>' + (label ? label(k) : k) + "</span>");
+  }
+  for (const k in dashed) {
+    if (dashed[k] > 0) {
+      el("line", { x1: L, y1: y(dashed[k]), x2: W - R, y2: y(dashed[k]), stroke: COLORS[k] || "#555",
+        "stroke-dasharray": "5,4", "data-budget": k }, svg);
+      el("text", { x: W - R - 2, y: y(dashed[k]) - 3, "text-anchor": "end", "font-size": 10, fill: "#555" }, svg).textContent = k;
+    }
   }
 }
 
@@ -101,15 +104,20 @@ function render(s) {
         + '</td><td data-bytes="' + ts.highWater + '">' + bytes(ts.highWater) + '</td><td id="tier-' + tier
         + '-paged-in" data-bytes="' + ts.bytesIn + '">' + bytes(ts.bytesIn) + '</td><td id="tier-' + tier + '-hits">' + ts.hits
         + '</td><td id="tier-' + tier + '-misses">' + ts.misses + "</td></tr>");
-      occ[tier] = samples.filter(x => x.tiers && x.tiers[tier]).map(x => [x.t, x.tiers[tier].used]);
-      budgets[tier] = ts.budget;
+      // occupancy as a share of the tier's budget, so a 9 MiB host tier and a 64 GiB disk tier share one axis
+      if (ts.budget > 0) {
+        occ[tier] = samples.filter(x => x.tiers && x.tiers[tier]).map(x => [x.t, 100 * x.tiers[tier].used / ts.budget]);
+        budgets[tier] = ts.budget;
+      }
       bw[tier] = rate(samples.filter(x => x.tiers && x.tiers[tier]), x => x.tiers[tier].bytesIn);
     }
     text("completion-tokens", last.completionTokens);
     text("prompt-tokens", last.promptTokens);
     text("requests", last.requests);
     text("active", last.active);
-    plot(document.getElementById("occupancy"), occ, budgets, bytes, "occupancy-legend");
+    plot(document.getElementById("occupancy"), occ, { budget: 100 }, v => v.toFixed(0) + " %", "occupancy-legend",
+      k => k + ": " + bytes(last.tiers[k].used) + " of " + bytes(budgets[k]) + " (high water "
+        + bytes(last.tiers[k].highWater) + ")");
     plot(document.getElementById("bandwidth"), bw, {}, v => bytes(v) + "/s", "bandwidth-legend");
     heatmap(document.getElementById("heatmap"), s.experts);
   } else {
