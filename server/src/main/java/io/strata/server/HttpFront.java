@@ -130,8 +130,14 @@ public final class HttpFront implements AutoCloseable {
         return (InetSocketAddress) channel.localAddress();
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         if (channel != null) {
             channel.close().syncUninterruptibly();
         }
