@@ -226,9 +226,16 @@ public final class HttpFront implements AutoCloseable {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, e.status,
                     Unpooled.wrappedBuffer(body));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                    .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            long declared = HttpUtil.getContentLength(oversized, -1L);
+            if (declared > 0 && declared <= 8L * MAX_BODY) {
+                // a client still sending its body must be able to read the answer: the aggregator discards the
+                // rest of the body and the connection lives on; a bigger declared body is cut off at once
+                ctx.writeAndFlush(r);
+            } else {
+                r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            }
         }
     }
 

@@ -208,6 +208,7 @@ public final class ServeEngine implements AutoCloseable {
         AtomicLong promptNanos = new AtomicLong();
         List<Integer> generated = List.of();
         boolean stoppedByText = false;
+        boolean wentAway = false;
         turn.lock();
         try (Sequence seq = kv == null ? decoder.newSequence()
                 : decoder.newSequence(kv.newSequence(decoder.config().kvDim(), layers))) {
@@ -236,12 +237,15 @@ public final class ServeEngine implements AutoCloseable {
             } catch (StopReached e) {
                 stoppedByText = true;
             } catch (CancellationException e) {
-                counters.cancelled.incrementAndGet();
+                wentAway = true;
                 throw e;
             }
         } finally {
             turn.unlock();
             active.decrementAndGet();
+            if (wentAway) { // counted once the sequence is closed, so a reader of the count sees its pages freed
+                counters.cancelled.incrementAndGet();
+            }
             counters.promptNanos.addAndGet(promptNanos.get());
             counters.promptTokens.addAndGet(req.prompt().size());
             counters.requestNanos.addAndGet(System.nanoTime() - t0);

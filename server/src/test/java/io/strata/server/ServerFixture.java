@@ -43,7 +43,26 @@ final class ServerFixture implements AutoCloseable {
     final String base;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    ServerFixture(Path dir, int parallel) throws Exception {
+    private static Path model;
+    private static Tokenizer tokenizer;
+
+    /**
+     * The converted model and its tokenizer, made once per test JVM under target/ (converting and loading the
+     * 32k-token tokenizer take seconds; every test class gets its own runtime and server over them).
+     */
+    private static synchronized Path model() throws IOException {
+        if (model != null) {
+            return model;
+        }
+        Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")).toAbsolutePath(),
+                "test-model-");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                io.strata.storage.fs.FileTrees.delete(dir);
+            } catch (IOException ignored) {
+                // target/ is cleaned by the build anyway
+            }
+        }));
         Path ckpt = dir.resolve("checkpoint");
         SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(DType.BF16).hidden(64).intermediate(96)
                 .layers(2).heads(4).kvHeads(2).headDim(16).experts(4).topK(2).vocab(32000).shards(1).seed(17)
@@ -57,8 +76,15 @@ final class ServerFixture implements AutoCloseable {
                 }
             }
         }
-        Path model = dir.resolve("model");
-        ShardConverter.convert(ckpt, model, ConvertOptions.defaults(), new ProgressListener() { });
+        Path m = dir.resolve("model");
+        ShardConverter.convert(ckpt, m, ConvertOptions.defaults(), new ProgressListener() { });
+        tokenizer = Tokenizer.fromDirectory(m);
+        model = m;
+        return m;
+    }
+
+    ServerFixture(Path dir, int parallel) throws Exception {
+        Path model = model();
         // dense ~8.3 MiB; a 9 MiB host budget holds only a few of the 8 experts, so requests page and evict
         runtime = ModelRuntime.open(model, RuntimeOptions.builder().hostBudget(9L << 20)
                 .cacheDir(dir.resolve("cache")).build());
@@ -66,7 +92,7 @@ final class ServerFixture implements AutoCloseable {
         MemoryLedger fast = runtime.ledger(runtime.computeTier());
         fast.limitPool(Pool.KV, ko.fastBudgetBytes());
         kv = PagedKvStore.create(ko, fast, runtime.ledger(Tier.HOST));
-        Tokenizer tok = Tokenizer.fromDirectory(model);
+        Tokenizer tok = tokenizer;
         Set<Integer> eos = new HashSet<>();
         for (int id : tok.eosIds()) {
             eos.add(id);
