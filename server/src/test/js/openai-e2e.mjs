@@ -70,15 +70,18 @@ assert.ok(notFound instanceof OpenAI.NotFoundError, "expected 404, got " + notFo
 
 // two clients at once, each on its own connection: both complete, their tokens interleave (the server takes
 // turns token by token), and each gets exactly the reply it gets alone
-const soloA = (await api.chat.completions.create({ model, messages: user("Alpha"), max_tokens: 32, temperature: 0 }))
+// (200 tokens each: long enough that the second request arrives while the first is still generating)
+const N = 200;
+const soloA = (await api.chat.completions.create({ model, messages: user("Alpha"), max_tokens: N, temperature: 0 }))
   .choices[0].message.content;
-const soloB = (await api.chat.completions.create({ model, messages: user("Beta beta"), max_tokens: 32, temperature: 0 }))
+const soloB = (await api.chat.completions.create({ model, messages: user("Beta beta"), max_tokens: N, temperature: 0 }))
   .choices[0].message.content;
-const [a, b] = await Promise.all([streamed(client(), "Alpha", 32), streamed(client(), "Beta beta", 32)]);
+const [a, b] = await Promise.all([streamed(client(), "Alpha", N), streamed(client(), "Beta beta", N)]);
 assert.equal(a.text, soloA, "client A's reply changed under concurrency");
 assert.equal(b.text, soloB, "client B's reply changed under concurrency");
 const overlap = a.times[0] < b.times[b.times.length - 1] && b.times[0] < a.times[a.times.length - 1];
-assert.ok(overlap, "the two streams did not overlap in time");
+assert.ok(overlap, "the two streams did not overlap in time: A " + a.times.length + " chunks "
+  + [a.times[0], a.times[a.times.length - 1]] + ", B " + b.times.length + " chunks " + [b.times[0], b.times[b.times.length - 1]]);
 
 console.log(JSON.stringify({ ok: true, completion: c.choices[0].text, chat: chat.choices[0].message.content,
   streamChunks: s.times.length, concurrentChunks: [a.times.length, b.times.length] }));

@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A small HTTP/1.1 server on Netty's codec: exact-path routes, bodies capped at {@link #MAX_BODY} (413 past it),
- * idle connections closed after a minute, and every error an OpenAI-style JSON object
+ * idle connections closed after five minutes, and every error an OpenAI-style JSON object
  * ({@code {"error":{"message","type","param","code"}}}), never a stack trace. {@code strata serve} adds the
  * OpenAI routes to it; every front has {@code /metrics}, {@code /status.json} and the status page at {@code /}.
  * Netty rather than the JDK's com.sun.net.httpserver because Netty is already here and gives streaming writes,
@@ -51,6 +51,8 @@ import java.util.concurrent.TimeUnit;
 public final class HttpFront implements AutoCloseable {
     /** Request bodies above this are refused with 413 before they are buffered. */
     public static final int MAX_BODY = 1 << 20;
+    /** A connection with no traffic either way for this long is closed (a queued stream has sent its head). */
+    static final int IDLE_SECONDS = 300;
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** A route: answers the request on {@code ctx} (now or later, from any thread); reads the body before returning. */
@@ -116,7 +118,7 @@ public final class HttpFront implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
                                 .addLast(new HttpServerCodec(8192, 16384, 16384))
                                 .addLast(new Aggregator())
                                 .addLast(new Dispatcher());

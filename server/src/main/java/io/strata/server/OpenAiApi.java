@@ -172,10 +172,14 @@ public final class OpenAiApi {
             }
         }, gone::get, (res, err) -> {
             if (err != null) {
-                if (!headed.get()) {
+                if (err instanceof CancellationException || !ctx.channel().isActive()) {
+                    ctx.close();
+                } else if (!headed.get()) {
                     failed(ctx, req, err);
-                } else {
-                    ctx.close(); // mid-stream failure: the client sees a cut stream, never a half JSON
+                } else { // mid-stream failure: an error event (as OpenAI sends), then the stream is cut
+                    event(ctx, HttpFront.errorBody(new HttpError(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                            "server_error", String.valueOf(err.getMessage()), null, null)));
+                    ctx.close();
                 }
                 return;
             }
@@ -189,6 +193,12 @@ public final class OpenAiApi {
             if (!keepAlive) {
                 f.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             }
+        });
+        // admitted to the queue (a full one threw above, answered 429): the event stream starts now, so a client
+        // waiting for its turn sees the response head at once
+        ctx.executor().execute(() -> {
+            head.run();
+            ctx.flush();
         });
     }
 
