@@ -7,6 +7,8 @@ module io.strata.tools {
     requires io.strata.loader;
     requires io.strata.p2p;
     requires io.strata.text;
+    requires io.strata.server;
+    requires me.tongfei.progressbar;
     requires io.strata.nativeaccess;
     requires info.picocli;
     requires org.bouncycastle.provider; // bench hash: the BLAKE3 oracle

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 io.strata.tools.commands.RunCommand.class,
                 io.strata.tools.commands.ScoreCommand.class,
                 io.strata.tools.commands.ChatCommand.class,
+                io.strata.tools.commands.ServeCommand.class,
                 io.strata.tools.commands.ShardConvertCommand.class,
                 io.strata.tools.commands.VerifyCommand.class,
                 io.strata.tools.commands.InspectCommand.class,

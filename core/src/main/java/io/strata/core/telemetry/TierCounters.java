@@ -43,6 +43,7 @@ public final class TierCounters {
         bytesIn.add(bytes);
         ioNanos.add(nanos);
         PageInEvent.emit(what, from, tier, bytes, nanos);
+        PageInObservers.fire(from, tier, bytes, nanos);
     }
 
     public void bytesOut(long bytes) {

@@ -346,9 +346,11 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
         switch (m) {
             case Message.Piece p -> {
                 CompletableFuture<Message.Piece> f = pieces.remove(p.id());
+                int bytes = p.content().readableBytes();
                 if (f == null || !f.complete(p)) {
                     p.release(); // cancelled or timed out meanwhile
                 } else {
+                    node.fetched(bytes);
                     markUseful();
                 }
             }
@@ -359,6 +361,7 @@ public final class PeerConnection extends ChannelInboundHandlerAdapter {
             case Message.Ping p -> enqueue(p);
             case Message.Cancel c -> pending.removeIf(r -> r instanceof Message.Request q && q.id() == c.id());
             case Message.Reject r -> {
+                node.rejected();
                 CompletableFuture<Message.Piece> f = pieces.remove(r.id());
                 if (f != null) {
                     f.completeExceptionally(new RequestRejectedException(this + " rejected request " + r.id()

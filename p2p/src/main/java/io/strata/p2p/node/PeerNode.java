@@ -67,6 +67,9 @@ public final class PeerNode implements AutoCloseable {
     private final List<NodeListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong bytesServed = new AtomicLong();
     private final AtomicLong chunksServed = new AtomicLong();
+    private final AtomicLong bytesFetched = new AtomicLong();
+    private final AtomicLong chunksFetched = new AtomicLong();
+    private final AtomicLong chunksRejected = new AtomicLong();
     private final AtomicLong protocolErrors = new AtomicLong();
     private final GlobalTrafficShapingHandler shaper;
     private Channel server;
@@ -188,6 +191,20 @@ public final class PeerNode implements AutoCloseable {
 
     public long chunksServed() {
         return chunksServed.get();
+    }
+
+    /** Piece bytes received for this node's own requests (before verification, which the fetcher does). */
+    public long bytesFetched() {
+        return bytesFetched.get();
+    }
+
+    public long chunksFetched() {
+        return chunksFetched.get();
+    }
+
+    /** Chunk requests of this node that a peer rejected (it lacked the chunk, or refused to serve it). */
+    public long chunksRejected() {
+        return chunksRejected.get();
     }
 
     /** Connections closed for malformed or oversized frames, unknown types or failed handshakes. */
@@ -396,6 +413,15 @@ public final class PeerNode implements AutoCloseable {
     /** Addresses a peer gossiped: remembered with the peer's network address as their reporter. */
     void learned(PeerConnection from, List<PeerAddress> peers) {
         membership.learnFromPeer(peers, from.remoteIp());
+    }
+
+    void fetched(int bytes) {
+        bytesFetched.addAndGet(bytes);
+        chunksFetched.incrementAndGet();
+    }
+
+    void rejected() {
+        chunksRejected.incrementAndGet();
     }
 
     void served(int bytes) {

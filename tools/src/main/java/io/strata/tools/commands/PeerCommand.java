@@ -77,6 +77,10 @@ public final class PeerCommand implements Callable<Integer> {
                     + " unique-local; 'any'); --peers are always dialled (default: ${DEFAULT-VALUE}).")
     List<String> dialRanges;
 
+    @Option(names = "--http", paramLabel = "HOST:PORT",
+            description = "Also serve GET /metrics (Prometheus text) and a live status page (GET /) there.")
+    String http;
+
     @Override
     public Integer call() throws Exception {
         if (model == null && cacheDir == null) {
@@ -104,9 +108,14 @@ public final class PeerCommand implements Callable<Integer> {
             out.println("publisher key " + publisher.id().hex() + " (pass to: strata fetch --trust)");
         }
         LocalModel served = model == null ? null : LocalModel.openServing(model, signature);
-        try (PeerNode node = PeerNode.start(cfg)) {
+        try (PeerNode node = PeerNode.start(cfg);
+             io.strata.server.StrataServer web = http == null ? null : startHttp(node)) {
             if (served != null) {
                 node.models().add(served);
+            }
+            if (web != null) {
+                out.println("metrics and status page on http://" + web.address().getHostString() + ":"
+                        + web.address().getPort());
             }
             int cached = cacheDir == null ? 0 : node.models().addCacheDir(cacheDir);
             out.println("node " + node.id().hex() + " listening on " + node.listenAddress());
@@ -148,9 +157,17 @@ public final class PeerCommand implements Callable<Integer> {
             }
             out.println("served " + node.chunksServed() + " chunks (" + Sizes.format(node.bytesServed()) + ")");
             out.flush();
+            if (web != null) {
+                web.close();
+            }
             node.close();
             stopped.countDown();
         }
         return 0;
+    }
+
+    private io.strata.server.StrataServer startHttp(PeerNode node) throws InterruptedException {
+        java.net.InetSocketAddress a = PeerAddress.parseListen(http);
+        return io.strata.server.StrataServer.start(a.getHostString(), a.getPort(), null, node);
     }
 }

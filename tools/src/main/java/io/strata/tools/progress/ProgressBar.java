@@ -1,29 +1,36 @@
 package io.strata.tools.progress;
 
-import io.strata.core.util.Sizes;
 import java.io.PrintWriter;
-import java.util.Locale;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * A one-line progress bar redrawn in place with {@code \r}: percentage, bytes done / total, throughput. Redraws
- * at most ten times a second; safe to call from several threads. Shown only on a terminal unless forced.
+ * A one-line progress bar (percentage, MiB done / total, speed, ETA, the current item), drawn by the maintained
+ * {@code me.tongfei:progressbar} library in place of the hand-written one this class used to be; this class only
+ * keeps Strata's call shape ({@code update}/{@code finish}) and its rule for when to show a bar at all. Output
+ * goes to the command's own writer (a {@link DelegatingProgressBarConsumer}, so the library never probes the
+ * terminal itself and tests can capture it); the library redraws on its own thread ten times a second. Safe to
+ * call from several threads. Shown only on a terminal unless forced.
  */
 public final class ProgressBar {
-    private static final int WIDTH = 30;
-    private static final long REDRAW_NANOS = 100_000_000L;
+    private static final int MAX_LINE = 110;
 
     private final PrintWriter out;
-    private final String label;
-    private final long total;
-    private final long startNanos = System.nanoTime();
-    private long lastDraw;
-    private int lastLength;
+    private final me.tongfei.progressbar.ProgressBar bar;
     private boolean finished;
 
     public ProgressBar(PrintWriter out, String label, long total) {
         this.out = out;
-        this.label = label;
-        this.total = Math.max(0, total);
+        this.bar = new ProgressBarBuilder().setTaskName(label).setInitialMax(Math.max(0, total))
+                .setUnit(total >= 64L << 20 ? " MiB" : " KiB", total >= 64L << 20 ? 1L << 20 : 1L << 10).showSpeed().setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(100).setMaxRenderedLength(MAX_LINE).setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS)
+                .setConsumer(new DelegatingProgressBarConsumer(line -> {
+                    synchronized (out) {
+                        out.print("\r" + line);
+                        out.flush();
+                    }
+                }, MAX_LINE)).build();
     }
 
     /** Whether to draw: {@code --quiet} wins, then {@code --progress}, else only on an interactive terminal. */
@@ -37,12 +44,11 @@ public final class ProgressBar {
     }
 
     public synchronized void update(long done, String detail) {
-        long now = System.nanoTime();
-        if (finished || (now - lastDraw < REDRAW_NANOS && done < total)) {
+        if (finished) {
             return;
         }
-        lastDraw = now;
-        draw(done, detail, now);
+        bar.stepTo(done);
+        bar.setExtraMessage(detail == null || detail.isEmpty() ? "" : " " + shorten(detail, 40));
     }
 
     /** Draws the final state and moves to the next line. */
@@ -50,23 +56,14 @@ public final class ProgressBar {
         if (finished) {
             return;
         }
-        draw(done, detail, System.nanoTime());
-        out.println();
-        out.flush();
         finished = true;
-    }
-
-    private void draw(long done, String detail, long now) {
-        double frac = total == 0 ? 1 : Math.min(1, (double) done / total);
-        int filled = (int) Math.round(frac * WIDTH);
-        double secs = Math.max(1e-9, (now - startNanos) / 1e9);
-        String line = String.format(Locale.ROOT, "%s [%s%s] %3.0f%% %s / %s  %.0f MB/s%s", label,
-                "#".repeat(filled), " ".repeat(WIDTH - filled), frac * 100, Sizes.format(done), Sizes.format(total),
-                done / secs / 1e6, detail == null || detail.isEmpty() ? "" : "  " + shorten(detail, 48));
-        int pad = Math.max(0, lastLength - line.length());
-        out.print("\r" + line + " ".repeat(pad));
-        out.flush();
-        lastLength = line.length();
+        bar.stepTo(done);
+        bar.setExtraMessage(detail == null || detail.isEmpty() ? "" : " " + shorten(detail, 40));
+        bar.close(); // renders the final state
+        synchronized (out) {
+            out.println();
+            out.flush();
+        }
     }
 
     private static String shorten(String s, int max) {
