@@ -13,9 +13,14 @@ import java.lang.invoke.MethodHandle;
  * segment still referring to it throws {@link IllegalStateException} instead of reading freed memory. Blocks come
  * from libc {@code aligned_alloc} and are handed out without zero-filling ({@code Arena.allocate} clears every
  * byte, a wasted pass over memory that a page-in overwrites at once); without libc, from {@code Arena.allocate}.
+ * Blocks of {@link #PAGE_ALIGN_FROM} bytes or more start on a 4 KiB page, so an {@code O_DIRECT} read can land in
+ * them with no bounce buffer ({@link io.strata.loader.source.LocalReads}); smaller ones (norms, biases) on 64 bytes.
  */
 public final class HostMemory implements TierMemory {
     private static final long ALIGN = 64;
+    /** Direct I/O alignment: a page. */
+    public static final long PAGE = 4096;
+    public static final long PAGE_ALIGN_FROM = 64 << 10;
     private static final MethodHandle ALIGNED_ALLOC;
     private static final MethodHandle FREE;
 
@@ -47,7 +52,9 @@ public final class HostMemory implements TierMemory {
         Arena arena = Arena.ofShared();
         MemorySegment seg;
         try {
-            seg = ALIGNED_ALLOC == null ? arena.allocate(Math.max(1, bytes), ALIGN).asSlice(0, bytes) : raw(bytes, arena);
+            long align = bytes >= PAGE_ALIGN_FROM ? PAGE : ALIGN;
+            seg = ALIGNED_ALLOC == null ? arena.allocate(Math.max(1, bytes), align).asSlice(0, bytes)
+                    : raw(bytes, align, arena);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -56,11 +63,11 @@ public final class HostMemory implements TierMemory {
     }
 
     @SuppressWarnings("restricted")
-    private static MemorySegment raw(long bytes, Arena arena) {
-        long size = Math.max(ALIGN, (bytes + ALIGN - 1) / ALIGN * ALIGN); // aligned_alloc wants a multiple
+    private static MemorySegment raw(long bytes, long align, Arena arena) {
+        long size = Math.max(align, (bytes + align - 1) / align * align); // aligned_alloc wants a multiple
         MemorySegment p;
         try {
-            p = (MemorySegment) ALIGNED_ALLOC.invokeExact(ALIGN, size);
+            p = (MemorySegment) ALIGNED_ALLOC.invokeExact(align, size);
         } catch (Throwable t) {
             throw new IllegalStateException("aligned_alloc failed: " + t, t);
         }

@@ -88,7 +88,7 @@ class LocalCorruptionTest {
     void aFlippedDiskCacheBlobIsDeletedCountedLoggedOnceAndFetchedAgainFromTheModel() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, 1, EXPERTS, 64, 96, Layout.ROW, 1);
         Path cache = tmp.resolve("cache");
-        RuntimeOptions o = RuntimeOptions.builder().cacheDir(cache).diskBudget(64 << 20).hostBudget(64 << 20)
+        RuntimeOptions o = RuntimeOptions.builder().cacheDir(cache).cacheLocal(true).diskBudget(64 << 20).hostBudget(64 << 20)
                 .prefetch(false).build();
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
             for (int e = 0; e < EXPERTS; e++) {
@@ -148,7 +148,7 @@ class LocalCorruptionTest {
         Path cache = tmp.resolve("cache");
         Manifest man = ManifestCodec.read(m.converted());
         String h = man.groups().get("expert.0.0").hash();
-        try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().cacheDir(cache)
+        try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().cacheDir(cache).cacheLocal(true)
                 .hostBudget(64 << 20).prefetch(false).build())) {
             rt.expert(0, 0).close();
         }
