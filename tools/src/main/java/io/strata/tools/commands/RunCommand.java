@@ -217,6 +217,10 @@ public final class RunCommand implements Callable<Integer> {
                 stream.push(s.sampled());
             }
         };
+        options.fit().ifPresent(f -> {
+            err.println("strata run: " + f.describe());
+            err.flush();
+        });
         GenerationResult r;
         if (peers == null || peers.isEmpty()) {
             r = Generator.run(new GenerationRequest(dir, prompt, maxNew, options.runtime(), options.kv(),
