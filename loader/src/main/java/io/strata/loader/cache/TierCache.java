@@ -55,6 +55,10 @@ public final class TierCache implements Evictor, AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<ExpertId, Resident> entries = new HashMap<>();
     private boolean closed;
+    private final Object busyLock = new Object();
+    private int fillsInFlight; // guarded by busyLock
+    private long busySince; // guarded by busyLock
+    private long busyNanos; // guarded by busyLock
 
     public TierCache(Tier tier, MemoryLedger ledger, TierMemory memory, EvictionPolicy policy, TierCounters counters,
                      PrefetchCounters prefetchCounters, Function<ExpertId, Long> sizeOf, Filler filler) {
@@ -191,12 +195,14 @@ public final class TierCache implements Evictor, AutoCloseable {
                 prefetchCounters.issued(); // counted before anyone can use it, so hits never outrun issues
             }
             block = allocate(r.bytes, mode, protectedIds);
-            long t0 = System.nanoTime();
+            long t0 = busy(+1);
             Tier from;
             try {
                 from = filler.fill(r.id, block.segment());
             } catch (IOException e) {
                 throw new UncheckedIOException(tier + " tier: cannot load expert " + r.id + ": " + e.getMessage(), e);
+            } finally {
+                busy(-1);
             }
             counters.pageIn(r.id.toString(), from, r.bytes, System.nanoTime() - t0);
             lock.lock();
@@ -234,6 +240,30 @@ public final class TierCache implements Evictor, AutoCloseable {
             }
             r.loaded.completeExceptionally(e);
             throw e;
+        }
+    }
+
+    /** Counts a fill starting (+1) or ending (-1); returns now. */
+    private long busy(int delta) {
+        long now = System.nanoTime();
+        synchronized (busyLock) {
+            if (delta > 0 && fillsInFlight++ == 0) {
+                busySince = now;
+            } else if (delta < 0 && --fillsInFlight == 0) {
+                busyNanos += now - busySince;
+            }
+        }
+        return now;
+    }
+
+    /**
+     * Wall time during which at least one fill of this tier was in flight. Bytes paged in divided by it is the
+     * tier's page-in bandwidth with concurrent reads counted once (the per-fill times in the counters add up
+     * overlapping reads).
+     */
+    public long busyNanos() {
+        synchronized (busyLock) {
+            return busyNanos + (fillsInFlight > 0 ? System.nanoTime() - busySince : 0);
         }
     }
 
