@@ -379,6 +379,9 @@ public final class BenchPagingCommand implements Callable<Integer> {
                                     break;
                                 }
                                 n += k;
+                                if (direct && bb.position() % 4096 != 0) {
+                                    break; // the file's unaligned end
+                                }
                             }
                         }
                     }
