@@ -1,6 +1,7 @@
 package io.strata.loader.source;
 
 import io.strata.core.hash.Blake3;
+import io.strata.core.hash.Blake3Hasher;
 import io.strata.core.manifest.Manifest;
 import io.strata.core.manifest.ShardInfo;
 import io.strata.core.manifest.Span;
@@ -108,13 +109,19 @@ public final class ByteFetcher implements AutoCloseable {
             return read(ranges, dst);
         }
         long t0 = System.nanoTime();
+        boolean verify = !trustLocal && !verifiedGroups.contains(contentHash);
+        Blake3Hasher hasher = verify ? Blake3.newHasher() : null;
         long at = 0;
         for (Span r : ranges) {
-            local.read(r.shardIndex(), r.offset(), dst.asSlice(at, r.size()));
+            local.readPieces(r.shardIndex(), r.offset(), dst.asSlice(at, r.size()), piece -> {
+                if (hasher != null) {
+                    hasher.update(piece);
+                }
+            });
             at += r.size();
         }
-        if (!trustLocal && !verifiedGroups.contains(contentHash)) {
-            if (!Blake3.hashHex(dst).equals(contentHash)) {
+        if (verify) {
+            if (!Blake3.hex(hasher.digest()).equals(contentHash)) {
                 read(ranges, dst); // names the damaged chunk, file and offsets (CorruptShardException)
                 throw new IOException(what + " in " + origin.dir() + ": bytes at shard " + ranges.getFirst().shardIndex()
                         + " offset " + ranges.getFirst().offset() + " do not match the manifest's group hash "

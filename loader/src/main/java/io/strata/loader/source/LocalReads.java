@@ -33,6 +33,10 @@ public final class LocalReads implements AutoCloseable {
     private final ThreadLocal<MemorySegment> bounce = ThreadLocal.withInitial(
             () -> Arena.ofAuto().allocate(PAGE, PAGE));
     private boolean closed; // guarded by this
+    /** Pieces of one large read in flight together (queue depth for the device). */
+    public static final long PIECE = 2L << 20;
+    private static final int PIECE_READERS = 4;
+    private final java.util.concurrent.ExecutorService pieces;
 
     public LocalReads(ShardReader origin, ReadMode mode) {
         this.origin = origin;
@@ -40,6 +44,69 @@ public final class LocalReads implements AutoCloseable {
         int n = origin.manifest().shards().size();
         this.direct = new FileChannel[n];
         this.refused = new boolean[n];
+        java.util.concurrent.atomic.AtomicInteger k = new java.util.concurrent.atomic.AtomicInteger();
+        this.pieces = java.util.concurrent.Executors.newFixedThreadPool(PIECE_READERS, r -> {
+            Thread t = new Thread(r, "strata-read-" + k.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Reads {@code dst} as {@link #PIECE}-sized pieces, all issued at once on the piece readers, and hands each
+     * piece to {@code consumer} in order as soon as it and those before it are in: the caller hashes piece i
+     * while later pieces are still being read, so verifying costs no time of its own beyond the last piece.
+     */
+    public void readPieces(int shard, long offset, MemorySegment dst, PieceConsumer consumer) throws IOException {
+        long size = dst.byteSize();
+        int n = (int) ((size + PIECE - 1) / PIECE);
+        if (n <= 1) {
+            read(shard, offset, dst);
+            consumer.accept(dst);
+            return;
+        }
+        java.util.List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>(n);
+        try {
+            for (int i = 0; i < n; i++) {
+                long at = i * PIECE;
+                MemorySegment part = dst.asSlice(at, Math.min(PIECE, size - at));
+                fs.add(pieces.submit(() -> {
+                    read(shard, offset + at, part);
+                    return null;
+                }));
+            }
+            for (int i = 0; i < n; i++) {
+                try {
+                    fs.get(i).get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    throw new IOException(origin.file(shard) + ": read failed: " + e.getCause(), e.getCause());
+                }
+                long at = i * PIECE;
+                consumer.accept(dst.asSlice(at, Math.min(PIECE, size - at)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted reading " + origin.file(shard));
+        } finally {
+            for (java.util.concurrent.Future<?> f : fs) {
+                if (!f.isDone()) { // an earlier piece failed: wait for the rest, which write into dst
+                    try {
+                        f.get();
+                    } catch (Exception ignored) {
+                        // the first failure is reported
+                    }
+                }
+            }
+        }
+    }
+
+    /** Takes the pieces of a read, in order. */
+    @FunctionalInterface
+    public interface PieceConsumer {
+        void accept(MemorySegment piece) throws IOException;
     }
 
     public ReadMode mode() {
@@ -115,6 +182,7 @@ public final class LocalReads implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
+        pieces.shutdown();
         for (int i = 0; i < direct.length; i++) {
             if (direct[i] != null) {
                 try {

@@ -1,5 +1,6 @@
 package io.strata.loader.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -67,6 +68,34 @@ class LocalCorruptionTest {
         }
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), options().trustLocal(true).build())) {
             assertEquals(t.size(), rt.dense(name).data().byteSize(), "--trust-local loads without the check");
+        }
+    }
+
+    @Test
+    void aFlipInALaterPieceOfALargeExpertFailsItsPageInInEveryReadMode() throws Exception {
+        // 6 MiB experts: read as several pieces in flight, hashed piece by piece in order
+        TestModels.Model m = TestModels.mixtral(tmp, 1, 2, 512, 1024, Layout.ROW, 1);
+        Manifest man = ManifestCodec.read(m.converted());
+        GroupInfo g = man.groups().get("expert.0.1");
+        assertTrue(g.size() > 2 * io.strata.loader.source.LocalReads.PIECE, "expert spans several pieces");
+        Path shard = m.converted().resolve(man.shard(g.shard()).filename());
+        flip(shard, g.offset() + g.size() - 5000); // in the last piece, inside its unaligned tail page
+        for (io.strata.loader.source.ReadMode mode : io.strata.loader.source.ReadMode.values()) {
+            try (ModelRuntime rt = ModelRuntime.open(m.converted(), options().readMode(mode).build())) {
+                try (var h = rt.expert(0, 0)) { // an undamaged one pages in, bytes as the model has them
+                    GroupInfo g0 = man.groups().get("expert.0.0");
+                    byte[] want = new byte[(int) g0.size()];
+                    try (var f = new RandomAccessFile(m.converted().resolve(man.shard(g0.shard()).filename())
+                            .toFile(), "r")) {
+                        f.seek(g0.offset());
+                        f.readFully(want);
+                    }
+                    assertArrayEquals(want, h.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), mode.toString());
+                }
+                RuntimeException e = assertThrows(RuntimeException.class, () -> rt.expert(0, 1).close());
+                assertTrue(chain(e).contains(shard.getFileName().toString()) && chain(e).contains("chunk"),
+                        mode + ": " + chain(e));
+            }
         }
     }
 

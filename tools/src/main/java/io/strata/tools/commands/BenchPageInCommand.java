@@ -9,6 +9,7 @@ import io.strata.loader.cache.ExpertHandle;
 import io.strata.nativeaccess.posix.PageCacheControl;
 import io.strata.loader.runtime.ModelRuntime;
 import io.strata.loader.runtime.RuntimeOptions;
+import io.strata.loader.source.ReadMode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -81,6 +82,13 @@ public final class BenchPageInCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "Print the runtime's per-tier telemetry after the last page-in run.")
     boolean stats;
 
+    @Option(names = "--read-modes", paramLabel = "M,M", split = ",", defaultValue = "direct,drop,buffered",
+            description = "Read modes compared, each measured in the same rounds (the first is used for the other"
+                    + " figures). Default: ${DEFAULT-VALUE}.")
+    List<String> readModes;
+
+    private ReadMode mode = ReadMode.DIRECT;
+
     @Override
     public Integer call() throws Exception {
         if ((model == null) == (synthetic == null)) {
@@ -141,7 +149,22 @@ public final class BenchPageInCommand implements Callable<Integer> {
             double bestAhead = Double.MAX_VALUE;
             double minCost = Double.MAX_VALUE;
             double maxCost = 0;
+            java.util.Map<String, double[]> byMode = new java.util.LinkedHashMap<>();
+            for (String name : readModes) {
+                byMode.put(name, new double[]{Double.MAX_VALUE, 0});
+            }
             for (int r = 0; r < rounds; r++) {
+                for (String name : readModes) { // each mode's verified page-in, min..max seconds over rounds
+                    if (cold) {
+                        dropCaches(shards);
+                    }
+                    mode = ReadMode.parse(name);
+                    double secs = pageIn(m, false, false, null);
+                    double[] mm = byMode.get(name);
+                    mm[0] = Math.min(mm[0], secs);
+                    mm[1] = Math.max(mm[1], secs);
+                }
+                mode = ReadMode.parse(readModes.getFirst());
                 if (cold) {
                     dropCaches(shards);
                 }
@@ -181,6 +204,11 @@ public final class BenchPageInCommand implements Callable<Integer> {
                             + " %10s/s: verified/unverified %.2f (per round %.2f..%.2f)%n", cold ? "cold" : "warm",
                     Sizes.format((long) pageBps), Sizes.format((long) trustedBps), pageBps / trustedBps, minCost,
                     maxCost);
+            for (var e : byMode.entrySet()) {
+                out.printf(Locale.ROOT, "%-4s read mode %-8s: expert page-in %10s/s (ratio %.2f; worst round %.2f)%n",
+                        cold ? "cold" : "warm", e.getKey(), Sizes.format((long) (expertBytes / e.getValue()[0])),
+                        expertBytes / e.getValue()[0] / seqBps, expertBytes / e.getValue()[1] / seqBps);
+            }
             statsOut.flush();
             out.print(statsText);
         }
@@ -226,7 +254,7 @@ public final class BenchPageInCommand implements Callable<Integer> {
      */
     private double pageIn(Manifest m, boolean ahead, boolean trustLocal, PrintWriter statsOut) {
         RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(Sizes.parse(hostMem)).prefetch(ahead)
-                .frequencyPrefetch(false).ioThreads(2).policy("lru").trustLocal(trustLocal).build();
+                .frequencyPrefetch(false).ioThreads(2).policy("lru").trustLocal(trustLocal).readMode(mode).build();
         List<GroupInfo> experts = m.groups().values().stream().filter(GroupInfo::isExpert).toList();
         try (ModelRuntime rt = ModelRuntime.open(model, o)) {
             long t0 = System.nanoTime();
