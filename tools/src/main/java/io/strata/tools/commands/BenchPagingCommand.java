@@ -84,6 +84,10 @@ public final class BenchPagingCommand implements Callable<Integer> {
             description = "Generated model size. Default: ${DEFAULT-VALUE}.")
     String modelSize;
 
+    @Option(names = "--router-skew", defaultValue = "0.3", description = "Router skew of the generated model (0 ="
+            + " uniform routing, every token misses; larger = hot experts). Default: ${DEFAULT-VALUE}.")
+    double routerSkew;
+
     @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "1GiB",
             description = "Memory limit of the decoding process (cgroup). Default: ${DEFAULT-VALUE}.")
     String memory;
@@ -99,7 +103,8 @@ public final class BenchPagingCommand implements Callable<Integer> {
     int rounds;
 
     @Option(names = "--read-modes", paramLabel = "M,M", split = ",", defaultValue = "direct,drop",
-            description = "Read modes to compare (direct, drop, buffered). Default: ${DEFAULT-VALUE}.")
+            description = "Variants to compare: a read mode (direct, drop, buffered), optionally with /nofreq (no"
+                    + " frequency prefetch) or /nospec (no speculative gating). Default: ${DEFAULT-VALUE}.")
     List<String> readModes;
 
     @Option(names = "--dir", paramLabel = "DIR", description = "Where to generate the model. Default: the temp dir.")
@@ -160,7 +165,7 @@ public final class BenchPagingCommand implements Callable<Integer> {
         long target = Sizes.parse(modelSize);
         SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(DType.BF16)
                 .hidden(1024).intermediate(2816).heads(8).kvHeads(2).headDim(128).experts(16).topK(2).vocab(4096)
-                .routerSkew(1.0).seed(16).shards(4).layers(1);
+                .routerSkew(routerSkew).seed(16).shards(4).layers(1);
         for (int layers = 2; b.tensorBytes() < target; layers++) {
             b.layers(layers);
         }
@@ -217,7 +222,7 @@ public final class BenchPagingCommand implements Callable<Integer> {
                 drop(m, man, dropAll);
                 Map<String, Double> res = runChild(m, mode, limit, cg, out);
                 runs.computeIfAbsent(mode, k -> new ArrayList<>()).add(res);
-                out.printf(Locale.ROOT, "round %d %-8s %.2f tok/s, %s missed/token, page-in %s/s, cgroup peak %s%n",
+                out.printf(Locale.ROOT, "round %d %-16s %.2f tok/s, %s missed/token, page-in %s/s, cgroup peak %s%n",
                         r + 1, mode, res.get("tokps"), Sizes.format(res.get("missedPerToken").longValue()),
                         Sizes.format(res.get("pageInBps").longValue()), res.containsKey("cgroupPeak")
                                 ? Sizes.format(res.get("cgroupPeak").longValue()) : "-");
@@ -241,9 +246,9 @@ public final class BenchPagingCommand implements Callable<Integer> {
     }
 
     private void table(Map<String, List<Map<String, Double>>> runs, double rawBps, PrintWriter out) {
-        out.printf(Locale.ROOT, "%-9s %-20s %12s %12s %22s %10s %-20s %10s %10s %10s %8s%n", "read mode",
+        out.printf(Locale.ROOT, "%-16s %-20s %12s %12s %22s %10s %-20s %10s %10s %6s %6s %8s%n", "variant",
                 "tok/s", "missed/tok", "read/tok", "page-in/s (of raw)", "I/O bound", "of bound", "peak mem",
-                "host bdgt", "expert wait", "disk wr");
+                "host bdgt", "wait", "pf acc", "disk wr");
         for (var e : runs.entrySet()) {
             List<Map<String, Double>> rs = e.getValue();
             Interleaved.Result tok = series("tok/s", rs, "tokps");
@@ -253,7 +258,7 @@ public final class BenchPagingCommand implements Callable<Integer> {
             Interleaved.Result frac = new Interleaved.Result("frac", rs.stream()
                     .mapToDouble(x -> x.get("tokps") * x.get("missedPerToken") / rawBps).toArray());
             Interleaved.Result peak = series("peak", rs, "cgroupPeak");
-            out.printf(Locale.ROOT, "%-9s %-20s %12s %12s %22s %10.2f %-20s %10s %10s %10.2f %8s%n", e.getKey(),
+            out.printf(Locale.ROOT, "%-16s %-20s %12s %12s %22s %10.2f %-20s %10s %10s %6.2f %6.2f %8s%n", e.getKey(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", tok.median(), tok.min(), tok.max()),
                     Sizes.format((long) missed.median()), Sizes.format((long) read.median()),
                     String.format(Locale.ROOT, "%s/s (%.2f)", Sizes.format((long) bw.median()), bw.median() / rawBps),
@@ -261,14 +266,15 @@ public final class BenchPagingCommand implements Callable<Integer> {
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", frac.median(), frac.min(), frac.max()),
                     peak.max() > 0 ? Sizes.format((long) peak.max()) : "-",
                     Sizes.format(rs.getFirst().get("hostBudget").longValue()),
-                    series("w", rs, "waitFraction").median(),
+                    series("w", rs, "waitFraction").median(), series("a", rs, "prefetchAccuracy").median(),
                     Sizes.format(rs.stream().mapToLong(x -> x.get("diskBytesIn").longValue()).max().orElse(0)));
         }
         out.println();
         out.println("tok/s: decode after the first token; missed/tok: demand misses x expert size per decoded"
                 + " token; read/tok: all bytes paged into host (prefetch included); page-in/s: those bytes / wall"
                 + " time with a read in flight; I/O bound: raw / missed per token (tok/s); peak mem: the cgroup's"
-                + " peak charge (anonymous + page cache); expert wait: fraction of decode time waiting for experts;"
+                + " peak charge (anonymous + page cache); wait: fraction of decode time waiting for experts; pf acc:"
+                + " prefetch accuracy;"
                 + " disk wr: bytes written to the disk cache.");
     }
 
@@ -525,9 +531,12 @@ public final class BenchPagingCommand implements Callable<Integer> {
         out.println("fit: " + fit.describe());
         out.flush();
         Path cache = Files.createTempDirectory("strata-bench-paging-cache-");
+        String[] variant = readMode.split("/");
+        List<String> flags = List.of(variant).subList(1, variant.length);
         RuntimeOptions o = RuntimeOptions.builder().hostBudget(fit.hostBudget()).cacheDir(cache)
-                .readMode(ReadMode.parse(readMode)).build();
+                .readMode(ReadMode.parse(variant[0])).frequencyPrefetch(!flags.contains("nofreq")).build();
         DecoderOptions dec = threads == null ? DecoderOptions.defaults() : DecoderOptions.defaults().withThreads(threads);
+        dec = dec.withSpeculativePrefetch(!flags.contains("nospec"));
         try (ModelRuntime rt = ModelRuntime.open(model, o)) {
             Generator.run(rt, new GenerationRequest(model, WARMUP_PROMPT, 4, o, null, Sampler.greedy(), dec),
                     StepListener.NONE);
@@ -552,11 +561,11 @@ public final class BenchPagingCommand implements Callable<Integer> {
             TierStats disk = after.tiers().get(Tier.DISK);
             out.printf(Locale.ROOT, "RESULT tokps=%.4f missedPerToken=%.1f readPerToken=%.1f pageInBps=%.1f"
                             + " waitFraction=%.4f hostBudget=%d hostHighWater=%d diskBytesIn=%d rssAnon=%d vmHwm=%d"
-                            + " decoded=%.0f%n", r.decodeTokensPerSecond(),
+                            + " decoded=%.0f prefetchAccuracy=%.4f%n", r.decodeTokensPerSecond(),
                     misses * r.expertBytes() / decoded, bytesIn / decoded,
                     busy == 0 ? 0 : bytesIn * 1e9 / busy, (double) r.expertWaitNanos() / Math.max(1, r.decodeNanos()),
                     fit.hostBudget(), h1.highWater(), disk == null ? 0 : disk.bytesIn(), status("RssAnon"),
-                    status("VmHWM"), decoded);
+                    status("VmHWM"), decoded, after.prefetch().accuracy());
         } finally {
             FileTrees.delete(cache);
         }
