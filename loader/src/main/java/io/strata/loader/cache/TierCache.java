@@ -41,7 +41,9 @@ public final class TierCache implements Evictor, AutoCloseable {
         /** Compute needs it now: evict any unpinned entry. */
         DEMAND,
         /** A guess: never evict a pinned, loading, still-unused prefetched or protected entry; give up instead. */
-        PREFETCH
+        PREFETCH,
+        /** Chosen by routing, pinned next: makes room as PREFETCH does, but is not counted as a prefetch. */
+        AHEAD
     }
 
     private final Tier tier;
@@ -108,8 +110,13 @@ public final class TierCache implements Evictor, AutoCloseable {
                     if (r.pin()) {
                         prefetchCounters.hit();
                     }
+                    boolean readAhead = r.takeAhead(); // it was not here when routing chose it: a miss
                     if (first) {
-                        counters.hit();
+                        if (readAhead) {
+                            counters.miss();
+                        } else {
+                            counters.hit();
+                        }
                     }
                     if (!first) {
                         counters.stall(System.nanoTime() - t0);
@@ -167,6 +174,32 @@ public final class TierCache implements Evictor, AutoCloseable {
         }
     }
 
+    /**
+     * Loads {@code id} unpinned because the layer being computed has chosen it and its pin follows shortly (the
+     * prefetch scheduler's readers), so that a layer's misses are read together; makes room as a prefetch does
+     * (never evicting pinned, loading, unused prefetched or protected entries) but counts as the tier's miss at the
+     * pin, not as a prefetch. Blocks until loaded or refused; true when this call loaded it.
+     */
+    public boolean loadAhead(ExpertId id, Predicate<ExpertId> protectedIds) {
+        Resident r;
+        lock.lock();
+        try {
+            if (closed || entries.containsKey(id)) {
+                return false;
+            }
+            r = Resident.forAhead(id, sizeOf.apply(id));
+            entries.put(id, r);
+        } finally {
+            lock.unlock();
+        }
+        try {
+            load(r, Mode.AHEAD, protectedIds);
+            return true;
+        } catch (BudgetExceededException e) {
+            return false;
+        }
+    }
+
     /** Whether {@code id} is resident (ready) here now. */
     public boolean contains(ExpertId id) {
         lock.lock();
@@ -183,6 +216,7 @@ public final class TierCache implements Evictor, AutoCloseable {
         Block block = null;
         try {
             res = mode == Mode.DEMAND ? reserveForDemand(r) : reserveForPrefetch(r, protectedIds);
+            Mode room = mode == Mode.AHEAD ? Mode.PREFETCH : mode;
             lock.lock();
             try {
                 if (r.isLoading() && !r.isLoadingWithReservation()) {
@@ -194,7 +228,7 @@ public final class TierCache implements Evictor, AutoCloseable {
             if (mode == Mode.PREFETCH) {
                 prefetchCounters.issued(); // counted before anyone can use it, so hits never outrun issues
             }
-            block = allocate(r.bytes, mode, protectedIds);
+            block = allocate(r.bytes, room, protectedIds);
             long t0 = busy(+1);
             Tier from;
             try {

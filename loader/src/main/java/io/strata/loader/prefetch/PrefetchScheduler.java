@@ -75,7 +75,7 @@ public final class PrefetchScheduler implements AutoCloseable {
             needed[layer] = experts.clone();
         }
         for (int e : experts) {
-            submit(new ExpertId(layer, e), pool);
+            submit(new ExpertId(layer, e), pool, false);
         }
     }
 
@@ -93,18 +93,18 @@ public final class PrefetchScheduler implements AutoCloseable {
         }
         if (layer >= 0 && layer < layers && !readers.isShutdown()) {
             for (int e : experts) {
-                submit(new ExpertId(layer, e), readers);
+                submit(new ExpertId(layer, e), readers, true);
             }
         }
         if (byFrequency && layers > 2) {
             int ahead = (layer + 2) % layers;
             for (int e : frequency.top(ahead, topK)) {
-                submit(new ExpertId(ahead, e), pool);
+                submit(new ExpertId(ahead, e), pool, false);
             }
         }
     }
 
-    private void submit(ExpertId id, ThreadPoolExecutor on) {
+    private void submit(ExpertId id, ThreadPoolExecutor on, boolean chosen) {
         if (target.contains(id) || !inFlight.add(id)) {
             return;
         }
@@ -112,7 +112,8 @@ public final class PrefetchScheduler implements AutoCloseable {
         try {
             on.execute(() -> {
                 try {
-                    if (!target.prefetch(id, this::isNeeded)) { // issued loads are counted by the cache
+                    boolean loaded = chosen ? target.loadAhead(id, this::isNeeded) : target.prefetch(id, this::isNeeded);
+                    if (!loaded && !chosen) { // issued loads are counted by the cache
                         counters.skipped();
                     }
                 } catch (RuntimeException e) {
