@@ -246,9 +246,9 @@ public final class BenchPagingCommand implements Callable<Integer> {
     }
 
     private void table(Map<String, List<Map<String, Double>>> runs, double rawBps, PrintWriter out) {
-        out.printf(Locale.ROOT, "%-16s %-20s %12s %12s %22s %10s %-20s %10s %10s %6s %6s %8s%n", "variant",
-                "tok/s", "missed/tok", "read/tok", "page-in/s (of raw)", "I/O bound", "of bound", "peak mem",
-                "host bdgt", "wait", "pf acc", "disk wr");
+        out.printf(Locale.ROOT, "%-16s %-20s %11s %11s %11s %22s %9s %-18s %9s %-18s %9s %9s %5s %6s %7s%n",
+                "variant", "tok/s", "missed/tok", "needed/tok", "read/tok", "page-in/s (of raw)", "bound", "of bound",
+                "bound(n)", "of bound(n)", "peak mem", "host bdgt", "wait", "pf acc", "disk wr");
         for (var e : runs.entrySet()) {
             List<Map<String, Double>> rs = e.getValue();
             Interleaved.Result tok = series("tok/s", rs, "tokps");
@@ -258,12 +258,19 @@ public final class BenchPagingCommand implements Callable<Integer> {
             Interleaved.Result frac = new Interleaved.Result("frac", rs.stream()
                     .mapToDouble(x -> x.get("tokps") * x.get("missedPerToken") / rawBps).toArray());
             Interleaved.Result peak = series("peak", rs, "cgroupPeak");
-            out.printf(Locale.ROOT, "%-16s %-20s %12s %12s %22s %10.2f %-20s %10s %10s %6.2f %6.2f %8s%n", e.getKey(),
+            Interleaved.Result needed = series("needed", rs, "neededPerToken");
+            Interleaved.Result fracN = new Interleaved.Result("fracN", rs.stream()
+                    .mapToDouble(x -> x.get("tokps") * x.get("neededPerToken") / rawBps).toArray());
+            out.printf(Locale.ROOT, "%-16s %-20s %11s %11s %11s %22s %9.2f %-18s %9.2f %-18s %9s %9s %5.2f %6.2f %7s%n",
+                    e.getKey(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", tok.median(), tok.min(), tok.max()),
-                    Sizes.format((long) missed.median()), Sizes.format((long) read.median()),
+                    Sizes.format((long) missed.median()), Sizes.format((long) needed.median()),
+                    Sizes.format((long) read.median()),
                     String.format(Locale.ROOT, "%s/s (%.2f)", Sizes.format((long) bw.median()), bw.median() / rawBps),
                     rawBps / missed.median(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", frac.median(), frac.min(), frac.max()),
+                    rawBps / needed.median(),
+                    String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", fracN.median(), fracN.min(), fracN.max()),
                     peak.max() > 0 ? Sizes.format((long) peak.max()) : "-",
                     Sizes.format(rs.getFirst().get("hostBudget").longValue()),
                     series("w", rs, "waitFraction").median(), series("a", rs, "prefetchAccuracy").median(),
@@ -271,7 +278,9 @@ public final class BenchPagingCommand implements Callable<Integer> {
         }
         out.println();
         out.println("tok/s: decode after the first token; missed/tok: demand misses x expert size per decoded"
-                + " token; read/tok: all bytes paged into host (prefetch included); page-in/s: those bytes / wall"
+                + " token; needed/tok: (demand misses + prefetch hits) x expert size, the experts a token used"
+                + " that were not resident when it was routed; bound / bound(n): raw / missed and raw / needed"
+                + " per token (tok/s), and the fraction of each reached; read/tok: all bytes paged into host (prefetch included); page-in/s: those bytes / wall"
                 + " time with a read in flight; I/O bound: raw / missed per token (tok/s); peak mem: the cgroup's"
                 + " peak charge (anonymous + page cache); wait: fraction of decode time waiting for experts; pf acc:"
                 + " prefetch accuracy;"
@@ -558,11 +567,13 @@ public final class BenchPagingCommand implements Callable<Integer> {
             double decoded = Math.max(1, r.generated().size() - 1);
             long bytesIn = h1.bytesIn() - h0.bytesIn();
             long misses = h1.misses() - h0.misses();
+            long pfHits = after.prefetch().hits() - before[0].prefetch().hits();
             TierStats disk = after.tiers().get(Tier.DISK);
-            out.printf(Locale.ROOT, "RESULT tokps=%.4f missedPerToken=%.1f readPerToken=%.1f pageInBps=%.1f"
+            out.printf(Locale.ROOT, "RESULT tokps=%.4f missedPerToken=%.1f neededPerToken=%.1f readPerToken=%.1f pageInBps=%.1f"
                             + " waitFraction=%.4f hostBudget=%d hostHighWater=%d diskBytesIn=%d rssAnon=%d vmHwm=%d"
                             + " decoded=%.0f prefetchAccuracy=%.4f%n", r.decodeTokensPerSecond(),
-                    misses * r.expertBytes() / decoded, bytesIn / decoded,
+                    misses * r.expertBytes() / decoded, (misses + pfHits) * r.expertBytes() / decoded,
+                    bytesIn / decoded,
                     busy == 0 ? 0 : bytesIn * 1e9 / busy, (double) r.expertWaitNanos() / Math.max(1, r.decodeNanos()),
                     fit.hostBudget(), h1.highWater(), disk == null ? 0 : disk.bytesIn(), status("RssAnon"),
                     status("VmHWM"), decoded, after.prefetch().accuracy());
