@@ -222,10 +222,14 @@ public final class BenchPagingCommand implements Callable<Integer> {
                 drop(m, man, dropAll);
                 Map<String, Double> res = runChild(m, mode, limit, cg, out);
                 runs.computeIfAbsent(mode, k -> new ArrayList<>()).add(res);
-                out.printf(Locale.ROOT, "round %d %-16s %.2f tok/s, %s missed/token, page-in %s/s, cgroup peak %s%n",
+                out.printf(Locale.ROOT, "round %d %-16s %.2f tok/s, %s missed/token, page-in %s/s, cgroup peak %s;"
+                                + " child: RssAnon %s, VmHWM %s, host ledger high water %s of %s%n",
                         r + 1, mode, res.get("tokps"), Sizes.format(res.get("missedPerToken").longValue()),
                         Sizes.format(res.get("pageInBps").longValue()), res.containsKey("cgroupPeak")
-                                ? Sizes.format(res.get("cgroupPeak").longValue()) : "-");
+                                ? Sizes.format(res.get("cgroupPeak").longValue()) : "-",
+                        Sizes.format(res.get("rssAnon").longValue()), Sizes.format(res.get("vmHwm").longValue()),
+                        Sizes.format(res.get("hostHighWater").longValue()),
+                        Sizes.format(res.get("hostBudget").longValue()));
                 out.flush();
             }
         }
@@ -246,9 +250,9 @@ public final class BenchPagingCommand implements Callable<Integer> {
     }
 
     private void table(Map<String, List<Map<String, Double>>> runs, double rawBps, PrintWriter out) {
-        out.printf(Locale.ROOT, "%-16s %-20s %11s %11s %11s %22s %9s %-18s %9s %-18s %9s %9s %5s %6s %7s%n",
-                "variant", "tok/s", "missed/tok", "needed/tok", "read/tok", "page-in/s (of raw)", "bound", "of bound",
-                "bound(n)", "of bound(n)", "peak mem", "host bdgt", "wait", "pf acc", "disk wr");
+        out.printf(Locale.ROOT, "%-16s %-20s %11s %11s %22s %9s %-18s %9s %-18s %9s %9s %5s %6s %7s%n",
+                "variant", "tok/s", "missed/tok", "read/tok", "page-in/s (of raw)", "bound", "of bound",
+                "bound(r)", "of bound(r)", "peak mem", "host bdgt", "wait", "pf acc", "disk wr");
         for (var e : runs.entrySet()) {
             List<Map<String, Double>> rs = e.getValue();
             Interleaved.Result tok = series("tok/s", rs, "tokps");
@@ -258,18 +262,16 @@ public final class BenchPagingCommand implements Callable<Integer> {
             Interleaved.Result frac = new Interleaved.Result("frac", rs.stream()
                     .mapToDouble(x -> x.get("tokps") * x.get("missedPerToken") / rawBps).toArray());
             Interleaved.Result peak = series("peak", rs, "cgroupPeak");
-            Interleaved.Result needed = series("needed", rs, "neededPerToken");
-            Interleaved.Result fracN = new Interleaved.Result("fracN", rs.stream()
-                    .mapToDouble(x -> x.get("tokps") * x.get("neededPerToken") / rawBps).toArray());
-            out.printf(Locale.ROOT, "%-16s %-20s %11s %11s %11s %22s %9.2f %-18s %9.2f %-18s %9s %9s %5.2f %6.2f %7s%n",
+            Interleaved.Result fracN = new Interleaved.Result("fracR", rs.stream()
+                    .mapToDouble(x -> x.get("tokps") * x.get("readPerToken") / rawBps).toArray());
+            out.printf(Locale.ROOT, "%-16s %-20s %11s %11s %22s %9.2f %-18s %9.2f %-18s %9s %9s %5.2f %6.2f %7s%n",
                     e.getKey(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", tok.median(), tok.min(), tok.max()),
-                    Sizes.format((long) missed.median()), Sizes.format((long) needed.median()),
-                    Sizes.format((long) read.median()),
+                    Sizes.format((long) missed.median()), Sizes.format((long) read.median()),
                     String.format(Locale.ROOT, "%s/s (%.2f)", Sizes.format((long) bw.median()), bw.median() / rawBps),
                     rawBps / missed.median(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", frac.median(), frac.min(), frac.max()),
-                    rawBps / needed.median(),
+                    rawBps / read.median(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", fracN.median(), fracN.min(), fracN.max()),
                     peak.max() > 0 ? Sizes.format((long) peak.max()) : "-",
                     Sizes.format(rs.getFirst().get("hostBudget").longValue()),
@@ -278,10 +280,9 @@ public final class BenchPagingCommand implements Callable<Integer> {
         }
         out.println();
         out.println("tok/s: decode after the first token; missed/tok: demand misses x expert size per decoded"
-                + " token; needed/tok: (demand misses + prefetch hits) x expert size, the experts a token used"
-                + " that were not resident when it was routed; bound / bound(n): raw / missed and raw / needed"
-                + " per token (tok/s), and the fraction of each reached; read/tok: all bytes paged into host (prefetch included); page-in/s: those bytes / wall"
-                + " time with a read in flight; I/O bound: raw / missed per token (tok/s); peak mem: the cgroup's"
+                + " token; bound / bound(r): raw / missed and raw / read per token (tok/s), and the fraction of each"
+                + " reached (a prefetch hit is not a miss but its bytes were read too); read/tok: all bytes paged into host (prefetch included); page-in/s: those bytes / wall"
+                + " time with a read in flight; peak mem: the cgroup's"
                 + " peak charge (anonymous + page cache); wait: fraction of decode time waiting for experts; pf acc:"
                 + " prefetch accuracy;"
                 + " disk wr: bytes written to the disk cache.");
@@ -567,13 +568,11 @@ public final class BenchPagingCommand implements Callable<Integer> {
             double decoded = Math.max(1, r.generated().size() - 1);
             long bytesIn = h1.bytesIn() - h0.bytesIn();
             long misses = h1.misses() - h0.misses();
-            long pfHits = after.prefetch().hits() - before[0].prefetch().hits();
             TierStats disk = after.tiers().get(Tier.DISK);
-            out.printf(Locale.ROOT, "RESULT tokps=%.4f missedPerToken=%.1f neededPerToken=%.1f readPerToken=%.1f pageInBps=%.1f"
+            out.printf(Locale.ROOT, "RESULT tokps=%.4f missedPerToken=%.1f readPerToken=%.1f pageInBps=%.1f"
                             + " waitFraction=%.4f hostBudget=%d hostHighWater=%d diskBytesIn=%d rssAnon=%d vmHwm=%d"
                             + " decoded=%.0f prefetchAccuracy=%.4f%n", r.decodeTokensPerSecond(),
-                    misses * r.expertBytes() / decoded, (misses + pfHits) * r.expertBytes() / decoded,
-                    bytesIn / decoded,
+                    misses * r.expertBytes() / decoded, bytesIn / decoded,
                     busy == 0 ? 0 : bytesIn * 1e9 / busy, (double) r.expertWaitNanos() / Math.max(1, r.decodeNanos()),
                     fit.hostBudget(), h1.highWater(), disk == null ? 0 : disk.bytesIn(), status("RssAnon"),
                     status("VmHWM"), decoded, after.prefetch().accuracy());
