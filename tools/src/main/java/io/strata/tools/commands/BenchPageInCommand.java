@@ -50,7 +50,9 @@ import picocli.CommandLine.Spec;
                 "  with --trust-local (no verification) runs in the same rounds, so the cost of verification on",
                 "  read is their ratio (verified / unverified throughput, per round: min..max).",
                 "  Each is measured cold (the files' pages dropped from the page cache with",
-                "  posix_fadvise(DONTNEED) first, where the platform allows) and warm (cached)."},
+                "  posix_fadvise(DONTNEED) first, where the platform allows) and warm (cached); cold also reads",
+                "  every shard with O_DIRECT (16 MiB requests), the device's speed without any page cache.",
+                "  --read-modes compares direct (O_DIRECT), drop (buffered + DONTNEED) and buffered page-in."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
@@ -147,6 +149,7 @@ public final class BenchPageInCommand implements Callable<Integer> {
             double bestPage = Double.MAX_VALUE;
             double bestTrusted = Double.MAX_VALUE;
             double bestAhead = Double.MAX_VALUE;
+            double bestDirect = 0;
             double minCost = Double.MAX_VALUE;
             double maxCost = 0;
             java.util.Map<String, double[]> byMode = new java.util.LinkedHashMap<>();
@@ -169,6 +172,10 @@ public final class BenchPageInCommand implements Callable<Integer> {
                     dropCaches(shards);
                 }
                 bestSeq = Math.min(bestSeq, sequentialRead(shards));
+                if (cold) { // the device without the page cache: O_DIRECT, 16 MiB requests, one stream
+                    dropCaches(shards);
+                    bestDirect = Math.max(bestDirect, BenchPagingCommand.rawRead(model, m, 1, true));
+                }
                 // verified and unverified alternate which goes first, so neither always meets a warmer machine
                 double verified = 0;
                 double trusted = 0;
@@ -200,6 +207,12 @@ public final class BenchPageInCommand implements Callable<Integer> {
                             + " prefetch 2 ahead %10s/s (ratio %.2f)%n", cold ? "cold" : "warm",
                     Sizes.format((long) seqBps), Sizes.format((long) pageBps), pageBps / seqBps,
                     Sizes.format((long) aheadBps), aheadBps / seqBps);
+            if (cold && bestDirect > 0) {
+                out.printf(Locale.ROOT, "cold O_DIRECT sequential read %10s/s (of the %s of shards) | expert page-in"
+                                + " ratio to it %.2f | with prefetch 2 ahead %.2f%n", Sizes.format((long) bestDirect),
+                        Sizes.format(m.shards().stream().mapToLong(ShardInfo::size).sum()), pageBps / bestDirect,
+                        aheadBps / bestDirect);
+            }
             out.printf(Locale.ROOT, "%-4s verification: page-in verified %10s/s vs unverified (--trust-local)"
                             + " %10s/s: verified/unverified %.2f (per round %.2f..%.2f)%n", cold ? "cold" : "warm",
                     Sizes.format((long) pageBps), Sizes.format((long) trustedBps), pageBps / trustedBps, minCost,
