@@ -31,6 +31,8 @@ final class Resident {
     private int pins;
     /** Loaded by a prefetch and not used since: a hit on it counts for the prefetcher, an eviction as waste. */
     private boolean speculative;
+    /** Loaded ahead of a pin that routing has already decided: its first pin is the tier's miss, not a hit. */
+    private boolean ahead;
 
     private Resident(ExpertId id, long bytes, int pins, boolean speculative) {
         this.id = id;
@@ -47,6 +49,20 @@ final class Resident {
     /** A copy loaded on a guess: unpinned, speculative until first used. */
     static Resident forPrefetch(ExpertId id, long bytes) {
         return new Resident(id, bytes, 0, true);
+    }
+
+    /** A copy the current layer's routing chose, read before its pin: unpinned, not a guess. */
+    static Resident forAhead(ExpertId id, long bytes) {
+        Resident r = new Resident(id, bytes, 0, false);
+        r.ahead = true;
+        return r;
+    }
+
+    /** Whether this copy was read ahead and not pinned since; clears it. */
+    boolean takeAhead() {
+        boolean a = ahead;
+        ahead = false;
+        return a;
     }
 
     State state() {

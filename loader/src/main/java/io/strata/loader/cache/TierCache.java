@@ -41,7 +41,9 @@ public final class TierCache implements Evictor, AutoCloseable {
         /** Compute needs it now: evict any unpinned entry. */
         DEMAND,
         /** A guess: never evict a pinned, loading, still-unused prefetched or protected entry; give up instead. */
-        PREFETCH
+        PREFETCH,
+        /** Chosen by routing, pinned next: makes room as PREFETCH does, but is not counted as a prefetch. */
+        AHEAD
     }
 
     private final Tier tier;
@@ -55,6 +57,10 @@ public final class TierCache implements Evictor, AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<ExpertId, Resident> entries = new HashMap<>();
     private boolean closed;
+    private final Object busyLock = new Object();
+    private int fillsInFlight; // guarded by busyLock
+    private long busySince; // guarded by busyLock
+    private long busyNanos; // guarded by busyLock
 
     public TierCache(Tier tier, MemoryLedger ledger, TierMemory memory, EvictionPolicy policy, TierCounters counters,
                      PrefetchCounters prefetchCounters, Function<ExpertId, Long> sizeOf, Filler filler) {
@@ -104,8 +110,13 @@ public final class TierCache implements Evictor, AutoCloseable {
                     if (r.pin()) {
                         prefetchCounters.hit();
                     }
+                    boolean readAhead = r.takeAhead(); // it was not here when routing chose it: a miss
                     if (first) {
-                        counters.hit();
+                        if (readAhead) {
+                            counters.miss();
+                        } else {
+                            counters.hit();
+                        }
                     }
                     if (!first) {
                         counters.stall(System.nanoTime() - t0);
@@ -163,6 +174,32 @@ public final class TierCache implements Evictor, AutoCloseable {
         }
     }
 
+    /**
+     * Loads {@code id} unpinned because the layer being computed has chosen it and its pin follows shortly (the
+     * prefetch scheduler's readers), so that a layer's misses are read together; makes room as a prefetch does
+     * (never evicting pinned, loading, unused prefetched or protected entries) but counts as the tier's miss at the
+     * pin, not as a prefetch. Blocks until loaded or refused; true when this call loaded it.
+     */
+    public boolean loadAhead(ExpertId id, Predicate<ExpertId> protectedIds) {
+        Resident r;
+        lock.lock();
+        try {
+            if (closed || entries.containsKey(id)) {
+                return false;
+            }
+            r = Resident.forAhead(id, sizeOf.apply(id));
+            entries.put(id, r);
+        } finally {
+            lock.unlock();
+        }
+        try {
+            load(r, Mode.AHEAD, protectedIds);
+            return true;
+        } catch (BudgetExceededException e) {
+            return false;
+        }
+    }
+
     /** Whether {@code id} is resident (ready) here now. */
     public boolean contains(ExpertId id) {
         lock.lock();
@@ -179,6 +216,7 @@ public final class TierCache implements Evictor, AutoCloseable {
         Block block = null;
         try {
             res = mode == Mode.DEMAND ? reserveForDemand(r) : reserveForPrefetch(r, protectedIds);
+            Mode room = mode == Mode.AHEAD ? Mode.PREFETCH : mode;
             lock.lock();
             try {
                 if (r.isLoading() && !r.isLoadingWithReservation()) {
@@ -190,13 +228,15 @@ public final class TierCache implements Evictor, AutoCloseable {
             if (mode == Mode.PREFETCH) {
                 prefetchCounters.issued(); // counted before anyone can use it, so hits never outrun issues
             }
-            block = allocate(r.bytes, mode, protectedIds);
-            long t0 = System.nanoTime();
+            block = allocate(r.bytes, room, protectedIds);
+            long t0 = busy(+1);
             Tier from;
             try {
                 from = filler.fill(r.id, block.segment());
             } catch (IOException e) {
                 throw new UncheckedIOException(tier + " tier: cannot load expert " + r.id + ": " + e.getMessage(), e);
+            } finally {
+                busy(-1);
             }
             counters.pageIn(r.id.toString(), from, r.bytes, System.nanoTime() - t0);
             lock.lock();
@@ -234,6 +274,30 @@ public final class TierCache implements Evictor, AutoCloseable {
             }
             r.loaded.completeExceptionally(e);
             throw e;
+        }
+    }
+
+    /** Counts a fill starting (+1) or ending (-1); returns now. */
+    private long busy(int delta) {
+        long now = System.nanoTime();
+        synchronized (busyLock) {
+            if (delta > 0 && fillsInFlight++ == 0) {
+                busySince = now;
+            } else if (delta < 0 && --fillsInFlight == 0) {
+                busyNanos += now - busySince;
+            }
+        }
+        return now;
+    }
+
+    /**
+     * Wall time during which at least one fill of this tier was in flight. Bytes paged in divided by it is the
+     * tier's page-in bandwidth with concurrent reads counted once (the per-fill times in the counters add up
+     * overlapping reads).
+     */
+    public long busyNanos() {
+        synchronized (busyLock) {
+            return busyNanos + (fillsInFlight > 0 ? System.nanoTime() - busySince : 0);
         }
     }
 

@@ -17,6 +17,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * layer L+2 when layer L's routing is observed). A hint never blocks: when the queue is full it is dropped. A
  * prefetch never evicts a pinned, loading, unused-prefetched or currently-needed expert (those of the layer
  * being computed and of hinted layers); a wrong guess costs bandwidth only.
+ *
+ * <p>When a layer's routing is observed, its own experts that are not resident are started at once on a second
+ * pool of the same size (the readers), ahead of the decoder's pins, which take them one at a time: so the reads
+ * of a layer's misses are in flight together, overlapping each other and the compute of the experts already
+ * there, instead of one read after another. Queued guesses never delay them.
  */
 public final class PrefetchScheduler implements AutoCloseable {
     private final TierCache target;
@@ -26,6 +31,7 @@ public final class PrefetchScheduler implements AutoCloseable {
     private final int topK;
     private final boolean byFrequency;
     private final ThreadPoolExecutor pool;
+    private final ThreadPoolExecutor readers;
     private final Set<ExpertId> inFlight = ConcurrentHashMap.newKeySet();
     private final int[][] needed; // per layer: the latest observed or hinted experts
     private volatile int currentLayer = -1;
@@ -42,16 +48,22 @@ public final class PrefetchScheduler implements AutoCloseable {
         this.byFrequency = byFrequency;
         this.needed = new int[this.layers][];
         AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(ioThreads, ioThreads, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(Math.max(16, 4 * topK * ioThreads)), r -> {
-                    Thread t = new Thread(r, "strata-prefetch-" + n.incrementAndGet());
+        this.pool = newPool(ioThreads, Math.max(16, 4 * topK * ioThreads), "strata-prefetch-", n);
+        this.readers = newPool(ioThreads, Math.max(16, 4 * topK), "strata-reader-", n);
+    }
+
+    private ThreadPoolExecutor newPool(int threads, int queue, String name, AtomicInteger n) {
+        ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(queue), r -> {
+                    Thread t = new Thread(r, name + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 }, (r, ex) -> {
                     counters.skipped();
                     throw new java.util.concurrent.RejectedExecutionException("prefetch queue full");
                 });
-        pool.allowCoreThreadTimeOut(true);
+        p.allowCoreThreadTimeOut(true);
+        return p;
     }
 
     /** The decoder expects {@code layer} to need {@code experts} (most likely first). */
@@ -63,11 +75,14 @@ public final class PrefetchScheduler implements AutoCloseable {
             needed[layer] = experts.clone();
         }
         for (int e : experts) {
-            submit(new ExpertId(layer, e));
+            submit(new ExpertId(layer, e), pool, false);
         }
     }
 
-    /** {@code layer} routed to {@code experts}; feeds the frequency predictor and looks two layers ahead. */
+    /**
+     * {@code layer} routed to {@code experts}: starts reading those not resident (the decoder pins them next),
+     * feeds the frequency predictor and looks two layers ahead.
+     */
     public void observe(int layer, int[] experts) {
         currentLayer = layer;
         frequency.observe(layer, experts);
@@ -76,23 +91,29 @@ public final class PrefetchScheduler implements AutoCloseable {
                 needed[layer] = experts.clone();
             }
         }
+        if (layer >= 0 && layer < layers && !readers.isShutdown()) {
+            for (int e : experts) {
+                submit(new ExpertId(layer, e), readers, true);
+            }
+        }
         if (byFrequency && layers > 2) {
             int ahead = (layer + 2) % layers;
             for (int e : frequency.top(ahead, topK)) {
-                submit(new ExpertId(ahead, e));
+                submit(new ExpertId(ahead, e), pool, false);
             }
         }
     }
 
-    private void submit(ExpertId id) {
+    private void submit(ExpertId id, ThreadPoolExecutor on, boolean chosen) {
         if (target.contains(id) || !inFlight.add(id)) {
             return;
         }
         changePending(1);
         try {
-            pool.execute(() -> {
+            on.execute(() -> {
                 try {
-                    if (!target.prefetch(id, this::isNeeded)) { // issued loads are counted by the cache
+                    boolean loaded = chosen ? target.loadAhead(id, this::isNeeded) : target.prefetch(id, this::isNeeded);
+                    if (!loaded && !chosen) { // issued loads are counted by the cache
                         counters.skipped();
                     }
                 } catch (RuntimeException e) {
@@ -153,8 +174,10 @@ public final class PrefetchScheduler implements AutoCloseable {
     @Override
     public void close() {
         pool.shutdownNow();
+        readers.shutdownNow();
         try {
             pool.awaitTermination(30, TimeUnit.SECONDS);
+            readers.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

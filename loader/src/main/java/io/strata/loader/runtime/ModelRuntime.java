@@ -186,6 +186,15 @@ public final class ModelRuntime implements WeightSource {
         return stack.resident(name + "#tp" + tpRank + "/" + tpSize, locator.slice(name, tpRank, tpSize));
     }
 
+    /**
+     * Wall time during which expert reads into {@code tier} (DEVICE or HOST) were in flight, overlapping reads
+     * counted once: bytes paged in / this = page-in bandwidth.
+     */
+    public long pageInBusyNanos(Tier tier) {
+        TierCache c = stack.cache(tier);
+        return c == null ? 0 : c.busyNanos();
+    }
+
     /** Every tier's counters plus prefetch figures, now. */
     public TelemetrySnapshot telemetry() {
         return stack.telemetry();

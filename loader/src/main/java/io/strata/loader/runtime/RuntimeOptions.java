@@ -3,6 +3,7 @@ package io.strata.loader.runtime;
 import io.strata.loader.policy.Policies;
 import io.strata.core.memory.DefaultBudgets;
 import io.strata.loader.disk.DiskCache;
+import io.strata.loader.source.ReadMode;
 import java.nio.file.Path;
 
 /**
@@ -11,11 +12,14 @@ import java.nio.file.Path;
  * tier is VRAM when a CUDA driver is present, else a simulated device; {@code simulatedDevice} forces the latter.
  * {@code cacheDir} null means no disk cache. Bytes read from the model directory and the disk cache are verified
  * against the manifest's BLAKE3 hashes (once per chunk per process) unless {@code trustLocal} says the local files
- * are vouched for ({@code --trust-local}); never skipped by default.
+ * are vouched for ({@code --trust-local}); never skipped by default. {@code readMode} says how experts are read
+ * from a local model directory ({@link ReadMode#DIRECT} by default); the disk cache holds only bytes that are not
+ * on local disk already (peers' bytes) unless {@code cacheLocal} asks it to copy the model directory's experts too
+ * (a model directory on slow or network storage).
  */
 public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserve, Path cacheDir, long diskBudget,
                              String policy, boolean prefetch, boolean frequencyPrefetch, int ioThreads,
-                             boolean simulatedDevice, boolean trustLocal) {
+                             boolean simulatedDevice, boolean trustLocal, ReadMode readMode, boolean cacheLocal) {
     public static final long DEVICE_AUTO = -1;
 
     public RuntimeOptions {
@@ -25,6 +29,9 @@ public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserv
         if (hostReserve > hostBudget) {
             throw new IllegalArgumentException("host reserve " + hostReserve + " is larger than the host budget "
                     + hostBudget);
+        }
+        if (readMode == null) {
+            throw new IllegalArgumentException("read mode must be given");
         }
         if (ioThreads < 1) {
             throw new IllegalArgumentException("need at least one I/O thread, got " + ioThreads);
@@ -47,6 +54,8 @@ public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserv
         private int ioThreads = 2;
         private boolean simulatedDevice;
         private boolean trustLocal;
+        private ReadMode readMode = ReadMode.DIRECT;
+        private boolean cacheLocal;
 
         public Builder deviceBudget(long v) {
             deviceBudget = v;
@@ -115,9 +124,21 @@ public record RuntimeOptions(long deviceBudget, long hostBudget, long hostReserv
             return this;
         }
 
+        /** How experts are read from a local model directory. */
+        public Builder readMode(ReadMode v) {
+            readMode = v;
+            return this;
+        }
+
+        /** Copy experts read from the model directory into the disk cache too (slow or remote model storage). */
+        public Builder cacheLocal(boolean v) {
+            cacheLocal = v;
+            return this;
+        }
+
         public RuntimeOptions build() {
             return new RuntimeOptions(deviceBudget, hostBudget, hostReserve, cacheDir, diskBudget, policy, prefetch,
-                    frequencyPrefetch, ioThreads, simulatedDevice, trustLocal);
+                    frequencyPrefetch, ioThreads, simulatedDevice, trustLocal, readMode, cacheLocal);
         }
     }
 }

@@ -62,7 +62,8 @@ final class TierStack implements AutoCloseable {
             counters.put(t, new TierCounters(t));
         }
         this.disk = openDiskCache(o, counters.get(Tier.DISK));
-        this.fetcher = new ByteFetcher(manifest, origin, peer, disk, counters, o.trustLocal());
+        this.fetcher = new ByteFetcher(manifest, origin, peer, disk, counters, o.trustLocal(), o.readMode(),
+                o.cacheLocal());
         this.hostLedger = new MemoryLedger("host", o.hostBudget(), o.hostReserve());
         this.hostCache = new TierCache(Tier.HOST, hostLedger, hostMemory,
                 Policies.create(o.policy(), o.hostBudget() - o.hostReserve(), locator::expertBytes),
@@ -185,6 +186,7 @@ final class TierStack implements AutoCloseable {
         }
         hostCache.close();
         hostMemory.close();
+        fetcher.close();
         if (disk != null) {
             disk.close();
         }

@@ -13,11 +13,25 @@ import java.lang.invoke.MethodHandle;
  * segment still referring to it throws {@link IllegalStateException} instead of reading freed memory. Blocks come
  * from libc {@code aligned_alloc} and are handed out without zero-filling ({@code Arena.allocate} clears every
  * byte, a wasted pass over memory that a page-in overwrites at once); without libc, from {@code Arena.allocate}.
+ * Blocks of {@link #PAGE_ALIGN_FROM} bytes or more are mapped with {@code mmap(MAP_ANONYMOUS)} and unmapped when
+ * freed: they start on a page, so an {@code O_DIRECT} read can land in them with no bounce buffer
+ * ({@link io.strata.loader.source.LocalReads}), and a freed block goes back to the kernel at once. Why not
+ * {@code aligned_alloc} for them: glibc keeps freed blocks in its per-thread arenas once the dynamic mmap threshold
+ * has risen past an expert's size, so with loads on several threads the process's anonymous memory grew far past
+ * the host ledger's budget (the ledger must describe the real footprint). Smaller blocks (norms, biases) come from
+ * {@code aligned_alloc} on 64 bytes.
  */
 public final class HostMemory implements TierMemory {
     private static final long ALIGN = 64;
+    /** Direct I/O alignment: a page. */
+    public static final long PAGE = 4096;
+    public static final long PAGE_ALIGN_FROM = 64 << 10;
     private static final MethodHandle ALIGNED_ALLOC;
     private static final MethodHandle FREE;
+    private static final MethodHandle MMAP;
+    private static final MethodHandle MUNMAP;
+    private static final int PROT_READ_WRITE = 0x1 | 0x2;
+    private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20; // Linux values
 
     static {
         MethodHandle alloc = null;
@@ -34,6 +48,23 @@ public final class HostMemory implements TierMemory {
         }
         ALIGNED_ALLOC = alloc;
         FREE = free;
+        MethodHandle mmap = null;
+        MethodHandle munmap = null;
+        if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            try {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup libc = linker.defaultLookup();
+                mmap = linker.downcallHandle(libc.find("mmap").orElseThrow(), FunctionDescriptor.of(
+                        ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(), FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+            } catch (RuntimeException | LinkageError e) {
+                mmap = null;
+            }
+        }
+        MMAP = mmap;
+        MUNMAP = munmap;
     }
 
     private volatile boolean closed;
@@ -47,7 +78,10 @@ public final class HostMemory implements TierMemory {
         Arena arena = Arena.ofShared();
         MemorySegment seg;
         try {
-            seg = ALIGNED_ALLOC == null ? arena.allocate(Math.max(1, bytes), ALIGN).asSlice(0, bytes) : raw(bytes, arena);
+            long align = bytes >= PAGE_ALIGN_FROM ? PAGE : ALIGN;
+            seg = align == PAGE && MMAP != null ? mapped(bytes, arena)
+                    : ALIGNED_ALLOC == null ? arena.allocate(Math.max(1, bytes), align).asSlice(0, bytes)
+                    : raw(bytes, align, arena);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -56,11 +90,11 @@ public final class HostMemory implements TierMemory {
     }
 
     @SuppressWarnings("restricted")
-    private static MemorySegment raw(long bytes, Arena arena) {
-        long size = Math.max(ALIGN, (bytes + ALIGN - 1) / ALIGN * ALIGN); // aligned_alloc wants a multiple
+    private static MemorySegment raw(long bytes, long align, Arena arena) {
+        long size = Math.max(align, (bytes + align - 1) / align * align); // aligned_alloc wants a multiple
         MemorySegment p;
         try {
-            p = (MemorySegment) ALIGNED_ALLOC.invokeExact(ALIGN, size);
+            p = (MemorySegment) ALIGNED_ALLOC.invokeExact(align, size);
         } catch (Throwable t) {
             throw new IllegalStateException("aligned_alloc failed: " + t, t);
         }
@@ -68,6 +102,34 @@ public final class HostMemory implements TierMemory {
             throw new OutOfMemoryError("aligned_alloc of " + size + " bytes returned NULL");
         }
         return p.reinterpret(size, arena, HostMemory::release).asSlice(0, bytes);
+    }
+
+    @SuppressWarnings("restricted")
+    private static MemorySegment mapped(long bytes, Arena arena) {
+        long size = (bytes + PAGE - 1) / PAGE * PAGE;
+        MemorySegment p;
+        try {
+            p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1,
+                    0L);
+        } catch (Throwable t) {
+            throw new IllegalStateException("mmap failed: " + t, t);
+        }
+        if (p.address() == -1L || p.equals(MemorySegment.NULL)) {
+            throw new OutOfMemoryError("mmap of " + size + " bytes failed");
+        }
+        return p.reinterpret(size, arena, q -> unmap(q, size)).asSlice(0, bytes);
+    }
+
+    private static void unmap(MemorySegment p, long size) {
+        int rc;
+        try {
+            rc = (int) MUNMAP.invokeExact(p, size);
+        } catch (Throwable t) {
+            throw new IllegalStateException("munmap failed: " + t, t);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("munmap of " + size + " bytes failed");
+        }
     }
 
     private static void release(MemorySegment p) {

@@ -76,7 +76,7 @@ class FullCacheDiskTest {
             Path cache = fs.dir().resolve("cache");
             Files.createDirectories(cache.resolve("blobs"));
             fs.fill();
-            RuntimeOptions o = RuntimeOptions.builder().cacheDir(cache).hostBudget(64 << 20).prefetch(false).build();
+            RuntimeOptions o = RuntimeOptions.builder().cacheDir(cache).cacheLocal(true).hostBudget(64 << 20).prefetch(false).build();
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
                 pageAll(rt, man);
                 assertEquals(EXPERTS, rt.telemetry().tier(Tier.ORIGIN).hits(), "served from the model");

@@ -1,5 +1,6 @@
 package io.strata.loader.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -71,6 +72,34 @@ class LocalCorruptionTest {
     }
 
     @Test
+    void aFlipInALaterPieceOfALargeExpertFailsItsPageInInEveryReadMode() throws Exception {
+        // 6 MiB experts: read as several pieces in flight, hashed piece by piece in order
+        TestModels.Model m = TestModels.mixtral(tmp, 1, 2, 512, 1024, Layout.ROW, 1);
+        Manifest man = ManifestCodec.read(m.converted());
+        GroupInfo g = man.groups().get("expert.0.1");
+        assertTrue(g.size() > 2 * io.strata.loader.source.LocalReads.PIECE, "expert spans several pieces");
+        Path shard = m.converted().resolve(man.shard(g.shard()).filename());
+        flip(shard, g.offset() + g.size() - 5000); // in the last piece, inside its unaligned tail page
+        for (io.strata.loader.source.ReadMode mode : io.strata.loader.source.ReadMode.values()) {
+            try (ModelRuntime rt = ModelRuntime.open(m.converted(), options().readMode(mode).build())) {
+                try (var h = rt.expert(0, 0)) { // an undamaged one pages in, bytes as the model has them
+                    GroupInfo g0 = man.groups().get("expert.0.0");
+                    byte[] want = new byte[(int) g0.size()];
+                    try (var f = new RandomAccessFile(m.converted().resolve(man.shard(g0.shard()).filename())
+                            .toFile(), "r")) {
+                        f.seek(g0.offset());
+                        f.readFully(want);
+                    }
+                    assertArrayEquals(want, h.bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), mode.toString());
+                }
+                RuntimeException e = assertThrows(RuntimeException.class, () -> rt.expert(0, 1).close());
+                assertTrue(chain(e).contains(shard.getFileName().toString()) && chain(e).contains("chunk"),
+                        mode + ": " + chain(e));
+            }
+        }
+    }
+
+    @Test
     void flippedBytesInAnExpertFailItsFirstPageIn() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, 1, EXPERTS, 64, 96, Layout.ROW, 1);
         Manifest man = ManifestCodec.read(m.converted());
@@ -88,7 +117,7 @@ class LocalCorruptionTest {
     void aFlippedDiskCacheBlobIsDeletedCountedLoggedOnceAndFetchedAgainFromTheModel() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, 1, EXPERTS, 64, 96, Layout.ROW, 1);
         Path cache = tmp.resolve("cache");
-        RuntimeOptions o = RuntimeOptions.builder().cacheDir(cache).diskBudget(64 << 20).hostBudget(64 << 20)
+        RuntimeOptions o = RuntimeOptions.builder().cacheDir(cache).cacheLocal(true).diskBudget(64 << 20).hostBudget(64 << 20)
                 .prefetch(false).build();
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
             for (int e = 0; e < EXPERTS; e++) {
@@ -148,7 +177,7 @@ class LocalCorruptionTest {
         Path cache = tmp.resolve("cache");
         Manifest man = ManifestCodec.read(m.converted());
         String h = man.groups().get("expert.0.0").hash();
-        try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().cacheDir(cache)
+        try (ModelRuntime rt = ModelRuntime.open(m.converted(), RuntimeOptions.builder().cacheDir(cache).cacheLocal(true)
                 .hostBudget(64 << 20).prefetch(false).build())) {
             rt.expert(0, 0).close();
         }

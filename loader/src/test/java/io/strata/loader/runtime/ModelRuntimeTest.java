@@ -15,6 +15,7 @@ import io.strata.core.model.Tier;
 import io.strata.core.telemetry.TelemetrySnapshot;
 import io.strata.core.weights.TensorView;
 import io.strata.loader.cache.ExpertHandle;
+import io.strata.loader.source.ReadMode;
 import io.strata.storage.safetensors.Checkpoint;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -174,11 +175,43 @@ class ModelRuntimeTest {
     }
 
     @Test
-    void secondRunReadsExpertsFromTheDiskCacheNotTheOrigin() throws Exception {
+    void aLocalModelDirectoryIsReadInPlaceAndNothingIsWrittenToTheDiskCache() throws Exception {
+        TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
+        Path cache = tmp.resolve("cache");
+        for (ReadMode mode : ReadMode.values()) {
+            RuntimeOptions o = RuntimeOptions.builder().cacheDir(cache).diskBudget(64 << 20).hostBudget(64 << 20)
+                    .prefetch(false).readMode(mode).build();
+            try (Checkpoint src = Checkpoint.open(m.source());
+                 ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
+                for (int l = 0; l < LAYERS; l++) {
+                    for (int e = 0; e < EXPERTS; e++) {
+                        try (ExpertHandle h = rt.expert(l, e)) {
+                            for (String p : List.of("w1", "w2", "w3")) {
+                                String name = TestModels.expertTensor(ModelFamily.MIXTRAL, l, e, p);
+                                assertSameBytes(src.tensor(name).data(), h.tensor(ExpertProjection.ofKey(p)).data(),
+                                        mode + " " + name);
+                            }
+                        }
+                    }
+                }
+                TelemetrySnapshot t = rt.telemetry();
+                assertEquals(LAYERS * EXPERTS, t.tier(Tier.ORIGIN).hits(), mode.toString());
+                assertEquals(0, t.tier(Tier.DISK).bytesIn(), mode + ": bytes written to the disk cache");
+                assertEquals(0, t.tier(Tier.DISK).used(), mode.toString());
+                assertEquals(0, t.tier(Tier.DISK).hits() + t.tier(Tier.DISK).misses(), mode + ": disk cache asked");
+            }
+            try (var blobs = java.nio.file.Files.walk(cache)) {
+                assertEquals(0, blobs.filter(java.nio.file.Files::isRegularFile).count(), mode + ": blobs on disk");
+            }
+        }
+    }
+
+    @Test
+    void withCacheLocalTheSecondRunReadsExpertsFromTheDiskCacheNotTheOrigin() throws Exception {
         TestModels.Model m = TestModels.mixtral(tmp, LAYERS, EXPERTS, 64, 96, Layout.ROW, 1);
         Path cache = tmp.resolve("cache");
         RuntimeOptions o = RuntimeOptions.builder().cacheDir(cache).diskBudget(64 << 20).hostBudget(64 << 20)
-                .prefetch(false).build();
+                .prefetch(false).cacheLocal(true).build();
         try (ModelRuntime rt = ModelRuntime.open(m.converted(), o)) {
             for (int e = 0; e < EXPERTS; e++) {
                 rt.expert(0, e).close();

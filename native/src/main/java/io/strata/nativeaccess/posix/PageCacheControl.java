@@ -57,6 +57,14 @@ public final class PageCacheControl {
 
     /** Drops {@code file}'s cached pages; empty on success, else why not. */
     public static Optional<String> evict(Path file) {
+        return evict(file, 0, 0);
+    }
+
+    /**
+     * Drops the cached pages of {@code length} bytes of {@code file} from {@code offset} (0 = to the end): what a
+     * reader that has copied a range into memory of its own calls, so the page cache does not keep a second copy.
+     */
+    public static Optional<String> evict(Path file, long offset, long length) {
         if (!supported()) {
             return Optional.of("posix_fadvise is not available on this platform");
         }
@@ -67,7 +75,7 @@ public final class PageCacheControl {
                 return Optional.of("cannot open " + file);
             }
             try {
-                int rc = (int) FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
+                int rc = (int) FADVISE.invokeExact(fd, offset, length, POSIX_FADV_DONTNEED);
                 return rc == 0 ? Optional.empty() : Optional.of("posix_fadvise failed with " + rc);
             } finally {
                 int ignored = (int) CLOSE.invokeExact(fd);

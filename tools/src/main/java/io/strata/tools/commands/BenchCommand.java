@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
                 "Runs a benchmark. Each one measures its baseline in the same run and reports ratios against it."},
         subcommands = {BenchConvertCommand.class, BenchPageInCommand.class, BenchDecodeCommand.class,
                 BenchKvCommand.class, BenchHashCommand.class, BenchFetchCommand.class, BenchCudaCommand.class,
-                BenchQuantCommand.class, BenchComputeCommand.class})
+                BenchQuantCommand.class, BenchComputeCommand.class, BenchPagingCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -9,6 +9,7 @@ import io.strata.loader.cache.ExpertHandle;
 import io.strata.nativeaccess.posix.PageCacheControl;
 import io.strata.loader.runtime.ModelRuntime;
 import io.strata.loader.runtime.RuntimeOptions;
+import io.strata.loader.source.ReadMode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -49,7 +50,9 @@ import picocli.CommandLine.Spec;
                 "  with --trust-local (no verification) runs in the same rounds, so the cost of verification on",
                 "  read is their ratio (verified / unverified throughput, per round: min..max).",
                 "  Each is measured cold (the files' pages dropped from the page cache with",
-                "  posix_fadvise(DONTNEED) first, where the platform allows) and warm (cached)."},
+                "  posix_fadvise(DONTNEED) first, where the platform allows) and warm (cached); cold also reads",
+                "  every shard with O_DIRECT (16 MiB requests), the device's speed without any page cache.",
+                "  --read-modes compares direct (O_DIRECT), drop (buffered + DONTNEED) and buffered page-in."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
         exitCodeListHeading = "%nEXIT STATUS%n",
@@ -80,6 +83,13 @@ public final class BenchPageInCommand implements Callable<Integer> {
 
     @Option(names = "--stats", description = "Print the runtime's per-tier telemetry after the last page-in run.")
     boolean stats;
+
+    @Option(names = "--read-modes", paramLabel = "M,M", split = ",", defaultValue = "direct,drop,buffered",
+            description = "Read modes compared, each measured in the same rounds (the first is used for the other"
+                    + " figures). Default: ${DEFAULT-VALUE}.")
+    List<String> readModes;
+
+    private ReadMode mode = ReadMode.DIRECT;
 
     @Override
     public Integer call() throws Exception {
@@ -139,13 +149,33 @@ public final class BenchPageInCommand implements Callable<Integer> {
             double bestPage = Double.MAX_VALUE;
             double bestTrusted = Double.MAX_VALUE;
             double bestAhead = Double.MAX_VALUE;
+            double bestDirect = 0;
             double minCost = Double.MAX_VALUE;
             double maxCost = 0;
+            java.util.Map<String, double[]> byMode = new java.util.LinkedHashMap<>();
+            for (String name : readModes) {
+                byMode.put(name, new double[]{Double.MAX_VALUE, 0});
+            }
             for (int r = 0; r < rounds; r++) {
+                for (String name : readModes) { // each mode's verified page-in, min..max seconds over rounds
+                    if (cold) {
+                        dropCaches(shards);
+                    }
+                    mode = ReadMode.parse(name);
+                    double secs = pageIn(m, false, false, null);
+                    double[] mm = byMode.get(name);
+                    mm[0] = Math.min(mm[0], secs);
+                    mm[1] = Math.max(mm[1], secs);
+                }
+                mode = ReadMode.parse(readModes.getFirst());
                 if (cold) {
                     dropCaches(shards);
                 }
                 bestSeq = Math.min(bestSeq, sequentialRead(shards));
+                if (cold) { // the device without the page cache: O_DIRECT, 16 MiB requests, one stream
+                    dropCaches(shards);
+                    bestDirect = Math.max(bestDirect, BenchPagingCommand.rawRead(model, m, 1, true));
+                }
                 // verified and unverified alternate which goes first, so neither always meets a warmer machine
                 double verified = 0;
                 double trusted = 0;
@@ -177,10 +207,21 @@ public final class BenchPageInCommand implements Callable<Integer> {
                             + " prefetch 2 ahead %10s/s (ratio %.2f)%n", cold ? "cold" : "warm",
                     Sizes.format((long) seqBps), Sizes.format((long) pageBps), pageBps / seqBps,
                     Sizes.format((long) aheadBps), aheadBps / seqBps);
+            if (cold && bestDirect > 0) {
+                out.printf(Locale.ROOT, "cold O_DIRECT sequential read %10s/s (of the %s of shards) | expert page-in"
+                                + " ratio to it %.2f | with prefetch 2 ahead %.2f%n", Sizes.format((long) bestDirect),
+                        Sizes.format(m.shards().stream().mapToLong(ShardInfo::size).sum()), pageBps / bestDirect,
+                        aheadBps / bestDirect);
+            }
             out.printf(Locale.ROOT, "%-4s verification: page-in verified %10s/s vs unverified (--trust-local)"
                             + " %10s/s: verified/unverified %.2f (per round %.2f..%.2f)%n", cold ? "cold" : "warm",
                     Sizes.format((long) pageBps), Sizes.format((long) trustedBps), pageBps / trustedBps, minCost,
                     maxCost);
+            for (var e : byMode.entrySet()) {
+                out.printf(Locale.ROOT, "%-4s read mode %-8s: expert page-in %10s/s (ratio %.2f; worst round %.2f)%n",
+                        cold ? "cold" : "warm", e.getKey(), Sizes.format((long) (expertBytes / e.getValue()[0])),
+                        expertBytes / e.getValue()[0] / seqBps, expertBytes / e.getValue()[1] / seqBps);
+            }
             statsOut.flush();
             out.print(statsText);
         }
@@ -226,7 +267,7 @@ public final class BenchPageInCommand implements Callable<Integer> {
      */
     private double pageIn(Manifest m, boolean ahead, boolean trustLocal, PrintWriter statsOut) {
         RuntimeOptions o = RuntimeOptions.builder().noDiskCache().hostBudget(Sizes.parse(hostMem)).prefetch(ahead)
-                .frequencyPrefetch(false).ioThreads(2).policy("lru").trustLocal(trustLocal).build();
+                .frequencyPrefetch(false).ioThreads(2).policy("lru").trustLocal(trustLocal).readMode(mode).build();
         List<GroupInfo> experts = m.groups().values().stream().filter(GroupInfo::isExpert).toList();
         try (ModelRuntime rt = ModelRuntime.open(model, o)) {
             long t0 = System.nanoTime();

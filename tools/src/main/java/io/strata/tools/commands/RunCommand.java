@@ -218,7 +218,15 @@ public final class RunCommand implements Callable<Integer> {
         }
         Set<Integer> stops = text == null ? (stop == null ? Set.of() : Set.copyOf(stop)) : text.stops(stop);
         TextStream stream = text == null ? null : text.stream(json ? null : out);
+        // the automatic fit is said once the model is open and the first pass ran, so errors stay one line
+        java.util.concurrent.atomic.AtomicBoolean fitSaid = new java.util.concurrent.atomic.AtomicBoolean();
         StepListener listener = (ForwardStep s) -> {
+            if (!fitSaid.getAndSet(true)) {
+                options.fit().ifPresent(f -> {
+                    err.println("strata run: " + f.describe());
+                    err.flush();
+                });
+            }
             if (s.sampled() < 0) {
                 return;
             }

@@ -6,6 +6,8 @@ import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.Sampler;
 import io.strata.loader.kv.KvOptions;
 import io.strata.loader.runtime.RuntimeOptions;
+import io.strata.loader.source.ReadMode;
+import io.strata.loader.tier.MemoryFit;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine;
@@ -18,8 +20,21 @@ public final class RunOptions {
     public String deviceBudget;
 
     @Option(names = "--host-budget", paramLabel = "SIZE",
-            description = "Host-memory budget for weights, e.g. 1GiB. Default: half the physical memory minus a 2 GiB reserve.")
+            description = "Host-memory budget for weights, e.g. 1GiB. Default: fit to the memory free now (the smaller"
+                    + " of MemAvailable and the cgroup limit), minus a reserve for the JVM and the kernel; the choice"
+                    + " is printed.")
     public String hostBudget;
+
+    @Option(names = "--read-mode", paramLabel = "MODE", defaultValue = "direct",
+            description = "How experts are read from a local model directory: direct (O_DIRECT, no page-cache copy),"
+                    + " drop (buffered, then the pages are dropped) or buffered. Default: ${DEFAULT-VALUE}.")
+    public String readMode;
+
+    @Option(names = "--cache-local",
+            description = "Also copy experts read from a local model directory into the disk cache (for a model"
+                    + " directory on slow or network storage). By default the disk cache holds only bytes fetched"
+                    + " from peers: a local model directory is read in place.")
+    public boolean cacheLocal;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
             description = "Persistent disk cache (content-addressed). Default: $STRATA_CACHE, else $XDG_CACHE_HOME/strata, else ~/.cache/strata.")
@@ -94,14 +109,29 @@ public final class RunOptions {
         }
     }
 
+    private MemoryFit fit;
+
+    /** The automatic fit chosen when no --host-budget is given (measured once per command), else empty. */
+    public java.util.Optional<MemoryFit> fit() {
+        if (hostBudget != null) {
+            return java.util.Optional.empty();
+        }
+        if (fit == null) {
+            fit = MemoryFit.measure();
+        }
+        return java.util.Optional.of(fit);
+    }
+
     public RuntimeOptions runtime() {
         RuntimeOptions.Builder b = RuntimeOptions.builder().policy(policy.toLowerCase(Locale.ROOT)).prefetch(!noPrefetch)
-                .trustLocal(trustLocal);
+                .trustLocal(trustLocal).readMode(ReadMode.parse(readMode)).cacheLocal(cacheLocal);
         if (deviceBudget != null) {
             b.deviceBudget(size("--device-budget", deviceBudget));
         }
         if (hostBudget != null) {
             b.hostBudget(size("--host-budget", hostBudget));
+        } else {
+            b.hostBudget(fit().orElseThrow().hostBudget());
         }
         if (noDiskCache) {
             b.noDiskCache();

@@ -219,4 +219,17 @@ class RunCommandTest {
         assertTrue(r.err().contains("tokens/s") && r.err().contains("host"), r.err());
         assertTrue(Files.isDirectory(tiny));
     }
+
+    @Test
+    void withNoBudgetFlagsRunFitsToFreeMemoryAndSaysWhatItChose() throws Exception {
+        Run r = run("run", tiny.toString(), "--prompt-ids", ids(reference.get("prompt")), "--max-new", "2",
+                "--no-disk-cache");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("host budget") && r.err().contains("(fit: MemAvailable")
+                && r.err().contains("reserve"), r.err());
+        Run given = run("run", tiny.toString(), "--prompt-ids", ids(reference.get("prompt")), "--max-new", "2",
+                "--no-disk-cache", "--host-budget", "64MiB");
+        assertEquals(0, given.code(), given.err());
+        assertTrue(!given.err().contains("(fit:"), "an explicit budget is not refitted: " + given.err());
+    }
 }
