@@ -10,6 +10,7 @@ module io.strata.loader {
     requires transitive io.strata.storage;
     requires io.strata.nativeaccess;
     requires com.github.benmanes.caffeine;
+    requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT, for O_DIRECT reads
 
     exports io.strata.loader.cache;
     exports io.strata.loader.kv;

@@ -13,6 +13,7 @@ module io.strata.tools {
     requires info.picocli;
     requires org.bouncycastle.provider; // bench hash: the BLAKE3 oracle
     requires jdk.management;
+    requires jdk.unsupported; // O_DIRECT reads in bench paging
 
     opens io.strata.tools to info.picocli;
     opens io.strata.tools.commands to info.picocli;

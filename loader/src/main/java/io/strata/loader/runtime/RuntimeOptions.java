@@ -3,7 +3,7 @@ package io.strata.loader.runtime;
 import io.strata.loader.policy.Policies;
 import io.strata.core.memory.DefaultBudgets;
 import io.strata.loader.disk.DiskCache;
-import io.strata.loader.source.ReadMode;
+import io.strata.loader.runtime.ReadMode;
 import java.nio.file.Path;
 
 /**

@@ -1,5 +1,6 @@
 package io.strata.loader.source;
 
+import io.strata.loader.runtime.ReadMode;
 import io.strata.core.hash.Blake3;
 import io.strata.core.hash.Blake3Hasher;
 import io.strata.core.manifest.Manifest;

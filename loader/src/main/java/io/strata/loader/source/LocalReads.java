@@ -1,5 +1,6 @@
 package io.strata.loader.source;
 
+import io.strata.loader.runtime.ReadMode;
 import io.strata.nativeaccess.posix.PageCacheControl;
 import io.strata.storage.fs.FileRanges;
 import io.strata.storage.model.ShardReader;

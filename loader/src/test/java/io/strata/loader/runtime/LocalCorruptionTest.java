@@ -80,7 +80,7 @@ class LocalCorruptionTest {
         assertTrue(g.size() > 2 * io.strata.loader.source.LocalReads.PIECE, "expert spans several pieces");
         Path shard = m.converted().resolve(man.shard(g.shard()).filename());
         flip(shard, g.offset() + g.size() - 5000); // in the last piece, inside its unaligned tail page
-        for (io.strata.loader.source.ReadMode mode : io.strata.loader.source.ReadMode.values()) {
+        for (io.strata.loader.runtime.ReadMode mode : io.strata.loader.runtime.ReadMode.values()) {
             try (ModelRuntime rt = ModelRuntime.open(m.converted(), options().readMode(mode).build())) {
                 try (var h = rt.expert(0, 0)) { // an undamaged one pages in, bytes as the model has them
                     GroupInfo g0 = man.groups().get("expert.0.0");

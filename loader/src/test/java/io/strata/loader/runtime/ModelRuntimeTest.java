@@ -15,7 +15,7 @@ import io.strata.core.model.Tier;
 import io.strata.core.telemetry.TelemetrySnapshot;
 import io.strata.core.weights.TensorView;
 import io.strata.loader.cache.ExpertHandle;
-import io.strata.loader.source.ReadMode;
+import io.strata.loader.runtime.ReadMode;
 import io.strata.storage.safetensors.Checkpoint;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

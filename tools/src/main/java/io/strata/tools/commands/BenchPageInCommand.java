@@ -9,7 +9,7 @@ import io.strata.loader.cache.ExpertHandle;
 import io.strata.nativeaccess.posix.PageCacheControl;
 import io.strata.loader.runtime.ModelRuntime;
 import io.strata.loader.runtime.RuntimeOptions;
-import io.strata.loader.source.ReadMode;
+import io.strata.loader.runtime.ReadMode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,4 +1,4 @@
-package io.strata.loader.tier;
+package io.strata.loader.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.strata.loader.source;
+package io.strata.loader.runtime;
 
 import java.util.Locale;
 

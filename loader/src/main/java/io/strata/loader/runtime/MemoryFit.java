@@ -1,4 +1,4 @@
-package io.strata.loader.tier;
+package io.strata.loader.runtime;
 
 import io.strata.core.util.Sizes;
 import java.io.IOException;
