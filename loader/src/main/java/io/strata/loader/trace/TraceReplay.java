@@ -13,7 +13,9 @@ public final class TraceReplay {
         List<RoutingTrace.Access> accesses = trace.accesses();
         long belady = BeladySimulator.hits(accesses, capacity);
         EvictionPolicy p = Policies.create(policy, capacity);
+        long start = System.nanoTime();
         long hits = CacheSimulator.hits(accesses, p, capacity);
-        return new ReplayResult(p.name(), capacity, accesses.size(), hits, belady);
+        long nanos = System.nanoTime() - start;
+        return new ReplayResult(p.name(), capacity, accesses.size(), hits, belady, nanos);
     }
 }

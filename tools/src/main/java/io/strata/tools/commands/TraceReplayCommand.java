@@ -76,7 +76,8 @@ public final class TraceReplayCommand implements Callable<Integer> {
         if (!json) {
             out.printf(Locale.ROOT, "%s: %d records, %d expert references, %d experts%n", trace,
                     t.records().size(), t.accesses().size(), t.expertCount());
-            out.printf(Locale.ROOT, "%-14s %8s %9s %9s %7s%n", "policy", "capacity", "hit rate", "belady", "ratio");
+            out.printf(Locale.ROOT, "%-14s %8s %9s %9s %7s %10s%n", "policy", "capacity", "hit rate", "belady", "ratio",
+                    "ns/access");
         }
         for (int cap : caps) {
             for (String p : policies) {
@@ -88,10 +89,11 @@ public final class TraceReplayCommand implements Callable<Integer> {
                     m.put("hitRate", r.hitRate());
                     m.put("belady", r.belady());
                     m.put("ratio", r.ratio());
+                    m.put("nsPerAccess", r.nanosPerAccess());
                     out.println(mapper.writeValueAsString(m));
                 } else {
-                    out.printf(Locale.ROOT, "%-14s %8d %8.2f%% %8.2f%% %7.3f%n", p, cap, 100 * r.hitRate(),
-                            100 * r.belady(), r.ratio());
+                    out.printf(Locale.ROOT, "%-14s %8d %8.2f%% %8.2f%% %7.3f %10.0f%n", p, cap, 100 * r.hitRate(),
+                            100 * r.belady(), r.ratio(), r.nanosPerAccess());
                 }
             }
         }
