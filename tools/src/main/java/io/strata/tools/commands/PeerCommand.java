@@ -134,34 +134,15 @@ public final class PeerCommand implements Callable<Integer> {
                 out.flush();
             }
             CountDownLatch stop = new CountDownLatch(1);
-            CountDownLatch stopped = new CountDownLatch(1);
-            Thread hook = new Thread(() -> { // on SIGTERM/Ctrl-C: let the node close and report first
-                stop.countDown();
-                try {
-                    stopped.await(5, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "strata-peer-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                stop.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // stopped in-process (tests)
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException ignored) {
-                    // already shutting down
-                }
-            }
+            ShutdownWait wait = new ShutdownWait(stop, "strata-peer-shutdown"); // let the node close and report first
+            wait.await();
             out.println("served " + node.chunksServed() + " chunks (" + Sizes.format(node.bytesServed()) + ")");
             out.flush();
             if (web != null) {
                 web.close();
             }
             node.close();
-            stopped.countDown();
+            wait.close();
         }
         return 0;
     }

@@ -1,8 +1,8 @@
 package io.strata.tools.commands;
 
 import io.strata.core.manifest.Manifest;
-import io.strata.core.memory.MemoryLedger;
-import io.strata.core.memory.Pool;
+
+
 import io.strata.core.model.Tier;
 import io.strata.loader.kv.KvOptions;
 import io.strata.loader.kv.PagedKvStore;
@@ -117,7 +117,7 @@ public final class ServeCommand implements Callable<Integer> {
             ChatTemplate template = templateFile != null
                     ? ChatTemplate.of(Utf8.readStrict(templateFile), templateFile.toString())
                     : ChatTemplate.of(tok).orElse(null);
-            try (PagedKvStore store = kvStore(rt, kv);
+            try (PagedKvStore store = io.strata.tools.generate.DecodeSession.kvStore(rt, kv);
                  ServeEngine engine = new ServeEngine(rt, options.decoder(), store, tok, template,
                          text.stops(List.of()), id, parallel, queue);
                  StrataServer server = StrataServer.start(at.getHostString(), at.getPort(), engine, null)) {
@@ -134,38 +134,8 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private void awaitStop() {
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stop.countDown();
-            try {
-                stopped.await(5, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "strata-serve-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            stop.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException ignored) {
-                // shutting down: the hook waits for the close below
-            }
-            stopped.countDown();
+        try (ShutdownWait wait = new ShutdownWait(stop, "strata-serve-shutdown")) {
+            wait.await();
         }
-    }
-
-    /** KV pages reserve in the runtime's ledgers (pool KV), as in run and chat, so /metrics sees them. */
-    private static PagedKvStore kvStore(ModelRuntime runtime, KvOptions kv) {
-        MemoryLedger fast = runtime.ledger(runtime.computeTier());
-        MemoryLedger host = runtime.ledger(Tier.HOST);
-        fast.limitPool(Pool.KV, kv.fastBudgetBytes());
-        if (host != fast) {
-            host.limitPool(Pool.KV, kv.hostBudgetBytes());
-        }
-        return PagedKvStore.create(kv, fast, host);
     }
 }

@@ -161,7 +161,7 @@ public final class DecodeSession implements AutoCloseable {
      * pages share each tier's budget and can push each other out, instead of two ledgers each believing it owns
      * the memory.
      */
-    private static PagedKvStore kvStore(ModelRuntime runtime, KvOptions kv) {
+    public static PagedKvStore kvStore(ModelRuntime runtime, KvOptions kv) {
         MemoryLedger fast = runtime.ledger(runtime.computeTier());
         MemoryLedger host = runtime.ledger(Tier.HOST);
         fast.limitPool(Pool.KV, kv.fastBudgetBytes());
