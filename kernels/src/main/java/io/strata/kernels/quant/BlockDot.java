@@ -256,8 +256,10 @@ final class BlockDot {
     }
 
     /*
-     * The K-quants run in two phases per row: a scalar pass decodes every block's group scales into dsc (and adds
-     * up the min terms), then a loop over blocks whose inner loops run over the bytes of a group pair: each L
+     * The K-quants decode each block's group scales into dsc (and add up the min terms) in the block loop itself,
+     * so this scalar work overlaps the vector work of the block before (as a separate pass over the row it cost
+     * as much as the dot: it was read a byte per segment access; now one long and one int, or one vector for
+     * Q6_K's int8 scales); the inner loops run over the bytes of a group pair: each L
      * bytes are loaded and widened once and give the codes of every group stored in them (Q4_K/Q5_K: the low
      * and high nibbles of 32 bytes are groups 2j and 2j+1; Q6_K: 32 ql bytes and 32 qh bytes make four groups),
      * with constant shifts. Each group (or Q6_K quarter) has its own accumulator, so no single FMA chain bounds
@@ -265,42 +267,30 @@ final class BlockDot {
      * 100-1000x slower). Codes are unpacked in int lanes (see ints()).
      */
 
-    /**
-     * The 8 group scales d * sc of each Q4_K / Q5_K block; returns sum over groups of dmin * m_g * xs[g]. The 12
-     * bytes of 6-bit scales and mins are read as one long and one int and cut apart in registers
-     * ({@link Dequantize#scaleMinK4}'s layout): per-byte segment reads made this pass cost as much as the dot.
-     */
-    private static float scalesK(MemorySegment w, long off, int nb, int blockBytes, float[] xs, float[] dsc) {
-        float mins = 0;
-        for (int b = 0; b < nb; b++) {
-            long p = off + (long) blockBytes * b;
-            float d = Dequantize.f16(w, p);
-            float dmin = Dequantize.f16(w, p + 2);
-            long a = w.get(I64, p + 4);
-            int c = w.get(Dequantize.I32, p + 12);
-            for (int g = 0; g < 4; g++) {
-                int lo = (int) (a >>> (8 * g)) & 0xFF;
-                int hi = (int) (a >>> (8 * g + 32)) & 0xFF;
-                int cc = (c >>> (8 * g)) & 0xFF;
-                dsc[8 * b + g] = d * (lo & 63);
-                dsc[8 * b + g + 4] = d * ((cc & 0xF) | ((lo >> 6) << 4));
-                mins += dmin * (hi & 63) * xs[8 * b + g];
-                mins += dmin * ((cc >> 4) | ((hi >> 6) << 4)) * xs[8 * b + g + 4];
-            }
-        }
-        return mins;
-    }
-
     /** Q4_K: 8 groups of 32 nibbles; {@code xs} holds sums of x per 32 elements. */
     static void q4K(MemorySegment w, long rowBytes, int rowFrom, int rowTo, float[] y, int yo, int nb, float[] x,
                     int xo, float[] xs, float[] lanes, float[] dsc) {
         for (int r = rowFrom; r < rowTo; r++) {
             long off = r * rowBytes;
-            float mins = scalesK(w, off, nb, 144, xs, dsc);
+            float mins = 0;
             FloatVector acc0 = FloatVector.zero(FS);
             FloatVector acc1 = FloatVector.zero(FS);
             for (int b = 0; b < nb; b++) {
-                long q = off + 144L * b + 16;
+                long p = off + 144L * b;
+                float d = Float.float16ToFloat(w.get(Dequantize.I16, p));
+                float dmin = Float.float16ToFloat(w.get(Dequantize.I16, p + 2));
+                long sa = w.get(I64, p + 4);
+                int sc = w.get(Dequantize.I32, p + 12);
+                for (int g = 0; g < 4; g++) {
+                    int lo = (int) (sa >>> (8 * g)) & 0xFF;
+                    int hi = (int) (sa >>> (8 * g + 32)) & 0xFF;
+                    int cc = (sc >>> (8 * g)) & 0xFF;
+                    dsc[g] = d * (lo & 63);
+                    dsc[g + 4] = d * ((cc & 0xF) | ((lo >> 6) << 4));
+                    mins += dmin * (hi & 63) * xs[8 * b + g];
+                    mins += dmin * ((cc >> 4) | ((hi >> 6) << 4)) * xs[8 * b + g + 4];
+                }
+                long q = p + 16;
                 int xb = xo + 256 * b;
                 for (int j = 0; j < 4; j++) {
                     FloatVector s0 = FloatVector.zero(FS);
@@ -310,8 +300,8 @@ final class BlockDot {
                         s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
                         s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
                     }
-                    acc0 = s0.fma(FloatVector.broadcast(FS, dsc[8 * b + 2 * j]), acc0);
-                    acc1 = s1.fma(FloatVector.broadcast(FS, dsc[8 * b + 2 * j + 1]), acc1);
+                    acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2 * j]), acc0);
+                    acc1 = s1.fma(FloatVector.broadcast(FS, dsc[2 * j + 1]), acc1);
                 }
             }
             acc0.add(acc1).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
@@ -328,11 +318,24 @@ final class BlockDot {
                     int xo, float[] xs, float[] lanes, float[] dsc) {
         for (int r = rowFrom; r < rowTo; r++) {
             long off = r * rowBytes;
-            float mins = scalesK(w, off, nb, 176, xs, dsc);
+            float mins = 0;
             FloatVector acc0 = FloatVector.zero(FS);
             FloatVector acc1 = FloatVector.zero(FS);
             for (int b = 0; b < nb; b++) {
                 long p = off + 176L * b;
+                float d = Float.float16ToFloat(w.get(Dequantize.I16, p));
+                float dmin = Float.float16ToFloat(w.get(Dequantize.I16, p + 2));
+                long sa = w.get(I64, p + 4);
+                int sc = w.get(Dequantize.I32, p + 12);
+                for (int g = 0; g < 4; g++) {
+                    int lo = (int) (sa >>> (8 * g)) & 0xFF;
+                    int hi = (int) (sa >>> (8 * g + 32)) & 0xFF;
+                    int cc = (sc >>> (8 * g)) & 0xFF;
+                    dsc[g] = d * (lo & 63);
+                    dsc[g + 4] = d * ((cc & 0xF) | ((lo >> 6) << 4));
+                    mins += dmin * (hi & 63) * xs[8 * b + g];
+                    mins += dmin * ((cc >> 4) | ((hi >> 6) << 4)) * xs[8 * b + g + 4];
+                }
                 int xb = xo + 256 * b;
                 for (int j = 0; j < 4; j++) {
                     FloatVector s0 = FloatVector.zero(FS);
@@ -346,8 +349,8 @@ final class BlockDot {
                         s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
                         s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
                     }
-                    acc0 = s0.fma(FloatVector.broadcast(FS, dsc[8 * b + 2 * j]), acc0);
-                    acc1 = s1.fma(FloatVector.broadcast(FS, dsc[8 * b + 2 * j + 1]), acc1);
+                    acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2 * j]), acc0);
+                    acc1 = s1.fma(FloatVector.broadcast(FS, dsc[2 * j + 1]), acc1);
                 }
             }
             acc0.add(acc1).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
@@ -368,13 +371,6 @@ final class BlockDot {
                     int xo, float[] lanes, float[] dsc) {
         for (int r = rowFrom; r < rowTo; r++) {
             long off = r * rowBytes;
-            for (int b = 0; b < nb; b++) {
-                long p = off + 210L * b;
-                float d = Dequantize.f16(w, p + 208);
-                for (int g = 0; g < 16; g++) {
-                    dsc[16 * b + g] = d * w.get(ValueLayout.JAVA_BYTE, p + 192 + g);
-                }
-            }
             FloatVector acc0 = FloatVector.zero(FS);
             FloatVector acc1 = FloatVector.zero(FS);
             FloatVector acc2 = FloatVector.zero(FS);
@@ -382,6 +378,11 @@ final class BlockDot {
             for (int b = 0; b < nb; b++) {
                 long p = off + 210L * b;
                 int xb = xo + 256 * b;
+                FloatVector d = FloatVector.broadcast(FS, Float.float16ToFloat(w.get(Dequantize.I16, p + 208)));
+                for (int g = 0; g < 16; g += L) {
+                    ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 192 + g, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0)).mul(d).intoArray(dsc, g);
+                }
                 for (int h = 0; h < 2; h++) {
                     for (int l = 0; l < 32; l += L) {
                         IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + l, LE).convertShape(VectorOperators.B2I, IS, 0));
@@ -393,7 +394,7 @@ final class BlockDot {
                         IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4).and(0x0F)
                                 .or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
                         int e = 128 * h + l;
-                        int g = 16 * b + (e >> 4);
+                        int g = e >> 4;
                         acc0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, x, xb + e)).fma(FloatVector.broadcast(FS, dsc[g]), acc0);
                         acc1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, x, xb + e + 32)).fma(FloatVector.broadcast(FS, dsc[g + 2]), acc1);
                         acc2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, x, xb + e + 64)).fma(FloatVector.broadcast(FS, dsc[g + 4]), acc2);
