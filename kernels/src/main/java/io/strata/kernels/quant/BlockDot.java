@@ -101,11 +101,16 @@ final class BlockDot {
             for (; b + 1 < nb; b += 2) {
                 long p = off + 34L * b;
                 int xb = xo + 32 * b;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(FloatVector.fromArray(FS, x, xb));
-                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 36, LE).convertShape(VectorOperators.B2F, FS, 0)).mul(FloatVector.fromArray(FS, x, xb + 32));
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2, LE)
+                        .convertShape(VectorOperators.B2F, FS, 0)).mul(FloatVector.fromArray(FS, x, xb));
+                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 36, LE)
+                        .convertShape(VectorOperators.B2F, FS, 0)).mul(FloatVector.fromArray(FS, x, xb + 32));
                 for (int j = L; j < 32; j += L) {
-                    s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xb + j), s0);
-                    s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 36 + j, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xb + 32 + j), s1);
+                    s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xb + j), s0);
+                    s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 36 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 32 + j), s1);
                 }
                 acc0 = s0.fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
                 acc1 = s1.fma(FloatVector.broadcast(FS, Dequantize.f16(w, p + 34)), acc1);
@@ -115,7 +120,8 @@ final class BlockDot {
                 int xb = xo + 32 * b;
                 FloatVector s0 = FloatVector.zero(FS);
                 for (int j = 0; j < 32; j += L) {
-                    s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE).convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xb + j), s0);
+                    s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xb + j), s0);
                 }
                 acc0 = s0.fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
             }
@@ -144,12 +150,18 @@ final class BlockDot {
                 FloatVector t0 = FloatVector.zero(FS);
                 FloatVector t1 = FloatVector.zero(FS);
                 for (int j = 0; j < 16; j += L) {
-                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE).convertShape(VectorOperators.B2I, IS, 0));
-                    IntVector u = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 20 + j, LE).convertShape(VectorOperators.B2I, IS, 0));
-                    s0 = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + j), s0);
-                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 16 + j), t0);
-                    s1 = ((FloatVector) u.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 32 + j), s1);
-                    t1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 48 + j), t1);
+                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
+                            .convertShape(VectorOperators.B2I, IS, 0));
+                    IntVector u = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 20 + j, LE)
+                            .convertShape(VectorOperators.B2I, IS, 0));
+                    s0 = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + j), s0);
+                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)
+                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 16 + j), t0);
+                    s1 = ((FloatVector) u.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 32 + j), s1);
+                    t1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)
+                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 48 + j), t1);
                 }
                 acc0 = s0.add(t0).fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
                 acc1 = s1.add(t1).fma(FloatVector.broadcast(FS, Dequantize.f16(w, p + 18)), acc1);
@@ -160,9 +172,12 @@ final class BlockDot {
                 FloatVector s0 = FloatVector.zero(FS);
                 FloatVector t0 = FloatVector.zero(FS);
                 for (int j = 0; j < 16; j += L) {
-                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE).convertShape(VectorOperators.B2I, IS, 0));
-                    s0 = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + j), s0);
-                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 16 + j), t0);
+                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
+                            .convertShape(VectorOperators.B2I, IS, 0));
+                    s0 = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + j), s0);
+                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)
+                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 16 + j), t0);
                 }
                 acc0 = s0.add(t0).fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
             }
@@ -296,9 +311,13 @@ final class BlockDot {
                     FloatVector s0 = FloatVector.zero(FS);
                     FloatVector s1 = FloatVector.zero(FS);
                     for (int l = 0; l < 32; l += L) {
-                        IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 32 * j + l, LE).convertShape(VectorOperators.B2I, IS, 0));
-                        s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
-                        s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
+                        IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 32 * j + l, LE)
+                                .convertShape(VectorOperators.B2I, IS, 0));
+                        s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
+                        s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                                .convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
                     }
                     acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2 * j]), acc0);
                     acc1 = s1.fma(FloatVector.broadcast(FS, dsc[2 * j + 1]), acc1);
@@ -341,13 +360,17 @@ final class BlockDot {
                     FloatVector s0 = FloatVector.zero(FS);
                     FloatVector s1 = FloatVector.zero(FS);
                     for (int l = 0; l < 32; l += L) {
-                        IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 32 * j + l, LE).convertShape(VectorOperators.B2I, IS, 0));
-                        IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE).convertShape(VectorOperators.B2I, IS, 0)).lanewise(VectorOperators.LSHR, 2 * j);
+                        IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 32 * j + l, LE)
+                                .convertShape(VectorOperators.B2I, IS, 0));
+                        IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                                .convertShape(VectorOperators.B2I, IS, 0)).lanewise(VectorOperators.LSHR, 2 * j);
                         IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
                         IntVector hi = v.lanewise(VectorOperators.LSHR, 4).and(0x0F)
                                 .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
-                        s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
-                        s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
+                        s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
+                        s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                                .fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
                     }
                     acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2 * j]), acc0);
                     acc1 = s1.fma(FloatVector.broadcast(FS, dsc[2 * j + 1]), acc1);
@@ -385,9 +408,12 @@ final class BlockDot {
                 }
                 for (int h = 0; h < 2; h++) {
                     for (int l = 0; l < 32; l += L) {
-                        IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + l, LE).convertShape(VectorOperators.B2I, IS, 0));
-                        IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + 32 + l, LE).convertShape(VectorOperators.B2I, IS, 0));
-                        IntVector qh = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 128 + 32 * h + l, LE).convertShape(VectorOperators.B2I, IS, 0));
+                        IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + l, LE)
+                                .convertShape(VectorOperators.B2I, IS, 0));
+                        IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + 32 + l, LE)
+                                .convertShape(VectorOperators.B2I, IS, 0));
+                        IntVector qh = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 128 + 32 * h + l, LE)
+                                .convertShape(VectorOperators.B2I, IS, 0));
                         IntVector q0 = ql0.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
                         IntVector q1 = ql1.and(0x0F).or(qh.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32);
                         IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(qh.and(0x30)).sub(32);
@@ -395,14 +421,22 @@ final class BlockDot {
                                 .or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
                         int e = 128 * h + l;
                         int g = e >> 4;
-                        acc0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, x, xb + e)).fma(FloatVector.broadcast(FS, dsc[g]), acc0);
-                        acc1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, x, xb + e + 32)).fma(FloatVector.broadcast(FS, dsc[g + 2]), acc1);
-                        acc2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, x, xb + e + 64)).fma(FloatVector.broadcast(FS, dsc[g + 4]), acc2);
-                        acc3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, x, xb + e + 96)).fma(FloatVector.broadcast(FS, dsc[g + 6]), acc3);
+                        acc0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0))
+                                .mul(FloatVector.fromArray(FS, x, xb + e)).fma(FloatVector.broadcast(FS, dsc[g]), acc0);
+                        acc1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0))
+                                .mul(FloatVector.fromArray(FS, x, xb + e + 32))
+                                .fma(FloatVector.broadcast(FS, dsc[g + 2]), acc1);
+                        acc2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0))
+                                .mul(FloatVector.fromArray(FS, x, xb + e + 64))
+                                .fma(FloatVector.broadcast(FS, dsc[g + 4]), acc2);
+                        acc3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0))
+                                .mul(FloatVector.fromArray(FS, x, xb + e + 96))
+                                .fma(FloatVector.broadcast(FS, dsc[g + 6]), acc3);
                     }
                 }
             }
-            acc0.add(acc1).add(acc2.add(acc3)).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
+            // Lanes.sum written out: a call here is not always inlined, and then boxes its argument
+            acc0.add(acc1).add(acc2.add(acc3)).intoArray(lanes, 0);
             float sum = 0f;
             for (int i = 0; i < L; i++) {
                 sum += lanes[i];
