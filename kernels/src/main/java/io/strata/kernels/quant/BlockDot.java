@@ -151,16 +151,16 @@ final class BlockDot {
                 FloatVector t1 = FloatVector.zero(FS);
                 for (int j = 0; j < 16; j += L) {
                     IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
-                            .convertShape(VectorOperators.B2I, IS, 0));
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                     IntVector u = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 20 + j, LE)
-                            .convertShape(VectorOperators.B2I, IS, 0));
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                     s0 = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
                             .fma(FloatVector.fromArray(FS, x, xb + j), s0);
-                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)
+                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8)
                             .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 16 + j), t0);
                     s1 = ((FloatVector) u.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
                             .fma(FloatVector.fromArray(FS, x, xb + 32 + j), s1);
-                    t1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)
+                    t1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).sub(8)
                             .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 48 + j), t1);
                 }
                 acc0 = s0.add(t0).fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
@@ -173,10 +173,10 @@ final class BlockDot {
                 FloatVector t0 = FloatVector.zero(FS);
                 for (int j = 0; j < 16; j += L) {
                     IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
-                            .convertShape(VectorOperators.B2I, IS, 0));
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                     s0 = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
                             .fma(FloatVector.fromArray(FS, x, xb + j), s0);
-                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8)
+                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8)
                             .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 16 + j), t0);
                 }
                 acc0 = s0.add(t0).fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
@@ -312,10 +312,10 @@ final class BlockDot {
                     FloatVector s1 = FloatVector.zero(FS);
                     for (int l = 0; l < 32; l += L) {
                         IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 32 * j + l, LE)
-                                .convertShape(VectorOperators.B2I, IS, 0));
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                         s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
                                 .fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
-                        s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                        s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
                                 .convert(VectorOperators.I2F, 0))
                                 .fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
                     }
@@ -361,11 +361,11 @@ final class BlockDot {
                     FloatVector s1 = FloatVector.zero(FS);
                     for (int l = 0; l < 32; l += L) {
                         IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 32 * j + l, LE)
-                                .convertShape(VectorOperators.B2I, IS, 0));
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                         IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
-                                .convertShape(VectorOperators.B2I, IS, 0)).lanewise(VectorOperators.LSHR, 2 * j);
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 2 * j);
                         IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
-                        IntVector hi = v.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                        IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
                                 .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
                         s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
                                 .fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
@@ -409,15 +409,15 @@ final class BlockDot {
                 for (int h = 0; h < 2; h++) {
                     for (int l = 0; l < 32; l += L) {
                         IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + l, LE)
-                                .convertShape(VectorOperators.B2I, IS, 0));
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                         IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + 32 + l, LE)
-                                .convertShape(VectorOperators.B2I, IS, 0));
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                         IntVector qh = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 128 + 32 * h + l, LE)
-                                .convertShape(VectorOperators.B2I, IS, 0));
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
                         IntVector q0 = ql0.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
                         IntVector q1 = ql1.and(0x0F).or(qh.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32);
-                        IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(qh.and(0x30)).sub(32);
-                        IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                        IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and(0x30)).sub(32);
+                        IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4)
                                 .or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
                         int e = 128 * h + l;
                         int g = e >> 4;
