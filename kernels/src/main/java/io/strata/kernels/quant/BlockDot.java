@@ -307,21 +307,58 @@ final class BlockDot {
                 }
                 long q = p + 16;
                 int xb = xo + 256 * b;
-                for (int j = 0; j < 4; j++) {
-                    FloatVector s0 = FloatVector.zero(FS);
-                    FloatVector s1 = FloatVector.zero(FS);
-                    for (int l = 0; l < 32; l += L) {
-                        IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 32 * j + l, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
-                        s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
-                        s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
-                                .convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
-                    }
-                    acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2 * j]), acc0);
-                    acc1 = s1.fma(FloatVector.broadcast(FS, dsc[2 * j + 1]), acc1);
+                FloatVector s0 = FloatVector.zero(FS);
+                FloatVector s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + l), s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
+                            .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 32 + l), s1);
                 }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[0]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[1]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 32 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 64 + l), s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
+                            .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 96 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[3]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 64 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 128 + l), s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
+                            .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 160 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[4]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[5]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 96 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 192 + l), s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
+                            .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 224 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[6]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[7]), acc1);
             }
             acc0.add(acc1).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
             float sum = 0f;
@@ -356,25 +393,74 @@ final class BlockDot {
                     mins += dmin * ((cc >> 4) | ((hi >> 6) << 4)) * xs[8 * b + g + 4];
                 }
                 int xb = xo + 256 * b;
-                for (int j = 0; j < 4; j++) {
-                    FloatVector s0 = FloatVector.zero(FS);
-                    FloatVector s1 = FloatVector.zero(FS);
-                    for (int l = 0; l < 32; l += L) {
-                        IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 32 * j + l, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
-                        IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 2 * j);
-                        IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
-                        IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
-                                .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
-                        s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.fromArray(FS, x, xb + 64 * j + l), s0);
-                        s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
-                                .fma(FloatVector.fromArray(FS, x, xb + 64 * j + 32 + l), s1);
-                    }
-                    acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2 * j]), acc0);
-                    acc1 = s1.fma(FloatVector.broadcast(FS, dsc[2 * j + 1]), acc1);
+                FloatVector s0 = FloatVector.zero(FS);
+                FloatVector s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 0);
+                    IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + l), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 32 + l), s1);
                 }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[0]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[1]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 32 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 2);
+                    IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 64 + l), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 96 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[3]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 64 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 4);
+                    IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 128 + l), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 160 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[4]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[5]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 96 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 6);
+                    IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 192 + l), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 224 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[6]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[7]), acc1);
             }
             acc0.add(acc1).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
             float sum = 0f;
@@ -406,33 +492,57 @@ final class BlockDot {
                     ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 192 + g, LE)
                             .convertShape(VectorOperators.B2F, FS, 0)).mul(d).intoArray(dsc, g);
                 }
-                for (int h = 0; h < 2; h++) {
-                    for (int l = 0; l < 32; l += L) {
-                        IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + l, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
-                        IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 * h + 32 + l, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
-                        IntVector qh = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 128 + 32 * h + l, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
-                        IntVector q0 = ql0.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                        IntVector q1 = ql1.and(0x0F).or(qh.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32);
-                        IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and(0x30)).sub(32);
-                        IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4)
-                                .or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
-                        int e = 128 * h + l;
-                        int g = e >> 4;
-                        acc0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0))
-                                .mul(FloatVector.fromArray(FS, x, xb + e)).fma(FloatVector.broadcast(FS, dsc[g]), acc0);
-                        acc1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0))
-                                .mul(FloatVector.fromArray(FS, x, xb + e + 32))
-                                .fma(FloatVector.broadcast(FS, dsc[g + 2]), acc1);
-                        acc2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0))
-                                .mul(FloatVector.fromArray(FS, x, xb + e + 64))
-                                .fma(FloatVector.broadcast(FS, dsc[g + 4]), acc2);
-                        acc3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0))
-                                .mul(FloatVector.fromArray(FS, x, xb + e + 96))
-                                .fma(FloatVector.broadcast(FS, dsc[g + 6]), acc3);
-                    }
+                for (int l = 0; l < 32; l += L) {
+                    IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 32 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector qh = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 128 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector q0 = ql0.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q1 = ql1.and(0x0F).or(qh.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                    IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and(0x30)).sub(32);
+                    IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4)
+                            .or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                    int e = l;
+                    int g = e >> 4;
+                    acc0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e)).fma(FloatVector.broadcast(FS, dsc[g]), acc0);
+                    acc1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 32))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 2]), acc1);
+                    acc2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 64))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 4]), acc2);
+                    acc3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 96))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 6]), acc3);
+                }
+                for (int l = 0; l < 32; l += L) {
+                    IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 96 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector qh = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 160 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector q0 = ql0.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q1 = ql1.and(0x0F).or(qh.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                    IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and(0x30)).sub(32);
+                    IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4)
+                            .or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                    int e = 128 + l;
+                    int g = e >> 4;
+                    acc0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e)).fma(FloatVector.broadcast(FS, dsc[g]), acc0);
+                    acc1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 32))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 2]), acc1);
+                    acc2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 64))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 4]), acc2);
+                    acc3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 96))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 6]), acc3);
                 }
             }
             // Lanes.sum written out: a call here is not always inlined, and then boxes its argument
