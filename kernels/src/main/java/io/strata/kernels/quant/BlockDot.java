@@ -26,6 +26,7 @@ final class BlockDot {
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final int[] IOTA = new int[64];
     private static final ByteVector MXFP4_MAGNITUDES;
 
@@ -89,34 +90,104 @@ final class BlockDot {
                 .lanewise(VectorOperators.LSHL, 4);
     }
 
-    static float q8_0(MemorySegment w, long off, int nb, float[] x, int xo, float[] lanes) {
-        FloatVector acc = FloatVector.zero(FS);
-        for (int b = 0; b < nb; b++) {
-            long p = off + 34L * b;
-            int xb = xo + 32 * b;
-            FloatVector s = FloatVector.zero(FS);
-            for (int j = 0; j < 32; j += L) {
-                s = f(load(w, p + 2 + j)).fma(x(x, xb + j), s);
+    /** Q8_0: even and odd blocks go to two accumulators (one FMA chain per block would bound the loop). */
+    static void q8_0(MemorySegment w, long rowBytes, int rowFrom, int rowTo, float[] y, int yo, int nb, float[] x,
+                    int xo, float[] lanes) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = r * rowBytes;
+            FloatVector acc0 = FloatVector.zero(FS);
+            FloatVector acc1 = FloatVector.zero(FS);
+            int b = 0;
+            for (; b + 1 < nb; b += 2) {
+                long p = off + 34L * b;
+                int xb = xo + 32 * b;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2, LE)
+                        .convertShape(VectorOperators.B2F, FS, 0)).mul(FloatVector.fromArray(FS, x, xb));
+                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 36, LE)
+                        .convertShape(VectorOperators.B2F, FS, 0)).mul(FloatVector.fromArray(FS, x, xb + 32));
+                for (int j = L; j < 32; j += L) {
+                    s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xb + j), s0);
+                    s1 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 36 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 32 + j), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, Dequantize.f16(w, p + 34)), acc1);
             }
-            acc = s.fma(scale(Dequantize.f16(w, p)), acc);
+            if (b < nb) {
+                long p = off + 34L * b;
+                int xb = xo + 32 * b;
+                FloatVector s0 = FloatVector.zero(FS);
+                for (int j = 0; j < 32; j += L) {
+                    s0 = ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xb + j), s0);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
+            }
+            acc0.add(acc1).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
+            float sum = 0f;
+            for (int i = 0; i < L; i++) {
+                sum += lanes[i];
+            }
+            y[yo + r] = sum;
         }
-        return Lanes.sum(acc, lanes);
     }
 
-    static float q4_0(MemorySegment w, long off, int nb, float[] x, int xo, float[] lanes) {
-        FloatVector acc = FloatVector.zero(FS);
-        for (int b = 0; b < nb; b++) {
-            long p = off + 18L * b;
-            int xb = xo + 32 * b;
-            FloatVector s = FloatVector.zero(FS);
-            for (int j = 0; j < 16; j += L) {
-                ByteVector q = load(w, p + 2 + j);
-                s = f(q.and((byte) 0x0F).sub((byte) 8)).fma(x(x, xb + j), s);
-                s = f(q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).fma(x(x, xb + 16 + j), s);
+    /** Q4_0: low and high nibbles (elements 0-15 and 16-31) in separate sums, even and odd blocks apart. */
+    static void q4_0(MemorySegment w, long rowBytes, int rowFrom, int rowTo, float[] y, int yo, int nb, float[] x,
+                    int xo, float[] lanes) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = r * rowBytes;
+            FloatVector acc0 = FloatVector.zero(FS);
+            FloatVector acc1 = FloatVector.zero(FS);
+            int b = 0;
+            for (; b + 1 < nb; b += 2) {
+                long p = off + 18L * b;
+                int xb = xo + 32 * b;
+                FloatVector s0 = FloatVector.zero(FS);
+                FloatVector s1 = FloatVector.zero(FS);
+                FloatVector t0 = FloatVector.zero(FS);
+                FloatVector t1 = FloatVector.zero(FS);
+                for (int j = 0; j < 16; j += L) {
+                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector u = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 20 + j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + j), s0);
+                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8)
+                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 16 + j), t0);
+                    s1 = ((FloatVector) u.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 32 + j), s1);
+                    t1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).sub(8)
+                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 48 + j), t1);
+                }
+                acc0 = s0.add(t0).fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
+                acc1 = s1.add(t1).fma(FloatVector.broadcast(FS, Dequantize.f16(w, p + 18)), acc1);
             }
-            acc = s.fma(scale(Dequantize.f16(w, p)), acc);
+            if (b < nb) {
+                long p = off + 18L * b;
+                int xb = xo + 32 * b;
+                FloatVector s0 = FloatVector.zero(FS);
+                FloatVector t0 = FloatVector.zero(FS);
+                for (int j = 0; j < 16; j += L) {
+                    IntVector q = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 2 + j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + j), s0);
+                    t0 = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8)
+                            .convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, x, xb + 16 + j), t0);
+                }
+                acc0 = s0.add(t0).fma(FloatVector.broadcast(FS, Dequantize.f16(w, p)), acc0);
+            }
+            acc0.add(acc1).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
+            float sum = 0f;
+            for (int i = 0; i < L; i++) {
+                sum += lanes[i];
+            }
+            y[yo + r] = sum;
         }
-        return Lanes.sum(acc, lanes);
     }
 
     /** Q4_1: d * sum(q x) + m * sum(x); {@code xs} holds the sums of x per 32-element block. */
@@ -200,96 +271,288 @@ final class BlockDot {
     }
 
     /*
-     * The K-quants run in two phases per row: a scalar pass decodes every block's group scales into dsc (and adds
-     * up the min terms), then one flat loop over chunks of L codes finds each chunk's bytes, shift and group from
-     * its element index. No call that C2 might not inline happens while a vector is live (one would box the
-     * vectors: 100-1000x slower), and the single loop body stays within C2's inlining budget. Codes are unpacked
-     * in int lanes (see ints()).
+     * The K-quants decode each block's group scales into dsc (and add up the min terms) in the block loop itself,
+     * so this scalar work overlaps the vector work of the block before (as a separate pass over the row it cost
+     * as much as the dot: it was read a byte per segment access; now one long and one int, or one vector for
+     * Q6_K's int8 scales); the inner loops run over the bytes of a group pair: each L
+     * bytes are loaded and widened once and give the codes of every group stored in them (Q4_K/Q5_K: the low
+     * and high nibbles of 32 bytes are groups 2j and 2j+1; Q6_K: 32 ql bytes and 32 qh bytes make four groups),
+     * with constant shifts. Each group (or Q6_K quarter) has its own accumulator, so no single FMA chain bounds
+     * the loop. No call that C2 might not inline happens while a vector is live (one would box the vectors:
+     * 100-1000x slower). Codes are unpacked in int lanes (see ints()).
      */
 
-    /** The 8 group scales d * sc of each Q4_K / Q5_K block; returns sum over groups of dmin * m_g * xs[g]. */
-    private static float scalesK(MemorySegment w, long off, int nb, int blockBytes, float[] xs, float[] dsc,
-                                 int[] sm) {
-        float mins = 0;
-        for (int b = 0; b < nb; b++) {
-            long p = off + (long) blockBytes * b;
-            float d = Dequantize.f16(w, p);
-            float dmin = Dequantize.f16(w, p + 2);
-            for (int g = 0; g < 8; g++) {
-                Dequantize.scaleMinK4(w, p + 4, g, sm);
-                dsc[8 * b + g] = d * sm[0];
-                mins += dmin * sm[1] * xs[8 * b + g];
-            }
-        }
-        return mins;
-    }
-
     /** Q4_K: 8 groups of 32 nibbles; {@code xs} holds sums of x per 32 elements. */
-    static float q4K(MemorySegment w, long off, int nb, float[] x, int xo, float[] xs, float[] lanes, int[] sm,
-                     float[] dsc) {
-        float mins = scalesK(w, off, nb, 144, xs, dsc, sm);
-        FloatVector acc = FloatVector.zero(FS);
-        int per = 256 / L;
-        for (int c = 0, n = nb * per; c < n; c++) {
-            int b = c / per;
-            int e = (c - b * per) * L;
-            int g = e >> 5;
-            IntVector q = ints(w, off + 144L * b + 16 + 32 * (g >> 1) + (e & 31))
-                    .lanewise(VectorOperators.LSHR, 4 * (g & 1)).and(0x0F);
-            acc = f(q).mul(x(x, xo + 256 * b + e)).fma(scale(dsc[8 * b + g]), acc);
+    static void q4K(MemorySegment w, long rowBytes, int rowFrom, int rowTo, float[] y, int yo, int nb, float[] x,
+                    int xo, float[] xs, float[] lanes, float[] dsc) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = r * rowBytes;
+            float mins = 0;
+            FloatVector acc0 = FloatVector.zero(FS);
+            FloatVector acc1 = FloatVector.zero(FS);
+            for (int b = 0; b < nb; b++) {
+                long p = off + 144L * b;
+                float d = Float.float16ToFloat(w.get(Dequantize.I16, p));
+                float dmin = Float.float16ToFloat(w.get(Dequantize.I16, p + 2));
+                long sa = w.get(I64, p + 4);
+                int sc = w.get(Dequantize.I32, p + 12);
+                for (int g = 0; g < 4; g++) {
+                    int lo = (int) (sa >>> (8 * g)) & 0xFF;
+                    int hi = (int) (sa >>> (8 * g + 32)) & 0xFF;
+                    int cc = (sc >>> (8 * g)) & 0xFF;
+                    dsc[g] = d * (lo & 63);
+                    dsc[g + 4] = d * ((cc & 0xF) | ((lo >> 6) << 4));
+                    mins += dmin * (hi & 63) * xs[8 * b + g];
+                    mins += dmin * ((cc >> 4) | ((hi >> 6) << 4)) * xs[8 * b + g + 4];
+                }
+                long q = p + 16;
+                int xb = xo + 256 * b;
+                FloatVector s0 = FloatVector.zero(FS);
+                FloatVector s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + l), s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
+                            .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 32 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[0]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[1]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 32 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 64 + l), s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
+                            .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 96 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[3]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 64 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 128 + l), s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
+                            .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 160 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[4]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[5]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, q + 96 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    s0 = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 192 + l), s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4)
+                            .convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 224 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[6]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[7]), acc1);
+            }
+            acc0.add(acc1).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
+            float sum = 0f;
+            for (int i = 0; i < L; i++) {
+                sum += lanes[i];
+            }
+            y[yo + r] = sum - mins;
         }
-        return Lanes.sum(acc, lanes) - mins;
     }
 
     /** Q5_K: Q4_K's nibbles plus one high bit per code in 32 bytes (bit g of byte l for group g). */
-    static float q5K(MemorySegment w, long off, int nb, float[] x, int xo, float[] xs, float[] lanes, int[] sm,
-                     float[] dsc) {
-        float mins = scalesK(w, off, nb, 176, xs, dsc, sm);
-        FloatVector acc = FloatVector.zero(FS);
-        int per = 256 / L;
-        for (int c = 0, n = nb * per; c < n; c++) {
-            int b = c / per;
-            int e = (c - b * per) * L;
-            long p = off + 176L * b;
-            int g = e >> 5;
-            int l = e & 31;
-            IntVector lo = ints(w, p + 48 + 32 * (g >> 1) + l).lanewise(VectorOperators.LSHR, 4 * (g & 1))
-                    .and(0x0F);
-            IntVector hi = ints(w, p + 16 + l).lanewise(VectorOperators.LSHR, g).and(1)
-                    .lanewise(VectorOperators.LSHL, 4);
-            acc = f(lo.or(hi)).mul(x(x, xo + 256 * b + e)).fma(scale(dsc[8 * b + g]), acc);
+    static void q5K(MemorySegment w, long rowBytes, int rowFrom, int rowTo, float[] y, int yo, int nb, float[] x,
+                    int xo, float[] xs, float[] lanes, float[] dsc) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = r * rowBytes;
+            float mins = 0;
+            FloatVector acc0 = FloatVector.zero(FS);
+            FloatVector acc1 = FloatVector.zero(FS);
+            for (int b = 0; b < nb; b++) {
+                long p = off + 176L * b;
+                float d = Float.float16ToFloat(w.get(Dequantize.I16, p));
+                float dmin = Float.float16ToFloat(w.get(Dequantize.I16, p + 2));
+                long sa = w.get(I64, p + 4);
+                int sc = w.get(Dequantize.I32, p + 12);
+                for (int g = 0; g < 4; g++) {
+                    int lo = (int) (sa >>> (8 * g)) & 0xFF;
+                    int hi = (int) (sa >>> (8 * g + 32)) & 0xFF;
+                    int cc = (sc >>> (8 * g)) & 0xFF;
+                    dsc[g] = d * (lo & 63);
+                    dsc[g + 4] = d * ((cc & 0xF) | ((lo >> 6) << 4));
+                    mins += dmin * (hi & 63) * xs[8 * b + g];
+                    mins += dmin * ((cc >> 4) | ((hi >> 6) << 4)) * xs[8 * b + g + 4];
+                }
+                int xb = xo + 256 * b;
+                FloatVector s0 = FloatVector.zero(FS);
+                FloatVector s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 0);
+                    IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + l), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 32 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[0]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[1]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 32 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 2);
+                    IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 64 + l), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 96 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[2]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[3]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 64 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 4);
+                    IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 128 + l), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 160 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[4]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[5]), acc1);
+                s0 = FloatVector.zero(FS);
+                s1 = FloatVector.zero(FS);
+                for (int l = 0; l < 32; l += L) {
+                    IntVector v = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 48 + 96 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 16 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0)).lanewise(VectorOperators.LSHR, 6);
+                    IntVector lo = v.and(0x0F).or(h.and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = v.lanewise(VectorOperators.LSHR, 4)
+                            .or(h.and(2).lanewise(VectorOperators.LSHL, 3));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 192 + l), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(FS, x, xb + 224 + l), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(FS, dsc[6]), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(FS, dsc[7]), acc1);
+            }
+            acc0.add(acc1).intoArray(lanes, 0); // Lanes.sum in place: not inlined, its argument is boxed
+            float sum = 0f;
+            for (int i = 0; i < L; i++) {
+                sum += lanes[i];
+            }
+            y[yo + r] = sum - mins;
         }
-        return Lanes.sum(acc, lanes) - mins;
     }
 
     /**
      * Q6_K: element e of a block sits in half h = e/128, quarter k = (e/32)%4, lane l = e%32: low 4 bits in
      * ql[64h + 32(k%2) + l] (high nibble for k >= 2), high 2 bits at shift 2k of qh[32h + l], scale sc[e/16].
+     * One pass over (h, l) reads ql and qh once for all four quarters.
      */
-    static float q6K(MemorySegment w, long off, int nb, float[] x, int xo, float[] lanes, float[] dsc) {
-        for (int b = 0; b < nb; b++) {
-            long p = off + 210L * b;
-            float d = Dequantize.f16(w, p + 208);
-            for (int g = 0; g < 16; g++) {
-                dsc[16 * b + g] = d * w.get(ValueLayout.JAVA_BYTE, p + 192 + g);
+    static void q6K(MemorySegment w, long rowBytes, int rowFrom, int rowTo, float[] y, int yo, int nb, float[] x,
+                    int xo, float[] lanes, float[] dsc) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = r * rowBytes;
+            FloatVector acc0 = FloatVector.zero(FS);
+            FloatVector acc1 = FloatVector.zero(FS);
+            FloatVector acc2 = FloatVector.zero(FS);
+            FloatVector acc3 = FloatVector.zero(FS);
+            for (int b = 0; b < nb; b++) {
+                long p = off + 210L * b;
+                int xb = xo + 256 * b;
+                FloatVector d = FloatVector.broadcast(FS, Float.float16ToFloat(w.get(Dequantize.I16, p + 208)));
+                for (int g = 0; g < 16; g += L) {
+                    ((FloatVector) ByteVector.fromMemorySegment(BS, w, p + 192 + g, LE)
+                            .convertShape(VectorOperators.B2F, FS, 0)).mul(d).intoArray(dsc, g);
+                }
+                for (int l = 0; l < 32; l += L) {
+                    IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 32 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector qh = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 128 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector q0 = ql0.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q1 = ql1.and(0x0F).or(qh.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                    IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and(0x30)).sub(32);
+                    IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4)
+                            .or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                    int e = l;
+                    int g = e >> 4;
+                    acc0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e)).fma(FloatVector.broadcast(FS, dsc[g]), acc0);
+                    acc1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 32))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 2]), acc1);
+                    acc2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 64))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 4]), acc2);
+                    acc3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 96))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 6]), acc3);
+                }
+                for (int l = 0; l < 32; l += L) {
+                    IntVector ql0 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 64 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector ql1 = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 96 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector qh = ((IntVector) ByteVector.fromMemorySegment(BS, w, p + 160 + l, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0));
+                    IntVector q0 = ql0.and(0x0F).or(qh.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q1 = ql1.and(0x0F).or(qh.and(0x0C).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                    IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and(0x30)).sub(32);
+                    IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4)
+                            .or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                    int e = 128 + l;
+                    int g = e >> 4;
+                    acc0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e)).fma(FloatVector.broadcast(FS, dsc[g]), acc0);
+                    acc1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 32))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 2]), acc1);
+                    acc2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 64))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 4]), acc2);
+                    acc3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(FS, x, xb + e + 96))
+                            .fma(FloatVector.broadcast(FS, dsc[g + 6]), acc3);
+                }
             }
+            // Lanes.sum written out: a call here is not always inlined, and then boxes its argument
+            acc0.add(acc1).add(acc2.add(acc3)).intoArray(lanes, 0);
+            float sum = 0f;
+            for (int i = 0; i < L; i++) {
+                sum += lanes[i];
+            }
+            y[yo + r] = sum;
         }
-        FloatVector acc = FloatVector.zero(FS);
-        int per = 256 / L;
-        for (int c = 0, n = nb * per; c < n; c++) {
-            int b = c / per;
-            int e = (c - b * per) * L;
-            long p = off + 210L * b;
-            int h = e >> 7;
-            int k = (e >> 5) & 3;
-            int l = e & 31;
-            IntVector lo = ints(w, p + 64 * h + 32 * (k & 1) + l).lanewise(VectorOperators.LSHR, 4 * (k >> 1))
-                    .and(0x0F);
-            IntVector hi = ints(w, p + 128 + 32 * h + l).lanewise(VectorOperators.LSHR, 2 * k).and(3)
-                    .lanewise(VectorOperators.LSHL, 4);
-            acc = f(lo.or(hi).sub(32)).mul(x(x, xo + 256 * b + e)).fma(scale(dsc[16 * b + (e >> 4)]), acc);
-        }
-        return Lanes.sum(acc, lanes);
     }
 
     /**

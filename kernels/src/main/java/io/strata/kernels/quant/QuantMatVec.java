@@ -70,22 +70,30 @@ public final class QuantMatVec implements MatVec {
             default -> null;
         };
         float[] lanes = new float[BlockDot.L];
-        int[] scratch = new int[2];
         float[] groupScales = new float[cols / 16];
+        // The kernels rewritten with their own row loop are compiled (and OSR-compiled) each by itself; inlined
+        // into this loop with the others they exceeded C2's inlining budget and boxed their vectors (Q6_K: 30x).
+        switch (t) {
+            case Q8_0 -> BlockDot.q8_0(w, rowBytes, rowFrom, rowTo, y, yOff, nb, x, xOff, lanes);
+            case Q4_0 -> BlockDot.q4_0(w, rowBytes, rowFrom, rowTo, y, yOff, nb, x, xOff, lanes);
+            case Q4_K -> BlockDot.q4K(w, rowBytes, rowFrom, rowTo, y, yOff, nb, x, xOff, xs, lanes, groupScales);
+            case Q5_K -> BlockDot.q5K(w, rowBytes, rowFrom, rowTo, y, yOff, nb, x, xOff, xs, lanes, groupScales);
+            case Q6_K -> BlockDot.q6K(w, rowBytes, rowFrom, rowTo, y, yOff, nb, x, xOff, lanes, groupScales);
+            default -> rows(t, w, rowBytes, nb, x, xOff, xs, y, yOff, rowFrom, rowTo, lanes, groupScales);
+        }
+    }
+
+    private static void rows(DType t, MemorySegment w, long rowBytes, int nb, float[] x, int xOff, float[] xs,
+                             float[] y, int yOff, int rowFrom, int rowTo, float[] lanes, float[] groupScales) {
         for (int r = rowFrom; r < rowTo; r++) {
             long off = r * rowBytes;
             y[yOff + r] = switch (t) {
-                case Q8_0 -> BlockDot.q8_0(w, off, nb, x, xOff, lanes);
-                case Q4_0 -> BlockDot.q4_0(w, off, nb, x, xOff, lanes);
                 case Q4_1 -> BlockDot.q4_1(w, off, nb, x, xOff, xs, lanes);
                 case Q5_0 -> BlockDot.q5_0(w, off, nb, x, xOff, lanes);
                 case Q5_1 -> BlockDot.q5_1(w, off, nb, x, xOff, xs, lanes);
                 case MXFP4 -> BlockDot.mxfp4(w, off, nb, x, xOff, lanes);
                 case Q2_K -> BlockDot.q2K(w, off, nb, x, xOff, xs, lanes, groupScales);
                 case Q3_K -> BlockDot.q3K(w, off, nb, x, xOff, lanes, groupScales);
-                case Q4_K -> BlockDot.q4K(w, off, nb, x, xOff, xs, lanes, scratch, groupScales);
-                case Q5_K -> BlockDot.q5K(w, off, nb, x, xOff, xs, lanes, scratch, groupScales);
-                case Q6_K -> BlockDot.q6K(w, off, nb, x, xOff, lanes, groupScales);
                 default -> throw new IllegalArgumentException("no quantised matvec for " + t);
             };
         }

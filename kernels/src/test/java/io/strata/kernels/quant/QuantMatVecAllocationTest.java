@@ -1,0 +1,50 @@
+package io.strata.kernels.quant;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.strata.core.model.DType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The rewritten kernels keep their vectors in registers once compiled: a kernel whose vectors C2 boxes (a helper
+ * taking a vector not inlined, or the kernel inlined past C2's budget into a bigger loop) allocates about 100 B
+ * per row and runs 10-30x slower. Many rows in one call, as a threaded decode makes them. Allocation is measured
+ * over several windows and the least is asserted, so a window in which C2 recompiles (and C1 code boxes for a
+ * while) cannot fail the test; a kernel that boxes in its compiled form fails every window.
+ */
+class QuantMatVecAllocationTest {
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void compiledKernelsDoNotAllocatePerRow(DType t) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int rows = 8192;
+        int cols = 1024;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = QuantMatVecTest.randomBlocks(arena, t, rows, cols, new Random(7));
+            float[] x = new float[cols];
+            Random rnd = new Random(8);
+            for (int i = 0; i < cols; i++) {
+                x[i] = rnd.nextFloat() - 0.5f;
+            }
+            float[] y = new float[rows];
+            for (int i = 0; i < 200; i++) {
+                QuantMatVec.matvec(t, w, rows, cols, x, 0, y, 0, 0, rows);
+            }
+            long least = Long.MAX_VALUE;
+            for (int window = 0; window < 8; window++) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 4; i++) {
+                    QuantMatVec.matvec(t, w, rows, cols, x, 0, y, 0, 0, rows);
+                }
+                least = Math.min(least, (mx.getCurrentThreadAllocatedBytes() - before) / 4);
+            }
+            // per call: the scratch arrays (group sums, lanes, group scales), well under one byte per row
+            assertTrue(least < rows / 2, t + ": a call over " + rows + " rows allocated " + least + " bytes");
+        }
+    }
+}
