@@ -48,7 +48,7 @@ import java.util.concurrent.TimeUnit;
  * Netty rather than the JDK's com.sun.net.httpserver because Netty is already here and gives streaming writes,
  * back-pressure and a close event per connection, which cancelling a disconnected stream needs.
  */
-public final class HttpFront implements AutoCloseable {
+final class HttpFront implements AutoCloseable {
     /** Request bodies above this are refused with 413 before they are buffered. */
     public static final int MAX_BODY = 1 << 20;
     /** A connection with no traffic either way for this long is closed (a queued stream has sent its head). */

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * are checked strictly (type and range, named in the error's {@code param}); unknown fields are ignored, as the
  * OpenAI clients send several this server has no use for.
  */
-public final class OpenAiApi {
+final class OpenAiApi {
     /** Most tokens one request may ask for, and most prompt tokens. */
     static final int MAX_TOKENS = 4096;
     static final int MAX_PROMPT = 16384;

@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The server's own counters (requests, tokens, time), beside the runtime's tier telemetry: {@link StrataMetrics}
  * exposes both, and the status page plots both.
  */
-public final class ServerCounters {
+final class ServerCounters {
     final AtomicLong requests = new AtomicLong();
     final AtomicLong completed = new AtomicLong();
     final AtomicLong cancelled = new AtomicLong();

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * and peer bytes, kept for the last {@link #KEEP} samples; plus, at request time, the expert-use counts per layer
  * (the heat map) and the peer list. Sampling on a timer, not per request, so the plot has a steady time axis.
  */
-public final class StatusFeed implements AutoCloseable {
+final class StatusFeed implements AutoCloseable {
     /** Samples kept: five minutes at one a second. */
     static final int KEEP = 300;
 

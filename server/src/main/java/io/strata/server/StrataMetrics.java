@@ -28,7 +28,7 @@ import java.util.function.ToDoubleFunction;
  * {@link PageInObservers}. Names: {@code strata_tier_*{tier}}, {@code strata_prefetch_*}, {@code strata_kv_*},
  * {@code strata_requests_*}, {@code strata_*_tokens_*}, {@code strata_peer_*}.
  */
-public final class StrataMetrics implements AutoCloseable {
+final class StrataMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private AutoCloseable observer;
     /** Micrometer holds a function meter's state object weakly: the snapshot suppliers are kept here. */

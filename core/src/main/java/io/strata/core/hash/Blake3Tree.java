@@ -11,7 +11,7 @@ import java.util.List;
  * unkeyed hashes: the building blocks of verified streaming (Bao-style), where a piece of a file is checked against
  * the file's hash from the piece plus its siblings' chaining values.
  */
-public final class Blake3Tree {
+final class Blake3Tree {
     private Blake3Tree() {
     }
 

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * matching shapes and dtypes, hashes well-formed with the right chunk count (none when the algorithm is not BLAKE3),
  * expert groups contiguous in one shard and covering exactly their tensors, block Merkle roots naming real tensors. The first problem found is thrown, naming the file, field and reason.
  */
-public final class ManifestValidator {
+final class ManifestValidator {
     private static final Pattern HEX32 = Pattern.compile("[0-9a-f]{64}");
 
     private ManifestValidator() {

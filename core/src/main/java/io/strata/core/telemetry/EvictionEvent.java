@@ -13,7 +13,7 @@ import jdk.jfr.Name;
 @Label("Strata eviction")
 @Category("Strata")
 @Description("An expert or page evicted from a tier")
-public final class EvictionEvent extends Event {
+final class EvictionEvent extends Event {
     @Label("What")
     String what;
     @Label("Tier")

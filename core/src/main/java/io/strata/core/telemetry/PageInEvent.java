@@ -14,7 +14,7 @@ import jdk.jfr.Timespan;
 @Label("Strata page-in")
 @Category("Strata")
 @Description("An expert or tensor copied into a faster tier")
-public final class PageInEvent extends Event {
+final class PageInEvent extends Event {
     @Label("What")
     String what;
     @Label("From tier")

@@ -1,7 +1,7 @@
 package io.strata.kernels.cpu;
 
 /** Numerically stable softmax (max subtracted), in place. */
-public final class Softmax {
+final class Softmax {
     private Softmax() {
     }
 

@@ -3,7 +3,7 @@ package io.strata.loader.prefetch;
 import java.util.Arrays;
 
 /** Per-layer counts of how often each expert was routed to, with a slow decay so that drift is followed. */
-public final class RoutingFrequency {
+final class RoutingFrequency {
     private static final double DECAY = 0.995;
 
     private final double[][] counts;

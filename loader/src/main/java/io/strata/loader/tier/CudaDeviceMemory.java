@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Fill blocks through {@link CudaUploads} to land the bytes with a DMA copy from pinned memory on a copy
  * stream, rather than CPU writes that the driver would later migrate page by page.
  */
-public final class CudaDeviceMemory implements TierMemory {
+final class CudaDeviceMemory implements TierMemory {
     private final CudaDevice device;
     private final boolean ownsDevice;
     private final long capacity;

@@ -22,7 +22,7 @@ import java.util.concurrent.BlockingQueue;
  * the device block. Prefetch threads upload this way while compute runs; a filling thread waits only for its
  * own copy. The pinned staging memory ({@code slots x slotBytes}) is the only host memory this adds.
  */
-public final class CudaUploads implements AutoCloseable {
+final class CudaUploads implements AutoCloseable {
     private record Slot(PinnedHostBuffer staging, CudaStream stream, CudaEvent done) {
     }
 

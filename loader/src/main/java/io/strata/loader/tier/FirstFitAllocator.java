@@ -7,7 +7,7 @@ import java.util.TreeMap;
  * Offsets within a fixed range: first fit over an address-ordered free list, coalescing neighbours on free.
  * Fragmentation is real: a request can fail although the free bytes add up to more than it asks.
  */
-public final class FirstFitAllocator {
+final class FirstFitAllocator {
     private final long capacity;
     private final long alignment;
     private final TreeMap<Long, Long> free = new TreeMap<>(); // offset -> length

@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
  * first-fit allocator, so that it fills up and fragments like real device memory. Copies in and out are plain
  * memory copies.
  */
-public final class SimulatedDevice implements TierMemory {
+final class SimulatedDevice implements TierMemory {
     private static final long ALIGN = 256; // like cudaMalloc's minimum alignment
 
     private final Arena arena = Arena.ofShared();

@@ -11,7 +11,7 @@ import java.util.TreeMap;
  * farthest in the future (never again counts as farthest). No online policy can hit more often on the same trace
  * and capacity, with or without bypass.
  */
-public final class BeladySimulator {
+final class BeladySimulator {
     private BeladySimulator() {
     }
 

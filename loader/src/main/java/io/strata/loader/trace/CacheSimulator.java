@@ -10,7 +10,7 @@ import java.util.Set;
  * Replays accesses against one global cache of {@code capacity} experts driven by an {@link EvictionPolicy}: a
  * demand cache (every miss is fetched; the policy may decline to keep it). Returns the hit count.
  */
-public final class CacheSimulator {
+final class CacheSimulator {
     private CacheSimulator() {
     }
 

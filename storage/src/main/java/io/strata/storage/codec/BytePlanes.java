@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
  * (sign and high exponent bits) of neighbouring values is nearly constant, so its plane compresses well while the
  * mantissa planes stay noise; interleaved, a byte codec sees only noise.
  */
-public final class BytePlanes {
+final class BytePlanes {
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class,
             ByteOrder.LITTLE_ENDIAN);

@@ -6,7 +6,7 @@ import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4FastDecompressor;
 
 /** LZ4 block format (fast): the default for spilling, where latency matters more than density. */
-public final class Lz4PageCodec implements PageCodec {
+final class Lz4PageCodec implements PageCodec {
     public static final Lz4PageCodec INSTANCE = new Lz4PageCodec();
 
     private final LZ4Compressor compressor;

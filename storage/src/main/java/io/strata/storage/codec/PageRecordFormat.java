@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
  * (possibly plane-split and compressed) payload. The checksum (XXH64) covers the header bytes before it and the
  * payload, so a truncated or flipped record is caught before any decompression.
  */
-public final class PageRecordFormat {
+final class PageRecordFormat {
     /** "SKVP" read as a little-endian int. */
     public static final int MAGIC = 0x50564B53;
     public static final int VERSION = 1;

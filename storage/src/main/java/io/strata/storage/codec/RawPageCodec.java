@@ -1,7 +1,7 @@
 package io.strata.storage.codec;
 
 /** Stores bytes as they are: the baseline, and the fallback when a codec does not pay. */
-public final class RawPageCodec implements PageCodec {
+final class RawPageCodec implements PageCodec {
     public static final RawPageCodec INSTANCE = new RawPageCodec();
 
     private RawPageCodec() {

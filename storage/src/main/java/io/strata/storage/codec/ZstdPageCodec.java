@@ -9,7 +9,7 @@ import com.github.luben.zstd.ZstdException;
  * Zstandard (dense): slower than LZ4, smaller pages; pays when the spill goes to disk. Keeps one native context
  * per thread: creating a context per call costs more than compressing a 4 KiB page.
  */
-public final class ZstdPageCodec implements PageCodec {
+final class ZstdPageCodec implements PageCodec {
     public static final int DEFAULT_LEVEL = 3;
     public static final ZstdPageCodec DEFAULT = new ZstdPageCodec(DEFAULT_LEVEL);
 

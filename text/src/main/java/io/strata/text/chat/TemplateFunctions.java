@@ -10,7 +10,7 @@ import java.util.Locale;
  * conversation, e.g. roles that do not alternate) and {@code strftime_now(fmt)} (today's date in GPT-OSS's system
  * message). Public only because Jinjava binds functions to public static methods.
  */
-public final class TemplateFunctions {
+final class TemplateFunctions {
     /** Context variable holding the render's clock reading, so tests and reproducible prompts can fix the date. */
     static final String NOW = "__strata_now";
 
