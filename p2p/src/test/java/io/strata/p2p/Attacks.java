@@ -186,9 +186,9 @@ public final class Attacks {
     /**
      * Makes {@code node} dial a fake peer that says it listens nowhere (HELLO port 0) and then sends garbage (so it
      * is banned); watches {@code rounds} more maintenance rounds (at most {@code limit}); returns how many times the
-     * node dialled it once its address was banned (0 is right; a dial that failed before the ban, as a slow
-     * handshake on a loaded machine may, is a retry the dial policy allows), or -1 when it was never dialled or
-     * never banned.
+     * node dialled it once its address was banned (0 is right; a dial made before the ban — a retry while the
+     * first connection was still being judged, accepted from the backlog after the ban — is one the dial policy
+     * allows), or -1 when it was never dialled or never banned.
      */
     public static int bannedPortZeroPeer(PeerNode node, int rounds, Duration limit) throws Exception {
         try (java.net.ServerSocket server = new java.net.ServerSocket()) {
@@ -197,12 +197,16 @@ public final class Attacks {
             java.net.InetAddress host = server.getInetAddress();
             java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
             java.util.concurrent.atomic.AtomicInteger afterBan = new java.util.concurrent.atomic.AtomicInteger();
+            // the node's dial count when the ban was first seen: a connection accepted later that no dial since
+            // then accounts for was dialled before the ban (a retry waiting in the listen backlog)
+            java.util.concurrent.atomic.AtomicLong dialsAtBan = new java.util.concurrent.atomic.AtomicLong(-1);
             Thread fake = Thread.ofPlatform().daemon().name("attack-port-zero").start(() -> {
                 while (!server.isClosed()) {
                     try (java.net.Socket s = server.accept(); RawPeer p = new RawPeer(s)) {
                         accepted.incrementAndGet();
-                        if (node.bans().isBanned(host)) {
-                            afterBan.incrementAndGet(); // the node dialled a banned address
+                        long at = dialsAtBan.get();
+                        if (at >= 0 && node.counters().dials() > at) {
+                            afterBan.incrementAndGet(); // the node dialled again once the address was banned
                         }
                         p.handshake(0); // "I listen nowhere"
                         p.sendRaw(new byte[]{0, 0, 0, 3, (byte) 0xEE, 1, 2}); // and get banned
@@ -214,8 +218,12 @@ public final class Attacks {
             });
             node.connect(new PeerAddress(host.getHostAddress(), server.getLocalPort()))
                     .exceptionally(e -> null).get(limit.toMillis(), TimeUnit.MILLISECONDS);
-            long start = node.counters().maintenanceRounds();
             long end = System.nanoTime() + limit.toNanos();
+            while (!node.bans().isBanned(host) && System.nanoTime() - end < 0) {
+                Thread.sleep(5); // polling interval of a bounded wait
+            }
+            dialsAtBan.set(node.counters().dials());
+            long start = node.counters().maintenanceRounds();
             while (node.counters().maintenanceRounds() < start + rounds && System.nanoTime() - end < 0) {
                 Thread.sleep(20); // polling interval of a bounded wait
             }
