@@ -118,7 +118,7 @@ class TraceReplayTest {
 
     @Test
     void sharedTracesReproduceTheKnownFigures() throws Exception {
-        // README of ../shared: capacity 64: LRU ~29 %, Belady ~58 %; 128: ~53 %, ~80 %
+        // the traces' published figures (testdata/data/README.md): 64: LRU ~29 %, Belady ~58 %; 128: ~53 %, ~80 %
         for (Path p : sharedTraces()) {
             RoutingTrace t = RoutingTrace.read(p);
             ReplayResult r64 = TraceReplay.replay(t, "lru", 64);
