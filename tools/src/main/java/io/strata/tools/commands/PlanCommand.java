@@ -129,12 +129,12 @@ public final class PlanCommand implements Callable<Integer> {
         if (GgufManifest.isGguf(model) && Files.isRegularFile(model)) {
             return GgufManifest.read(model);
         }
-        Path file = Files.isDirectory(model) ? model.resolve("manifest.json") : model;
-        return file.getFileName() != null && file.getFileName().toString().equals("manifest.json")
+        Path file = Files.isDirectory(model) ? model.resolve(Manifest.FILE_NAME) : model;
+        return file.getFileName() != null && file.getFileName().toString().equals(Manifest.FILE_NAME)
                 && Files.exists(file) ? ManifestCodec.read(file) : null;
     }
 
-    /** Weights sized by the bytes the manifest's tensors take per element (quantised types), experts and dense apart. */
+    /** Weights at the bytes per element the manifest's tensors take (quantised types), experts and dense apart. */
     static ModelShape storedWeights(ModelShape shape, Manifest m) {
         long eBytes = 0;
         long eElems = 0;
@@ -156,12 +156,9 @@ public final class PlanCommand implements Callable<Integer> {
         return shape.withStoredWeights(e, d);
     }
 
+    /** A checkpoint's {@code config.json} (MODEL is its directory or the file); {@link #manifestOf} reads manifests. */
     static JsonNode readConfig(Path model) throws IOException {
-        Path file = model;
-        if (Files.isDirectory(model)) {
-            file = Files.exists(model.resolve("manifest.json")) ? model.resolve("manifest.json")
-                    : model.resolve("config.json");
-        }
+        Path file = Files.isDirectory(model) ? model.resolve("config.json") : model;
         if (!Files.exists(file)) {
             throw new IllegalArgumentException(file + ": no such file (give a model directory or a config.json)");
         }
@@ -174,13 +171,6 @@ public final class PlanCommand implements Callable<Integer> {
         }
         if (n == null || !n.isObject()) {
             throw new IllegalArgumentException(file + ": not a JSON object");
-        }
-        if (file.getFileName().toString().equals("manifest.json")) {
-            // through the manifest reader, so a DOPPLER manifest gives the config it implies
-            n = ManifestCodec.read(file).config();
-            if (n == null || !n.isObject()) {
-                throw new IllegalArgumentException(file + ": manifest has no 'config' object");
-            }
         }
         return n;
     }
