@@ -77,7 +77,7 @@ final class TierStack implements AutoCloseable {
                 : DeviceTiers.open(o.deviceBudget(), locator.maxExpertBytes());
         if (dt.isPresent()) {
             this.device = dt.get();
-            this.deviceCache = new TierCache(Tier.DEVICE, device.ledger(), device.memory(),
+            this.deviceCache = new TierCache(Tier.DEVICE, device.newLedger(), device.memory(),
                     Policies.create(o.policy(), device.usableBytes(), locator::expertBytes),
                     counters.get(Tier.DEVICE), prefetchCounters, locator::expertBytes,
                     device.filler(this::fillDeviceFromHost));

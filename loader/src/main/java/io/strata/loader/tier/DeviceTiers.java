@@ -14,7 +14,7 @@ import java.util.Optional;
  *
  * <pre>{@code
  * try (DeviceTiers.DeviceTier t = DeviceTiers.open(DeviceTiers.AUTO, expertBytes).orElseThrow()) {
- *     MemoryLedger ledger = t.ledger();
+ *     MemoryLedger ledger = t.newLedger();
  *     TierCache cache = new TierCache(Tier.DEVICE, ledger, t.memory(), policy, counters, pf, sizeOf,
  *             t.filler(fillFromHost));
  * }
@@ -40,8 +40,8 @@ public final class DeviceTiers {
     public record DeviceTier(TierMemory memory, long budgetBytes, long reserveBytes, CudaUploads uploads,
                              String description) implements AutoCloseable {
 
-        /** A fresh ledger for this tier's budget and reserve. */
-        public MemoryLedger ledger() {
+        /** A new ledger for this tier's budget and reserve; each call makes another, so keep the one the cache uses. */
+        public MemoryLedger newLedger() {
             return new MemoryLedger("device", budgetBytes, reserveBytes);
         }
 

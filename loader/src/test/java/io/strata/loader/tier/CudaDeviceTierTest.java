@@ -82,7 +82,7 @@ class CudaDeviceTierTest {
                     source[e].setAtIndex(JAVA_FLOAT, i, (float) random.nextGaussian() * 0.05f);
                 }
             }
-            MemoryLedger ledger = tier.ledger();
+            MemoryLedger ledger = tier.newLedger();
             TierCounters counters = new TierCounters(Tier.DEVICE);
             TierCache cache = new TierCache(Tier.DEVICE, ledger, tier.memory(), Policies.create("lru", 2), counters,
                     new PrefetchCounters(), id -> EXPERT_BYTES, tier.filler((id, dst) -> {

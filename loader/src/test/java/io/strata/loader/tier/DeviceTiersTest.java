@@ -48,7 +48,7 @@ class DeviceTiersTest {
             assertFalse(tier.isCuda());
             assertTrue(tier.memory() instanceof SimulatedDevice);
             assertEquals(8 * MIB, tier.usableBytes());
-            MemoryLedger ledger = tier.ledger();
+            MemoryLedger ledger = tier.newLedger();
             assertEquals(8 * MIB, ledger.usable());
             Filler below = (id, dst) -> Tier.HOST;
             assertSame(below, tier.filler(below), "no upload path without a GPU");
@@ -74,7 +74,7 @@ class DeviceTiersTest {
             assertEquals(device.defaultReserveBytes(), tier.reserveBytes());
             assertTrue(tier.budgetBytes() <= device.totalBytes());
             assertEquals(tier.budgetBytes() - tier.reserveBytes(), ((CudaDeviceMemory) tier.memory()).capacity());
-            assertEquals(tier.usableBytes(), tier.ledger().usable());
+            assertEquals(tier.usableBytes(), tier.newLedger().usable());
         }
     }
 
