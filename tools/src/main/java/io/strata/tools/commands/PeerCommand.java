@@ -133,16 +133,16 @@ public final class PeerCommand implements Callable<Integer> {
                 out.println("joined the mesh through " + joined + " of " + peers.size() + " peers");
                 out.flush();
             }
-            CountDownLatch stop = new CountDownLatch(1);
-            ShutdownWait wait = new ShutdownWait(stop, "strata-peer-shutdown"); // let the node close and report first
-            wait.await();
-            out.println("served " + node.chunksServed() + " chunks (" + Sizes.format(node.bytesServed()) + ")");
-            out.flush();
-            if (web != null) {
-                web.close();
+            // on SIGTERM the hook waits for the block below to close the node and report (ShutdownWait.close)
+            try (ShutdownWait wait = new ShutdownWait(new CountDownLatch(1), "strata-peer-shutdown")) {
+                wait.await();
+                out.println("served " + node.chunksServed() + " chunks (" + Sizes.format(node.bytesServed()) + ")");
+                out.flush();
+                if (web != null) {
+                    web.close();
+                }
+                node.close();
             }
-            node.close();
-            wait.close();
         }
         return 0;
     }
