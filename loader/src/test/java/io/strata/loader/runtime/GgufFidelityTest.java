@@ -72,6 +72,17 @@ class GgufFidelityTest {
         return out;
     }
 
+    private static final Map<Path, float[][]> UNPAGED = new HashMap<>();
+
+    /** Teacher-forced logits of {@code model} with every expert resident, computed once per model and kept. */
+    static synchronized float[][] unpagedTeacherForced(Path model, int[] prompt, int[] fed) {
+        return UNPAGED.computeIfAbsent(model, m -> {
+            try (ModelRuntime rt = ModelRuntime.open(m, base().hostBudget(1L << 30).build())) {
+                return teacherForced(rt, prompt, fed);
+            }
+        });
+    }
+
     static Stream<Arguments> everyQuantBothForms() {
         return Stream.of("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
                 .flatMap(q -> Stream.of(Arguments.of(q, false), Arguments.of(q, true)));
@@ -146,16 +157,11 @@ class GgufFidelityTest {
         int[] prompt = ints(ref.get("prompt"));
         int[] fed = ints(ref.get("fed"));
         int[] refArgmax = ints(ref.get("argmax"));
-        float[][] logits;
-        try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(1L << 30).build())) {
-            logits = teacherForced(rt, prompt, fed);
-        }
+        float[][] logits = unpagedTeacherForced(model(quant, converted), prompt, fed);
         if (converted) {
-            try (ModelRuntime rt = ModelRuntime.open(gguf(quant), base().hostBudget(1L << 30).build())) {
-                float[][] inPlace = teacherForced(rt, prompt, fed);
-                for (int s = 0; s < fed.length; s++) {
-                    assertArrayEquals(inPlace[s], logits[s], quant + " step " + s + ": converted vs in place");
-                }
+            float[][] inPlace = unpagedTeacherForced(gguf(quant), prompt, fed);
+            for (int s = 0; s < fed.length; s++) {
+                assertArrayEquals(inPlace[s], logits[s], quant + " step " + s + ": converted vs in place");
             }
         }
         for (int s = 0; s < fed.length; s++) {
@@ -224,8 +230,8 @@ class GgufFidelityTest {
         long dense;
         long experts;
         long largest;
+        unpaged = unpagedTeacherForced(model(quant, converted), prompt, fed);
         try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(1L << 30).build())) {
-            unpaged = teacherForced(rt, prompt, fed);
             var m = rt.manifest();
             dense = m.tensors().values().stream().flatMap(List::stream)
                     .filter(t -> t.group() == null).mapToLong(io.strata.core.manifest.TensorInfo::size).sum();
