@@ -89,8 +89,15 @@ public interface MatVec {
      * {@code threads} threads (results identical to the single-threaded kernel).
      */
     static MatVec vector(int threads) {
-        return threads <= 1 ? VectorMatVec.INSTANCE : new ParallelMatVec(VectorMatVec.INSTANCE,
-                WorkerTeam.shared(threads));
+        return parallel(VectorMatVec.INSTANCE, threads);
+    }
+
+    /**
+     * The row kernel {@code inner} with large matvecs (and batches) split by output rows over the shared
+     * {@link WorkerTeam} of {@code threads} threads; results are those of {@code inner} alone.
+     */
+    static MatVec parallel(MatVec inner, int threads) {
+        return threads <= 1 ? inner : new ParallelMatVec(inner, WorkerTeam.shared(threads));
     }
 
     /** Plain loops: the reference the vector path is checked against. */

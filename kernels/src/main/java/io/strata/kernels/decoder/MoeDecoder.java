@@ -43,8 +43,7 @@ public final class MoeDecoder {
         this.config = ModelConfig.parse(source.config());
         MatVec plain = options.vectorKernels() ? MatVec.vector(options.threads()) : MatVec.scalar();
         // block-quantised weights (ggml types) go to the quantised kernel, read straight from their blocks
-        this.matVec = (w, x, xOff, y, yOff, from, to) -> (w.dtype().isQuantized() ? QuantMatVec.INSTANCE : plain)
-                .apply(w, x, xOff, y, yOff, from, to);
+        this.matVec = new DTypeMatVec(plain, MatVec.parallel(QuantMatVec.INSTANCE, options.threads()));
         this.rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeInterleaved());
         ModelFamily f = config.family();
         this.embedding = dense(f.tensorName(ModelTensor.EMBEDDING, 0), config.vocabSize(), config.hiddenSize());

@@ -43,6 +43,42 @@ public final class QuantMatVec implements MatVec {
     }
 
     /**
+     * The batch form ({@link MatVec#applyBatch}): a block of rows is unpacked once for all {@code count} inputs
+     * ({@link BatchDot}) instead of once per input; each value has the bits {@link #apply} gives that input.
+     */
+    @Override
+    public void applyBatch(TensorView w, float[] x, int xOff, int xStride, int count, float[] y, int yOff,
+                           int yStride, int rowFrom, int rowTo) {
+        DType t = w.dtype();
+        if (count < 2 || !t.isQuantized() || w.layout() != Layout.ROW || w.rows() * w.cols() != w.elementCount()) {
+            MatVec.super.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo); // apply's checks
+            return;
+        }
+        long cols = w.cols();
+        int bs = t.blockSize();
+        int padded = Math.toIntExact(Math.ceilDiv(cols, bs) * bs);
+        long rowBytes = t.rowBytes(padded);
+        if (rowFrom < 0 || rowTo > w.rows() || rowFrom > rowTo) {
+            throw new IllegalArgumentException(w.name() + ": rows [" + rowFrom + ", " + rowTo + ") do not fit "
+                    + w.rows() + " rows");
+        }
+        if (w.data().byteSize() < Math.multiplyExact(w.rows(), rowBytes)) {
+            throw new IllegalArgumentException(w.name() + ": weight has " + w.data().byteSize() + " bytes, "
+                    + w.rows() + " rows of " + cols + " " + t + " need " + w.rows() * rowBytes);
+        }
+        for (int i = 0; i < count; i++) {
+            long xo = xOff + (long) i * xStride;
+            long yo = yOff + (long) i * yStride;
+            if (xo < 0 || xo + cols > x.length || yo < 0 || yo + rowTo > y.length) {
+                throw new IllegalArgumentException(w.name() + ": input " + i + " needs " + cols + " floats at " + xo
+                        + " (has " + x.length + "), output " + rowTo + " at " + yo + " (has " + y.length + ")");
+            }
+        }
+        BatchDot.apply(t, w.data(), rowBytes, padded, x, xOff, xStride, (int) cols, count, y, yOff, yStride,
+                rowFrom, rowTo);
+    }
+
+    /**
      * {@code y[yOff + r] = sum_c W[r][c] * x[xOff + c]} for rows r in [rowFrom, rowTo) of the {@code rows x cols}
      * weight whose first row starts at byte 0 of {@code w}.
      */
