@@ -39,23 +39,33 @@ final class BatchDot {
     /** Per-thread buffers, grown to the largest call and reused. */
     private static final class Scratch {
         float[] x = new float[0];
+        /** Group sums of x, group-major: the sum of group j of input i at [j * lanesOf(count) + i]. */
         float[] xs = new float[0];
         float[] codes = new float[0];
         float[] scales = new float[0];
         float[] mins = new float[0];
-        final float[] lanes = new float[4 * L];
+        /** Per unpacked row, every input's min chain: row r's for input i at [r * lanesOf(count) + i]. */
+        float[] rowMins = new float[0];
+        final float[] lanes = new float[8 * L];
 
         void ensure(int inputs, int cols, int rows) {
-            if (x.length < inputs * cols) {
+            int cp = lanesOf(inputs);
+            if (x.length < inputs * cols || xs.length < cp * (cols / 16)) {
                 x = new float[inputs * cols];
-                xs = new float[inputs * (cols / 16)];
+                xs = new float[cp * (cols / 16)];
             }
-            if (codes.length < rows * cols) {
+            if (codes.length < rows * cols || rowMins.length < rows * cp) {
                 codes = new float[rows * cols];
                 scales = new float[rows * (cols / 16)];
                 mins = new float[rows * (cols / 16)];
+                rowMins = new float[rows * cp];
             }
         }
+    }
+
+    /** {@code count} rounded up to whole vectors (the group sums of all inputs are read a vector at a time). */
+    private static int lanesOf(int count) {
+        return (count + L - 1) / L * L;
     }
 
     /** Group size of the min terms (sums of x per group) of a type, 0 when it has none. */
@@ -84,10 +94,11 @@ final class BatchDot {
             java.util.Arrays.fill(xb, i * cols + xCols, (i + 1) * cols, 0f);
         }
         int g = minGroup(t);
-        int groups = cols / 16;
+        int cp = lanesOf(count);
         if (g > 0) {
+            java.util.Arrays.fill(s.xs, 0, cp * (cols / g), 0f);
             for (int i = 0; i < count; i++) {
-                groupSums(xb, i * cols, cols, g, t == DType.Q4_K || t == DType.Q5_K, s.xs, i * groups);
+                groupSums(xb, i * cols, cols, g, t == DType.Q4_K || t == DType.Q5_K, s.xs, i, cp);
             }
         }
         int nb = cols / t.blockSize();
@@ -103,14 +114,43 @@ final class BatchDot {
      * with {@code kOrder} stored in the order Q4_K/Q5_K add their min terms: per super-block groups 0, 4, 1,
      * 5, 2, 6, 3, 7.
      */
-    private static void groupSums(float[] x, int xo, int cols, int g, boolean kOrder, float[] out, int oo) {
+    private static void groupSums(float[] x, int xo, int cols, int g, boolean kOrder, float[] out, int input,
+                                  int stride) {
         int n = cols / g;
         for (int i = 0; i < n; i++) {
             float a = 0;
             for (int j = 0; j < g; j++) {
                 a += x[xo + i * g + j];
             }
-            out[oo + (kOrder ? kSlot(i) : i)] = a;
+            out[(kOrder ? kSlot(i) : i) * stride + input] = a;
+        }
+    }
+
+    /** Terms of a row's min chain (one per group with a min), 0 for types without. */
+    private static int minTerms(DType t, int nb) {
+        return switch (t) {
+            case Q4_K, Q5_K -> 8 * nb;
+            case Q4_1, Q5_1 -> nb;
+            case Q2_K -> 16 * nb;
+            default -> 0;
+        };
+    }
+
+    /**
+     * The min chains of rows [0, rows) of the block for every input at once, inputs in lanes: per lane the
+     * scalar chain {@code m += mp[j] * xs[j]} of BlockDot, j in order from m = 0 (a product, then a sum: the
+     * same two roundings).
+     */
+    private static void minChains(Scratch s, int rows, int groups, int terms, int cp) {
+        for (int r = 0; r < rows; r++) {
+            int mo = r * groups;
+            for (int i = 0; i < cp; i += L) {
+                FloatVector m = FloatVector.zero(FS);
+                for (int j = 0; j < terms; j++) {
+                    m = m.add(FloatVector.fromArray(FS, s.xs, j * cp + i).mul(s.mins[mo + j]));
+                }
+                m.intoArray(s.rowMins, r * cp + i);
+            }
         }
     }
 
@@ -142,6 +182,15 @@ final class BatchDot {
     private static void dots(DType t, Scratch s, int r0, int r1, int nb, int cols, int count, float[] y, int yOff,
                              int yStride) {
         int groups = cols / 16;
+        int cp = lanesOf(count);
+        int terms = minTerms(t, nb);
+        if (terms > 0) {
+            minChains(s, r1 - r0, groups, terms, cp);
+        }
+        if (t == DType.Q4_K || t == DType.Q5_K || t == DType.Q8_0) {
+            pairs(t, s, r0, r1, nb, cols, count, cp, y, yOff, yStride);
+            return;
+        }
         for (int i = 0; i < count; i += 4) {
             // a tail of fewer than four inputs repeats the last one: the same value is written twice
             int i1 = Math.min(i + 1, count - 1);
@@ -158,23 +207,21 @@ final class BatchDot {
             for (int r = r0; r < r1; r++) {
                 int co = (r - r0) * cols;
                 int so = (r - r0) * groups;
+                int mo = (r - r0) * cp;
+                float[] rm = s.rowMins;
                 switch (t) {
-                    case Q8_0 -> dotQ8_0(s.codes, co, s.scales, so, nb, s.x, x0, x1, x2, x3, s.lanes, y, y0 + r,
-                            y1 + r, y2 + r, y3 + r);
                     case Q4_0 -> dotQ4_0(s.codes, co, s.scales, so, nb, s.x, x0, x1, x2, x3, s.lanes, y, y0 + r,
                             y1 + r, y2 + r, y3 + r);
-                    case Q4_K, Q5_K -> dotK32(s.codes, co, s.scales, s.mins, so, nb, s.x, s.xs, x0, x1, x2, x3,
-                            groups, s.lanes, y, y0 + r, y1 + r, y2 + r, y3 + r);
                     case Q6_K -> dotQ6K(s.codes, co, s.scales, so, nb, s.x, x0, x1, x2, x3, s.lanes, y, y0 + r,
                             y1 + r, y2 + r, y3 + r);
                     case Q4_1, Q5_1 -> dotHalves(s.codes, co, s.scales, so, nb, s.x, x0, x1, x2, x3, s.lanes, y,
-                            y0 + r, y1 + r, y2 + r, y3 + r, s.mins, s.xs);
+                            y0 + r, y1 + r, y2 + r, y3 + r, rm[mo + i], rm[mo + i1], rm[mo + i2], rm[mo + i3], 1);
                     case Q5_0, MXFP4 -> dotHalves(s.codes, co, s.scales, so, nb, s.x, x0, x1, x2, x3, s.lanes, y,
-                            y0 + r, y1 + r, y2 + r, y3 + r, null, null);
+                            y0 + r, y1 + r, y2 + r, y3 + r, 0f, 0f, 0f, 0f, 0);
                     case Q2_K -> dotSixteens(s.codes, co, s.scales, so, nb, s.x, x0, x1, x2, x3, s.lanes, y,
-                            y0 + r, y1 + r, y2 + r, y3 + r, s.mins, s.xs, groups);
+                            y0 + r, y1 + r, y2 + r, y3 + r, rm[mo + i], rm[mo + i1], rm[mo + i2], rm[mo + i3], -1);
                     case Q3_K -> dotSixteens(s.codes, co, s.scales, so, nb, s.x, x0, x1, x2, x3, s.lanes, y,
-                            y0 + r, y1 + r, y2 + r, y3 + r, null, null, groups);
+                            y0 + r, y1 + r, y2 + r, y3 + r, 0f, 0f, 0f, 0f, 0);
                     default -> throw new IllegalArgumentException("no batched matvec for " + t);
                 }
             }
@@ -400,18 +447,56 @@ final class BatchDot {
         y[i3] = s3;
     }
 
-    /** sum_i mp[i] * xs[i] over n terms, added in index order from 0 (BlockDot's scalar min chain). */
-    private static float minChain(float[] mp, int mo, float[] xs, int xo, int n) {
-        float m = 0;
-        for (int i = 0; i < n; i++) {
-            m += mp[mo + i] * xs[xo + i];
+    /**
+     * Q8_0, Q4_K, Q5_K: two rows by four inputs per pass (each code load serves four inputs, each x load two
+     * rows); a lone last row of a block is paired with itself.
+     */
+    private static void pairs(DType t, Scratch s, int r0, int r1, int nb, int cols, int count, int cp, float[] y,
+                              int yOff, int yStride) {
+        int groups = cols / 16;
+        boolean q8 = t == DType.Q8_0;
+        float[] lanes = s.lanes;
+        for (int i = 0; i < count; i += 4) {
+            int n1 = Math.min(i + 1, count - 1);
+            int n2 = Math.min(i + 2, count - 1);
+            int n3 = Math.min(i + 3, count - 1);
+            for (int r = r0; r < r1; r += 2) {
+                int q = Math.min(r + 1, r1 - 1);
+                int ca = (r - r0) * cols;
+                int cb = (q - r0) * cols;
+                if (q8) {
+                    dot2Q8_0(s.codes, ca, cb, s.scales, (r - r0) * groups, (q - r0) * groups, nb, s.x,
+                            i * cols, n1 * cols, n2 * cols, n3 * cols, lanes);
+                } else {
+                    dot2K32(s.codes, ca, cb, s.scales, (r - r0) * groups, (q - r0) * groups, nb, s.x,
+                            i * cols, n1 * cols, n2 * cols, n3 * cols, lanes);
+                }
+                for (int k = 0; k < 4; k++) {
+                    int ik = k == 0 ? i : k == 1 ? n1 : k == 2 ? n2 : n3;
+                    float sa = 0f;
+                    float sb = 0f;
+                    for (int j = 0; j < L; j++) {
+                        sa += lanes[k * L + j];
+                        sb += lanes[(4 + k) * L + j];
+                    }
+                    if (!q8) {
+                        sa -= s.rowMins[(r - r0) * cp + ik];
+                        sb -= s.rowMins[(q - r0) * cp + ik];
+                    }
+                    y[yOff + ik * yStride + r] = sa;
+                    y[yOff + ik * yStride + q] = sb;
+                }
+            }
         }
-        return m;
     }
 
-    /** Q8_0 (BlockDot.q8_0): block pairs start with a product, a last odd block from zero; even/odd accumulators. */
-    private static void dotQ8_0(float[] c, int co, float[] sc, int so, int nb, float[] x, int x0, int x1, int x2,
-                                int x3, float[] lanes, float[] y, int i0, int i1, int i2, int i3) {
+    /**
+     * Q4_K/Q5_K (BlockDot.q4K/q5K) of rows a and b with four inputs: each group of 32 summed from zero, then
+     * scaled into the row's even- or odd-group accumulator; the two added, into lanes[k L] (row a, input k)
+     * and lanes[(4 + k) L] (row b).
+     */
+    private static void dot2K32(float[] c, int ca, int cb, float[] sc, int sa, int sb, int nb, float[] x, int x0,
+                                int x1, int x2, int x3, float[] lanes) {
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -420,69 +505,248 @@ final class BatchDot {
         FloatVector b1 = a0;
         FloatVector b2 = a0;
         FloatVector b3 = a0;
-        int b = 0;
-        for (; b + 1 < nb; b += 2) {
-            int e = 32 * b;
-            FloatVector v = FloatVector.fromArray(FS, c, co + e);
-            FloatVector s0 = v.mul(FloatVector.fromArray(FS, x, x0 + e));
-            FloatVector s1 = v.mul(FloatVector.fromArray(FS, x, x1 + e));
-            FloatVector s2 = v.mul(FloatVector.fromArray(FS, x, x2 + e));
-            FloatVector s3 = v.mul(FloatVector.fromArray(FS, x, x3 + e));
-            for (int j = L; j < 32; j += L) {
-                v = FloatVector.fromArray(FS, c, co + e + j);
-                s0 = v.fma(FloatVector.fromArray(FS, x, x0 + e + j), s0);
-                s1 = v.fma(FloatVector.fromArray(FS, x, x1 + e + j), s1);
-                s2 = v.fma(FloatVector.fromArray(FS, x, x2 + e + j), s2);
-                s3 = v.fma(FloatVector.fromArray(FS, x, x3 + e + j), s3);
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector c2 = a0;
+        FloatVector c3 = a0;
+        FloatVector d0 = a0;
+        FloatVector d1 = a0;
+        FloatVector d2 = a0;
+        FloatVector d3 = a0;
+        for (int g = 0, n = 8 * nb; g < n; g += 2) {
+            int e = 32 * g;
+            FloatVector p0 = FloatVector.zero(FS);
+            FloatVector p1 = p0;
+            FloatVector p2 = p0;
+            FloatVector p3 = p0;
+            FloatVector q0 = p0;
+            FloatVector q1 = p0;
+            FloatVector q2 = p0;
+            FloatVector q3 = p0;
+            for (int l = 0; l < 32; l += L) {
+                FloatVector va = FloatVector.fromArray(FS, c, ca + e + l);
+                FloatVector vb = FloatVector.fromArray(FS, c, cb + e + l);
+                FloatVector xv = FloatVector.fromArray(FS, x, x0 + e + l);
+                p0 = va.fma(xv, p0);
+                q0 = vb.fma(xv, q0);
+                xv = FloatVector.fromArray(FS, x, x1 + e + l);
+                p1 = va.fma(xv, p1);
+                q1 = vb.fma(xv, q1);
+                xv = FloatVector.fromArray(FS, x, x2 + e + l);
+                p2 = va.fma(xv, p2);
+                q2 = vb.fma(xv, q2);
+                xv = FloatVector.fromArray(FS, x, x3 + e + l);
+                p3 = va.fma(xv, p3);
+                q3 = vb.fma(xv, q3);
             }
-            FloatVector d = FloatVector.broadcast(FS, sc[so + b]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
+            FloatVector da = FloatVector.broadcast(FS, sc[sa + g]);
+            FloatVector db = FloatVector.broadcast(FS, sc[sb + g]);
+            a0 = p0.fma(da, a0);
+            a1 = p1.fma(da, a1);
+            a2 = p2.fma(da, a2);
+            a3 = p3.fma(da, a3);
+            c0 = q0.fma(db, c0);
+            c1 = q1.fma(db, c1);
+            c2 = q2.fma(db, c2);
+            c3 = q3.fma(db, c3);
             e += 32;
-            v = FloatVector.fromArray(FS, c, co + e);
-            s0 = v.mul(FloatVector.fromArray(FS, x, x0 + e));
-            s1 = v.mul(FloatVector.fromArray(FS, x, x1 + e));
-            s2 = v.mul(FloatVector.fromArray(FS, x, x2 + e));
-            s3 = v.mul(FloatVector.fromArray(FS, x, x3 + e));
-            for (int j = L; j < 32; j += L) {
-                v = FloatVector.fromArray(FS, c, co + e + j);
-                s0 = v.fma(FloatVector.fromArray(FS, x, x0 + e + j), s0);
-                s1 = v.fma(FloatVector.fromArray(FS, x, x1 + e + j), s1);
-                s2 = v.fma(FloatVector.fromArray(FS, x, x2 + e + j), s2);
-                s3 = v.fma(FloatVector.fromArray(FS, x, x3 + e + j), s3);
+            p0 = FloatVector.zero(FS);
+            p1 = p0;
+            p2 = p0;
+            p3 = p0;
+            q0 = p0;
+            q1 = p0;
+            q2 = p0;
+            q3 = p0;
+            for (int l = 0; l < 32; l += L) {
+                FloatVector va = FloatVector.fromArray(FS, c, ca + e + l);
+                FloatVector vb = FloatVector.fromArray(FS, c, cb + e + l);
+                FloatVector xv = FloatVector.fromArray(FS, x, x0 + e + l);
+                p0 = va.fma(xv, p0);
+                q0 = vb.fma(xv, q0);
+                xv = FloatVector.fromArray(FS, x, x1 + e + l);
+                p1 = va.fma(xv, p1);
+                q1 = vb.fma(xv, q1);
+                xv = FloatVector.fromArray(FS, x, x2 + e + l);
+                p2 = va.fma(xv, p2);
+                q2 = vb.fma(xv, q2);
+                xv = FloatVector.fromArray(FS, x, x3 + e + l);
+                p3 = va.fma(xv, p3);
+                q3 = vb.fma(xv, q3);
             }
-            d = FloatVector.broadcast(FS, sc[so + b + 1]);
-            b0 = s0.fma(d, b0);
-            b1 = s1.fma(d, b1);
-            b2 = s2.fma(d, b2);
-            b3 = s3.fma(d, b3);
-        }
-        if (b < nb) {
-            int e = 32 * b;
-            FloatVector s0 = FloatVector.zero(FS);
-            FloatVector s1 = s0;
-            FloatVector s2 = s0;
-            FloatVector s3 = s0;
-            for (int j = 0; j < 32; j += L) {
-                FloatVector v = FloatVector.fromArray(FS, c, co + e + j);
-                s0 = v.fma(FloatVector.fromArray(FS, x, x0 + e + j), s0);
-                s1 = v.fma(FloatVector.fromArray(FS, x, x1 + e + j), s1);
-                s2 = v.fma(FloatVector.fromArray(FS, x, x2 + e + j), s2);
-                s3 = v.fma(FloatVector.fromArray(FS, x, x3 + e + j), s3);
-            }
-            FloatVector d = FloatVector.broadcast(FS, sc[so + b]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
+            da = FloatVector.broadcast(FS, sc[sa + g + 1]);
+            db = FloatVector.broadcast(FS, sc[sb + g + 1]);
+            b0 = p0.fma(da, b0);
+            b1 = p1.fma(da, b1);
+            b2 = p2.fma(da, b2);
+            b3 = p3.fma(da, b3);
+            d0 = q0.fma(db, d0);
+            d1 = q1.fma(db, d1);
+            d2 = q2.fma(db, d2);
+            d3 = q3.fma(db, d3);
         }
         a0.add(b0).intoArray(lanes, 0);
         a1.add(b1).intoArray(lanes, L);
         a2.add(b2).intoArray(lanes, 2 * L);
         a3.add(b3).intoArray(lanes, 3 * L);
-        store(lanes, y, i0, i1, i2, i3, 0f, 0f, 0f, 0f, 0);
+        c0.add(d0).intoArray(lanes, 4 * L);
+        c1.add(d1).intoArray(lanes, 5 * L);
+        c2.add(d2).intoArray(lanes, 6 * L);
+        c3.add(d3).intoArray(lanes, 7 * L);
+    }
+
+    /**
+     * Q8_0 (BlockDot.q8_0) of rows a and b with four inputs: the blocks of a pair each start with a product, a
+     * last odd block from zero; even and odd blocks in separate accumulators, added; lanes as dot2K32's.
+     */
+    private static void dot2Q8_0(float[] c, int ca, int cb, float[] sc, int sa, int sb, int nb, float[] x, int x0,
+                                 int x1, int x2, int x3, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        FloatVector b2 = a0;
+        FloatVector b3 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        FloatVector c2 = a0;
+        FloatVector c3 = a0;
+        FloatVector d0 = a0;
+        FloatVector d1 = a0;
+        FloatVector d2 = a0;
+        FloatVector d3 = a0;
+        int blk = 0;
+        for (; blk + 1 < nb; blk += 2) {
+            int e = 32 * blk;
+            FloatVector va = FloatVector.fromArray(FS, c, ca + e);
+            FloatVector vb = FloatVector.fromArray(FS, c, cb + e);
+            FloatVector xv = FloatVector.fromArray(FS, x, x0 + e);
+            FloatVector p0 = va.mul(xv);
+            FloatVector q0 = vb.mul(xv);
+            xv = FloatVector.fromArray(FS, x, x1 + e);
+            FloatVector p1 = va.mul(xv);
+            FloatVector q1 = vb.mul(xv);
+            xv = FloatVector.fromArray(FS, x, x2 + e);
+            FloatVector p2 = va.mul(xv);
+            FloatVector q2 = vb.mul(xv);
+            xv = FloatVector.fromArray(FS, x, x3 + e);
+            FloatVector p3 = va.mul(xv);
+            FloatVector q3 = vb.mul(xv);
+            for (int j = L; j < 32; j += L) {
+                va = FloatVector.fromArray(FS, c, ca + e + j);
+                vb = FloatVector.fromArray(FS, c, cb + e + j);
+                xv = FloatVector.fromArray(FS, x, x0 + e + j);
+                p0 = va.fma(xv, p0);
+                q0 = vb.fma(xv, q0);
+                xv = FloatVector.fromArray(FS, x, x1 + e + j);
+                p1 = va.fma(xv, p1);
+                q1 = vb.fma(xv, q1);
+                xv = FloatVector.fromArray(FS, x, x2 + e + j);
+                p2 = va.fma(xv, p2);
+                q2 = vb.fma(xv, q2);
+                xv = FloatVector.fromArray(FS, x, x3 + e + j);
+                p3 = va.fma(xv, p3);
+                q3 = vb.fma(xv, q3);
+            }
+            FloatVector da = FloatVector.broadcast(FS, sc[sa + blk]);
+            FloatVector db = FloatVector.broadcast(FS, sc[sb + blk]);
+            a0 = p0.fma(da, a0);
+            a1 = p1.fma(da, a1);
+            a2 = p2.fma(da, a2);
+            a3 = p3.fma(da, a3);
+            c0 = q0.fma(db, c0);
+            c1 = q1.fma(db, c1);
+            c2 = q2.fma(db, c2);
+            c3 = q3.fma(db, c3);
+            e += 32;
+            va = FloatVector.fromArray(FS, c, ca + e);
+            vb = FloatVector.fromArray(FS, c, cb + e);
+            xv = FloatVector.fromArray(FS, x, x0 + e);
+            p0 = va.mul(xv);
+            q0 = vb.mul(xv);
+            xv = FloatVector.fromArray(FS, x, x1 + e);
+            p1 = va.mul(xv);
+            q1 = vb.mul(xv);
+            xv = FloatVector.fromArray(FS, x, x2 + e);
+            p2 = va.mul(xv);
+            q2 = vb.mul(xv);
+            xv = FloatVector.fromArray(FS, x, x3 + e);
+            p3 = va.mul(xv);
+            q3 = vb.mul(xv);
+            for (int j = L; j < 32; j += L) {
+                va = FloatVector.fromArray(FS, c, ca + e + j);
+                vb = FloatVector.fromArray(FS, c, cb + e + j);
+                xv = FloatVector.fromArray(FS, x, x0 + e + j);
+                p0 = va.fma(xv, p0);
+                q0 = vb.fma(xv, q0);
+                xv = FloatVector.fromArray(FS, x, x1 + e + j);
+                p1 = va.fma(xv, p1);
+                q1 = vb.fma(xv, q1);
+                xv = FloatVector.fromArray(FS, x, x2 + e + j);
+                p2 = va.fma(xv, p2);
+                q2 = vb.fma(xv, q2);
+                xv = FloatVector.fromArray(FS, x, x3 + e + j);
+                p3 = va.fma(xv, p3);
+                q3 = vb.fma(xv, q3);
+            }
+            da = FloatVector.broadcast(FS, sc[sa + blk + 1]);
+            db = FloatVector.broadcast(FS, sc[sb + blk + 1]);
+            b0 = p0.fma(da, b0);
+            b1 = p1.fma(da, b1);
+            b2 = p2.fma(da, b2);
+            b3 = p3.fma(da, b3);
+            d0 = q0.fma(db, d0);
+            d1 = q1.fma(db, d1);
+            d2 = q2.fma(db, d2);
+            d3 = q3.fma(db, d3);
+        }
+        if (blk < nb) {
+            int e = 32 * blk;
+            FloatVector p0 = FloatVector.zero(FS);
+            FloatVector p1 = p0;
+            FloatVector p2 = p0;
+            FloatVector p3 = p0;
+            FloatVector q0 = p0;
+            FloatVector q1 = p0;
+            FloatVector q2 = p0;
+            FloatVector q3 = p0;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector va = FloatVector.fromArray(FS, c, ca + e + j);
+                FloatVector vb = FloatVector.fromArray(FS, c, cb + e + j);
+                FloatVector xv = FloatVector.fromArray(FS, x, x0 + e + j);
+                p0 = va.fma(xv, p0);
+                q0 = vb.fma(xv, q0);
+                xv = FloatVector.fromArray(FS, x, x1 + e + j);
+                p1 = va.fma(xv, p1);
+                q1 = vb.fma(xv, q1);
+                xv = FloatVector.fromArray(FS, x, x2 + e + j);
+                p2 = va.fma(xv, p2);
+                q2 = vb.fma(xv, q2);
+                xv = FloatVector.fromArray(FS, x, x3 + e + j);
+                p3 = va.fma(xv, p3);
+                q3 = vb.fma(xv, q3);
+            }
+            FloatVector da = FloatVector.broadcast(FS, sc[sa + blk]);
+            FloatVector db = FloatVector.broadcast(FS, sc[sb + blk]);
+            a0 = p0.fma(da, a0);
+            a1 = p1.fma(da, a1);
+            a2 = p2.fma(da, a2);
+            a3 = p3.fma(da, a3);
+            c0 = q0.fma(db, c0);
+            c1 = q1.fma(db, c1);
+            c2 = q2.fma(db, c2);
+            c3 = q3.fma(db, c3);
+        }
+        a0.add(b0).intoArray(lanes, 0);
+        a1.add(b1).intoArray(lanes, L);
+        a2.add(b2).intoArray(lanes, 2 * L);
+        a3.add(b3).intoArray(lanes, 3 * L);
+        c0.add(d0).intoArray(lanes, 4 * L);
+        c1.add(d1).intoArray(lanes, 5 * L);
+        c2.add(d2).intoArray(lanes, 6 * L);
+        c3.add(d3).intoArray(lanes, 7 * L);
     }
 
     /** Q4_0 (BlockDot.q4_0): per block a sum over elements 0-15 and one over 16-31, added, then scaled. */
@@ -536,63 +800,6 @@ final class BatchDot {
         a2.add(b2).intoArray(lanes, 2 * L);
         a3.add(b3).intoArray(lanes, 3 * L);
         store(lanes, y, i0, i1, i2, i3, 0f, 0f, 0f, 0f, 0);
-    }
-
-    /**
-     * Q4_K/Q5_K (BlockDot.q4K/q5K): eight groups of 32 per super-block, each summed from zero and scaled into
-     * the even- or odd-group accumulator; minus the min chain.
-     */
-    private static void dotK32(float[] c, int co, float[] sc, float[] mp, int so, int nb, float[] x, float[] xs,
-                               int x0, int x1, int x2, int x3, int groups, float[] lanes, float[] y, int i0, int i1,
-                               int i2, int i3) {
-        FloatVector a0 = FloatVector.zero(FS);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector b0 = a0;
-        FloatVector b1 = a0;
-        FloatVector b2 = a0;
-        FloatVector b3 = a0;
-        for (int g = 0, n = 8 * nb; g < n; g += 2) {
-            int e = 32 * g;
-            FloatVector s0 = FloatVector.zero(FS);
-            FloatVector s1 = s0;
-            FloatVector s2 = s0;
-            FloatVector s3 = s0;
-            FloatVector t0 = s0;
-            FloatVector t1 = s0;
-            FloatVector t2 = s0;
-            FloatVector t3 = s0;
-            for (int l = 0; l < 32; l += L) {
-                FloatVector v = FloatVector.fromArray(FS, c, co + e + l);
-                FloatVector u = FloatVector.fromArray(FS, c, co + e + 32 + l);
-                s0 = v.fma(FloatVector.fromArray(FS, x, x0 + e + l), s0);
-                t0 = u.fma(FloatVector.fromArray(FS, x, x0 + e + 32 + l), t0);
-                s1 = v.fma(FloatVector.fromArray(FS, x, x1 + e + l), s1);
-                t1 = u.fma(FloatVector.fromArray(FS, x, x1 + e + 32 + l), t1);
-                s2 = v.fma(FloatVector.fromArray(FS, x, x2 + e + l), s2);
-                t2 = u.fma(FloatVector.fromArray(FS, x, x2 + e + 32 + l), t2);
-                s3 = v.fma(FloatVector.fromArray(FS, x, x3 + e + l), s3);
-                t3 = u.fma(FloatVector.fromArray(FS, x, x3 + e + 32 + l), t3);
-            }
-            FloatVector d = FloatVector.broadcast(FS, sc[so + g]);
-            FloatVector d1 = FloatVector.broadcast(FS, sc[so + g + 1]);
-            a0 = s0.fma(d, a0);
-            a1 = s1.fma(d, a1);
-            a2 = s2.fma(d, a2);
-            a3 = s3.fma(d, a3);
-            b0 = t0.fma(d1, b0);
-            b1 = t1.fma(d1, b1);
-            b2 = t2.fma(d1, b2);
-            b3 = t3.fma(d1, b3);
-        }
-        a0.add(b0).intoArray(lanes, 0);
-        a1.add(b1).intoArray(lanes, L);
-        a2.add(b2).intoArray(lanes, 2 * L);
-        a3.add(b3).intoArray(lanes, 3 * L);
-        int n = 8 * nb;
-        store(lanes, y, i0, i1, i2, i3, minChain(mp, so, xs, x0 / 16, n), minChain(mp, so, xs, x1 / 16, n),
-                minChain(mp, so, xs, x2 / 16, n), minChain(mp, so, xs, x3 / 16, n), -1);
     }
 
     /** Q6_K (BlockDot.q6K): four accumulators, one per quarter of each half super-block, products scaled per 16. */
@@ -656,8 +863,8 @@ final class BatchDot {
      * and 16 + j in turn, then scaled; Q4_1/Q5_1 plus their min chain ({@code mp} non-null).
      */
     private static void dotHalves(float[] c, int co, float[] sc, int so, int nb, float[] x, int x0, int x1, int x2,
-                                  int x3, float[] lanes, float[] y, int i0, int i1, int i2, int i3, float[] mp,
-                                  float[] xs) {
+                                  int x3, float[] lanes, float[] y, int i0, int i1, int i2, int i3, float m0,
+                                  float m1, float m2, float m3, int minSign) {
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -690,18 +897,13 @@ final class BatchDot {
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        if (mp == null) {
-            store(lanes, y, i0, i1, i2, i3, 0f, 0f, 0f, 0f, 0);
-        } else {
-            store(lanes, y, i0, i1, i2, i3, minChain(mp, so, xs, x0 / 16, nb), minChain(mp, so, xs, x1 / 16, nb),
-                    minChain(mp, so, xs, x2 / 16, nb), minChain(mp, so, xs, x3 / 16, nb), 1);
-        }
+        store(lanes, y, i0, i1, i2, i3, m0, m1, m2, m3, minSign);
     }
 
     /** Q2_K, Q3_K (BlockDot.q2K/q3K): one accumulator of products scaled per 16; Q2_K minus its min chain. */
     private static void dotSixteens(float[] c, int co, float[] sc, int so, int nb, float[] x, int x0, int x1, int x2,
-                                    int x3, float[] lanes, float[] y, int i0, int i1, int i2, int i3, float[] mp,
-                                    float[] xs, int groups) {
+                                    int x3, float[] lanes, float[] y, int i0, int i1, int i2, int i3, float m0,
+                                    float m1, float m2, float m3, int minSign) {
         FloatVector a0 = FloatVector.zero(FS);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -718,12 +920,6 @@ final class BatchDot {
         a1.intoArray(lanes, L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        if (mp == null) {
-            store(lanes, y, i0, i1, i2, i3, 0f, 0f, 0f, 0f, 0);
-        } else {
-            store(lanes, y, i0, i1, i2, i3, minChain(mp, so, xs, x0 / 16, groups),
-                    minChain(mp, so, xs, x1 / 16, groups), minChain(mp, so, xs, x2 / 16, groups),
-                    minChain(mp, so, xs, x3 / 16, groups), -1);
-        }
+        store(lanes, y, i0, i1, i2, i3, m0, m1, m2, m3, minSign);
     }
 }
