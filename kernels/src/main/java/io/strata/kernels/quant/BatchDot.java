@@ -471,21 +471,47 @@ final class BatchDot {
                     dot2K32(s.codes, ca, cb, s.scales, (r - r0) * groups, (q - r0) * groups, nb, s.x,
                             i * cols, n1 * cols, n2 * cols, n3 * cols, lanes);
                 }
-                for (int k = 0; k < 4; k++) {
-                    int ik = k == 0 ? i : k == 1 ? n1 : k == 2 ? n2 : n3;
-                    float sa = 0f;
-                    float sb = 0f;
-                    for (int j = 0; j < L; j++) {
-                        sa += lanes[k * L + j];
-                        sb += lanes[(4 + k) * L + j];
-                    }
-                    if (!q8) {
-                        sa -= s.rowMins[(r - r0) * cp + ik];
-                        sb -= s.rowMins[(q - r0) * cp + ik];
-                    }
-                    y[yOff + ik * yStride + r] = sa;
-                    y[yOff + ik * yStride + q] = sb;
+                // eight index-order lane sums side by side (one after another they were a latency chain)
+                float s0 = 0f;
+                float s1 = 0f;
+                float s2 = 0f;
+                float s3 = 0f;
+                float s4 = 0f;
+                float s5 = 0f;
+                float s6 = 0f;
+                float s7 = 0f;
+                for (int j = 0; j < L; j++) {
+                    s0 += lanes[j];
+                    s1 += lanes[L + j];
+                    s2 += lanes[2 * L + j];
+                    s3 += lanes[3 * L + j];
+                    s4 += lanes[4 * L + j];
+                    s5 += lanes[5 * L + j];
+                    s6 += lanes[6 * L + j];
+                    s7 += lanes[7 * L + j];
                 }
+                if (!q8) {
+                    float[] rm = s.rowMins;
+                    int ma = (r - r0) * cp;
+                    int mb = (q - r0) * cp;
+                    s0 -= rm[ma + i];
+                    s1 -= rm[ma + n1];
+                    s2 -= rm[ma + n2];
+                    s3 -= rm[ma + n3];
+                    s4 -= rm[mb + i];
+                    s5 -= rm[mb + n1];
+                    s6 -= rm[mb + n2];
+                    s7 -= rm[mb + n3];
+                }
+                // n1..n3 may repeat i (a short tail): later writes of one slot carry the same bits
+                y[yOff + i * yStride + r] = s0;
+                y[yOff + n1 * yStride + r] = s1;
+                y[yOff + n2 * yStride + r] = s2;
+                y[yOff + n3 * yStride + r] = s3;
+                y[yOff + i * yStride + q] = s4;
+                y[yOff + n1 * yStride + q] = s5;
+                y[yOff + n2 * yStride + q] = s6;
+                y[yOff + n3 * yStride + q] = s7;
             }
         }
     }
