@@ -1,0 +1,92 @@
+package io.strata.kernels.decoder;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.strata.core.model.DType;
+import io.strata.core.model.ModelFamily;
+import io.strata.core.model.ModelTensor;
+import io.strata.core.weights.TensorView;
+import io.strata.kernels.cpu.FloatCodec;
+import io.strata.kernels.quant.Quantize;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A prompt through a model whose matrices are block-quantised (every one but the embedding and the router, as
+ * in a GGUF) gives the logits and routing of a token-by-token pass bit for bit, for any batch size and thread
+ * count: the batched quantised matvec keeps each position's float operations.
+ */
+class QuantisedPrefillTest {
+    private static final int[] PROMPT = {5, 17, 3, 96, 41, 0, 63, 63, 12, 88, 7};
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "Q3_K"})
+    void batchedPromptEqualsTokenByTokenBitForBit(DType t) {
+        // hidden, q/kv dims and FFN sizes are whole 256-element super-blocks
+        var shape = new SyntheticMoeModel.Shape(ModelFamily.MIXTRAL, DType.BF16, 97, 256, 2, 2, 1, 128, 4, 2, 256,
+                0, true, 1, List.of(), false);
+        try (SyntheticMoeModel model = SyntheticMoeModel.generate(shape, 21)) {
+            Arena arena = Arena.ofShared(); // closed with the source
+            try (MapWeightSource src = new MapWeightSource(model.config(), quantised(model, t, arena), arena)) {
+                List<float[]> reference = new ArrayList<>();
+                try (Sequence s = new MoeDecoder(src, DecoderOptions.defaults().withThreads(1)).newSequence()) {
+                    for (int token : PROMPT) {
+                        reference.add(s.step(token).logits());
+                    }
+                }
+                for (int threads : new int[]{1, 3}) {
+                    for (int batch : new int[]{4, 128}) {
+                        MoeDecoder d = new MoeDecoder(src, DecoderOptions.defaults().withThreads(threads)
+                                .withPrefillBatch(batch));
+                        try (Sequence s = d.newSequence()) {
+                            List<ForwardStep> steps = s.prefillSteps(PROMPT);
+                            assertEquals(PROMPT.length, steps.size());
+                            for (int p = 0; p < PROMPT.length; p++) {
+                                assertArrayEquals(reference.get(p), steps.get(p).logits(),
+                                        t + ", " + threads + " threads, batch " + batch + ", position " + p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The model's matrices quantised to t row by row (round to nearest), embedding and routers kept. */
+    private static Map<String, TensorView> quantised(SyntheticMoeModel model, DType t, Arena arena) {
+        ModelFamily f = ModelFamily.MIXTRAL;
+        Set<String> keep = new HashSet<>(Set.of(f.tensorName(ModelTensor.EMBEDDING, 0)));
+        for (int l = 0; l < 2; l++) {
+            keep.add(f.tensorName(ModelTensor.ROUTER, l));
+        }
+        Map<String, TensorView> out = new LinkedHashMap<>();
+        int quantisedCount = 0;
+        for (TensorView v : model.tensors().values()) {
+            if (v.shape().length != 2 || keep.contains(v.name())) {
+                out.put(v.name(), v);
+                continue;
+            }
+            int cols = Math.toIntExact(v.cols());
+            long rowBytes = t.rowBytes(cols);
+            MemorySegment m = arena.allocate(rowBytes * v.rows(), 64);
+            float[] row = new float[cols];
+            for (long r = 0; r < v.rows(); r++) {
+                FloatCodec.decode(v.data(), v.dtype(), r * cols, row, 0, cols);
+                Quantize.row(t, row, 0, cols, m, r * rowBytes);
+            }
+            out.put(v.name(), new TensorView(v.name(), m, t, v.shape(), v.layout()));
+            quantisedCount++;
+        }
+        assertEquals(2 * (4 + 4 * 3) + 1, quantisedCount, "attention, experts and the LM head are quantised");
+        return out;
+    }
+}
