@@ -12,14 +12,16 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * One quantised weight applied to a batch of inputs (a prompt's positions). {@link BlockDot} unpacks every block
- * for every input, so a batch of n cost n matvecs; here a few rows at a time are unpacked once into a per-thread
- * scratch, as float codes (the small integers BlockDot widens in registers, converted exactly) plus each group's
- * float scale and min term, and every input then runs over the unpacked rows, four inputs per pass sharing each
- * code load. Per input the float operations are exactly BlockDot's, in its order: the same code x x products and
- * FMA chains into the same accumulators, the same scale FMAs, the same index-order lane sum and the same scalar
- * min chain (its products dmin * m are formed, as there, before multiplying by the input's group sum), so a
- * batched row has the bits of a single-vector row. One unpack method and one dot method per block layout, each
- * a single loop nest over primitive arrays: no lambdas or interfaces near the vectors (C2 boxes them otherwise).
+ * for every input, so a batch of n cost n matvecs; here a few rows at a time (64 KiB of floats, kept in L2) are
+ * unpacked once into a per-thread scratch, as float codes (the small integers BlockDot widens in registers,
+ * converted exactly) plus each group's float scale and min product, and every input then runs over the unpacked
+ * rows: four inputs per pass share each code load, and for Q8_0, Q4_K and Q5_K two rows per pass share each x
+ * load. Per input the float operations are exactly BlockDot's, in its order: the same code x x products and FMA
+ * chains into the same accumulators, the same scale FMAs, the same index-order lane sum and the same min chain
+ * (its products dmin * m formed, as there, before multiplying by the input's group sum; the chains of all inputs
+ * run side by side, one input per lane, each lane doing the scalar operations), so a batched row has the bits
+ * of a single-vector row. One unpack method and one dot method per block layout, each a single loop nest over
+ * primitive arrays: no lambdas or interfaces near the vectors (C2 boxes them otherwise).
  */
 final class BatchDot {
     private static final VectorSpecies<Float> FS = BlockDot.FS;

@@ -12,7 +12,9 @@ import java.lang.foreign.MemorySegment;
  * float. {@link #matvec} computes a row range, so callers can split rows across threads; a row's result does
  * not depend on the range it is computed in. Also a {@link MatVec} for {@link TensorView}s of quantised types
  * (row layout only: ggml blocks run along rows); a view whose rows are not whole blocks has each row padded up to
- * one (as DOPPLER stores Q4_K_M), and the input is zero-padded to match.
+ * one (as DOPPLER stores Q4_K_M), and the input is zero-padded to match. A batch of inputs
+ * ({@link #applyBatch}, a prompt's positions) unpacks each block of rows once for all of them ({@link BatchDot})
+ * and gives each input the bits {@link #apply} would.
  */
 public final class QuantMatVec implements MatVec {
     public static final QuantMatVec INSTANCE = new QuantMatVec();
