@@ -82,6 +82,14 @@ public final class Blake3 {
         return shared.subtreeChainingValue(subtree, firstChunk);
     }
 
+    /**
+     * The hash of a whole input from the chaining values of its consecutive equal-size power-of-two subtrees
+     * (the last may be smaller), at least two; see {@link #subtreeChainingValue}.
+     */
+    public static byte[] rootFromSubtrees(java.util.List<byte[]> chainingValues) {
+        return Blake3Tree.rootFromSubtrees(chainingValues);
+    }
+
     public static Blake3Hasher newHasher() {
         return shared.newHasher();
     }

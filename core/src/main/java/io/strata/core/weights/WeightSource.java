@@ -19,6 +19,16 @@ public interface WeightSource extends AutoCloseable {
     ExpertWeights expert(int layer, int expert);
 
     /**
+     * Of {@code experts[from..to)} of {@code layer} (all about to be pinned), the index of one whose pin will not
+     * wait for I/O, waiting until there is one when all are still being read; one not being read at all may be
+     * answered too (its pin reads it). Lets the decoder compute a layer's experts in the order their bytes arrive.
+     * Never changes results; a source that cannot tell answers {@code from}.
+     */
+    default int awaitReady(int layer, int[] experts, int from, int to) {
+        return from;
+    }
+
+    /**
      * A hint that {@code layer} will soon need {@code experts} (most likely first). Never blocks and never
      * changes results; a source may ignore it.
      */

@@ -270,7 +270,8 @@ public final class Sequence implements AutoCloseable {
     /**
      * The MoE block of sparse layer l for the batch: routes every position, then runs each chosen expert once
      * over all positions routed to it (in order of first use, so a decode step pins its experts most probable
-     * first), and adds each position's weighted expert outputs to its residual in its own top-k order. Returns
+     * first, except that an expert already resident goes before one still being read: {@link
+     * WeightSource#awaitReady}), and adds each position's weighted expert outputs to its residual in its own top-k order. Returns
      * the time spent waiting for experts.
      */
     private long moeBlock(MoeDecoder.LayerWeights w, int l, int n, int[][][] experts, float[][][] weights) {
@@ -308,6 +309,16 @@ public final class Sequence implements AutoCloseable {
         }
         long wait = 0;
         for (int u = 0; u < used; u++) {
+            // the next expert to compute is one whose bytes are here (arrival order): each writes its own slots,
+            // which are summed in top-k order below, so the order changes no result
+            long w0 = System.nanoTime();
+            int ready = source.awaitReady(l, expertOrder, u, used);
+            wait += System.nanoTime() - w0;
+            if (ready != u) {
+                int x = expertOrder[u];
+                expertOrder[u] = expertOrder[ready];
+                expertOrder[ready] = x;
+            }
             int e = expertOrder[u];
             int count = routedCount[e];
             int[] slots = routed[e];

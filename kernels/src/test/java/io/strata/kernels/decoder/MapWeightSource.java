@@ -26,6 +26,10 @@ class MapWeightSource extends InMemoryWeightSource {
     int expertLoads;
     final List<int[]> observed = new ArrayList<>();
     final List<int[]> prefetched = new ArrayList<>();
+    /** Expert pins in order, as layer * 1000 + expert. */
+    final List<Integer> pinOrder = new ArrayList<>();
+    /** Answer awaitReady as if the last of the candidates had arrived first. */
+    boolean lastArrivesFirst;
 
     MapWeightSource(JsonNode config, Map<String, TensorView> tensors, Arena arena) {
         super(config, tensors);
@@ -67,6 +71,7 @@ class MapWeightSource extends InMemoryWeightSource {
     @Override
     public ExpertWeights expert(int layer, int expert) {
         ExpertWeights inner = super.expert(layer, expert);
+        pinOrder.add(layer * 1000 + expert);
         pinned++;
         expertLoads++;
         return new ExpertWeights() {
@@ -91,6 +96,11 @@ class MapWeightSource extends InMemoryWeightSource {
                 }
             }
         };
+    }
+
+    @Override
+    public int awaitReady(int layer, int[] experts, int from, int to) {
+        return lastArrivesFirst ? to - 1 : from;
     }
 
     @Override

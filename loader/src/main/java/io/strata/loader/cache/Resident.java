@@ -33,12 +33,16 @@ final class Resident {
     private boolean speculative;
     /** Loaded ahead of a pin that routing has already decided: its first pin is the tier's miss, not a hit. */
     private boolean ahead;
+    /** The reads of this copy's load: urgent unless it is a guess nobody waits for yet. */
+    final io.strata.loader.source.ReadQueue.Ticket ticket;
 
     private Resident(ExpertId id, long bytes, int pins, boolean speculative) {
         this.id = id;
         this.bytes = bytes;
         this.pins = pins;
         this.speculative = speculative;
+        this.ticket = speculative ? io.strata.loader.source.ReadQueue.Ticket.background()
+                : io.strata.loader.source.ReadQueue.Ticket.urgent();
     }
 
     /** A copy compute asked for: born pinned once, by the asker. */

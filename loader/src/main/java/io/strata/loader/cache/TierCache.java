@@ -57,6 +57,7 @@ public final class TierCache implements Evictor, AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<ExpertId, Resident> entries = new HashMap<>();
     private boolean closed;
+    private volatile boolean guessesYield = true;
     private final Object busyLock = new Object();
     private int fillsInFlight; // guarded by busyLock
     private long busySince; // guarded by busyLock
@@ -77,6 +78,14 @@ public final class TierCache implements Evictor, AutoCloseable {
 
     public Tier tier() {
         return tier;
+    }
+
+    /**
+     * Whether prefetch guesses' reads yield to the reads compute waits for (default); off, every load's reads
+     * queue first come, first served.
+     */
+    public void guessesYield(boolean v) {
+        guessesYield = v;
     }
 
     public MemoryLedger ledger() {
@@ -140,6 +149,7 @@ public final class TierCache implements Evictor, AutoCloseable {
                 counters.stall(System.nanoTime() - t0);
                 return r;
             }
+            r.ticket.promote(); // compute waits for it now: its reads go ahead of guesses
             try {
                 r.loaded.join(); // someone else (maybe a prefetch) is loading it: share that load
             } catch (CompletionException e) {
@@ -200,6 +210,60 @@ public final class TierCache implements Evictor, AutoCloseable {
         }
     }
 
+    /**
+     * Routing has chosen {@code id}: if a guess is loading it, its queued reads go ahead of other guesses now.
+     * Returns whether such a load was found.
+     */
+    public boolean promote(ExpertId id) {
+        lock.lock();
+        try {
+            Resident r = entries.get(id);
+            if (r != null && r.isLoading()) {
+                r.ticket.promote();
+                return true;
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The real routing of {@code id}'s layer did not choose it: if a guess is loading it and nobody has asked for
+     * it since, its reads not yet started are dropped and the load fails (its block and reservation are given
+     * back); reads already running finish. Returns whether a load was cancelled.
+     */
+    public boolean cancelPrefetch(ExpertId id) {
+        lock.lock();
+        try {
+            Resident r = entries.get(id);
+            if (r == null || !r.isLoading() || !r.isSpeculative() || r.ticket.isUrgent()) {
+                return false;
+            }
+            r.ticket.cancel();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A future that completes when {@code id} is resident here, or null when it is neither resident nor loading
+     * (the caller's pin will load it). Never blocks.
+     */
+    public java.util.concurrent.CompletableFuture<?> whenResident(ExpertId id) {
+        lock.lock();
+        try {
+            Resident r = entries.get(id);
+            if (r == null) {
+                return null;
+            }
+            return r.isResident() ? java.util.concurrent.CompletableFuture.completedFuture(r) : r.loaded;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether {@code id} is resident (ready) here now. */
     public boolean contains(ExpertId id) {
         lock.lock();
@@ -225,6 +289,9 @@ public final class TierCache implements Evictor, AutoCloseable {
             } finally {
                 lock.unlock();
             }
+            if (!guessesYield) {
+                r.ticket.promote();
+            }
             if (mode == Mode.PREFETCH) {
                 prefetchCounters.issued(); // counted before anyone can use it, so hits never outrun issues
             }
@@ -232,7 +299,9 @@ public final class TierCache implements Evictor, AutoCloseable {
             long t0 = busy(+1);
             Tier from;
             try {
-                from = filler.fill(r.id, block.segment());
+                Block b = block;
+                from = ScopedValue.where(io.strata.loader.source.ReadQueue.TICKET, r.ticket)
+                        .call(() -> filler.fill(r.id, b.segment()));
             } catch (IOException e) {
                 throw new UncheckedIOException(tier + " tier: cannot load expert " + r.id + ": " + e.getMessage(), e);
             } finally {

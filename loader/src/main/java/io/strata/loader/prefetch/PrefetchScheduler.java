@@ -3,6 +3,7 @@ package io.strata.loader.prefetch;
 import io.strata.core.model.ExpertId;
 import io.strata.core.telemetry.PrefetchCounters;
 import io.strata.loader.cache.TierCache;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>When a layer's routing is observed, its own experts that are not resident are started at once on a second
  * pool of the same size (the readers), ahead of the decoder's pins, which take them one at a time: so the reads
  * of a layer's misses are in flight together, overlapping each other and the compute of the experts already
- * there, instead of one read after another. Queued guesses never delay them.
+ * there, instead of one read after another. Queued guesses never delay them: with {@code cancelWrong}, the
+ * tier cache gives guesses' reads a lower priority than reads compute waits for (a guess routing then chooses is
+ * promoted), and once a layer's real routing is known its guesses that routing did not choose are dropped: those
+ * still queued here are removed before they start, and those already loading have their unstarted reads
+ * cancelled (see {@link TierCache#cancelPrefetch}), so a wrong guess no longer costs the disk all its bytes.
  */
 public final class PrefetchScheduler implements AutoCloseable {
     private final TierCache target;
@@ -33,6 +38,9 @@ public final class PrefetchScheduler implements AutoCloseable {
     private final ThreadPoolExecutor pool;
     private final ThreadPoolExecutor readers;
     private final Set<ExpertId> inFlight = ConcurrentHashMap.newKeySet();
+    private final boolean cancelWrong;
+    /** Guesses queued on the prefetch pool and not started, by expert. */
+    private final java.util.Map<ExpertId, Runnable> queuedGuesses = new ConcurrentHashMap<>();
     private final int[][] needed; // per layer: the latest observed or hinted experts
     private volatile int currentLayer = -1;
     private final Object idle = new Object();
@@ -40,6 +48,12 @@ public final class PrefetchScheduler implements AutoCloseable {
 
     public PrefetchScheduler(TierCache target, PrefetchCounters counters, int layers, int experts, int topK,
                              int ioThreads, boolean byFrequency) {
+        this(target, counters, layers, experts, topK, ioThreads, byFrequency, true);
+    }
+
+    public PrefetchScheduler(TierCache target, PrefetchCounters counters, int layers, int experts, int topK,
+                             int ioThreads, boolean byFrequency, boolean cancelWrong) {
+        this.cancelWrong = cancelWrong;
         this.target = target;
         this.counters = counters;
         this.frequency = new RoutingFrequency(layers, experts);
@@ -92,8 +106,20 @@ public final class PrefetchScheduler implements AutoCloseable {
             }
         }
         if (layer >= 0 && layer < layers && !readers.isShutdown()) {
+            if (cancelWrong) {
+                dropWrongGuesses(layer, experts);
+            }
             for (int e : experts) {
-                submit(new ExpertId(layer, e), readers, true);
+                ExpertId id = new ExpertId(layer, e);
+                if (cancelWrong && inFlight.contains(id)) {
+                    Runnable queued = queuedGuesses.remove(id);
+                    if (queued != null && pool.remove(queued)) { // a right guess not started: read it now
+                        finished(id);
+                    } else {
+                        target.promote(id); // a right guess being read: its reads go first now
+                    }
+                }
+                submit(id, readers, true);
             }
         }
         if (byFrequency && layers > 2) {
@@ -104,28 +130,68 @@ public final class PrefetchScheduler implements AutoCloseable {
         }
     }
 
+    /** {@code layer}'s routing chose {@code experts}: its other guesses are dropped or cancelled. */
+    private void dropWrongGuesses(int layer, int[] experts) {
+        for (ExpertId id : List.copyOf(inFlight)) {
+            if (id.layer() != layer || contains(experts, id.expert())) {
+                continue;
+            }
+            Runnable queued = queuedGuesses.remove(id);
+            if (queued != null && pool.remove(queued)) {
+                counters.cancelled();
+                finished(id);
+            } else if (target.cancelPrefetch(id)) {
+                counters.cancelled();
+            }
+        }
+    }
+
+    private static boolean contains(int[] a, int v) {
+        for (int x : a) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void finished(ExpertId id) {
+        inFlight.remove(id);
+        changePending(-1);
+    }
+
     private void submit(ExpertId id, ThreadPoolExecutor on, boolean chosen) {
         if (target.contains(id) || !inFlight.add(id)) {
             return;
         }
         changePending(1);
-        try {
-            on.execute(() -> {
+        Runnable[] self = new Runnable[1];
+        Runnable task = () -> {
+                if (!chosen) {
+                    queuedGuesses.remove(id, self[0]);
+                }
                 try {
                     boolean loaded = chosen ? target.loadAhead(id, this::isNeeded) : target.prefetch(id, this::isNeeded);
                     if (!loaded && !chosen) { // issued loads are counted by the cache
                         counters.skipped();
                     }
-                } catch (RuntimeException e) {
-                    counters.skipped(); // a failed guess must not hurt compute; a demand load reports real errors
+                } catch (RuntimeException e) { // a failed guess must not hurt compute; a demand load reports real errors
+                    if (!(e.getCause() instanceof io.strata.loader.source.ReadQueue.ReadCancelledException)) {
+                        counters.skipped(); // (a cancelled one was counted when cancelled)
+                    }
                 } finally {
-                    inFlight.remove(id);
-                    changePending(-1);
+                    finished(id);
                 }
-            });
+            };
+        self[0] = task;
+        if (!chosen) {
+            queuedGuesses.put(id, task);
+        }
+        try {
+            on.execute(task);
         } catch (RuntimeException e) { // queue full or shut down: drop the hint
-            inFlight.remove(id);
-            changePending(-1);
+            queuedGuesses.remove(id, task);
+            finished(id);
         }
     }
 

@@ -135,6 +135,7 @@ public final class ModelRuntime implements WeightSource {
 
     @Override
     public void observeRouting(int layer, int[] experts) {
+        countNeeded(layer, experts);
         if (stack.prefetcher() != null && !closed) {
             stack.prefetcher().observe(layer, experts);
         }
@@ -145,6 +146,88 @@ public final class ModelRuntime implements WeightSource {
     public void observeRouting(int layer, int[] experts, float[] weights) {
         routing.observe(layer, experts, weights);
         observeRouting(layer, experts);
+    }
+
+    private final java.util.concurrent.atomic.LongAdder neededBytes = new java.util.concurrent.atomic.LongAdder();
+    private int neededLayer = -1; // guarded by this: the layer whose visit neededSeen describes
+    private final java.util.BitSet neededSeen = new java.util.BitSet(); // guarded by this
+
+    /**
+     * Counts the bytes of routed experts not resident in the host tier when their layer's routing is known: what
+     * any prefetcher or policy had to read for this step (a correct prefetch still in flight counts: its bytes
+     * cross the disk too). Each expert counts once per visit of its layer (a batch routes many positions).
+     */
+    private synchronized void countNeeded(int layer, int[] experts) {
+        TierCache host = stack.cache(Tier.HOST);
+        if (host == null || closed) {
+            return;
+        }
+        if (layer != neededLayer) {
+            neededLayer = layer;
+            neededSeen.clear();
+        }
+        for (int e : experts) {
+            if (!neededSeen.get(e)) {
+                neededSeen.set(e);
+                ExpertId id = new ExpertId(layer, e);
+                if (!host.contains(id)) {
+                    neededBytes.add(locator.expertBytes(id));
+                }
+            }
+        }
+    }
+
+    /**
+     * Bytes of routed experts that were not resident in host memory when their layer's routing became known,
+     * summed over every layer visit so far: the bytes a decode must read whatever its prefetcher does (the
+     * I/O bound is raw bandwidth over these per token). Compare {@code misses}, which a correct prefetch lowers
+     * although its bytes were read all the same.
+     */
+    public long neededBytes() {
+        return neededBytes.sum();
+    }
+
+    /**
+     * Answers from the compute tier: a routed expert already resident first, else one nobody is reading (its pin
+     * reads it now), else waits for the first of those being read.
+     */
+    @Override
+    public int awaitReady(int layer, int[] experts, int from, int to) {
+        if (!options.arrivalOrder() || to - from <= 1 || closed) {
+            return from;
+        }
+        TierCache cache = stack.cache(computeTier());
+        java.util.concurrent.CompletableFuture<?>[] loading = new java.util.concurrent.CompletableFuture<?>[to - from];
+        int unread = -1;
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            java.util.concurrent.CompletableFuture<?> f = cache.whenResident(new ExpertId(layer, experts[i]));
+            if (f == null) {
+                unread = unread < 0 ? i : unread;
+            } else if (f.isDone()) {
+                return i; // resident (or its load failed: its pin reports or reloads)
+            } else {
+                loading[i - from] = f;
+                n++;
+            }
+        }
+        if (unread >= 0 || n == 0) {
+            return unread >= 0 ? unread : from;
+        }
+        java.util.concurrent.CompletableFuture.anyOf(java.util.Arrays.stream(loading)
+                .filter(java.util.Objects::nonNull).toArray(java.util.concurrent.CompletableFuture[]::new))
+                .exceptionally(x -> null).join();
+        for (int i = from; i < to; i++) {
+            if (loading[i - from] != null && loading[i - from].isDone()) {
+                return i;
+            }
+        }
+        return from;
+    }
+
+    /** The queue of reads from the local model directory (null without one): for benchmarks and tests. */
+    public io.strata.loader.source.ReadQueue readQueue() {
+        return stack.readQueue();
     }
 
     /** Waits for queued prefetches to finish (benchmarks, tests). */

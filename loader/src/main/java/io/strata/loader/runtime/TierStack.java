@@ -90,8 +90,9 @@ final class TierStack implements AutoCloseable {
         this.dense = new ResidentTensors(computeCache.ledger(), computeMemory());
         this.prefetcher = o.prefetch() && locator.isMoe()
                 ? new PrefetchScheduler(computeCache, prefetchCounters, locator.layerCount(), locator.numExperts(),
-                locator.expertsPerToken(), o.ioThreads(), o.frequencyPrefetch())
+                locator.expertsPerToken(), o.ioThreads(), o.frequencyPrefetch(), o.prioritizeReads())
                 : null;
+        computeCache.guessesYield(o.prioritizeReads());
     }
 
     /**
@@ -148,6 +149,11 @@ final class TierStack implements AutoCloseable {
 
     Optional<String> deviceDescription() {
         return device == null ? Optional.empty() : Optional.of(device.description());
+    }
+
+    /** The local reads' queue, or null without a model directory. */
+    io.strata.loader.source.ReadQueue readQueue() {
+        return fetcher.localReads() == null ? null : fetcher.localReads().queue();
     }
 
     PrefetchScheduler prefetcher() {

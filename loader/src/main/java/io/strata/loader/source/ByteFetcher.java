@@ -112,18 +112,25 @@ public final class ByteFetcher implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         boolean verify = !trustLocal && !verifiedGroups.contains(contentHash);
-        Blake3Hasher hasher = verify ? Blake3.newHasher() : null;
-        long at = 0;
-        for (Span r : ranges) {
-            local.readPieces(r.shardIndex(), r.offset(), dst.asSlice(at, r.size()), piece -> {
+        byte[] digest;
+        if (ranges.size() == 1) { // a Strata group: pieces hashed by the readers as they arrive
+            Span r = ranges.getFirst();
+            digest = local.readPieces(r.shardIndex(), r.offset(), dst, verify);
+        } else {
+            Blake3Hasher hasher = verify ? Blake3.newHasher() : null;
+            long at = 0;
+            for (Span r : ranges) {
+                MemorySegment part = dst.asSlice(at, r.size());
+                local.readPieces(r.shardIndex(), r.offset(), part, false);
                 if (hasher != null) {
-                    hasher.update(piece);
+                    hasher.update(part);
                 }
-            });
-            at += r.size();
+                at += r.size();
+            }
+            digest = verify ? hasher.digest() : null;
         }
         if (verify) {
-            if (!Blake3.hex(hasher.digest()).equals(contentHash)) {
+            if (!Blake3.hex(digest).equals(contentHash)) {
                 read(ranges, dst); // names the damaged chunk, file and offsets (CorruptShardException)
                 throw new IOException(what + " in " + origin.dir() + ": bytes at shard " + ranges.getFirst().shardIndex()
                         + " offset " + ranges.getFirst().offset() + " do not match the manifest's group hash "

@@ -34,10 +34,13 @@ public final class LocalReads implements AutoCloseable {
     private final ThreadLocal<MemorySegment> bounce = ThreadLocal.withInitial(
             () -> Arena.ofAuto().allocate(PAGE, PAGE));
     private boolean closed; // guarded by this
-    /** Pieces of one large read in flight together (queue depth for the device). */
-    public static final long PIECE = 2L << 20;
-    private static final int PIECE_READERS = 4;
-    private final java.util.concurrent.ExecutorService pieces;
+    /**
+     * Pieces of one large read in flight together (queue depth for the device); {@code -Dstrata.read.piece}
+     * (bytes, a power of two of at least 64 KiB) and {@code -Dstrata.read.readers} override, for measurements.
+     */
+    public static final long PIECE = pieceSize();
+    private static final int PIECE_READERS = Integer.getInteger("strata.read.readers", 4);
+    private final ReadQueue pieces;
 
     public LocalReads(ShardReader origin, ReadMode mode) {
         this.origin = origin;
@@ -45,69 +48,92 @@ public final class LocalReads implements AutoCloseable {
         int n = origin.manifest().shards().size();
         this.direct = new FileChannel[n];
         this.refused = new boolean[n];
-        java.util.concurrent.atomic.AtomicInteger k = new java.util.concurrent.atomic.AtomicInteger();
-        this.pieces = java.util.concurrent.Executors.newFixedThreadPool(PIECE_READERS, r -> {
-            Thread t = new Thread(r, "strata-read-" + k.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.pieces = new ReadQueue(PIECE_READERS, "strata-read-");
+    }
+
+    private static long pieceSize() {
+        long p = Long.getLong("strata.read.piece", 2L << 20);
+        if (p < (64 << 10) || Long.bitCount(p) != 1) {
+            throw new IllegalArgumentException("strata.read.piece must be a power of two of at least 64 KiB, got " + p);
+        }
+        return p;
+    }
+
+    /** The reader threads' queue: reads of the load bound to {@link ReadQueue#TICKET} go under its ticket. */
+    public ReadQueue queue() {
+        return pieces;
     }
 
     /**
-     * Reads {@code dst} as {@link #PIECE}-sized pieces, all issued at once on the piece readers, and hands each
-     * piece to {@code consumer} in order as soon as it and those before it are in: the caller hashes piece i
-     * while later pieces are still being read, so verifying costs no time of its own beyond the last piece.
+     * Reads {@code dst} as {@link #PIECE}-sized pieces, all queued at once on the piece readers under the current
+     * load's {@link ReadQueue#TICKET}; with {@code hash}, each reader also hashes its piece as a BLAKE3 subtree
+     * right after reading it (pieces start on multiples of a power-of-two number of chunks), so verifying runs in
+     * parallel with the reads and the caller only joins the pieces' chaining values. Returns the BLAKE3 hash of
+     * {@code dst} when {@code hash}, else null. Throws {@link ReadQueue.ReadCancelledException} when the ticket was
+     * cancelled before every piece was read (the pieces already started are waited for: they write into dst).
      */
-    public void readPieces(int shard, long offset, MemorySegment dst, PieceConsumer consumer) throws IOException {
+    public byte[] readPieces(int shard, long offset, MemorySegment dst, boolean hash) throws IOException {
         long size = dst.byteSize();
         int n = (int) ((size + PIECE - 1) / PIECE);
+        ReadQueue.Ticket ticket = ReadQueue.TICKET.isBound() ? ReadQueue.TICKET.get() : null;
         if (n <= 1) {
-            read(shard, offset, dst);
-            consumer.accept(dst);
-            return;
+            join(shard, pieces.submit(ticket, () -> read(shard, offset, dst)));
+            return hash ? io.strata.core.hash.Blake3.hash(dst) : null;
         }
-        java.util.List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>(n);
+        byte[][] cvs = hash ? new byte[n][] : null;
+        long chunksPerPiece = PIECE / 1024;
+        java.util.List<java.util.concurrent.CompletableFuture<Void>> fs = new java.util.ArrayList<>(n);
+        IOException first = null;
         try {
             for (int i = 0; i < n; i++) {
                 long at = i * PIECE;
+                int k = i;
                 MemorySegment part = dst.asSlice(at, Math.min(PIECE, size - at));
-                fs.add(pieces.submit(() -> {
+                fs.add(pieces.submit(ticket, () -> {
                     read(shard, offset + at, part);
-                    return null;
+                    if (cvs != null) {
+                        cvs[k] = io.strata.core.hash.Blake3.subtreeChainingValue(part, k * chunksPerPiece);
+                    }
                 }));
             }
-            for (int i = 0; i < n; i++) {
+        } finally {
+            for (var f : fs) { // every piece, even after a failure: started ones write into dst
                 try {
-                    fs.get(i).get();
+                    join(shard, f);
+                } catch (IOException e) {
+                    if (first == null || first instanceof ReadQueue.ReadCancelledException) {
+                        first = e;
+                    }
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+        return hash ? io.strata.core.hash.Blake3.rootFromSubtrees(java.util.Arrays.asList(cvs)) : null;
+    }
+
+    private IOException join(int shard, java.util.concurrent.CompletableFuture<Void> f) throws IOException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    f.get();
+                    return null;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the piece writes into the caller's block: wait for it regardless
                 } catch (java.util.concurrent.ExecutionException e) {
                     if (e.getCause() instanceof IOException io) {
                         throw io;
                     }
                     throw new IOException(origin.file(shard) + ": read failed: " + e.getCause(), e.getCause());
                 }
-                long at = i * PIECE;
-                consumer.accept(dst.asSlice(at, Math.min(PIECE, size - at)));
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted reading " + origin.file(shard));
         } finally {
-            for (java.util.concurrent.Future<?> f : fs) {
-                if (!f.isDone()) { // an earlier piece failed: wait for the rest, which write into dst
-                    try {
-                        f.get();
-                    } catch (Exception ignored) {
-                        // the first failure is reported
-                    }
-                }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
-    }
-
-    /** Takes the pieces of a read, in order. */
-    @FunctionalInterface
-    public interface PieceConsumer {
-        void accept(MemorySegment piece) throws IOException;
     }
 
     public ReadMode mode() {
@@ -183,7 +209,7 @@ public final class LocalReads implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
-        pieces.shutdown();
+        pieces.close();
         for (int i = 0; i < direct.length; i++) {
             if (direct[i] != null) {
                 try {

@@ -30,6 +30,9 @@ public final class HostMemory implements TierMemory {
     private static final MethodHandle FREE;
     private static final MethodHandle MMAP;
     private static final MethodHandle MUNMAP;
+    private static final MethodHandle MADVISE;
+    private static final int MADV_HUGEPAGE = 14;
+    private static final long HUGE = 2L << 20;
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
     private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20; // Linux values
 
@@ -50,6 +53,7 @@ public final class HostMemory implements TierMemory {
         FREE = free;
         MethodHandle mmap = null;
         MethodHandle munmap = null;
+        MethodHandle madvise = null;
         if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -59,13 +63,19 @@ public final class HostMemory implements TierMemory {
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
                 munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(), FunctionDescriptor.of(
                         ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                madvise = linker.downcallHandle(libc.find("madvise").orElseThrow(), FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
             } catch (RuntimeException | LinkageError e) {
                 mmap = null;
             }
         }
         MMAP = mmap;
         MUNMAP = munmap;
+        MADVISE = madvise;
     }
+
+    /** {@code -Dstrata.host.hugepages=false} turns the huge-page hint off (for measurements). */
+    private static final boolean HUGE_PAGES = !"false".equals(System.getProperty("strata.host.hugepages"));
 
     private volatile boolean closed;
 
@@ -116,6 +126,13 @@ public final class HostMemory implements TierMemory {
         }
         if (p.address() == -1L || p.equals(MemorySegment.NULL)) {
             throw new OutOfMemoryError("mmap of " + size + " bytes failed");
+        }
+        if (size >= HUGE && MADVISE != null && HUGE_PAGES) {
+            try { // a hint: where transparent huge pages are "madvise", the read faults 2 MiB at a time
+                int ignored = (int) MADVISE.invokeExact(p, size, MADV_HUGEPAGE);
+            } catch (Throwable t) {
+                // no huge pages: 4 KiB pages work the same
+            }
         }
         return p.reinterpret(size, arena, q -> unmap(q, size)).asSlice(0, bytes);
     }

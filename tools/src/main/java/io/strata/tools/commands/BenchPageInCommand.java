@@ -51,7 +51,9 @@ import picocli.CommandLine.Spec;
                 "  read is their ratio (verified / unverified throughput, per round: min..max).",
                 "  Each is measured cold (the files' pages dropped from the page cache with",
                 "  posix_fadvise(DONTNEED) first, where the platform allows) and warm (cached); cold also reads",
-                "  every shard with O_DIRECT (16 MiB requests), the device's speed without any page cache.",
+                "  every shard with O_DIRECT (16 MiB requests, one stream; and four, for the device's best)",
+                "  without any page cache. Every figure is the median over rounds of its ratio to the same round's",
+                "  sequential read (min..max).",
                 "  --read-modes compares direct (O_DIRECT), drop (buffered + DONTNEED) and buffered page-in."},
         parameterListHeading = "%nARGUMENTS%n",
         optionListHeading = "%nOPTIONS%n",
@@ -77,8 +79,8 @@ public final class BenchPageInCommand implements Callable<Integer> {
             description = "Host budget for the page-in run (default ${DEFAULT-VALUE}).")
     String hostMem;
 
-    @Option(names = "--rounds", defaultValue = "3", description = "Measurements of each kind; the best counts"
-            + " (default ${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "3", description = "Interleaved rounds; each figure is the median"
+            + " over rounds of its ratio to the same round's sequential read (default ${DEFAULT-VALUE}).")
     int rounds;
 
     @Option(names = "--stats", description = "Print the runtime's per-tier telemetry after the last page-in run.")
@@ -145,88 +147,115 @@ public final class BenchPageInCommand implements Callable<Integer> {
             }
             StringWriter statsText = new StringWriter();
             PrintWriter statsOut = new PrintWriter(statsText);
-            double bestSeq = Double.MAX_VALUE;
-            double bestPage = Double.MAX_VALUE;
-            double bestTrusted = Double.MAX_VALUE;
-            double bestAhead = Double.MAX_VALUE;
-            double bestDirect = 0;
-            double minCost = Double.MAX_VALUE;
-            double maxCost = 0;
+            // per round, seconds: every page-in is compared with the sequential reads of the same round
+            double[] seq = new double[rounds];
+            double[] direct = new double[rounds];
+            double[] direct4 = new double[rounds];
+            double[] verified = new double[rounds];
+            double[] trusted = new double[rounds];
+            double[] ahead = new double[rounds];
             java.util.Map<String, double[]> byMode = new java.util.LinkedHashMap<>();
             for (String name : readModes) {
-                byMode.put(name, new double[]{Double.MAX_VALUE, 0});
+                byMode.put(name, new double[rounds]);
             }
             for (int r = 0; r < rounds; r++) {
-                for (String name : readModes) { // each mode's verified page-in, min..max seconds over rounds
+                for (String name : readModes) { // each mode's verified page-in
                     if (cold) {
                         dropCaches(shards);
                     }
                     mode = ReadMode.parse(name);
-                    double secs = pageIn(m, false, false, null);
-                    double[] mm = byMode.get(name);
-                    mm[0] = Math.min(mm[0], secs);
-                    mm[1] = Math.max(mm[1], secs);
+                    byMode.get(name)[r] = pageIn(m, false, false, null);
                 }
                 mode = ReadMode.parse(readModes.getFirst());
                 if (cold) {
                     dropCaches(shards);
                 }
-                bestSeq = Math.min(bestSeq, sequentialRead(shards));
-                if (cold) { // the device without the page cache: O_DIRECT, 16 MiB requests, one stream
+                seq[r] = sequentialRead(shards);
+                if (cold) { // the device without the page cache: O_DIRECT, 16 MiB requests, one stream and four
                     dropCaches(shards);
-                    bestDirect = Math.max(bestDirect, BenchPagingCommand.rawRead(model, m, 1, true));
+                    direct[r] = shardBytes / BenchPagingCommand.rawRead(model, m, 1, true);
+                    dropCaches(shards);
+                    direct4[r] = shardBytes / BenchPagingCommand.rawRead(model, m, 4, true);
                 }
                 // verified and unverified alternate which goes first, so neither always meets a warmer machine
-                double verified = 0;
-                double trusted = 0;
                 for (boolean trust : r % 2 == 0 ? new boolean[]{false, true} : new boolean[]{true, false}) {
                     if (cold) {
                         dropCaches(shards);
                     }
                     double secs = pageIn(m, false, trust, null);
                     if (trust) {
-                        trusted = secs;
+                        trusted[r] = secs;
                     } else {
-                        verified = secs;
+                        verified[r] = secs;
                     }
                 }
-                bestPage = Math.min(bestPage, verified);
-                bestTrusted = Math.min(bestTrusted, trusted);
-                minCost = Math.min(minCost, trusted / verified);
-                maxCost = Math.max(maxCost, trusted / verified);
                 if (cold) {
                     dropCaches(shards);
                 }
-                bestAhead = Math.min(bestAhead, pageIn(m, true, false, r == rounds - 1 && stats ? statsOut : null));
+                ahead[r] = pageIn(m, true, false, r == rounds - 1 && stats ? statsOut : null);
             }
-            double seqBps = shardBytes / bestSeq;
-            double pageBps = expertBytes / bestPage;
-            double trustedBps = expertBytes / bestTrusted;
-            double aheadBps = expertBytes / bestAhead;
-            out.printf(Locale.ROOT, "%-4s sequential read %10s/s | expert page-in %10s/s (ratio %.2f) | with"
-                            + " prefetch 2 ahead %10s/s (ratio %.2f)%n", cold ? "cold" : "warm",
-                    Sizes.format((long) seqBps), Sizes.format((long) pageBps), pageBps / seqBps,
-                    Sizes.format((long) aheadBps), aheadBps / seqBps);
-            if (cold && bestDirect > 0) {
-                out.printf(Locale.ROOT, "cold O_DIRECT sequential read %10s/s (of the %s of shards) | expert page-in"
-                                + " ratio to it %.2f | with prefetch 2 ahead %.2f%n", Sizes.format((long) bestDirect),
-                        Sizes.format(m.shards().stream().mapToLong(ShardInfo::size).sum()), pageBps / bestDirect,
-                        aheadBps / bestDirect);
+            String c = cold ? "cold" : "warm";
+            out.printf(Locale.ROOT, "%s sequential read (buffered) %s/s median (%s..%s)%n", c,
+                    rate(shardBytes, median(seq)), rate(shardBytes, max(seq)), rate(shardBytes, min(seq)));
+            if (cold) {
+                out.printf(Locale.ROOT, "%s O_DIRECT sequential read   %s/s median (%s..%s); with 4 streams (64 MiB in"
+                                + " flight, more than one expert) %s/s (%s..%s)%n", c,
+                        rate(shardBytes, median(direct)), rate(shardBytes, max(direct)), rate(shardBytes, min(direct)),
+                        rate(shardBytes, median(direct4)), rate(shardBytes, max(direct4)),
+                        rate(shardBytes, min(direct4)));
             }
-            out.printf(Locale.ROOT, "%-4s verification: page-in verified %10s/s vs unverified (--trust-local)"
-                            + " %10s/s: verified/unverified %.2f (per round %.2f..%.2f)%n", cold ? "cold" : "warm",
-                    Sizes.format((long) pageBps), Sizes.format((long) trustedBps), pageBps / trustedBps, minCost,
-                    maxCost);
-            for (var e : byMode.entrySet()) {
-                out.printf(Locale.ROOT, "%-4s read mode %-8s: expert page-in %10s/s (ratio %.2f; worst round %.2f)%n",
-                        cold ? "cold" : "warm", e.getKey(), Sizes.format((long) (expertBytes / e.getValue()[0])),
-                        expertBytes / e.getValue()[0] / seqBps, expertBytes / e.getValue()[1] / seqBps);
+            out.printf(Locale.ROOT, "%s page-in / sequential read of the same round: median (min..max) over %d rounds"
+                    + "%n", c, rounds);
+            java.util.Map<String, double[]> rows = new java.util.LinkedHashMap<>();
+            rows.put("verified", verified);
+            rows.put("unverified (--trust-local)", trusted);
+            rows.put("verified, prefetch 2 ahead", ahead);
+            byMode.forEach((k, v) -> rows.put("read mode " + k + " (verified)", v));
+            for (var e : rows.entrySet()) {
+                double[] v = e.getValue();
+                double[] toSeq = new double[rounds];
+                double[] toDirect = new double[rounds];
+                double[] toDirect4 = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    toSeq[r] = (expertBytes / v[r]) / (shardBytes / seq[r]);
+                    toDirect[r] = (expertBytes / v[r]) / (shardBytes / direct[r]);
+                    toDirect4[r] = cold ? (expertBytes / v[r]) / (shardBytes / direct4[r]) : 0;
+                }
+                out.printf(Locale.ROOT, "  %-34s %10s/s  of buffered %.2f (%.2f..%.2f)%s%n", e.getKey(),
+                        rate(expertBytes, median(v)), median(toSeq), min(toSeq), max(toSeq), !cold ? ""
+                                : String.format(Locale.ROOT, "  of O_DIRECT %.2f (%.2f..%.2f)  of 4 streams %.2f"
+                                + " (%.2f..%.2f)", median(toDirect), min(toDirect), max(toDirect), median(toDirect4),
+                                min(toDirect4), max(toDirect4)));
             }
+            double[] cost = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                cost[r] = trusted[r] / verified[r];
+            }
+            out.printf(Locale.ROOT, "%s verified/unverified throughput %.2f (%.2f..%.2f)%n", c, median(cost), min(cost),
+                    max(cost));
             statsOut.flush();
             out.print(statsText);
         }
         out.flush();
         return 0;
+    }
+
+    private static String rate(long bytes, double secs) {
+        return Sizes.format((long) (bytes / secs));
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double min(double[] v) {
+        return java.util.Arrays.stream(v).min().orElse(Double.NaN);
+    }
+
+    private static double max(double[] v) {
+        return java.util.Arrays.stream(v).max().orElse(Double.NaN);
     }
 
     private void dropCaches(List<ShardInfo> shards) {

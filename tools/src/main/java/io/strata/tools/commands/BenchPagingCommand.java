@@ -104,7 +104,9 @@ public final class BenchPagingCommand implements Callable<Integer> {
 
     @Option(names = "--read-modes", paramLabel = "M,M", split = ",", defaultValue = "direct,drop",
             description = "Variants to compare: a read mode (direct, drop, buffered), optionally with /nofreq (no"
-                    + " frequency prefetch) or /nospec (no speculative gating). Default: ${DEFAULT-VALUE}.")
+                    + " frequency prefetch), /freq (frequency prefetch on), /nospec (no speculative gating), /fifo"
+                    + " (guesses' reads not behind demand reads, wrong guesses not cancelled) or /fixed (experts"
+                    + " computed in routing order, not as they arrive); flags combine: direct/fifo/fixed. Default: ${DEFAULT-VALUE}.")
     List<String> readModes;
 
     @Option(names = "--dir", paramLabel = "DIR", description = "Where to generate the model. Default: the temp dir.")
@@ -250,9 +252,10 @@ public final class BenchPagingCommand implements Callable<Integer> {
     }
 
     private void table(Map<String, List<Map<String, Double>>> runs, double rawBps, PrintWriter out) {
-        out.printf(Locale.ROOT, "%-16s %-20s %11s %11s %22s %9s %-18s %9s %-18s %9s %9s %5s %6s %7s%n",
-                "variant", "tok/s", "missed/tok", "read/tok", "page-in/s (of raw)", "bound", "of bound",
-                "bound(r)", "of bound(r)", "peak mem", "host bdgt", "wait", "pf acc", "disk wr");
+        out.printf(Locale.ROOT, "%-20s %-20s %11s %11s %11s %22s %9s %-18s %9s %-18s %9s %-18s %9s %9s %5s %6s %6s"
+                        + " %7s%n", "variant", "tok/s", "missed/tok", "needed/tok", "read/tok", "page-in/s (of raw)",
+                "bound", "of bound", "bound(n)", "of bound(n)", "bound(r)", "of bound(r)", "peak mem", "host bdgt",
+                "wait", "pf acc", "cancel", "disk wr");
         for (var e : runs.entrySet()) {
             List<Map<String, Double>> rs = e.getValue();
             Interleaved.Result tok = series("tok/s", rs, "tokps");
@@ -264,27 +267,38 @@ public final class BenchPagingCommand implements Callable<Integer> {
             Interleaved.Result peak = series("peak", rs, "cgroupPeak");
             Interleaved.Result fracN = new Interleaved.Result("fracR", rs.stream()
                     .mapToDouble(x -> x.get("tokps") * x.get("readPerToken") / rawBps).toArray());
-            out.printf(Locale.ROOT, "%-16s %-20s %11s %11s %22s %9.2f %-18s %9.2f %-18s %9s %9s %5.2f %6.2f %7s%n",
+            Interleaved.Result needed = series("needed", rs, "neededPerToken");
+            Interleaved.Result fracD = new Interleaved.Result("fracN", rs.stream()
+                    .mapToDouble(x -> x.get("tokps") * x.getOrDefault("neededPerToken", 0.0) / rawBps).toArray());
+            out.printf(Locale.ROOT, "%-20s %-20s %11s %11s %11s %22s %9.2f %-18s %9.2f %-18s %9.2f %-18s %9s %9s %5.2f"
+                            + " %6.2f %6.0f %7s%n",
                     e.getKey(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", tok.median(), tok.min(), tok.max()),
-                    Sizes.format((long) missed.median()), Sizes.format((long) read.median()),
+                    Sizes.format((long) missed.median()), Sizes.format((long) needed.median()),
+                    Sizes.format((long) read.median()),
                     String.format(Locale.ROOT, "%s/s (%.2f)", Sizes.format((long) bw.median()), bw.median() / rawBps),
                     rawBps / missed.median(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", frac.median(), frac.min(), frac.max()),
+                    rawBps / needed.median(),
+                    String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", fracD.median(), fracD.min(), fracD.max()),
                     rawBps / read.median(),
                     String.format(Locale.ROOT, "%.2f (%.2f..%.2f)", fracN.median(), fracN.min(), fracN.max()),
                     peak.max() > 0 ? Sizes.format((long) peak.max()) : "-",
                     Sizes.format(rs.getFirst().get("hostBudget").longValue()),
                     series("w", rs, "waitFraction").median(), series("a", rs, "prefetchAccuracy").median(),
+                    series("c", rs, "cancelled").median(),
                     Sizes.format(rs.stream().mapToLong(x -> x.get("diskBytesIn").longValue()).max().orElse(0)));
         }
         out.println();
         out.println("tok/s: decode after the first token; missed/tok: demand misses x expert size per decoded"
-                + " token; bound / bound(r): raw / missed and raw / read per token (tok/s), and the fraction of each"
+                + " token (the issue's column: a correct prefetch lowers it although its bytes still cross the disk);"
+                + " needed/tok: bytes of the experts routed that were not resident in host memory when their layer's"
+                + " routing was known (what any prefetcher must read); bound / bound(n) / bound(r): raw / missed, raw"
+                + " / needed and raw / read per token (tok/s), and the fraction of each"
                 + " reached (a prefetch hit is not a miss but its bytes were read too); read/tok: all bytes paged into host (prefetch included); page-in/s: those bytes / wall"
                 + " time with a read in flight; peak mem: the cgroup's"
                 + " peak charge (anonymous + page cache); wait: fraction of decode time waiting for experts; pf acc:"
-                + " prefetch accuracy;"
+                + " prefetch accuracy; cancel: wrong guesses dropped before all their bytes were read;"
                 + " disk wr: bytes written to the disk cache.");
     }
 
@@ -544,7 +558,9 @@ public final class BenchPagingCommand implements Callable<Integer> {
         String[] variant = readMode.split("/");
         List<String> flags = List.of(variant).subList(1, variant.length);
         RuntimeOptions o = RuntimeOptions.builder().hostBudget(fit.hostBudget()).cacheDir(cache)
-                .readMode(ReadMode.parse(variant[0])).frequencyPrefetch(!flags.contains("nofreq")).build();
+                .readMode(ReadMode.parse(variant[0])).frequencyPrefetch(flags.contains("freq") || (!flags.contains("nofreq")
+                        && RuntimeOptions.builder().build().frequencyPrefetch()))
+                .prioritizeReads(!flags.contains("fifo")).arrivalOrder(!flags.contains("fixed")).build();
         DecoderOptions dec = threads == null ? DecoderOptions.defaults() : DecoderOptions.defaults().withThreads(threads);
         dec = dec.withSpeculativePrefetch(!flags.contains("nospec"));
         try (ModelRuntime rt = ModelRuntime.open(model, o)) {
@@ -553,9 +569,11 @@ public final class BenchPagingCommand implements Callable<Integer> {
             // decode is measured from the first sampled token on (it comes out of the prompt pass), as tok/s is
             TelemetrySnapshot[] before = new TelemetrySnapshot[1];
             long[] busy0 = new long[1];
+            long[] needed0 = new long[1];
             StepListener mark = step -> {
                 if (before[0] == null && step.sampled() >= 0) {
                     before[0] = rt.telemetry();
+                    needed0[0] = rt.neededBytes();
                     busy0[0] = rt.pageInBusyNanos(Tier.HOST);
                 }
             };
@@ -571,11 +589,12 @@ public final class BenchPagingCommand implements Callable<Integer> {
             TierStats disk = after.tiers().get(Tier.DISK);
             out.printf(Locale.ROOT, "RESULT tokps=%.4f missedPerToken=%.1f readPerToken=%.1f pageInBps=%.1f"
                             + " waitFraction=%.4f hostBudget=%d hostHighWater=%d diskBytesIn=%d rssAnon=%d vmHwm=%d"
-                            + " decoded=%.0f prefetchAccuracy=%.4f%n", r.decodeTokensPerSecond(),
+                            + " decoded=%.0f prefetchAccuracy=%.4f neededPerToken=%.1f cancelled=%d%n", r.decodeTokensPerSecond(),
                     misses * r.expertBytes() / decoded, bytesIn / decoded,
                     busy == 0 ? 0 : bytesIn * 1e9 / busy, (double) r.expertWaitNanos() / Math.max(1, r.decodeNanos()),
                     fit.hostBudget(), h1.highWater(), disk == null ? 0 : disk.bytesIn(), status("RssAnon"),
-                    status("VmHWM"), decoded, after.prefetch().accuracy());
+                    status("VmHWM"), decoded, after.prefetch().accuracy(), (rt.neededBytes() - needed0[0]) / decoded,
+                    after.prefetch().cancelled() - before[0].prefetch().cancelled());
         } finally {
             FileTrees.delete(cache);
         }

@@ -47,7 +47,7 @@ public final class RunOptions {
             description = "Expert cache policy: next-visit, reuse-distance (alias moe), lru, lfu or tinylfu. Default: ${DEFAULT-VALUE}.")
     public String policy;
 
-    @Option(names = "--no-prefetch", description = "Turn off the prefetch scheduler (speculative gating + frequency).")
+    @Option(names = "--no-prefetch", description = "Turn off the prefetch scheduler (speculative gating of the next layer; frequency prefetch is off by default).")
     public boolean noPrefetch;
 
     @Option(names = "--kv-budget", paramLabel = "SIZE",

@@ -75,7 +75,8 @@ class RuntimeCommandsTest {
         Run r = run("bench", "page-in", out.toString(), "--rounds", "1", "--host-mem", "4MiB", "--stats");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("warm sequential read"), r.out());
-        assertTrue(r.out().contains("ratio"), r.out());
+        assertTrue(r.out().contains("page-in / sequential read of the same round") && r.out().contains("of buffered"),
+                r.out());
         assertTrue(r.out().contains("host"), r.out());
     }
 }
