@@ -30,6 +30,9 @@
 /* Version of the exported signatures; NativeKernels refuses a library with another. */
 #define STRATA_KERNELS_ABI 1
 #define L 16
+/* Software prefetch distance in bytes: a few KiB ahead of the row being read (see f32_row). Never faults. */
+#define PF 4096
+#define PREFETCH(p) _mm_prefetch((const char *) (p), _MM_HINT_T0)
 
 STRATA_API int strata_kernels_abi(void) { return STRATA_KERNELS_ABI; }
 
@@ -78,43 +81,34 @@ static inline uint16_t load_u16(const uint8_t *p) {
 /* ---------------------------------------------------------------- F32 */
 
 /*
- * VectorMatVec.f32Pair, both rows: four accumulators over blocks of 4L, single vectors into the first,
- * (a0 + a1) + (a2 + a3) in tree order, then the scalar tail.
+ * VectorMatVec.f32Pair for one row (the Java kernel computes rows in pairs sharing x; each row's operations are
+ * the same): four accumulators over blocks of 4L, single vectors into the first, (a0 + a1) + (a2 + a3) in tree
+ * order, then the scalar tail. One row at a time is one sequential stream through the weight, which with the
+ * software prefetch PF bytes ahead (into the next row at a row's end) kept a core closest to its streaming-read
+ * rate: two rows at once, without prefetch, consumed two thirds of it.
  */
-static inline AVX512 void f32_pair(const uint8_t *r0, const uint8_t *r1, int64_t in, const float *x,
-                                   float *out0, float *out1) {
-    const float *w0 = (const float *) r0;
-    const float *w1 = (const float *) r1;
+static inline AVX512 float f32_row(const uint8_t *r, int64_t in, const float *x) {
+    const float *w = (const float *) r;
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    __m512 c0 = a0, c1 = a0, c2 = a0, c3 = a0;
     int64_t i = 0;
     for (; i <= in - 4 * L; i += 4 * L) {
-        __m512 x0 = _mm512_loadu_ps(x + i);
-        __m512 x1 = _mm512_loadu_ps(x + i + L);
-        __m512 x2 = _mm512_loadu_ps(x + i + 2 * L);
-        __m512 x3 = _mm512_loadu_ps(x + i + 3 * L);
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i), x0, a0);
-        c0 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + i), x0, c0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i + L), x1, a1);
-        c1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + i + L), x1, c1);
-        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i + 2 * L), x2, a2);
-        c2 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + i + 2 * L), x2, c2);
-        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i + 3 * L), x3, a3);
-        c3 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + i + 3 * L), x3, c3);
+        PREFETCH(r + i * 4 + PF);
+        PREFETCH(r + i * 4 + PF + 64);
+        PREFETCH(r + i * 4 + PF + 128);
+        PREFETCH(r + i * 4 + PF + 192);
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
+        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + L), _mm512_loadu_ps(x + i + L), a1);
+        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 2 * L), _mm512_loadu_ps(x + i + 2 * L), a2);
+        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 3 * L), _mm512_loadu_ps(x + i + 3 * L), a3);
     }
     for (; i <= in - L; i += L) {
-        __m512 xi = _mm512_loadu_ps(x + i);
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + i), xi, a0);
-        c0 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + i), xi, c0);
+        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
     }
-    float s0 = tree16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-    float s1 = tree16(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)));
+    float s = tree16(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     for (; i < in; i++) {
-        s0 += load_f32(r0 + i * 4) * x[i];
-        s1 += load_f32(r1 + i * 4) * x[i];
+        s += load_f32(r + i * 4) * x[i];
     }
-    *out0 = s0;
-    *out1 = s1;
+    return s;
 }
 
 /* y[yOff + o] = row o of w . x[xOff ..] for o in [from, to). */
@@ -122,14 +116,8 @@ STRATA_API AVX512 void strata_f32_rows(const uint8_t *w, int32_t in, const float
                                        int32_t yOff, int32_t from, int32_t to) {
     int64_t rb = (int64_t) in * 4;
     x += xOff;
-    int32_t o = from;
-    for (; o + 1 < to; o += 2) {
-        f32_pair(w + o * rb, w + (o + 1) * rb, in, x, y + ((int64_t) yOff + o),
-                 y + ((int64_t) yOff + o + 1));
-    }
-    if (o < to) {
-        float unused;
-        f32_pair(w + o * rb, w + o * rb, in, x, y + ((int64_t) yOff + o), &unused);
+    for (int32_t o = from; o < to; o++) {
+        y[(int64_t) yOff + o] = f32_row(w + o * rb, in, x);
     }
 }
 
@@ -140,8 +128,8 @@ STRATA_API AVX512 void strata_f32_gateup(const uint8_t *w1, const uint8_t *w3, i
     int64_t rb = (int64_t) in * 4;
     x += xOff;
     for (int32_t o = from; o < to; o++) {
-        f32_pair(w1 + o * rb, w3 + o * rb, in, x, gate + ((int64_t) gOff + o),
-                 up + ((int64_t) uOff + o));
+        gate[(int64_t) gOff + o] = f32_row(w1 + o * rb, in, x);
+        up[(int64_t) uOff + o] = f32_row(w3 + o * rb, in, x);
     }
 }
 
@@ -151,53 +139,36 @@ STRATA_API AVX512 void strata_f32_gateup(const uint8_t *w1, const uint8_t *w3, i
 #define BF_HI(v) _mm512_castsi512_ps(_mm512_and_si512((v), hiMask))
 
 /*
- * VectorMatVec.bf16Pair, both rows: per row even/odd accumulators over int vectors j and j + L (e, f, g, h),
- * a last single vector into e and f, (e + f) + (g + h) in tree order, then the pair-wise scalar tail.
+ * VectorMatVec.bf16Pair for one row (see f32_row for why one): even/odd accumulators over int vectors j and
+ * j + L (e, f, g, h), a last single vector into e and f, (e + f) + (g + h) in tree order, then the pair-wise
+ * scalar tail.
  */
-static inline AVX512 void bf16_pair(const uint8_t *r0, const uint8_t *r1, int32_t pairs, const float *xe,
-                                    const float *xo, float *out0, float *out1) {
+static inline AVX512 float bf16_row(const uint8_t *r, int32_t pairs, const float *xe, const float *xo) {
     const __m512i hiMask = _mm512_set1_epi32((int) 0xFFFF0000);
-    __m512 e0 = _mm512_setzero_ps(), f0 = e0, g0 = e0, h0 = e0;
-    __m512 e1 = e0, f1 = e0, g1 = e0, h1 = e0;
+    __m512 e = _mm512_setzero_ps(), f = e, g = e, h = e;
     int32_t j = 0;
     for (; j <= pairs - 2 * L; j += 2 * L) {
-        __m512 xe0 = _mm512_loadu_ps(xe + j);
-        __m512 xo0 = _mm512_loadu_ps(xo + j);
-        __m512 xe1 = _mm512_loadu_ps(xe + j + L);
-        __m512 xo1 = _mm512_loadu_ps(xo + j + L);
         int64_t off = (int64_t) j * 4;
-        __m512i v0 = _mm512_loadu_si512(r0 + off);
-        __m512i u0 = _mm512_loadu_si512(r0 + off + 4 * L);
-        __m512i v1 = _mm512_loadu_si512(r1 + off);
-        __m512i u1 = _mm512_loadu_si512(r1 + off + 4 * L);
-        e0 = _mm512_fmadd_ps(BF_LO(v0), xe0, e0);
-        f0 = _mm512_fmadd_ps(BF_HI(v0), xo0, f0);
-        g0 = _mm512_fmadd_ps(BF_LO(u0), xe1, g0);
-        h0 = _mm512_fmadd_ps(BF_HI(u0), xo1, h0);
-        e1 = _mm512_fmadd_ps(BF_LO(v1), xe0, e1);
-        f1 = _mm512_fmadd_ps(BF_HI(v1), xo0, f1);
-        g1 = _mm512_fmadd_ps(BF_LO(u1), xe1, g1);
-        h1 = _mm512_fmadd_ps(BF_HI(u1), xo1, h1);
+        PREFETCH(r + off + PF);
+        PREFETCH(r + off + PF + 64);
+        __m512i v = _mm512_loadu_si512(r + off);
+        __m512i u = _mm512_loadu_si512(r + off + 4 * L);
+        e = _mm512_fmadd_ps(BF_LO(v), _mm512_loadu_ps(xe + j), e);
+        f = _mm512_fmadd_ps(BF_HI(v), _mm512_loadu_ps(xo + j), f);
+        g = _mm512_fmadd_ps(BF_LO(u), _mm512_loadu_ps(xe + j + L), g);
+        h = _mm512_fmadd_ps(BF_HI(u), _mm512_loadu_ps(xo + j + L), h);
     }
     for (; j <= pairs - L; j += L) {
-        __m512 xe0 = _mm512_loadu_ps(xe + j);
-        __m512 xo0 = _mm512_loadu_ps(xo + j);
-        __m512i v0 = _mm512_loadu_si512(r0 + (int64_t) j * 4);
-        __m512i v1 = _mm512_loadu_si512(r1 + (int64_t) j * 4);
-        e0 = _mm512_fmadd_ps(BF_LO(v0), xe0, e0);
-        f0 = _mm512_fmadd_ps(BF_HI(v0), xo0, f0);
-        e1 = _mm512_fmadd_ps(BF_LO(v1), xe0, e1);
-        f1 = _mm512_fmadd_ps(BF_HI(v1), xo0, f1);
+        __m512i v = _mm512_loadu_si512(r + (int64_t) j * 4);
+        e = _mm512_fmadd_ps(BF_LO(v), _mm512_loadu_ps(xe + j), e);
+        f = _mm512_fmadd_ps(BF_HI(v), _mm512_loadu_ps(xo + j), f);
     }
-    float s0 = tree16(_mm512_add_ps(_mm512_add_ps(e0, f0), _mm512_add_ps(g0, h0)));
-    float s1 = tree16(_mm512_add_ps(_mm512_add_ps(e1, f1), _mm512_add_ps(g1, h1)));
+    float s = tree16(_mm512_add_ps(_mm512_add_ps(e, f), _mm512_add_ps(g, h)));
     for (; j < pairs; j++) {
         int64_t b = (int64_t) j * 4;
-        s0 += bf16_to_f32(load_u16(r0 + b)) * xe[j] + bf16_to_f32(load_u16(r0 + b + 2)) * xo[j];
-        s1 += bf16_to_f32(load_u16(r1 + b)) * xe[j] + bf16_to_f32(load_u16(r1 + b + 2)) * xo[j];
+        s += bf16_to_f32(load_u16(r + b)) * xe[j] + bf16_to_f32(load_u16(r + b + 2)) * xo[j];
     }
-    *out0 = s0;
-    *out1 = s1;
+    return s;
 }
 
 /* y[yOff + o] = row o of w . x, x given as its even and odd halves xe[xs ..], xo[xs ..] (pairs each). */
@@ -206,14 +177,8 @@ STRATA_API AVX512 void strata_bf16_rows(const uint8_t *w, int32_t pairs, const f
     int64_t rb = (int64_t) pairs * 4;
     xe += xs;
     xo += xs;
-    int32_t o = from;
-    for (; o + 1 < to; o += 2) {
-        bf16_pair(w + o * rb, w + (o + 1) * rb, pairs, xe, xo, y + ((int64_t) yOff + o),
-                  y + ((int64_t) yOff + o + 1));
-    }
-    if (o < to) {
-        float unused;
-        bf16_pair(w + o * rb, w + o * rb, pairs, xe, xo, y + ((int64_t) yOff + o), &unused);
+    for (int32_t o = from; o < to; o++) {
+        y[(int64_t) yOff + o] = bf16_row(w + o * rb, pairs, xe, xo);
     }
 }
 
@@ -224,8 +189,8 @@ STRATA_API AVX512 void strata_bf16_gateup(const uint8_t *w1, const uint8_t *w3, 
     xe += xs;
     xo += xs;
     for (int32_t o = from; o < to; o++) {
-        bf16_pair(w1 + o * rb, w3 + o * rb, pairs, xe, xo, gate + ((int64_t) gOff + o),
-                  up + ((int64_t) uOff + o));
+        gate[(int64_t) gOff + o] = bf16_row(w1 + o * rb, pairs, xe, xo);
+        up[(int64_t) uOff + o] = bf16_row(w3 + o * rb, pairs, xe, xo);
     }
 }
 
@@ -236,34 +201,26 @@ STRATA_API AVX512 void strata_bf16_gateup(const uint8_t *w1, const uint8_t *w3, 
 #define F16_HI(v) _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32((v), 16)))
 
 /*
- * VectorMatVec.f16Row for two rows at once (the Java kernel computes them one by one; each row's operations are
- * the same): even and odd accumulators e and f over vectors of L pairs, e + f in tree order, the scalar tail.
- * The widening differs from Java's bit trick only in NaN payload handling before the first FMA, which quiets
- * a NaN either way.
+ * VectorMatVec.f16Row: even and odd accumulators e and f over vectors of L pairs, e + f in tree order, the scalar
+ * tail. The widening differs from Java's bit trick only in a signalling NaN's quiet bit before the first FMA,
+ * which quiets a NaN either way.
  */
-static inline AVX512 void f16_pair(const uint8_t *r0, const uint8_t *r1, int32_t pairs, const float *xe,
-                                   const float *xo, float *out0, float *out1) {
-    __m512 e0 = _mm512_setzero_ps(), f0 = e0, e1 = e0, f1 = e0;
+static inline AVX512 float f16_row(const uint8_t *r, int32_t pairs, const float *xe, const float *xo) {
+    __m512 e = _mm512_setzero_ps(), f = e;
     int32_t j = 0;
     for (; j <= pairs - L; j += L) {
-        __m512 xe0 = _mm512_loadu_ps(xe + j);
-        __m512 xo0 = _mm512_loadu_ps(xo + j);
-        __m512i v0 = _mm512_loadu_si512(r0 + (int64_t) j * 4);
-        __m512i v1 = _mm512_loadu_si512(r1 + (int64_t) j * 4);
-        e0 = _mm512_fmadd_ps(F16_LO(v0), xe0, e0);
-        f0 = _mm512_fmadd_ps(F16_HI(v0), xo0, f0);
-        e1 = _mm512_fmadd_ps(F16_LO(v1), xe0, e1);
-        f1 = _mm512_fmadd_ps(F16_HI(v1), xo0, f1);
+        int64_t off = (int64_t) j * 4;
+        PREFETCH(r + off + PF);
+        __m512i v = _mm512_loadu_si512(r + off);
+        e = _mm512_fmadd_ps(F16_LO(v), _mm512_loadu_ps(xe + j), e);
+        f = _mm512_fmadd_ps(F16_HI(v), _mm512_loadu_ps(xo + j), f);
     }
-    float s0 = tree16(_mm512_add_ps(e0, f0));
-    float s1 = tree16(_mm512_add_ps(e1, f1));
+    float s = tree16(_mm512_add_ps(e, f));
     for (; j < pairs; j++) {
         int64_t b = (int64_t) j * 4;
-        s0 += f16_to_f32(load_u16(r0 + b)) * xe[j] + f16_to_f32(load_u16(r0 + b + 2)) * xo[j];
-        s1 += f16_to_f32(load_u16(r1 + b)) * xe[j] + f16_to_f32(load_u16(r1 + b + 2)) * xo[j];
+        s += f16_to_f32(load_u16(r + b)) * xe[j] + f16_to_f32(load_u16(r + b + 2)) * xo[j];
     }
-    *out0 = s0;
-    *out1 = s1;
+    return s;
 }
 
 STRATA_API AVX512 void strata_f16_rows(const uint8_t *w, int32_t pairs, const float *xe, const float *xo,
@@ -271,14 +228,8 @@ STRATA_API AVX512 void strata_f16_rows(const uint8_t *w, int32_t pairs, const fl
     int64_t rb = (int64_t) pairs * 4;
     xe += xs;
     xo += xs;
-    int32_t o = from;
-    for (; o + 1 < to; o += 2) {
-        f16_pair(w + o * rb, w + (o + 1) * rb, pairs, xe, xo, y + ((int64_t) yOff + o),
-                 y + ((int64_t) yOff + o + 1));
-    }
-    if (o < to) {
-        float unused;
-        f16_pair(w + o * rb, w + o * rb, pairs, xe, xo, y + ((int64_t) yOff + o), &unused);
+    for (int32_t o = from; o < to; o++) {
+        y[(int64_t) yOff + o] = f16_row(w + o * rb, pairs, xe, xo);
     }
 }
 
@@ -289,7 +240,7 @@ STRATA_API AVX512 void strata_f16_gateup(const uint8_t *w1, const uint8_t *w3, i
     xe += xs;
     xo += xs;
     for (int32_t o = from; o < to; o++) {
-        f16_pair(w1 + o * rb, w3 + o * rb, pairs, xe, xo, gate + ((int64_t) gOff + o),
-                 up + ((int64_t) uOff + o));
+        gate[(int64_t) gOff + o] = f16_row(w1 + o * rb, pairs, xe, xo);
+        up[(int64_t) uOff + o] = f16_row(w3 + o * rb, pairs, xe, xo);
     }
 }
