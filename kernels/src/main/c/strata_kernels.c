@@ -244,3 +244,160 @@ STRATA_API AVX512 void strata_f16_gateup(const uint8_t *w1, const uint8_t *w3, i
         up[(int64_t) uOff + o] = f16_row(w3 + o * rb, pairs, xe, xo);
     }
 }
+
+/* ---------------------------------------------------------------- BF16 batches (prefill) */
+
+/*
+ * R rows (1 or 2: rows[0], rows[1]) against T inputs (1 to 4; input t's halves at xe + t * xst, xo + t * xst),
+ * every dot product with exactly bf16_row's operations: each accumulator is its own chain, so e and f (the int
+ * vectors at j = 0, 2L, 4L, ... and a last single one) are summed in a first pass, g and h (j = L, 3L, ...) in a
+ * second, and (e + f) + (g + h) as before. Two passes over alternate cache lines keep 2 x 4 x 2 accumulators in
+ * registers, so each weight load and widening serves four inputs and each x load two rows: the batch is
+ * compute-bound once its rows sit in cache. out[r * 4 + t] receives row r against input t.
+ */
+static inline __attribute__((always_inline)) AVX512 void bf16_tile(const uint8_t *r0, const uint8_t *r1,
+                                                                   const int R, const float *xe, const float *xo,
+                                                                   int64_t xst, const int T, int32_t pairs,
+                                                                   float *out) {
+    const __m512i hiMask = _mm512_set1_epi32((int) 0xFFFF0000);
+    const uint8_t *rows[2] = {r0, r1};
+    __m512 acc0[2][4], acc1[2][4], ef[2][4];
+    for (int r = 0; r < R; r++) {
+        for (int t = 0; t < T; t++) {
+            acc0[r][t] = _mm512_setzero_ps();
+            acc1[r][t] = _mm512_setzero_ps();
+        }
+    }
+    int32_t j = 0;
+    for (; j <= pairs - 2 * L; j += 2 * L) {
+        __m512 lo[2], hi[2];
+        for (int r = 0; r < R; r++) {
+            __m512i v = _mm512_loadu_si512(rows[r] + (int64_t) j * 4);
+            lo[r] = BF_LO(v);
+            hi[r] = BF_HI(v);
+        }
+        for (int t = 0; t < T; t++) {
+            __m512 a = _mm512_loadu_ps(xe + t * xst + j);
+            __m512 b = _mm512_loadu_ps(xo + t * xst + j);
+            for (int r = 0; r < R; r++) {
+                acc0[r][t] = _mm512_fmadd_ps(lo[r], a, acc0[r][t]);
+                acc1[r][t] = _mm512_fmadd_ps(hi[r], b, acc1[r][t]);
+            }
+        }
+    }
+    const int32_t full = j; /* end of the 2L blocks */
+    if (j <= pairs - L) {
+        __m512 lo[2], hi[2];
+        for (int r = 0; r < R; r++) {
+            __m512i v = _mm512_loadu_si512(rows[r] + (int64_t) j * 4);
+            lo[r] = BF_LO(v);
+            hi[r] = BF_HI(v);
+        }
+        for (int t = 0; t < T; t++) {
+            __m512 a = _mm512_loadu_ps(xe + t * xst + j);
+            __m512 b = _mm512_loadu_ps(xo + t * xst + j);
+            for (int r = 0; r < R; r++) {
+                acc0[r][t] = _mm512_fmadd_ps(lo[r], a, acc0[r][t]);
+                acc1[r][t] = _mm512_fmadd_ps(hi[r], b, acc1[r][t]);
+            }
+        }
+        j += L;
+    }
+    const int32_t tail = j;
+    for (int r = 0; r < R; r++) {
+        for (int t = 0; t < T; t++) {
+            ef[r][t] = _mm512_add_ps(acc0[r][t], acc1[r][t]); /* e + f */
+            acc0[r][t] = _mm512_setzero_ps();
+            acc1[r][t] = _mm512_setzero_ps();
+        }
+    }
+    for (j = L; j < full; j += 2 * L) {
+        __m512 lo[2], hi[2];
+        for (int r = 0; r < R; r++) {
+            __m512i v = _mm512_loadu_si512(rows[r] + (int64_t) j * 4);
+            lo[r] = BF_LO(v);
+            hi[r] = BF_HI(v);
+        }
+        for (int t = 0; t < T; t++) {
+            __m512 a = _mm512_loadu_ps(xe + t * xst + j);
+            __m512 b = _mm512_loadu_ps(xo + t * xst + j);
+            for (int r = 0; r < R; r++) {
+                acc0[r][t] = _mm512_fmadd_ps(lo[r], a, acc0[r][t]); /* g */
+                acc1[r][t] = _mm512_fmadd_ps(hi[r], b, acc1[r][t]); /* h */
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        for (int t = 0; t < T; t++) {
+            float s = tree16(_mm512_add_ps(ef[r][t], _mm512_add_ps(acc0[r][t], acc1[r][t])));
+            const float *e = xe + t * xst;
+            const float *o = xo + t * xst;
+            for (int32_t k = tail; k < pairs; k++) {
+                int64_t b = (int64_t) k * 4;
+                s += bf16_to_f32(load_u16(rows[r] + b)) * e[k] + bf16_to_f32(load_u16(rows[r] + b + 2)) * o[k];
+            }
+            out[r * 4 + t] = s;
+        }
+    }
+}
+
+/* One tile of R rows and T inputs, its results stored to their outputs (row o of input t at y[t * yst + o]). */
+#define TILE(R, T)                                                                                             \
+    do {                                                                                                       \
+        float res[8];                                                                                          \
+        bf16_tile(ra, rb_, R, xe + (int64_t) t * pairs, xo + (int64_t) t * pairs, pairs, T, pairs, res);      \
+        for (int rr = 0; rr < R; rr++) {                                                                       \
+            for (int tt = 0; tt < T; tt++) {                                                                   \
+                (rr == 0 ? ya : yb)[(int64_t) (t + tt) * yst + (rr == 0 ? ia : ib)] = res[rr * 4 + tt];        \
+            }                                                                                                  \
+        }                                                                                                      \
+    } while (0)
+
+/* Rows of the inputs' block [t, count) for one row pair: tiles of four inputs, then the rest. */
+static inline __attribute__((always_inline)) AVX512 void bf16_tiles(const uint8_t *ra, const uint8_t *rb_,
+                                                                    const int R, const float *xe,
+                                                                    const float *xo, int32_t pairs, int32_t t,
+                                                                    int32_t count, float *ya, int64_t ia,
+                                                                    float *yb, int64_t ib, int64_t yst) {
+    for (; t + 4 <= count; t += 4) {
+        TILE(R, 4);
+    }
+    switch (count - t) {
+        case 3: TILE(R, 3); break;
+        case 2: TILE(R, 2); break;
+        case 1: TILE(R, 1); break;
+        default: break;
+    }
+}
+
+/*
+ * y[yOff + t * yStride + o] = row o of w . x_t for o in [from, to), t in [0, count); x_t's halves at
+ * xe[t * pairs ..], xo[t * pairs ..]. Each value has exactly the bits of strata_bf16_rows on that input. A row
+ * pair meets every input before the next pair is read: the weight comes from memory once and stays in L1, the
+ * inputs (a prompt's worth) are read from L2.
+ */
+STRATA_API AVX512 void strata_bf16_batch(const uint8_t *w, int32_t pairs, const float *xe, const float *xo,
+                                         int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from,
+                                         int32_t to) {
+    int64_t rowBytes = (int64_t) pairs * 4;
+    float *base = y + yOff;
+    int32_t o = from;
+    for (; o + 1 < to; o += 2) {
+        bf16_tiles(w + o * rowBytes, w + (o + 1) * rowBytes, 2, xe, xo, pairs, 0, count, base, o, base, o + 1,
+                   yStride);
+    }
+    if (o < to) {
+        bf16_tiles(w + o * rowBytes, w + o * rowBytes, 1, xe, xo, pairs, 0, count, base, o, base, o, yStride);
+    }
+}
+
+/* The gate/up form (no SwiGLU): row o of w1 and of w3 as a tile's two rows; gate and up share yOff, yStride. */
+STRATA_API AVX512 void strata_bf16_gateup_batch(const uint8_t *w1, const uint8_t *w3, int32_t pairs,
+                                                const float *xe, const float *xo, int32_t count, float *gate,
+                                                float *up, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
+    int64_t rowBytes = (int64_t) pairs * 4;
+    for (int32_t o = from; o < to; o++) {
+        bf16_tiles(w1 + o * rowBytes, w3 + o * rowBytes, 2, xe, xo, pairs, 0, count, gate + yOff, o, up + yOff, o,
+                   yStride);
+    }
+}

@@ -148,6 +148,13 @@ final class VectorMatVec implements MatVec {
         long rb = (long) pairs * 4;
         MemorySegment d1 = w1.data();
         MemorySegment d3 = w3.data();
+        if (bf && NativeKernels.enabled && NativeKernels.bf16GateUpBatch(s.segs, d1, d3, pairs, s.even, s.odd, count,
+                gate, up, yOff, yStride, rowFrom, rowTo)) {
+            for (int t = 0; t < count; t++) {
+                SwiGlu.gateInPlace(gate, yOff + t * yStride, up, yOff + t * yStride, rowFrom, rowTo);
+            }
+            return;
+        }
         for (int r = rowFrom; r < rowTo; r += block) {
             int end = Math.min(rowTo, r + block);
             int t = 0;
@@ -192,6 +199,10 @@ final class VectorMatVec implements MatVec {
         }
         int block = MatVec.blockRows(w);
         MemorySegment d = w.data();
+        if (kind == 2 && NativeKernels.enabled && NativeKernels.bf16Batch(s.segs, d, pairs, s.even, s.odd, count, y,
+                yOff, yStride, rowFrom, rowTo)) {
+            return;
+        }
         long rb = (long) in * 2;
         for (int r = rowFrom; r < rowTo; r += block) {
             int end = Math.min(rowTo, r + block);

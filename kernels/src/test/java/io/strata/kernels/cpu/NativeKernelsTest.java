@@ -89,6 +89,12 @@ class NativeKernelsTest {
         return y;
     }
 
+    private static float[] concat(float[] a, float[] b) {
+        float[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
     private static void assertBits(float[] want, float[] got, String what) {
         for (int i = 0; i < want.length; i++) {
             if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
@@ -132,12 +138,25 @@ class NativeKernelsTest {
                         assertBits(gu[1], gu[3], what + " up");
                         checked++;
                     }
-                    // a batch of three inputs: the pair-of-inputs kernel stays Java, the odd input goes native
-                    float[] xs = input(rnd, 3 * cols);
-                    java.util.function.Consumer<float[]> batch = y -> mv.applyBatch(w, xs, 0, cols, 3, y, 0, rows,
-                            0, rows);
-                    assertBits(run(false, batch, 3 * rows), run(true, batch, 3 * rows), t + " batch " + rows + "x"
-                            + cols);
+                    // batches: BF16 has a batched native kernel (tiles of four inputs, then the rest), F16 and
+                    // F32 go native one input at a time
+                    for (int count : new int[] {2, 3, 5, 9}) {
+                        float[] xs = input(rnd, count * cols + 1);
+                        int n = count;
+                        java.util.function.Consumer<float[]> batch = y -> mv.applyBatch(w, xs, 1, cols, n, y, 1,
+                                rows + 1, 0, rows);
+                        String what = t + " batch of " + count + ", " + rows + "x" + cols;
+                        assertBits(run(false, batch, count * (rows + 1) + 1), run(true, batch,
+                                count * (rows + 1) + 1), what);
+                        float[][] gu = new float[2][];
+                        for (int k = 0; k < 2; k++) {
+                            float[] up = new float[count * (rows + 1) + 1];
+                            gu[k] = run(k == 1, g -> mv.applyGateUpBatch(w, w3, xs, 1, cols, n, g, up, 1, rows + 1,
+                                    0, rows), count * (rows + 1) + 1);
+                            gu[k] = concat(gu[k], up);
+                        }
+                        assertBits(gu[0], gu[1], what + " gate/up");
+                    }
                 }
             }
         }
