@@ -204,16 +204,22 @@ final class NativeKernels {
 
     /**
      * Heap segments of the float arrays handed to the native kernels, per thread: {@code MemorySegment.ofArray}
-     * allocates, and escape analysis does not remove it across a downcall. An array's segment is made the second
-     * time the array is seen and then kept (identity cache of {@value #SLOTS}); an array seen for the first time
-     * (a step's fresh output, say) is staged through a buffer of this thread instead: its input copied in, its
-     * output copied out, which costs a copy of one vector against a matvec over a whole matrix, and no allocation.
+     * allocates, and escape analysis does not remove it across a downcall. An array seen for the first time (a
+     * step's fresh output, say) is only remembered, on probation, and staged through a buffer of this thread
+     * (input copied in, output copied out: a copy of one vector against a matvec over a whole matrix); seen again,
+     * it gets its segment among the hot entries, where a clock (second-chance) policy evicts what has not been
+     * used lately. So arrays made fresh every step never evict the ones a step reuses, and a steady decode
+     * allocates nothing. Holds references to at most {@value #HOT} + {@value #PROBATION} arrays per thread.
      */
     static final class Segs {
-        private static final int SLOTS = 16;
-        private final float[][] arrays = new float[SLOTS][];
-        private final MemorySegment[] segs = new MemorySegment[SLOTS];
-        private int next;
+        private static final int HOT = 32;
+        private static final int PROBATION = 8;
+        private final float[][] arrays = new float[HOT][];
+        private final MemorySegment[] segs = new MemorySegment[HOT];
+        private final boolean[] used = new boolean[HOT];
+        private int hand;
+        private final float[][] probation = new float[PROBATION][];
+        private int nextProbation;
         private final float[][] stage = {new float[0], new float[0], new float[0], new float[0]};
         private final MemorySegment[] stageSeg = new MemorySegment[4];
         /** The index in the segment {@link #in} returned of the array element asked for. */
@@ -221,18 +227,29 @@ final class NativeKernels {
 
         /** a's segment if a was seen before (made on the second sight), else null (remembering a). */
         private MemorySegment seen(float[] a) {
-            for (int i = 0; i < SLOTS; i++) {
+            for (int i = 0; i < HOT; i++) {
                 if (arrays[i] == a) {
-                    if (segs[i] == null) {
-                        segs[i] = MemorySegment.ofArray(a);
-                    }
+                    used[i] = true;
                     return segs[i];
                 }
             }
-            int i = next;
-            next = (next + 1) % SLOTS;
-            arrays[i] = a;
-            segs[i] = null;
+            for (int i = 0; i < PROBATION; i++) {
+                if (probation[i] == a) {
+                    probation[i] = null;
+                    while (used[hand]) {
+                        used[hand] = false;
+                        hand = (hand + 1) % HOT;
+                    }
+                    int v = hand;
+                    hand = (hand + 1) % HOT;
+                    arrays[v] = a;
+                    segs[v] = MemorySegment.ofArray(a);
+                    used[v] = true;
+                    return segs[v];
+                }
+            }
+            probation[nextProbation] = a;
+            nextProbation = (nextProbation + 1) % PROBATION;
             return null;
         }
 
