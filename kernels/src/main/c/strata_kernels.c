@@ -261,7 +261,9 @@ static inline __attribute__((always_inline)) AVX512 void bf16_tile(const uint8_t
                                                                    float *out) {
     const __m512i hiMask = _mm512_set1_epi32((int) 0xFFFF0000);
     const uint8_t *rows[2] = {r0, r1};
-    __m512 acc0[2][4], acc1[2][4], ef[2][4];
+    __m512 acc0[2][4], acc1[2][4];
+    /* e + f waits in memory during the second pass: kept in registers it pushed accumulators out to the stack */
+    float ef[2][4][L] __attribute__((aligned(64)));
     for (int r = 0; r < R; r++) {
         for (int t = 0; t < T; t++) {
             acc0[r][t] = _mm512_setzero_ps();
@@ -306,7 +308,8 @@ static inline __attribute__((always_inline)) AVX512 void bf16_tile(const uint8_t
     const int32_t tail = j;
     for (int r = 0; r < R; r++) {
         for (int t = 0; t < T; t++) {
-            ef[r][t] = _mm512_add_ps(acc0[r][t], acc1[r][t]); /* e + f */
+            _mm512_store_ps(ef[r][t], _mm512_add_ps(acc0[r][t], acc1[r][t])); /* e + f */
+            __asm__ volatile("" : : "m"(ef[r][t]) : "memory");
             acc0[r][t] = _mm512_setzero_ps();
             acc1[r][t] = _mm512_setzero_ps();
         }
@@ -329,7 +332,7 @@ static inline __attribute__((always_inline)) AVX512 void bf16_tile(const uint8_t
     }
     for (int r = 0; r < R; r++) {
         for (int t = 0; t < T; t++) {
-            float s = tree16(_mm512_add_ps(ef[r][t], _mm512_add_ps(acc0[r][t], acc1[r][t])));
+            float s = tree16(_mm512_add_ps(_mm512_load_ps(ef[r][t]), _mm512_add_ps(acc0[r][t], acc1[r][t])));
             const float *e = xe + t * xst;
             const float *o = xo + t * xst;
             for (int32_t k = tail; k < pairs; k++) {
@@ -353,16 +356,14 @@ static inline __attribute__((always_inline)) AVX512 void bf16_tile(const uint8_t
         }                                                                                                      \
     } while (0)
 
-/* Rows of the inputs' block [t, count) for one row pair: tiles of four inputs, then the rest. */
+/* The inputs [t, t + T) against one row pair (R = 2) or row (R = 1), T in 1..4. */
 static inline __attribute__((always_inline)) AVX512 void bf16_tiles(const uint8_t *ra, const uint8_t *rb_,
                                                                     const int R, const float *xe,
                                                                     const float *xo, int32_t pairs, int32_t t,
-                                                                    int32_t count, float *ya, int64_t ia,
+                                                                    int32_t T, float *ya, int64_t ia,
                                                                     float *yb, int64_t ib, int64_t yst) {
-    for (; t + 4 <= count; t += 4) {
-        TILE(R, 4);
-    }
-    switch (count - t) {
+    switch (T) {
+        case 4: TILE(R, 4); break;
         case 3: TILE(R, 3); break;
         case 2: TILE(R, 2); break;
         case 1: TILE(R, 1); break;
@@ -371,23 +372,37 @@ static inline __attribute__((always_inline)) AVX512 void bf16_tiles(const uint8_
 }
 
 /*
+ * Rows per block: about 128 KiB of weight, which stays in L2 while every input passes over it four at a time;
+ * the four inputs' halves stay in L1 across the block's rows.
+ */
+static inline int32_t batch_block(int64_t rowBytes) {
+    int64_t b = ((128 << 10) / (rowBytes > 0 ? rowBytes : 1)) & ~1;
+    return (int32_t) (b < 2 ? 2 : b);
+}
+
+/*
  * y[yOff + t * yStride + o] = row o of w . x_t for o in [from, to), t in [0, count); x_t's halves at
- * xe[t * pairs ..], xo[t * pairs ..]. Each value has exactly the bits of strata_bf16_rows on that input. A row
- * pair meets every input before the next pair is read: the weight comes from memory once and stays in L1, the
- * inputs (a prompt's worth) are read from L2.
+ * xe[t * pairs ..], xo[t * pairs ..]. Each value has exactly the bits of strata_bf16_rows on that input.
  */
 STRATA_API AVX512 void strata_bf16_batch(const uint8_t *w, int32_t pairs, const float *xe, const float *xo,
                                          int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from,
                                          int32_t to) {
     int64_t rowBytes = (int64_t) pairs * 4;
+    int32_t block = batch_block(rowBytes);
     float *base = y + yOff;
-    int32_t o = from;
-    for (; o + 1 < to; o += 2) {
-        bf16_tiles(w + o * rowBytes, w + (o + 1) * rowBytes, 2, xe, xo, pairs, 0, count, base, o, base, o + 1,
-                   yStride);
-    }
-    if (o < to) {
-        bf16_tiles(w + o * rowBytes, w + o * rowBytes, 1, xe, xo, pairs, 0, count, base, o, base, o, yStride);
+    for (int32_t r = from; r < to; r += block) {
+        int32_t end = to - r < block ? to : r + block;
+        for (int32_t t = 0; t < count; t += 4) {
+            int32_t T = count - t < 4 ? count - t : 4;
+            int32_t o = r;
+            for (; o + 1 < end; o += 2) {
+                bf16_tiles(w + o * rowBytes, w + (o + 1) * rowBytes, 2, xe, xo, pairs, t, T, base, o, base, o + 1,
+                           yStride);
+            }
+            if (o < end) {
+                bf16_tiles(w + o * rowBytes, w + o * rowBytes, 1, xe, xo, pairs, t, T, base, o, base, o, yStride);
+            }
+        }
     }
 }
 
@@ -396,8 +411,15 @@ STRATA_API AVX512 void strata_bf16_gateup_batch(const uint8_t *w1, const uint8_t
                                                 const float *xe, const float *xo, int32_t count, float *gate,
                                                 float *up, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
     int64_t rowBytes = (int64_t) pairs * 4;
-    for (int32_t o = from; o < to; o++) {
-        bf16_tiles(w1 + o * rowBytes, w3 + o * rowBytes, 2, xe, xo, pairs, 0, count, gate + yOff, o, up + yOff, o,
-                   yStride);
+    int32_t block = batch_block(2 * rowBytes);
+    for (int32_t r = from; r < to; r += block) {
+        int32_t end = to - r < block ? to : r + block;
+        for (int32_t t = 0; t < count; t += 4) {
+            int32_t T = count - t < 4 ? count - t : 4;
+            for (int32_t o = r; o < end; o++) {
+                bf16_tiles(w1 + o * rowBytes, w3 + o * rowBytes, 2, xe, xo, pairs, t, T, gate + yOff, o, up + yOff,
+                           o, yStride);
+            }
+        }
     }
 }

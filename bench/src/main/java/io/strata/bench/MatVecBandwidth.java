@@ -76,10 +76,33 @@ public final class MatVecBandwidth {
                         return bytes;
                     });
                 }
+                // a prefill-shaped batch: 32 inputs over an expert's gate (3584 x 1024; units: multiply-adds)
+                int batch = 32;
+                int brows = 3584;
+                int bcols = 1024;
+                TensorView wb = random(arena, t, brows, bcols, 5);
+                float[] xb = new float[batch * bcols];
+                for (int i = 0; i < xb.length; i++) {
+                    xb[i] = (float) rnd.nextDouble(-1, 1);
+                }
+                float[] yb = new float[batch * brows];
+                long macs = (long) batch * brows * bcols;
+                for (CpuKernels k : nat ? CpuKernels.values() : new CpuKernels[] {CpuKernels.JAVA}) {
+                    cs.put(k.name().toLowerCase(Locale.ROOT) + " batch", () -> {
+                        CpuKernels.use(k);
+                        mv.applyBatch(wb, xb, 0, bcols, batch, yb, 0, brows, 0, brows);
+                        return macs;
+                    });
+                }
                 Map<String, double[]> r = run(cs, rounds, (long) (seconds * 1e9));
                 System.out.printf(Locale.ROOT, "%n%s %d x %d (%d MiB), 1 thread, %d rounds of >= %.1f s; load average"
                         + " %s%n", t, rows, cols, bytes >> 20, rounds, seconds, load());
                 for (var e : r.entrySet()) {
+                    if (e.getKey().endsWith(" batch")) {
+                        System.out.printf(Locale.ROOT, "  %-16s %s G multiply-adds/s (32 inputs, 3584 x 1024)%n",
+                                e.getKey(), spread(e.getValue(), 1e-9));
+                        continue;
+                    }
                     System.out.printf(Locale.ROOT, "  %-16s %s GB/s  of read %s%n", e.getKey(), spread(e.getValue(), 1e-9),
                             spread(ratio(e.getValue(), r.get("read")), 1));
                 }
@@ -87,6 +110,8 @@ public final class MatVecBandwidth {
                     System.out.printf(Locale.ROOT, "  native/java      %s (gate/up %s)%n",
                             spread(ratio(r.get("native"), r.get("java")), 1),
                             spread(ratio(r.get("native gate/up"), r.get("java gate/up")), 1));
+                    System.out.printf(Locale.ROOT, "  native/java batch %s%n", spread(ratio(r.get("native batch"),
+                            r.get("java batch")), 1));
                 }
             }
         }
