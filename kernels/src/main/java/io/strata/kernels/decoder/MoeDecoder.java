@@ -42,9 +42,7 @@ public final class MoeDecoder {
         this.options = options;
         this.config = ModelConfig.parse(source.config());
         MatVec plain = options.vectorKernels() ? MatVec.vector(options.threads()) : MatVec.scalar();
-        // block-quantised weights (ggml types) go to the quantised kernel, read straight from their blocks
-        this.matVec = (w, x, xOff, y, yOff, from, to) -> (w.dtype().isQuantized() ? QuantMatVec.INSTANCE : plain)
-                .apply(w, x, xOff, y, yOff, from, to);
+        this.matVec = new ByDType(plain);
         this.rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeInterleaved());
         ModelFamily f = config.family();
         this.embedding = dense(f.tensorName(ModelTensor.EMBEDDING, 0), config.vocabSize(), config.hiddenSize());
@@ -92,6 +90,45 @@ public final class MoeDecoder {
     public List<Integer> generate(List<Integer> prompt, int maxNew, Sampler sampler, StepListener listener) {
         try (Sequence s = newSequence()) {
             return s.generate(prompt, maxNew, sampler, Set.of(), listener);
+        }
+    }
+
+    /**
+     * Block-quantised weights (ggml types) to the quantised kernel, read straight from their blocks, the rest to
+     * the plain kernel, for every form of MatVec: a lambda dispatching only {@code apply} had sent the batched and
+     * gate/up forms (decode is a batch of one) to MatVec's defaults, which call {@code apply} per 32 KiB row
+     * block, so no matvec of a step was split over the worker team and the fused and batched kernels never ran.
+     */
+    private record ByDType(MatVec plain) implements MatVec {
+        private MatVec of(TensorView w) {
+            return w.dtype().isQuantized() ? QuantMatVec.INSTANCE : plain;
+        }
+
+        private MatVec of(TensorView w1, TensorView w3) {
+            return w1.dtype().isQuantized() || w3.dtype().isQuantized() ? QuantMatVec.INSTANCE : plain;
+        }
+
+        @Override
+        public void apply(TensorView w, float[] x, int xOff, float[] y, int yOff, int rowFrom, int rowTo) {
+            of(w).apply(w, x, xOff, y, yOff, rowFrom, rowTo);
+        }
+
+        @Override
+        public void applyGateUp(TensorView w1, TensorView w3, float[] x, int xOff, float[] gate, int gOff,
+                                float[] up, int uOff, int rowFrom, int rowTo) {
+            of(w1, w3).applyGateUp(w1, w3, x, xOff, gate, gOff, up, uOff, rowFrom, rowTo);
+        }
+
+        @Override
+        public void applyGateUpBatch(TensorView w1, TensorView w3, float[] x, int xOff, int xStride, int count,
+                                     float[] gate, float[] up, int yOff, int yStride, int rowFrom, int rowTo) {
+            of(w1, w3).applyGateUpBatch(w1, w3, x, xOff, xStride, count, gate, up, yOff, yStride, rowFrom, rowTo);
+        }
+
+        @Override
+        public void applyBatch(TensorView w, float[] x, int xOff, int xStride, int count, float[] y, int yOff,
+                               int yStride, int rowFrom, int rowTo) {
+            of(w).applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo);
         }
     }
 
