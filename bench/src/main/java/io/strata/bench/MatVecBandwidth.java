@@ -76,7 +76,8 @@ public final class MatVecBandwidth {
                         return bytes;
                     });
                 }
-                // a prefill-shaped batch: 32 inputs over an expert's gate (3584 x 1024; units: multiply-adds)
+                // a prefill-shaped batch: 32 inputs over an expert's gate (3584 x 1024; units: multiply-adds); BF16
+                // batches run Java's bf16Quad under both settings, F16 and F32 the row kernels once per input
                 int batch = 32;
                 int brows = 3584;
                 int bcols = 1024;

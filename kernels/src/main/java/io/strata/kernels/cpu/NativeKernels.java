@@ -66,8 +66,6 @@ final class NativeKernels {
     static final MethodHandle BF16_GATE_UP;
     static final MethodHandle F16_ROWS;
     static final MethodHandle F16_GATE_UP;
-    static final MethodHandle BF16_BATCH;
-    static final MethodHandle BF16_GATE_UP_BATCH;
 
     /** Whether {@link VectorMatVec} calls the native kernels now; set through {@link CpuKernels#use}. */
     static volatile boolean enabled;
@@ -124,12 +122,6 @@ final class NativeKernels {
         BF16_GATE_UP = ok ? bind("strata_bf16_gateup", halfGateUp, true) : null;
         F16_ROWS = ok ? bind("strata_f16_rows", halfRows, true) : null;
         F16_GATE_UP = ok ? bind("strata_f16_gateup", halfGateUp, true) : null;
-        // (weight, pairs, xEven, xOdd, count, y, yOff, yStride, from, to) and the gate/up form
-        BF16_BATCH = ok ? bind("strata_bf16_batch", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, ADDRESS, ADDRESS,
-                JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), true) : null;
-        BF16_GATE_UP_BATCH = ok ? bind("strata_bf16_gateup_batch", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS,
-                JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-                true) : null;
         CpuKernels mode;
         try {
             mode = CpuKernels.configured();
@@ -397,45 +389,6 @@ final class NativeKernels {
         if (us == null) {
             g.copyOut(3, up, uOff + from, n);
         }
-    }
-
-    /**
-     * BF16 rows [from, to) against {@code count} inputs whose halves lie at xe/xo[t * pairs ..] (the layout of
-     * VectorMatVec's split), y[yOff + t * yStride + o]. False, computing nothing, where an array is new to this
-     * thread (a batch's outputs are too large to stage): the caller runs Java, with the same bits.
-     */
-    static boolean bf16Batch(Segs g, MemorySegment w, int pairs, float[] xe, float[] xo, int count, float[] y,
-                             int yOff, int yStride, int from, int to) {
-        MemorySegment es = g.out(xe);
-        MemorySegment os = g.out(xo);
-        MemorySegment ys = g.out(y);
-        if (es == null || os == null || ys == null) {
-            return false;
-        }
-        try {
-            BF16_BATCH.invokeExact(w, pairs, es, os, count, ys, yOff, yStride, from, to);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        return true;
-    }
-
-    /** The gate/up form of {@link #bf16Batch} (no SwiGLU); gate and up share yOff and yStride. */
-    static boolean bf16GateUpBatch(Segs g, MemorySegment w1, MemorySegment w3, int pairs, float[] xe, float[] xo,
-                                   int count, float[] gate, float[] up, int yOff, int yStride, int from, int to) {
-        MemorySegment es = g.out(xe);
-        MemorySegment os = g.out(xo);
-        MemorySegment gs = g.out(gate);
-        MemorySegment us = g.out(up);
-        if (es == null || os == null || gs == null || us == null) {
-            return false;
-        }
-        try {
-            BF16_GATE_UP_BATCH.invokeExact(w1, w3, pairs, es, os, count, gs, us, yOff, yStride, from, to);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-        return true;
     }
 
     private static RuntimeException rethrow(Throwable t) {

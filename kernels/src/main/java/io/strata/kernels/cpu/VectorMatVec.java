@@ -23,7 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  * pair or alone, so results do not depend on how rows are grouped or split over threads.
  *
  * <p>The row loops of F32, F16 and BF16 ({@code f32Rows}, {@code halfRows}, {@code gateUpRows}) hand their rows to
- * the bit-identical native kernels when {@link NativeKernels#enabled} (see {@link CpuKernels}).
+ * the bit-identical native kernels when {@link NativeKernels#enabled} (see {@link CpuKernels}). The BF16 batch
+ * kernel ({@link #bf16Quad}) stays Java: a native 2 x 4 register-blocked twin measured slower in prefill.
  */
 final class VectorMatVec implements MatVec {
     static final VectorMatVec INSTANCE = new VectorMatVec();
@@ -148,13 +149,6 @@ final class VectorMatVec implements MatVec {
         long rb = (long) pairs * 4;
         MemorySegment d1 = w1.data();
         MemorySegment d3 = w3.data();
-        if (bf && NativeKernels.enabled && NativeKernels.bf16GateUpBatch(s.segs, d1, d3, pairs, s.even, s.odd, count,
-                gate, up, yOff, yStride, rowFrom, rowTo)) {
-            for (int t = 0; t < count; t++) {
-                SwiGlu.gateInPlace(gate, yOff + t * yStride, up, yOff + t * yStride, rowFrom, rowTo);
-            }
-            return;
-        }
         for (int r = rowFrom; r < rowTo; r += block) {
             int end = Math.min(rowTo, r + block);
             int t = 0;
@@ -199,10 +193,6 @@ final class VectorMatVec implements MatVec {
         }
         int block = MatVec.blockRows(w);
         MemorySegment d = w.data();
-        if (kind == 2 && NativeKernels.enabled && NativeKernels.bf16Batch(s.segs, d, pairs, s.even, s.odd, count, y,
-                yOff, yStride, rowFrom, rowTo)) {
-            return;
-        }
         long rb = (long) in * 2;
         for (int r = rowFrom; r < rowTo; r += block) {
             int end = Math.min(rowTo, r + block);

@@ -138,8 +138,8 @@ class NativeKernelsTest {
                         assertBits(gu[1], gu[3], what + " up");
                         checked++;
                     }
-                    // batches: BF16 has a batched native kernel (tiles of four inputs, then the rest), F16 and
-                    // F32 go native one input at a time
+                    // batches: BF16 pairs of inputs stay Java (bf16Quad), an odd input and every F16/F32 input
+                    // go native one at a time
                     for (int count : new int[] {2, 3, 5, 9}) {
                         float[] xs = input(rnd, count * cols + 1);
                         int n = count;
