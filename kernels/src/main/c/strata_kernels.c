@@ -22,6 +22,7 @@
  */
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STRATA_API __attribute__((visibility("default")))
@@ -78,6 +79,59 @@ static inline uint16_t load_u16(const uint8_t *p) {
     return h;
 }
 
+/*
+ * x (or its halves) copied to a 64-byte-aligned buffer of this thread: Java heap arrays start 16 bytes into
+ * their object, so every 512-bit load of x straddled two cache lines, which cost a sixth of the streaming rate
+ * (measured: 0.72 against 0.85 of a read). The copy is a few KiB per call against a whole row range. One buffer
+ * per thread, grown as needed and kept for the thread's life (the JVM's worker threads live as long as it).
+ */
+static __thread float *tl_buf;
+static __thread size_t tl_cap;
+
+/* This thread's buffer of at least n floats, 64-byte aligned; NULL when no memory can be had. */
+static float *tl_reserve(size_t n) {
+    if (n > tl_cap) {
+        size_t cap = n < 2 * tl_cap ? 2 * tl_cap : n;
+        float *b = aligned_alloc(64, ((cap * 4 + 63) / 64) * 64);
+        if (b == NULL) {
+            return NULL;
+        }
+        free(tl_buf);
+        tl_buf = b;
+        tl_cap = cap;
+    }
+    return tl_buf;
+}
+
+/* x[0, n) aligned: x itself when it is, else its copy in this thread's buffer (x itself if none). */
+static const float *aligned_x(const float *x, int64_t n) {
+    if (((uintptr_t) x & 63) == 0) {
+        return x;
+    }
+    float *b = tl_reserve((size_t) n);
+    if (b == NULL) {
+        return x;
+    }
+    memcpy(b, x, (size_t) n * 4);
+    return b;
+}
+
+/* Both halves aligned, copied side by side into this thread's buffer when either is not. */
+static void aligned_halves(const float **xe, const float **xo, int64_t pairs) {
+    if ((((uintptr_t) *xe | (uintptr_t) *xo) & 63) == 0) {
+        return;
+    }
+    int64_t at = (pairs + 15) & ~(int64_t) 15;
+    float *b = tl_reserve((size_t) (2 * at));
+    if (b == NULL) {
+        return;
+    }
+    memcpy(b, *xe, (size_t) pairs * 4);
+    memcpy(b + at, *xo, (size_t) pairs * 4);
+    *xe = b;
+    *xo = b + at;
+}
+
 /* ---------------------------------------------------------------- F32 */
 
 /*
@@ -115,7 +169,7 @@ static inline AVX512 float f32_row(const uint8_t *r, int64_t in, const float *x)
 STRATA_API AVX512 void strata_f32_rows(const uint8_t *w, int32_t in, const float *x, int32_t xOff, float *y,
                                        int32_t yOff, int32_t from, int32_t to) {
     int64_t rb = (int64_t) in * 4;
-    x += xOff;
+    x = aligned_x(x + xOff, in);
     for (int32_t o = from; o < to; o++) {
         y[(int64_t) yOff + o] = f32_row(w + o * rb, in, x);
     }
@@ -126,7 +180,7 @@ STRATA_API AVX512 void strata_f32_gateup(const uint8_t *w1, const uint8_t *w3, i
                                          int32_t xOff, float *gate, int32_t gOff, float *up, int32_t uOff,
                                          int32_t from, int32_t to) {
     int64_t rb = (int64_t) in * 4;
-    x += xOff;
+    x = aligned_x(x + xOff, in);
     for (int32_t o = from; o < to; o++) {
         gate[(int64_t) gOff + o] = f32_row(w1 + o * rb, in, x);
         up[(int64_t) uOff + o] = f32_row(w3 + o * rb, in, x);
@@ -177,6 +231,7 @@ STRATA_API AVX512 void strata_bf16_rows(const uint8_t *w, int32_t pairs, const f
     int64_t rb = (int64_t) pairs * 4;
     xe += xs;
     xo += xs;
+    aligned_halves(&xe, &xo, pairs);
     for (int32_t o = from; o < to; o++) {
         y[(int64_t) yOff + o] = bf16_row(w + o * rb, pairs, xe, xo);
     }
@@ -188,6 +243,7 @@ STRATA_API AVX512 void strata_bf16_gateup(const uint8_t *w1, const uint8_t *w3, 
     int64_t rb = (int64_t) pairs * 4;
     xe += xs;
     xo += xs;
+    aligned_halves(&xe, &xo, pairs);
     for (int32_t o = from; o < to; o++) {
         gate[(int64_t) gOff + o] = bf16_row(w1 + o * rb, pairs, xe, xo);
         up[(int64_t) uOff + o] = bf16_row(w3 + o * rb, pairs, xe, xo);
@@ -228,6 +284,7 @@ STRATA_API AVX512 void strata_f16_rows(const uint8_t *w, int32_t pairs, const fl
     int64_t rb = (int64_t) pairs * 4;
     xe += xs;
     xo += xs;
+    aligned_halves(&xe, &xo, pairs);
     for (int32_t o = from; o < to; o++) {
         y[(int64_t) yOff + o] = f16_row(w + o * rb, pairs, xe, xo);
     }
@@ -239,6 +296,7 @@ STRATA_API AVX512 void strata_f16_gateup(const uint8_t *w1, const uint8_t *w3, i
     int64_t rb = (int64_t) pairs * 4;
     xe += xs;
     xo += xs;
+    aligned_halves(&xe, &xo, pairs);
     for (int32_t o = from; o < to; o++) {
         gate[(int64_t) gOff + o] = f16_row(w1 + o * rb, pairs, xe, xo);
         up[(int64_t) uOff + o] = f16_row(w3 + o * rb, pairs, xe, xo);
