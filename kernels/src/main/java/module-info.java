@@ -1,5 +1,6 @@
 /**
- * Compute over weights a {@code WeightSource} hands out: CPU matvec kernels (Vector API), the quantised block
+ * Compute over weights a {@code WeightSource} hands out: CPU matvec kernels (Vector API, and their bit-identical
+ * native twins in libstrata_kernels.so where it was built), the quantised block
  * kernels, the MoE decoder and the CUDA expert FFN over the native module's driver binding.
  */
 module io.strata.kernels {

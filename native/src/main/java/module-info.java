@@ -1,6 +1,7 @@
 /**
  * What a platform may lack, behind optional capabilities: the CUDA driver binding ({@code CudaDriver.load()} is
- * empty where no driver exists) and the POSIX page-cache call. Nothing else in Strata calls native code directly.
+ * empty where no driver exists) and the POSIX page-cache call. The only other native code in Strata is the
+ * kernels module's own matvec library (io.strata.kernels.cpu.NativeKernels), built from its C sources.
  */
 module io.strata.nativeaccess {
     exports io.strata.nativeaccess.cuda;

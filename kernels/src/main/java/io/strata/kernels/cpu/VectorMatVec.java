@@ -21,6 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  * projection), sharing every load of x: with one row per loop the x loads and the per-row horizontal sum kept a
  * core below the memory's streaming rate. Each row's float operations are the same whether it is computed in a
  * pair or alone, so results do not depend on how rows are grouped or split over threads.
+ *
+ * <p>The row loops of F32, F16 and BF16 ({@code f32Rows}, {@code halfRows}, {@code gateUpRows}) hand their rows to
+ * the bit-identical native kernels when {@link NativeKernels#enabled} (see {@link CpuKernels}). The BF16 batch
+ * kernel ({@link #bf16Quad}) stays Java: a native 2 x 4 register-blocked twin measured slower in prefill.
  */
 final class VectorMatVec implements MatVec {
     static final VectorMatVec INSTANCE = new VectorMatVec();
@@ -37,6 +41,8 @@ final class VectorMatVec implements MatVec {
         float[] odd = new float[0];
         final float[] tmpE = new float[L];
         final float[] tmpO = new float[L];
+        /** Heap segments of the arrays handed to the native kernels. */
+        final NativeKernels.Segs segs = new NativeKernels.Segs();
 
         void ensure(int n) {
             if (even.length < n) {
@@ -222,7 +228,14 @@ final class VectorMatVec implements MatVec {
         int in = Math.toIntExact(w1.cols());
         MemorySegment d1 = w1.data();
         MemorySegment d3 = w3.data();
-        if (kind == 1) {
+        if (NativeKernels.enabled) {
+            if (kind == 1) {
+                NativeKernels.f32GateUp(s.segs, d1, d3, in, x, xOff, gate, gOff, up, uOff, from, to);
+            } else {
+                NativeKernels.halfGateUp(s.segs, kind == 2, d1, d3, in / 2, s.even, s.odd, xs, gate, gOff, up, uOff,
+                        from, to);
+            }
+        } else if (kind == 1) {
             long rb = (long) in * 4;
             for (int o = from; o < to; o++) {
                 f32Pair(d1, o * rb, gate, gOff + o, d3, o * rb, up, uOff + o, in, x, xOff);
@@ -239,6 +252,10 @@ final class VectorMatVec implements MatVec {
     /** Rows [from, to) of a row-major F32 weight, two at a time. */
     private static void f32Rows(MemorySegment d, int in, float[] x, int xOff, float[] y, int yOff, int from, int to,
                                 Scratch s) {
+        if (NativeKernels.enabled) {
+            NativeKernels.f32Rows(s.segs, d, in, x, xOff, y, yOff, from, to);
+            return;
+        }
         long rb = (long) in * 4;
         int o = from;
         for (; o + 1 < to; o += 2) {
@@ -319,6 +336,10 @@ final class VectorMatVec implements MatVec {
     private static void halfRows(MemorySegment d, boolean bf, int in, Scratch s, int xs, float[] y, int yOff,
                                  int from, int to) {
         int pairs = in / 2;
+        if (NativeKernels.enabled) {
+            NativeKernels.halfRows(s.segs, bf, d, pairs, s.even, s.odd, xs, y, yOff, from, to);
+            return;
+        }
         long rb = (long) in * 2;
         int o = from;
         for (; o + 1 < to; o += 2) {

@@ -7,6 +7,7 @@ import io.strata.core.model.ModelTensor;
 import io.strata.core.util.Sizes;
 import io.strata.core.weights.InMemoryWeightSource;
 import io.strata.core.weights.TensorView;
+import io.strata.kernels.cpu.CpuKernels;
 import io.strata.kernels.cpu.CpuTopology;
 import io.strata.kernels.cpu.FloatCodec;
 import io.strata.kernels.cpu.WorkerTeam;
@@ -63,7 +64,9 @@ import picocli.CommandLine.Spec;
                 "  through the batched path. Reports weight bytes read per decode token, the bound = read",
                 "  bandwidth / bytes per token, decode tokens/s and its fraction of the bound (per round,",
                 "  median [min..max]), prefill tokens/s and its ratio to decode, the load average and this",
-                "  process's CPU share (below 1 when other processes hold the cores)."},
+                "  process's CPU share (below 1 when other processes hold the cores). With --kernels java,native",
+                "  decode and prefill are measured for both CPU kernel implementations (bit-identical results),",
+                "  interleaved in the same rounds, one table row each."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
         footer = "  strata bench compute --dtypes BF16,F16,F32 --threads 1,2 --rounds 5 --time 2")
@@ -80,6 +83,11 @@ public final class BenchComputeCommand implements Callable<Integer> {
     @Option(names = "--threads", split = ",", paramLabel = "N",
             description = "Compute thread counts to measure. Default: 1 and the physical cores.")
     List<Integer> threads;
+
+    @Option(names = "--kernels", split = ",", paramLabel = "KIND",
+            description = "CPU matvec kernels to measure, comma-separated: java, native. Default: the one in use"
+                    + " (-Dstrata.kernels / STRATA_KERNELS; auto = native where available).")
+    List<String> kernels;
 
     @Option(names = "--prompt", paramLabel = "N", defaultValue = "128",
             description = "Prompt tokens per prefill measurement. Default: ${DEFAULT-VALUE}.")
@@ -131,6 +139,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<DType> types = parseTypes();
         List<Integer> counts = threads != null ? threads : defaultThreads();
+        List<CpuKernels> kinds = parseKernels();
         if (counts.stream().anyMatch(t -> t < 1) || prompt < 1 || rounds < 1 || warmup < 0 || seconds <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--threads, --prompt and --rounds must be positive, --warmup >= 0, --time > 0");
@@ -142,11 +151,17 @@ public final class BenchComputeCommand implements Callable<Integer> {
                             + " x %d, vocab %d; %d physical cores, %d processors available%n", hidden, ffn, layers,
                     experts, topK, heads, kvHeads, headDim, vocab, CpuTopology.physicalCores(),
                     Runtime.getRuntime().availableProcessors());
+            out.printf(Locale.ROOT, "kernels: %s%n", CpuKernels.describe());
             List<String> rows = new ArrayList<>();
-            for (DType t : types) {
-                rows.addAll(measure(t, counts, root.resolve(t.name().toLowerCase(Locale.ROOT)), out));
+            CpuKernels was = CpuKernels.active();
+            try {
+                for (DType t : types) {
+                    rows.addAll(measure(t, counts, kinds, root.resolve(t.name().toLowerCase(Locale.ROOT)), out));
+                }
+            } finally {
+                CpuKernels.use(was);
             }
-            out.printf(Locale.ROOT, "%n%-5s %3s %22s %10s %9s %22s %19s %22s %9s%n", "dtype", "thr",
+            out.printf(Locale.ROOT, "%n%-5s %3s %-6s %22s %10s %9s %22s %19s %22s %9s%n", "dtype", "thr", "kernel",
                     "read GB/s", "B/token", "bound t/s", "decode tok/s", "of bound", "prefill tok/s",
                     "pre/dec");
             rows.forEach(out::println);
@@ -171,13 +186,37 @@ public final class BenchComputeCommand implements Callable<Integer> {
         return types;
     }
 
+    private List<CpuKernels> parseKernels() {
+        if (kernels == null || kernels.isEmpty()) {
+            return List.of(CpuKernels.active());
+        }
+        List<CpuKernels> kinds = new ArrayList<>();
+        for (String k : kernels) {
+            CpuKernels kind = switch (k.trim().toLowerCase(Locale.ROOT)) {
+                case "java" -> CpuKernels.JAVA;
+                case "native" -> CpuKernels.NATIVE;
+                default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--kernels: '" + k + "' is not java or native");
+            };
+            if (kind == CpuKernels.NATIVE && CpuKernels.nativeUnavailable().isPresent()) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--kernels: native kernels unavailable: " + CpuKernels.nativeUnavailable().get());
+            }
+            if (!kinds.contains(kind)) {
+                kinds.add(kind);
+            }
+        }
+        return kinds;
+    }
+
     private static List<Integer> defaultThreads() {
         int cores = CpuTopology.physicalCores();
         return cores == 1 ? List.of(1) : List.of(1, cores);
     }
 
     /** One dtype: generate, map, measure every thread count interleaved; returns the table rows. */
-    private List<String> measure(DType dtype, List<Integer> counts, Path ckpt, PrintWriter out) throws IOException {
+    private List<String> measure(DType dtype, List<Integer> counts, List<CpuKernels> kinds, Path ckpt, PrintWriter out)
+            throws IOException {
         // a quantised model is generated in BF16 and its matrices quantised in memory (round to nearest)
         DType stored = dtype.isQuantized() ? DType.BF16 : dtype;
         SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(stored)
@@ -206,15 +245,21 @@ public final class BenchComputeCommand implements Callable<Integer> {
                         .withSpeculativePrefetch(false));
                 perToken = bytesPerToken(d.config(), w);
                 cs.add(new Interleaved.Candidate("read" + n, () -> streamRead(team, pieces, modelBytes)));
-                Decoding dec = new Decoding(d);
-                cs.add(new Interleaved.Candidate("decode" + n, dec::step));
                 int[] ids = promptIds(prompt, d.config().vocabSize());
-                cs.add(new Interleaved.Candidate("prefill" + n, () -> {
-                    try (Sequence s = d.newSequence()) {
-                        blackhole ^= Float.floatToRawIntBits(s.prefill(ids)[0]);
-                    }
-                    return ids.length;
-                }));
+                for (CpuKernels k : kinds) {
+                    Decoding dec = new Decoding(d);
+                    cs.add(new Interleaved.Candidate("decode" + n + k, () -> {
+                        CpuKernels.use(k);
+                        return dec.step();
+                    }));
+                    cs.add(new Interleaved.Candidate("prefill" + n + k, () -> {
+                        CpuKernels.use(k);
+                        try (Sequence s = d.newSequence()) {
+                            blackhole ^= Float.floatToRawIntBits(s.prefill(ids)[0]);
+                        }
+                        return ids.length;
+                    }));
+                }
             }
             Map<String, Interleaved.Result> r = Interleaved.run(cs, warmup, rounds, (long) (seconds * 1e9));
             double share = (processCpuSeconds() - cpu0) / ((System.nanoTime() - wall0) / 1e9)
@@ -222,21 +267,23 @@ public final class BenchComputeCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  done; load average %s; this process had %.2f of its threads' CPU time%n",
                     loadAverage(), share);
             for (int n : counts) {
-                Interleaved.Result read = r.get("read" + n);
-                Interleaved.Result dec = r.get("decode" + n);
-                Interleaved.Result pre = r.get("prefill" + n);
-                double[] ofBound = new double[rounds];
-                double[] preDec = new double[rounds];
-                for (int i = 0; i < rounds; i++) {
-                    ofBound[i] = dec.perRound()[i] * perToken / read.perRound()[i];
-                    preDec[i] = pre.perRound()[i] / dec.perRound()[i];
+                for (CpuKernels k : kinds) {
+                    Interleaved.Result read = r.get("read" + n);
+                    Interleaved.Result dec = r.get("decode" + n + k);
+                    Interleaved.Result pre = r.get("prefill" + n + k);
+                    double[] ofBound = new double[rounds];
+                    double[] preDec = new double[rounds];
+                    for (int i = 0; i < rounds; i++) {
+                        ofBound[i] = dec.perRound()[i] * perToken / read.perRound()[i];
+                        preDec[i] = pre.perRound()[i] / dec.perRound()[i];
+                    }
+                    Interleaved.Result fraction = new Interleaved.Result("ofBound", ofBound);
+                    Interleaved.Result ratio = new Interleaved.Result("preDec", preDec);
+                    rows.add(String.format(Locale.ROOT, "%-5s %3d %-6s %22s %10s %9.1f %22s %19s %22s %9.2f", dtype, n,
+                            k.name().toLowerCase(Locale.ROOT), spread(read, 1e-9, "%.1f"), Sizes.format(perToken),
+                            read.median() / perToken, spread(dec, 1, "%.2f"), spread(fraction, 1, "%.2f"),
+                            spread(pre, 1, "%.1f"), ratio.median()));
                 }
-                Interleaved.Result fraction = new Interleaved.Result("ofBound", ofBound);
-                Interleaved.Result ratio = new Interleaved.Result("preDec", preDec);
-                rows.add(String.format(Locale.ROOT, "%-5s %3d %22s %10s %9.1f %22s %19s %22s %9.2f", dtype, n,
-                        spread(read, 1e-9, "%.1f"), Sizes.format(perToken), read.median() / perToken,
-                        spread(dec, 1, "%.2f"), spread(fraction, 1, "%.2f"), spread(pre, 1, "%.1f"),
-                        ratio.median()));
             }
         } finally {
             FileTrees.delete(ckpt);

@@ -41,6 +41,32 @@ class BenchComputeCommandTest {
     }
 
     @Test
+    void measuresEachKernelInItsOwnRow() {
+        boolean nat = io.strata.kernels.cpu.CpuKernels.nativeUnavailable().isEmpty();
+        CommandLine cl = StrataCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        int rc = cl.execute("bench", "compute", "--dtypes", "BF16", "--threads", "1", "--kernels",
+                nat ? "java,native" : "java", "--hidden", "256", "--ffn", "256", "--layers", "1", "--experts", "4",
+                "--top-k", "2", "--heads", "2", "--kv-heads", "1", "--head-dim", "128", "--vocab", "512", "--rounds",
+                "1", "--warmup", "0", "--time", "0.05", "--prompt", "4", "--dir", dir.toString());
+        String text = out.toString();
+        assertEquals(0, rc, text);
+        assertTrue(text.contains("kernels: "), text);
+        assertEquals(1, text.lines().filter(l -> l.startsWith("BF16    1 java ")).count(), text);
+        assertEquals(nat ? 1 : 0, text.lines().filter(l -> l.startsWith("BF16    1 native ")).count(), text);
+    }
+
+    @Test
+    void unknownKernelIsAUsageError() {
+        CommandLine cl = StrataCli.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(2, cl.execute("bench", "compute", "--kernels", "fortran"));
+        assertTrue(err.toString().contains("--kernels: 'fortran' is not java or native"), err.toString());
+    }
+
+    @Test
     void unknownDtypeIsAUsageError() {
         CommandLine cl = StrataCli.commandLine();
         StringWriter err = new StringWriter();
