@@ -259,62 +259,11 @@ STRATA_API AVX512 int32_t strata_q4_k_rows(const uint8_t *w, int32_t nb, const f
 
 /* ---------------------------------------------------------------- Q5_K (176-byte blocks) */
 
-/* Q5_K codes of 16 bytes of nibbles v and their high-bit bytes h shifted by 2k: low nibbles, high nibbles. */
-static inline AVX512 __m512 q5k_lo(__m512i v, __m512i g) {
-    return CVT(_mm512_or_si512(_mm512_and_si512(v, _mm512_set1_epi32(0x0F)),
-            _mm512_slli_epi32(_mm512_and_si512(g, _mm512_set1_epi32(1)), 4)));
-}
-
-static inline AVX512 __m512 q5k_hi(__m512i v, __m512i g) {
-    return CVT(_mm512_or_si512(_mm512_srli_epi32(v, 4),
-            _mm512_slli_epi32(_mm512_and_si512(g, _mm512_set1_epi32(2)), 3)));
-}
-
 /*
- * BlockDot.q5K for rows r0 and r1 at once (see q4k_pair): Q4_K's nibbles plus high bits 2k (low nibbles) and
- * 2k+1 (high nibbles) of qh[l].
+ * BlockDot.q5K: Q4_K's nibbles plus high bits 2k (low nibbles) and 2k+1 (high) of qh[l]. One row at a time: the
+ * two-row form (as Q4_K's) was faster on cached weights but three times slower streaming from memory (the
+ * hardware prefetcher lost the two interleaved 176-byte-block streams; software prefetch recovered only part).
  */
-static inline AVX512 void q5k_pair(const uint8_t *r0, const uint8_t *r1, int32_t nb, const float *x,
-                                   const float *xs, float *out0, float *out1) {
-    const __m512 zero = _mm512_setzero_ps();
-    float dsc0[8], dsc1[8];
-    float mins0 = 0.0f, mins1 = 0.0f;
-    __m512 a0 = zero, a1 = zero, c0 = zero, c1 = zero;
-    for (int32_t b = 0; b < nb; b++) {
-        const uint8_t *p0 = r0 + 176 * (int64_t) b;
-        const uint8_t *p1 = r1 + 176 * (int64_t) b;
-        q_k_scales(p0, xs + 8 * (int64_t) b, dsc0, &mins0);
-        q_k_scales(p1, xs + 8 * (int64_t) b, dsc1, &mins1);
-        const float *xb = x + 256 * (int64_t) b;
-        __m512i h0 = q_u8(p0 + 16), h1 = q_u8(p0 + 32);
-        __m512i j0 = q_u8(p1 + 16), j1 = q_u8(p1 + 32);
-        for (int k = 0; k < 4; k++) {
-            __m512 xa = _mm512_loadu_ps(xb + 64 * k);
-            __m512 xe = _mm512_loadu_ps(xb + 64 * k + 16);
-            __m512 xc = _mm512_loadu_ps(xb + 64 * k + 32);
-            __m512 xf = _mm512_loadu_ps(xb + 64 * k + 48);
-            __m512i v0 = q_u8(p0 + 48 + 32 * k), v1 = q_u8(p0 + 48 + 32 * k + 16);
-            __m512i u0 = q_u8(p1 + 48 + 32 * k), u1 = q_u8(p1 + 48 + 32 * k + 16);
-            __m512i g0 = _mm512_srli_epi32(h0, 2 * k), g1 = _mm512_srli_epi32(h1, 2 * k);
-            __m512i f0 = _mm512_srli_epi32(j0, 2 * k), f1 = _mm512_srli_epi32(j1, 2 * k);
-            __m512 s0 = _mm512_fmadd_ps(q5k_lo(v0, g0), xa, zero);
-            __m512 s1 = _mm512_fmadd_ps(q5k_hi(v0, g0), xc, zero);
-            __m512 t0 = _mm512_fmadd_ps(q5k_lo(u0, f0), xa, zero);
-            __m512 t1 = _mm512_fmadd_ps(q5k_hi(u0, f0), xc, zero);
-            s0 = _mm512_fmadd_ps(q5k_lo(v1, g1), xe, s0);
-            s1 = _mm512_fmadd_ps(q5k_hi(v1, g1), xf, s1);
-            t0 = _mm512_fmadd_ps(q5k_lo(u1, f1), xe, t0);
-            t1 = _mm512_fmadd_ps(q5k_hi(u1, f1), xf, t1);
-            a0 = _mm512_fmadd_ps(s0, _mm512_set1_ps(dsc0[2 * k]), a0);
-            a1 = _mm512_fmadd_ps(s1, _mm512_set1_ps(dsc0[2 * k + 1]), a1);
-            c0 = _mm512_fmadd_ps(t0, _mm512_set1_ps(dsc1[2 * k]), c0);
-            c1 = _mm512_fmadd_ps(t1, _mm512_set1_ps(dsc1[2 * k + 1]), c1);
-        }
-    }
-    *out0 = q_lanes_sum(_mm512_add_ps(a0, a1)) - mins0;
-    *out1 = q_lanes_sum(_mm512_add_ps(c0, c1)) - mins1;
-}
-
 STRATA_API AVX512 int32_t strata_q5_k_rows(const uint8_t *w, int32_t nb, const float *x, int32_t xOff, float *y,
                                            int32_t yOff, int32_t from, int32_t to) {
     int64_t rb = (int64_t) nb * 176;
@@ -324,13 +273,39 @@ STRATA_API AVX512 int32_t strata_q5_k_rows(const uint8_t *w, int32_t nb, const f
     if (xs == NULL) {
         return -1;
     }
-    int32_t r = from;
-    for (; r + 1 < to; r += 2) {
-        q5k_pair(w + r * rb, w + (r + 1) * rb, nb, x, xs, y + ((int64_t) yOff + r), y + ((int64_t) yOff + r + 1));
-    }
-    if (r < to) {
-        float unused;
-        q5k_pair(w + r * rb, w + r * rb, nb, x, xs, y + ((int64_t) yOff + r), &unused);
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi32(0x0F);
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i two = _mm512_set1_epi32(2);
+    float dsc[8];
+    for (int32_t r = from; r < to; r++) {
+        const uint8_t *row = w + r * rb;
+        float mins = 0.0f;
+        __m512 acc0 = zero, acc1 = zero;
+        for (int32_t b = 0; b < nb; b++) {
+            const uint8_t *p = row + 176 * (int64_t) b;
+            q_k_scales(p, xs + 8 * (int64_t) b, dsc, &mins);
+            const float *xb = x + 256 * (int64_t) b;
+            __m512i h0 = q_u8(p + 16);
+            __m512i h1 = q_u8(p + 32);
+            for (int k = 0; k < 4; k++) {
+                __m512i v0 = q_u8(p + 48 + 32 * k);
+                __m512i v1 = q_u8(p + 48 + 32 * k + 16);
+                __m512i g0 = _mm512_srli_epi32(h0, 2 * k);
+                __m512i g1 = _mm512_srli_epi32(h1, 2 * k);
+                __m512i lo0 = _mm512_or_si512(_mm512_and_si512(v0, m4), _mm512_slli_epi32(_mm512_and_si512(g0, one), 4));
+                __m512i hi0 = _mm512_or_si512(_mm512_srli_epi32(v0, 4), _mm512_slli_epi32(_mm512_and_si512(g0, two), 3));
+                __m512i lo1 = _mm512_or_si512(_mm512_and_si512(v1, m4), _mm512_slli_epi32(_mm512_and_si512(g1, one), 4));
+                __m512i hi1 = _mm512_or_si512(_mm512_srli_epi32(v1, 4), _mm512_slli_epi32(_mm512_and_si512(g1, two), 3));
+                __m512 s0 = _mm512_fmadd_ps(CVT(lo0), _mm512_loadu_ps(xb + 64 * k), zero);
+                __m512 s1 = _mm512_fmadd_ps(CVT(hi0), _mm512_loadu_ps(xb + 64 * k + 32), zero);
+                s0 = _mm512_fmadd_ps(CVT(lo1), _mm512_loadu_ps(xb + 64 * k + 16), s0);
+                s1 = _mm512_fmadd_ps(CVT(hi1), _mm512_loadu_ps(xb + 64 * k + 48), s1);
+                acc0 = _mm512_fmadd_ps(s0, _mm512_set1_ps(dsc[2 * k]), acc0);
+                acc1 = _mm512_fmadd_ps(s1, _mm512_set1_ps(dsc[2 * k + 1]), acc1);
+            }
+        }
+        y[(int64_t) yOff + r] = q_lanes_sum(_mm512_add_ps(acc0, acc1)) - mins;
     }
     if (xs != buf) {
         free(xs);
