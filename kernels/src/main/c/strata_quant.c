@@ -128,21 +128,69 @@ STRATA_API AVX512 int32_t strata_q4_0_rows(const uint8_t *w, int32_t nb, const f
 /* ---------------------------------------------------------------- K-quant scales */
 
 /*
- * Sums of x over consecutive groups of 32, each added in index order from 0f (QuantMatVec.groupSums). Into buf
- * when it fits, else a malloc'ed array (NULL when that fails; the caller then reports failure).
+ * Sums of x over consecutive groups of 32, each added in index order from 0f (QuantMatVec.groupSums). Eight
+ * groups at a time (eight independent chains; each group's own order is Java's): one serial chain per call cost
+ * as much as the rows of a small call (a batched matvec calls once per block of rows that fits a cache).
  */
-static float *q_group_sums(const float *x, int32_t cols, float *buf, int32_t cap) {
-    int32_t n = cols / 32;
-    float *s = n <= cap ? buf : (float *) malloc(sizeof(float) * (size_t) (n > 0 ? n : 1));
-    if (s == NULL) {
-        return NULL;
+static void q_sums32(const float *x, int32_t n, float *s) {
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f, a4 = 0.0f, a5 = 0.0f, a6 = 0.0f, a7 = 0.0f;
+        const float *p = x + 32 * (int64_t) i;
+        for (int j = 0; j < 32; j++) {
+            a0 += p[j];
+            a1 += p[32 + j];
+            a2 += p[64 + j];
+            a3 += p[96 + j];
+            a4 += p[128 + j];
+            a5 += p[160 + j];
+            a6 += p[192 + j];
+            a7 += p[224 + j];
+        }
+        s[i] = a0;
+        s[i + 1] = a1;
+        s[i + 2] = a2;
+        s[i + 3] = a3;
+        s[i + 4] = a4;
+        s[i + 5] = a5;
+        s[i + 6] = a6;
+        s[i + 7] = a7;
     }
-    for (int32_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         float a = 0.0f;
-        for (int32_t j = 0; j < 32; j++) {
+        for (int j = 0; j < 32; j++) {
             a += x[32 * (int64_t) i + j];
         }
         s[i] = a;
+    }
+}
+
+/*
+ * The group sums of the last x this thread asked for, with a copy of that x: a matvec over many row blocks (and
+ * Q4_K gate/up after one another) passes the same x again, and bit-equal inputs have bit-equal sums.
+ */
+#define Q_SUMS_CACHED_COLS 16384
+static __thread float q_cached_x[Q_SUMS_CACHED_COLS];
+static __thread float q_cached_sums[Q_SUMS_CACHED_COLS / 32];
+static __thread int32_t q_cached_cols = -1;
+
+/* x's group sums: the thread's cached ones, or a malloc'ed array (*owned = 1; NULL when malloc fails). */
+static const float *q_group_sums(const float *x, int32_t cols, int *owned) {
+    int32_t n = cols / 32;
+    *owned = 0;
+    if (cols <= Q_SUMS_CACHED_COLS) {
+        if (q_cached_cols != cols || memcmp(q_cached_x, x, sizeof(float) * (size_t) cols) != 0) {
+            q_cached_cols = -1;
+            q_sums32(x, n, q_cached_sums);
+            memcpy(q_cached_x, x, sizeof(float) * (size_t) cols);
+            q_cached_cols = cols;
+        }
+        return q_cached_sums;
+    }
+    float *s = (float *) malloc(sizeof(float) * (size_t) n);
+    if (s != NULL) {
+        q_sums32(x, n, s);
+        *owned = 1;
     }
     return s;
 }
@@ -238,8 +286,8 @@ STRATA_API AVX512 int32_t strata_q4_k_rows(const uint8_t *w, int32_t nb, const f
                                            int32_t yOff, int32_t from, int32_t to) {
     int64_t rb = (int64_t) nb * 144;
     x += xOff;
-    float buf[1024];
-    float *xs = q_group_sums(x, nb * 256, buf, 1024);
+    int owned;
+    const float *xs = q_group_sums(x, nb * 256, &owned);
     if (xs == NULL) {
         return -1;
     }
@@ -251,8 +299,8 @@ STRATA_API AVX512 int32_t strata_q4_k_rows(const uint8_t *w, int32_t nb, const f
         float unused;
         q4k_pair(w + r * rb, w + r * rb, nb, x, xs, y + ((int64_t) yOff + r), &unused);
     }
-    if (xs != buf) {
-        free(xs);
+    if (owned) {
+        free((void *) xs);
     }
     return 0;
 }
@@ -268,8 +316,8 @@ STRATA_API AVX512 int32_t strata_q5_k_rows(const uint8_t *w, int32_t nb, const f
                                            int32_t yOff, int32_t from, int32_t to) {
     int64_t rb = (int64_t) nb * 176;
     x += xOff;
-    float buf[1024];
-    float *xs = q_group_sums(x, nb * 256, buf, 1024);
+    int owned;
+    const float *xs = q_group_sums(x, nb * 256, &owned);
     if (xs == NULL) {
         return -1;
     }
@@ -307,8 +355,8 @@ STRATA_API AVX512 int32_t strata_q5_k_rows(const uint8_t *w, int32_t nb, const f
         }
         y[(int64_t) yOff + r] = q_lanes_sum(_mm512_add_ps(acc0, acc1)) - mins;
     }
-    if (xs != buf) {
-        free(xs);
+    if (owned) {
+        free((void *) xs);
     }
     return 0;
 }

@@ -159,4 +159,28 @@ class NativeQuantTest {
                     + cols);
         }
     }
+
+    /**
+     * The K-quants' native group sums of x are cached per thread by x's bits: an x changed in place (as the
+     * decoder reuses its buffers) must give the new sums, and an x past the cache's width its own.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K"})
+    void groupSumsFollowTheInput(DType t) {
+        Random rnd = new Random(t.ordinal() + 991L);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {1024, 16384 + 256}) {
+                int rows = 5;
+                MemorySegment w = weight(arena, t, rows, cols, rnd, 0, false, false);
+                float[] x = input(rnd, cols);
+                for (int change = 0; change < 4; change++) {
+                    x[rnd.nextInt(cols)] = (float) rnd.nextGaussian(); // one element changed in place
+                    java.util.function.Consumer<float[]> call = y -> QuantMatVec.matvec(t, w, rows, cols, x, 0, y, 0,
+                            0, rows);
+                    assertBits(run(CpuKernels.JAVA, call, rows), run(CpuKernels.NATIVE, call, rows),
+                            t + " " + rows + "x" + cols + " after change " + change);
+                }
+            }
+        }
+    }
 }
