@@ -28,13 +28,17 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link CpuKernels}; float types and, through {@link QuantMatVec}, the quantised ones, whose bytes are counted
  * as stored) on a matrix far larger than the caches, against a streaming read of the same bytes (the
  * bound), interleaved round by round (read, java, native, java gate/up, native gate/up, ...) so a slow minute hits
- * all of them. Prints per-candidate median [min..max] and the per-round native/java ratio, with the load average.
+ * all of them. Prints per-candidate median [min..max] and the per-round native/java ratio, with the load average,
+ * by wall time and by the thread's CPU time (on a shared machine the latter says what a kernel does while it runs).
  * Run: {@code java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp 'bench/target/lib/*'
  * io.strata.bench.MatVecBandwidth [DTYPE[,DTYPE..]] [MiB] [rounds] [seconds]}.
  */
 public final class MatVecBandwidth {
     private static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
     private static long blackhole;
+    private static final String CPU = " (cpu)";
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
     private MatVecBandwidth() {
     }
@@ -87,8 +91,19 @@ public final class MatVecBandwidth {
                 System.out.printf(Locale.ROOT, "%n%s %d x %d (%d MiB), 1 thread, %d rounds of >= %.1f s; load average"
                         + " %s%n", t, rows, cols, bytes >> 20, rounds, seconds, load());
                 for (var e : r.entrySet()) {
+                    if (e.getKey().endsWith(CPU)) {
+                        continue;
+                    }
                     System.out.printf(Locale.ROOT, "  %-16s %s GB/s  of read %s%n", e.getKey(), spread(e.getValue(), 1e-9),
                             spread(ratio(e.getValue(), r.get("read")), 1));
+                }
+                // per second of this thread's CPU time: what the kernel does while it runs (the machine is shared)
+                for (var e : r.entrySet()) {
+                    if (e.getKey().endsWith(CPU)) {
+                        System.out.printf(Locale.ROOT, "  %-16s %s GB/CPU-s of read %s%n",
+                                e.getKey().substring(0, e.getKey().length() - CPU.length()), spread(e.getValue(), 1e-9),
+                                spread(ratio(e.getValue(), r.get("read" + CPU)), 1));
+                    }
                 }
                 if (nat && quant) {
                     System.out.printf(Locale.ROOT, "  native/java      %s%n",
@@ -161,13 +176,16 @@ public final class MatVecBandwidth {
             for (var e : cs.entrySet()) {
                 long units = 0;
                 long t0 = System.nanoTime();
+                long c0 = THREADS.getCurrentThreadCpuTime();
                 long el;
                 do {
                     units += e.getValue().getAsLong();
                     el = System.nanoTime() - t0;
                 } while (el < minNanos);
+                long cpu = THREADS.getCurrentThreadCpuTime() - c0;
                 if (r >= 0) {
                     out.get(e.getKey())[r] = units / (el / 1e9);
+                    out.computeIfAbsent(e.getKey() + CPU, k -> new double[rounds])[r] = units / (cpu / 1e9);
                 }
             }
         }
