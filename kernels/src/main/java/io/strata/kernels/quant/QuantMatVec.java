@@ -4,6 +4,7 @@ import io.strata.core.model.DType;
 import io.strata.core.model.Layout;
 import io.strata.core.weights.TensorView;
 import io.strata.kernels.cpu.MatVec;
+import io.strata.kernels.cpu.NativeQuant;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -12,9 +13,10 @@ import java.lang.foreign.MemorySegment;
  * float. {@link #matvec} computes a row range, so callers can split rows across threads; a row's result does
  * not depend on the range it is computed in. Also a {@link MatVec} for {@link TensorView}s of quantised types
  * (row layout only: ggml blocks run along rows); a view whose rows are not whole blocks has each row padded up to
- * one (as DOPPLER stores Q4_K_M), and the input is zero-padded to match. A batch of inputs
- * ({@link #applyBatch}, a prompt's positions) unpacks each block of rows once for all of them ({@link BatchDot})
- * and gives each input the bits {@link #apply} would.
+ * one (as DOPPLER stores Q4_K_M), and the input is zero-padded to match. Q8_0, Q4_0, Q4_K, Q5_K and Q6_K rows run
+ * natively when the native CPU kernels are selected ({@link NativeQuant}: the same bits as the Java row kernels).
+ * A batch of inputs ({@link #applyBatch}, a prompt's positions) unpacks each block of rows once for all of them
+ * ({@link BatchDot}, Java) and gives each input the bits {@link #apply} would.
  */
 public final class QuantMatVec implements MatVec {
     public static final QuantMatVec INSTANCE = new QuantMatVec();
@@ -102,6 +104,9 @@ public final class QuantMatVec implements MatVec {
                     + "), output " + rowTo + " at " + yOff + " (has " + y.length + ")");
         }
         int nb = cols / t.blockSize();
+        if (NativeQuant.enabled() && NativeQuant.rows(t, w, nb, x, xOff, y, yOff, rowFrom, rowTo)) {
+            return; // the native twin of the row kernel below: the same bits
+        }
         float[] xs = switch (t) {
             case Q4_1, Q5_1, Q4_K, Q5_K -> groupSums(x, xOff, cols, 32);
             case Q2_K -> groupSums(x, xOff, cols, 16);
