@@ -104,7 +104,9 @@ public final class WorkerTeam implements AutoCloseable {
         int n = to - from;
         int size = chunkSize(n, grain);
         int count = n == 0 ? 0 : (n + size - 1) / size;
-        if (count <= 1 || workers.length == 0 || closed || !lock.tryLock()) {
+        // a loop started from inside a task of this team (the lock is reentrant: the caller of the running loop would
+        // otherwise take it again and overwrite the loop it is in) runs inline like a loop of a busy team
+        if (count <= 1 || workers.length == 0 || closed || lock.isHeldByCurrentThread() || !lock.tryLock()) {
             if (n > 0) {
                 task.run(from, to);
             }
