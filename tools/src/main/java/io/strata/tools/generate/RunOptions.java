@@ -50,6 +50,9 @@ public final class RunOptions {
     @Option(names = "--no-prefetch", description = "Turn off the prefetch scheduler (speculative gating of the next layer; frequency prefetch is off by default).")
     public boolean noPrefetch;
 
+    @Option(names = "--frequency-prefetch", description = "Also prefetch each layer's most used experts (off by default: on the real Mixtral routing traces it read 1.45-2.3x the experts per token to save about 3 misses).")
+    public boolean frequencyPrefetch;
+
     @Option(names = "--kv-budget", paramLabel = "SIZE",
             description = "Fast-tier budget for the KV cache; older pages spill to host memory then disk. Default: unlimited (plain heap pages).")
     public String kvBudget;
@@ -124,6 +127,7 @@ public final class RunOptions {
 
     public RuntimeOptions runtime() {
         RuntimeOptions.Builder b = RuntimeOptions.builder().policy(policy.toLowerCase(Locale.ROOT)).prefetch(!noPrefetch)
+                .frequencyPrefetch(frequencyPrefetch)
                 .trustLocal(trustLocal).readMode(ReadMode.parse(readMode)).cacheLocal(cacheLocal);
         if (deviceBudget != null) {
             b.deviceBudget(size("--device-budget", deviceBudget));
