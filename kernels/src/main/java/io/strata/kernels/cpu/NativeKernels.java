@@ -265,6 +265,30 @@ final class NativeKernels {
             return stageSeg[slot];
         }
 
+        /** The segments {@link #inHalves} returned. */
+        private MemorySegment evens;
+        private MemorySegment odds;
+
+        /**
+         * Segments to read xe[off, off + n) and xo[off, off + n) from, both at index {@link #base}: {@link #evens}
+         * and {@link #odds} (slots 0 and 1). When one was staged and the other not, their indices differ, so
+         * both are staged.
+         */
+        void inHalves(float[] xe, float[] xo, int off, int n) {
+            MemorySegment e = in(0, xe, off, n);
+            int eb = base;
+            MemorySegment o = in(1, xo, off, n);
+            if (eb != base) {
+                System.arraycopy(xe, off, stage(0, n), 0, n);
+                System.arraycopy(xo, off, stage(1, n), 0, n);
+                e = stageSeg[0];
+                o = stageSeg[1];
+                base = 0;
+            }
+            evens = e;
+            odds = o;
+        }
+
         /** a's segment, or null: then write to {@link #staged} (slot 2 or 3) and {@link #copyOut}. */
         MemorySegment out(float[] a) {
             return seen(a);
@@ -326,17 +350,10 @@ final class NativeKernels {
     /** The 16-bit rows against x split into xe[xs ..] and xo[xs ..] (pairs each). */
     static void halfRows(Segs g, boolean bf, MemorySegment w, int pairs, float[] xe, float[] xo, int xs, float[] y,
                          int yOff, int from, int to) {
-        MemorySegment es = g.in(0, xe, xs, pairs);
+        g.inHalves(xe, xo, xs, pairs);
+        MemorySegment es = g.evens;
+        MemorySegment os = g.odds;
         int eb = g.base;
-        MemorySegment os = g.in(1, xo, xs, pairs);
-        int ob = g.base;
-        if (eb != ob) { // one staged, the other not: stage both
-            System.arraycopy(xe, xs, g.stage(0, pairs), 0, pairs);
-            System.arraycopy(xo, xs, g.stage(1, pairs), 0, pairs);
-            es = g.stageSeg[0];
-            os = g.stageSeg[1];
-            eb = 0;
-        }
         MemorySegment ys = g.out(y);
         MemorySegment yt = ys != null ? ys : g.staged(2, to - from);
         int yo = ys != null ? yOff : -from;
@@ -356,17 +373,10 @@ final class NativeKernels {
 
     static void halfGateUp(Segs g, boolean bf, MemorySegment w1, MemorySegment w3, int pairs, float[] xe, float[] xo,
                            int xs, float[] gate, int gOff, float[] up, int uOff, int from, int to) {
-        MemorySegment es = g.in(0, xe, xs, pairs);
+        g.inHalves(xe, xo, xs, pairs);
+        MemorySegment es = g.evens;
+        MemorySegment os = g.odds;
         int eb = g.base;
-        MemorySegment os = g.in(1, xo, xs, pairs);
-        int ob = g.base;
-        if (eb != ob) {
-            System.arraycopy(xe, xs, g.stage(0, pairs), 0, pairs);
-            System.arraycopy(xo, xs, g.stage(1, pairs), 0, pairs);
-            es = g.stageSeg[0];
-            os = g.stageSeg[1];
-            eb = 0;
-        }
         MemorySegment gs = g.out(gate);
         MemorySegment us = g.out(up);
         int n = to - from;
