@@ -11,9 +11,15 @@ import io.strata.core.weights.TensorView;
 import io.strata.core.weights.WeightSource;
 import io.strata.loader.cache.ExpertHandle;
 import io.strata.loader.cache.TierCache;
+import io.strata.loader.source.ReadQueue;
 import io.strata.storage.model.ConvertedModel;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The tiered runtime: what inference code calls. Experts are paged device ← host ← disk cache ← origin/peer
@@ -148,9 +154,9 @@ public final class ModelRuntime implements WeightSource {
         observeRouting(layer, experts);
     }
 
-    private final java.util.concurrent.atomic.LongAdder neededBytes = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder neededBytes = new LongAdder();
     private int neededLayer = -1; // guarded by this: the layer whose visit neededSeen describes
-    private final java.util.BitSet neededSeen = new java.util.BitSet(); // guarded by this
+    private final BitSet neededSeen = new BitSet(); // guarded by this
 
     /**
      * Counts the bytes of routed experts not resident in the host tier when their layer's routing is known: what
@@ -197,11 +203,11 @@ public final class ModelRuntime implements WeightSource {
             return from;
         }
         TierCache cache = stack.cache(computeTier());
-        java.util.concurrent.CompletableFuture<?>[] loading = new java.util.concurrent.CompletableFuture<?>[to - from];
+        CompletableFuture<?>[] loading = new CompletableFuture<?>[to - from];
         int unread = -1;
         int n = 0;
         for (int i = from; i < to; i++) {
-            java.util.concurrent.CompletableFuture<?> f = cache.whenResident(new ExpertId(layer, experts[i]));
+            CompletableFuture<?> f = cache.whenResident(new ExpertId(layer, experts[i]));
             if (f == null) {
                 unread = unread < 0 ? i : unread;
             } else if (f.isDone()) {
@@ -211,11 +217,14 @@ public final class ModelRuntime implements WeightSource {
                 n++;
             }
         }
-        if (unread >= 0 || n == 0) {
-            return unread >= 0 ? unread : from;
+        if (unread >= 0) {
+            return unread;
         }
-        java.util.concurrent.CompletableFuture.anyOf(java.util.Arrays.stream(loading)
-                .filter(java.util.Objects::nonNull).toArray(java.util.concurrent.CompletableFuture[]::new))
+        if (n == 0) {
+            return from;
+        }
+        CompletableFuture.anyOf(Arrays.stream(loading)
+                .filter(Objects::nonNull).toArray(CompletableFuture[]::new))
                 .exceptionally(x -> null).join();
         for (int i = from; i < to; i++) {
             if (loading[i - from] != null && loading[i - from].isDone()) {
@@ -226,7 +235,7 @@ public final class ModelRuntime implements WeightSource {
     }
 
     /** The queue of reads from the local model directory (null without one): for benchmarks and tests. */
-    public io.strata.loader.source.ReadQueue readQueue() {
+    public ReadQueue readQueue() {
         return stack.readQueue();
     }
 
