@@ -225,30 +225,37 @@ static inline AVX512 float bf16_row(const uint8_t *r, int32_t pairs, const float
     return s;
 }
 
-/* y[yOff + o] = row o of w . x, x given as its even and odd halves xe[xs ..], xo[xs ..] (pairs each). */
-STRATA_API AVX512 void strata_bf16_rows(const uint8_t *w, int32_t pairs, const float *xe, const float *xo,
-                                        int32_t xs, float *y, int32_t yOff, int32_t from, int32_t to) {
-    int64_t rb = (int64_t) pairs * 4;
-    xe += xs;
-    xo += xs;
-    aligned_halves(&xe, &xo, pairs);
-    for (int32_t o = from; o < to; o++) {
-        y[(int64_t) yOff + o] = bf16_row(w + o * rb, pairs, xe, xo);
+/*
+ * The exported row and fused gate/up kernels of a 16-bit type whose row dot product is ROW, x given as its even
+ * and odd halves xe[xs ..], xo[xs ..] (pairs each): y[yOff + o] = row o of w . x; gate and up the rows of w1 and
+ * w3 (no SwiGLU); o in [from, to).
+ */
+#define HALF_KERNELS(NAME, ROW)                                                                                   \
+    STRATA_API AVX512 void strata_##NAME##_rows(const uint8_t *w, int32_t pairs, const float *xe, const float *xo, \
+                                                int32_t xs, float *y, int32_t yOff, int32_t from, int32_t to) {    \
+        int64_t rb = (int64_t) pairs * 4;                                                                         \
+        xe += xs;                                                                                                 \
+        xo += xs;                                                                                                 \
+        aligned_halves(&xe, &xo, pairs);                                                                          \
+        for (int32_t o = from; o < to; o++) {                                                                     \
+            y[(int64_t) yOff + o] = ROW(w + o * rb, pairs, xe, xo);                                               \
+        }                                                                                                         \
+    }                                                                                                             \
+    STRATA_API AVX512 void strata_##NAME##_gateup(const uint8_t *w1, const uint8_t *w3, int32_t pairs,            \
+                                                  const float *xe, const float *xo, int32_t xs, float *gate,      \
+                                                  int32_t gOff, float *up, int32_t uOff, int32_t from,            \
+                                                  int32_t to) {                                                   \
+        int64_t rb = (int64_t) pairs * 4;                                                                         \
+        xe += xs;                                                                                                 \
+        xo += xs;                                                                                                 \
+        aligned_halves(&xe, &xo, pairs);                                                                          \
+        for (int32_t o = from; o < to; o++) {                                                                     \
+            gate[(int64_t) gOff + o] = ROW(w1 + o * rb, pairs, xe, xo);                                           \
+            up[(int64_t) uOff + o] = ROW(w3 + o * rb, pairs, xe, xo);                                             \
+        }                                                                                                         \
     }
-}
 
-STRATA_API AVX512 void strata_bf16_gateup(const uint8_t *w1, const uint8_t *w3, int32_t pairs, const float *xe,
-                                          const float *xo, int32_t xs, float *gate, int32_t gOff, float *up,
-                                          int32_t uOff, int32_t from, int32_t to) {
-    int64_t rb = (int64_t) pairs * 4;
-    xe += xs;
-    xo += xs;
-    aligned_halves(&xe, &xo, pairs);
-    for (int32_t o = from; o < to; o++) {
-        gate[(int64_t) gOff + o] = bf16_row(w1 + o * rb, pairs, xe, xo);
-        up[(int64_t) uOff + o] = bf16_row(w3 + o * rb, pairs, xe, xo);
-    }
-}
+HALF_KERNELS(bf16, bf16_row)
 
 /* ---------------------------------------------------------------- F16 */
 
@@ -279,26 +286,4 @@ static inline AVX512 float f16_row(const uint8_t *r, int32_t pairs, const float 
     return s;
 }
 
-STRATA_API AVX512 void strata_f16_rows(const uint8_t *w, int32_t pairs, const float *xe, const float *xo,
-                                       int32_t xs, float *y, int32_t yOff, int32_t from, int32_t to) {
-    int64_t rb = (int64_t) pairs * 4;
-    xe += xs;
-    xo += xs;
-    aligned_halves(&xe, &xo, pairs);
-    for (int32_t o = from; o < to; o++) {
-        y[(int64_t) yOff + o] = f16_row(w + o * rb, pairs, xe, xo);
-    }
-}
-
-STRATA_API AVX512 void strata_f16_gateup(const uint8_t *w1, const uint8_t *w3, int32_t pairs, const float *xe,
-                                         const float *xo, int32_t xs, float *gate, int32_t gOff, float *up,
-                                         int32_t uOff, int32_t from, int32_t to) {
-    int64_t rb = (int64_t) pairs * 4;
-    xe += xs;
-    xo += xs;
-    aligned_halves(&xe, &xo, pairs);
-    for (int32_t o = from; o < to; o++) {
-        gate[(int64_t) gOff + o] = f16_row(w1 + o * rb, pairs, xe, xo);
-        up[(int64_t) uOff + o] = f16_row(w3 + o * rb, pairs, xe, xo);
-    }
-}
+HALF_KERNELS(f16, f16_row)
