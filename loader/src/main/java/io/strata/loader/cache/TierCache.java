@@ -10,6 +10,7 @@ import io.strata.core.model.Tier;
 import io.strata.core.telemetry.PrefetchCounters;
 import io.strata.core.telemetry.TierCounters;
 import io.strata.loader.policy.EvictionPolicy;
+import io.strata.loader.source.ReadQueue;
 import io.strata.loader.tier.Block;
 import io.strata.loader.tier.TierMemory;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -251,14 +253,14 @@ public final class TierCache implements Evictor, AutoCloseable {
      * A future that completes when {@code id} is resident here, or null when it is neither resident nor loading
      * (the caller's pin will load it). Never blocks.
      */
-    public java.util.concurrent.CompletableFuture<?> whenResident(ExpertId id) {
+    public CompletableFuture<?> whenResident(ExpertId id) {
         lock.lock();
         try {
             Resident r = entries.get(id);
             if (r == null) {
                 return null;
             }
-            return r.isResident() ? java.util.concurrent.CompletableFuture.completedFuture(r) : r.loaded;
+            return r.isResident() ? CompletableFuture.completedFuture(r) : r.loaded;
         } finally {
             lock.unlock();
         }
@@ -300,7 +302,7 @@ public final class TierCache implements Evictor, AutoCloseable {
             Tier from;
             try {
                 Block b = block;
-                from = ScopedValue.where(io.strata.loader.source.ReadQueue.TICKET, r.ticket)
+                from = ScopedValue.where(ReadQueue.TICKET, r.ticket)
                         .call(() -> filler.fill(r.id, b.segment()));
             } catch (IOException e) {
                 throw new UncheckedIOException(tier + " tier: cannot load expert " + r.id + ": " + e.getMessage(), e);

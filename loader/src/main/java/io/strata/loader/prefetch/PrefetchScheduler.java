@@ -3,10 +3,13 @@ package io.strata.loader.prefetch;
 import io.strata.core.model.ExpertId;
 import io.strata.core.telemetry.PrefetchCounters;
 import io.strata.loader.cache.TierCache;
+import io.strata.loader.source.ReadQueue;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,7 +43,7 @@ public final class PrefetchScheduler implements AutoCloseable {
     private final Set<ExpertId> inFlight = ConcurrentHashMap.newKeySet();
     private final boolean cancelWrong;
     /** Guesses queued on the prefetch pool and not started, by expert. */
-    private final java.util.Map<ExpertId, Runnable> queuedGuesses = new ConcurrentHashMap<>();
+    private final Map<ExpertId, Runnable> queuedGuesses = new ConcurrentHashMap<>();
     private final int[][] needed; // per layer: the latest observed or hinted experts
     private volatile int currentLayer = -1;
     private final Object idle = new Object();
@@ -74,7 +77,7 @@ public final class PrefetchScheduler implements AutoCloseable {
                     return t;
                 }, (r, ex) -> {
                     counters.skipped();
-                    throw new java.util.concurrent.RejectedExecutionException("prefetch queue full");
+                    throw new RejectedExecutionException("prefetch queue full");
                 });
         p.allowCoreThreadTimeOut(true);
         return p;
@@ -176,7 +179,7 @@ public final class PrefetchScheduler implements AutoCloseable {
                         counters.skipped();
                     }
                 } catch (RuntimeException e) { // a failed guess must not hurt compute; a demand load reports real errors
-                    if (!(e.getCause() instanceof io.strata.loader.source.ReadQueue.ReadCancelledException)) {
+                    if (!(e.getCause() instanceof ReadQueue.ReadCancelledException)) {
                         counters.skipped(); // (a cancelled one was counted when cancelled)
                     }
                 } finally {
