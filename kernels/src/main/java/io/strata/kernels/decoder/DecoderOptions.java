@@ -1,6 +1,7 @@
 package io.strata.kernels.decoder;
 
 import io.strata.kernels.cpu.CpuTopology;
+import io.strata.kernels.quant.QuantArithmetic;
 
 /**
  * How a {@link MoeDecoder} computes.
@@ -15,13 +16,16 @@ import io.strata.kernels.cpu.CpuTopology;
  * @param kvPageTokens        positions per page of the default {@link HeapKvCache}
  * @param prefillBatch        prompt positions that go through each layer together (1 = token by token): each
  *                            dense weight and each routed expert is read once per batch
+ * @param quantArithmetic     how matvecs over block-quantised weights compute: llama.cpp's int8 activations
+ *                            (the default, memory-bound) or float activations (exact to the dequantised weights)
  */
 public record DecoderOptions(boolean vectorKernels, int threads, boolean speculativePrefetch, int prefetchWidth,
-                             int kvPageTokens, int prefillBatch) {
+                             int kvPageTokens, int prefillBatch, QuantArithmetic quantArithmetic) {
     /** Prompt positions per batch by default: enough that every expert of a layer sees tens of tokens. */
     public static final int DEFAULT_PREFILL_BATCH = 128;
 
     public DecoderOptions {
+        java.util.Objects.requireNonNull(quantArithmetic, "quantArithmetic");
         if (threads < 1 || prefetchWidth < 0 || kvPageTokens < 1 || prefillBatch < 1) {
             throw new IllegalArgumentException("decoder options: threads >= 1, prefetchWidth >= 0, kvPageTokens >= 1,"
                     + " prefillBatch >= 1 required, got " + threads + ", " + prefetchWidth + ", " + kvPageTokens + ", "
@@ -29,32 +33,47 @@ public record DecoderOptions(boolean vectorKernels, int threads, boolean specula
         }
     }
 
-    /** Vector kernels on one thread per physical core, speculative prefetch on, 64-position KV pages. */
+    /**
+     * Vector kernels on one thread per physical core, speculative prefetch on, 64-position KV pages, prompts in
+     * batches of {@link #DEFAULT_PREFILL_BATCH}, {@link QuantArithmetic#DEFAULT} for quantised weights.
+     */
     public static DecoderOptions defaults() {
-        return new DecoderOptions(true, CpuTopology.physicalCores(), true, 0, 64, DEFAULT_PREFILL_BATCH);
+        return new DecoderOptions(true, CpuTopology.physicalCores(), true, 0, 64, DEFAULT_PREFILL_BATCH,
+                QuantArithmetic.DEFAULT);
     }
 
     public DecoderOptions withVectorKernels(boolean v) {
-        return new DecoderOptions(v, threads, speculativePrefetch, prefetchWidth, kvPageTokens, prefillBatch);
+        return new DecoderOptions(v, threads, speculativePrefetch, prefetchWidth, kvPageTokens, prefillBatch,
+                quantArithmetic);
     }
 
     public DecoderOptions withThreads(int t) {
-        return new DecoderOptions(vectorKernels, t, speculativePrefetch, prefetchWidth, kvPageTokens, prefillBatch);
+        return new DecoderOptions(vectorKernels, t, speculativePrefetch, prefetchWidth, kvPageTokens, prefillBatch,
+                quantArithmetic);
     }
 
     public DecoderOptions withSpeculativePrefetch(boolean on) {
-        return new DecoderOptions(vectorKernels, threads, on, prefetchWidth, kvPageTokens, prefillBatch);
+        return new DecoderOptions(vectorKernels, threads, on, prefetchWidth, kvPageTokens, prefillBatch,
+                quantArithmetic);
     }
 
     public DecoderOptions withPrefetchWidth(int width) {
-        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, width, kvPageTokens, prefillBatch);
+        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, width, kvPageTokens, prefillBatch,
+                quantArithmetic);
     }
 
     public DecoderOptions withKvPageTokens(int tokens) {
-        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, prefetchWidth, tokens, prefillBatch);
+        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, prefetchWidth, tokens, prefillBatch,
+                quantArithmetic);
     }
 
     public DecoderOptions withPrefillBatch(int positions) {
-        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, prefetchWidth, kvPageTokens, positions);
+        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, prefetchWidth, kvPageTokens, positions,
+                quantArithmetic);
+    }
+
+    public DecoderOptions withQuantArithmetic(QuantArithmetic a) {
+        return new DecoderOptions(vectorKernels, threads, speculativePrefetch, prefetchWidth, kvPageTokens, prefillBatch,
+                a);
     }
 }

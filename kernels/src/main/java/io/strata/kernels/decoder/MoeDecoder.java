@@ -43,7 +43,8 @@ public final class MoeDecoder {
         this.config = ModelConfig.parse(source.config());
         MatVec plain = options.vectorKernels() ? MatVec.vector(options.threads()) : MatVec.scalar();
         // block-quantised weights (ggml types) go to the quantised kernel, read straight from their blocks
-        this.matVec = new DTypeMatVec(plain, MatVec.parallel(QuantMatVec.INSTANCE, options.threads()));
+        this.matVec = new DTypeMatVec(plain, MatVec.parallel(QuantMatVec.of(options.quantArithmetic()),
+                options.threads()));
         this.rope = new Rope(config.headDim(), config.ropeTheta(), config.ropeInterleaved());
         ModelFamily f = config.family();
         this.embedding = dense(f.tensorName(ModelTensor.EMBEDDING, 0), config.vocabSize(), config.hiddenSize());

@@ -17,11 +17,41 @@ import java.lang.foreign.MemorySegment;
  * natively when the native CPU kernels are selected ({@link NativeQuant}: the same bits as the Java row kernels).
  * A batch of inputs ({@link #applyBatch}, a prompt's positions) unpacks each block of rows once for all of them
  * ({@link BatchDot}, Java) and gives each input the bits {@link #apply} would.
+ *
+ * <p>Two arithmetics ({@link QuantArithmetic}): {@link #INSTANCE} keeps x in float (exact to the dequantised
+ * weights), {@link #INT8} quantises x per block to 8 bits as llama.cpp does and sums each block in integers
+ * ({@code LegacyInt8} for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, {@code KQuantInt8} for the K-quants; the other types run the
+ * float arithmetic in both). Within one arithmetic, Java and native kernels, one input and a batch, give the same
+ * bits.
  */
 public final class QuantMatVec implements MatVec {
-    public static final QuantMatVec INSTANCE = new QuantMatVec();
+    /** The float arithmetic ({@link QuantArithmetic#FLOAT}). */
+    public static final QuantMatVec INSTANCE = new QuantMatVec(QuantArithmetic.FLOAT);
+    /** llama.cpp's int8 arithmetic ({@link QuantArithmetic#INT8}). */
+    public static final QuantMatVec INT8 = new QuantMatVec(QuantArithmetic.INT8);
 
-    private QuantMatVec() {
+    private final QuantArithmetic arithmetic;
+
+    private QuantMatVec(QuantArithmetic arithmetic) {
+        this.arithmetic = arithmetic;
+    }
+
+    /** The kernel for {@code a}. */
+    public static QuantMatVec of(QuantArithmetic a) {
+        return a == QuantArithmetic.INT8 ? INT8 : INSTANCE;
+    }
+
+    public QuantArithmetic arithmetic() {
+        return arithmetic;
+    }
+
+    /** The types {@link QuantArithmetic#INT8} computes in int8 (the rest use the float arithmetic). */
+    public static java.util.List<DType> int8Types() {
+        return java.util.Arrays.stream(DType.values()).filter(QuantMatVec::hasInt8).toList();
+    }
+
+    private static boolean hasInt8(DType t) {
+        return t.isQuantized() && (LegacyInt8.supports(t) || KQuantInt8.supports(t));
     }
 
     @Override
@@ -39,11 +69,11 @@ public final class QuantMatVec implements MatVec {
             }
             float[] padded = new float[Math.toIntExact(Math.ceilDiv(cols, bs) * bs)];
             System.arraycopy(x, xOff, padded, 0, (int) cols);
-            matvec(w.dtype(), w.data(), w.rows(), padded.length, padded, 0, y, yOff, rowFrom, rowTo);
+            matvec(arithmetic, w.dtype(), w.data(), w.rows(), padded.length, padded, 0, y, yOff, rowFrom, rowTo);
             return;
         }
         MatVec.checkShape(w, x, xOff, y, yOff, rowFrom, rowTo);
-        matvec(w.dtype(), w.data(), w.rows(), Math.toIntExact(cols), x, xOff, y, yOff, rowFrom, rowTo);
+        matvec(arithmetic, w.dtype(), w.data(), w.rows(), Math.toIntExact(cols), x, xOff, y, yOff, rowFrom, rowTo);
     }
 
     /**
@@ -78,16 +108,34 @@ public final class QuantMatVec implements MatVec {
                         + " (has " + x.length + "), output " + rowTo + " at " + yo + " (has " + y.length + ")");
             }
         }
+        if (arithmetic == QuantArithmetic.INT8 && hasInt8(t)) {
+            if (padded != cols) { // rows padded to whole blocks: each input zero-padded as apply does
+                MatVec.super.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo);
+            } else if (LegacyInt8.supports(t)) {
+                LegacyInt8.batch(t, w.data(), rowBytes, padded / bs, x, xOff, xStride, count, y, yOff, yStride,
+                        rowFrom, rowTo);
+            } else {
+                KQuantInt8.batch(t, w.data(), rowBytes, padded / bs, x, xOff, xStride, count, y, yOff, yStride,
+                        rowFrom, rowTo);
+            }
+            return;
+        }
         BatchDot.apply(t, w.data(), rowBytes, padded, x, xOff, xStride, (int) cols, count, y, yOff, yStride,
                 rowFrom, rowTo);
     }
 
     /**
      * {@code y[yOff + r] = sum_c W[r][c] * x[xOff + c]} for rows r in [rowFrom, rowTo) of the {@code rows x cols}
-     * weight whose first row starts at byte 0 of {@code w}.
+     * weight whose first row starts at byte 0 of {@code w}, in the float arithmetic.
      */
     public static void matvec(DType t, MemorySegment w, long rows, int cols, float[] x, int xOff, float[] y,
                               int yOff, int rowFrom, int rowTo) {
+        matvec(QuantArithmetic.FLOAT, t, w, rows, cols, x, xOff, y, yOff, rowFrom, rowTo);
+    }
+
+    /** {@link #matvec(DType, MemorySegment, long, int, float[], int, float[], int, int, int)} in arithmetic {@code a}. */
+    public static void matvec(QuantArithmetic a, DType t, MemorySegment w, long rows, int cols, float[] x, int xOff,
+                              float[] y, int yOff, int rowFrom, int rowTo) {
         if (!t.isQuantized()) {
             throw new IllegalArgumentException(t + " is not block-quantised: use MatVec.vector()");
         }
@@ -104,6 +152,16 @@ public final class QuantMatVec implements MatVec {
                     + "), output " + rowTo + " at " + yOff + " (has " + y.length + ")");
         }
         int nb = cols / t.blockSize();
+        if (a == QuantArithmetic.INT8) {
+            if (LegacyInt8.supports(t)) {
+                LegacyInt8.rows(t, w, rowBytes, nb, x, xOff, y, yOff, rowFrom, rowTo);
+                return;
+            }
+            if (KQuantInt8.supports(t)) {
+                KQuantInt8.rows(t, w, rowBytes, nb, x, xOff, y, yOff, rowFrom, rowTo);
+                return;
+            }
+        }
         if (NativeQuant.enabled() && NativeQuant.rows(t, w, nb, x, xOff, y, yOff, rowFrom, rowTo)) {
             return; // the native twin of the row kernel below: the same bits
         }

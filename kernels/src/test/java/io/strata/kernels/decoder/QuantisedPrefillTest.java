@@ -8,6 +8,7 @@ import io.strata.core.model.ModelFamily;
 import io.strata.core.model.ModelTensor;
 import io.strata.core.weights.TensorView;
 import io.strata.kernels.cpu.FloatCodec;
+import io.strata.kernels.quant.QuantArithmetic;
 import io.strata.kernels.quant.Quantize;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -17,20 +18,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A prompt through a model whose matrices are block-quantised (every one but the embedding and the router, as
  * in a GGUF) gives the logits and routing of a token-by-token pass bit for bit, for any batch size and thread
- * count: the batched quantised matvec keeps each position's float operations.
+ * count, in both quantised arithmetics: the batched quantised matvec keeps each position's operations.
  */
 class QuantisedPrefillTest {
     private static final int[] PROMPT = {5, 17, 3, 96, 41, 0, 63, 63, 12, 88, 7};
 
-    @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "Q3_K"})
-    void batchedPromptEqualsTokenByTokenBitForBit(DType t) {
+    static Stream<Arguments> typesAndArithmetics() {
+        return Stream.of(DType.Q8_0, DType.Q4_0, DType.Q5_1, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.Q3_K)
+                .flatMap(t -> Stream.of(QuantArithmetic.values()).map(a -> Arguments.of(t, a)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("typesAndArithmetics")
+    void batchedPromptEqualsTokenByTokenBitForBit(DType t, QuantArithmetic a) {
         // hidden, q/kv dims and FFN sizes are whole 256-element super-blocks
         var shape = new SyntheticMoeModel.Shape(ModelFamily.MIXTRAL, DType.BF16, 97, 256, 2, 2, 1, 128, 4, 2, 256,
                 0, true, 1, List.of(), false);
@@ -38,7 +46,8 @@ class QuantisedPrefillTest {
             Arena arena = Arena.ofShared(); // closed with the source
             try (MapWeightSource src = new MapWeightSource(model.config(), quantised(model, t, arena), arena)) {
                 List<float[]> reference = new ArrayList<>();
-                try (Sequence s = new MoeDecoder(src, DecoderOptions.defaults().withThreads(1)).newSequence()) {
+                try (Sequence s = new MoeDecoder(src, DecoderOptions.defaults().withThreads(1)
+                        .withQuantArithmetic(a)).newSequence()) {
                     for (int token : PROMPT) {
                         reference.add(s.step(token).logits());
                     }
@@ -46,13 +55,13 @@ class QuantisedPrefillTest {
                 for (int threads : new int[]{1, 3}) {
                     for (int batch : new int[]{4, 128}) {
                         MoeDecoder d = new MoeDecoder(src, DecoderOptions.defaults().withThreads(threads)
-                                .withPrefillBatch(batch));
+                                .withPrefillBatch(batch).withQuantArithmetic(a));
                         try (Sequence s = d.newSequence()) {
                             List<ForwardStep> steps = s.prefillSteps(PROMPT);
                             assertEquals(PROMPT.length, steps.size());
                             for (int p = 0; p < PROMPT.length; p++) {
                                 assertArrayEquals(reference.get(p), steps.get(p).logits(),
-                                        t + ", " + threads + " threads, batch " + batch + ", position " + p);
+                                        t + " " + a + ", " + threads + " threads, batch " + batch + ", position " + p);
                             }
                         }
                     }

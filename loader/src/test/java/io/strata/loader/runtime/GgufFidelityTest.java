@@ -13,6 +13,7 @@ import io.strata.kernels.decoder.ForwardStep;
 import io.strata.kernels.decoder.MoeDecoder;
 import io.strata.kernels.decoder.Sampler;
 import io.strata.kernels.decoder.Sequence;
+import io.strata.kernels.quant.QuantArithmetic;
 import io.strata.testdata.TestData;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -72,13 +73,16 @@ class GgufFidelityTest {
         return out;
     }
 
-    private static final Map<Path, float[][]> UNPAGED = new HashMap<>();
+    private static final Map<String, float[][]> UNPAGED = new HashMap<>();
 
-    /** Teacher-forced logits of {@code model} with every expert resident, computed once per model and kept. */
-    static synchronized float[][] unpagedTeacherForced(Path model, int[] prompt, int[] fed) {
-        return UNPAGED.computeIfAbsent(model, m -> {
-            try (ModelRuntime rt = ModelRuntime.open(m, base().hostBudget(1L << 30).build())) {
-                return teacherForced(rt, prompt, fed);
+    /**
+     * Teacher-forced logits of {@code model} with every expert resident, in arithmetic {@code a}, computed once
+     * per model and arithmetic and kept.
+     */
+    static synchronized float[][] unpagedTeacherForced(Path model, QuantArithmetic a, int[] prompt, int[] fed) {
+        return UNPAGED.computeIfAbsent(model + " " + a, k -> {
+            try (ModelRuntime rt = ModelRuntime.open(model, base().hostBudget(1L << 30).build())) {
+                return teacherForced(rt, a, prompt, fed);
             }
         });
     }
@@ -88,8 +92,9 @@ class GgufFidelityTest {
                 .flatMap(q -> Stream.of(Arguments.of(q, false), Arguments.of(q, true)));
     }
 
-    static Stream<Arguments> twoQuantsBothForms() {
-        return Stream.of("q8_0", "q4_k_m").flatMap(q -> Stream.of(Arguments.of(q, false), Arguments.of(q, true)));
+    static Stream<Arguments> twoQuantsBothFormsBothArithmetics() {
+        return Stream.of("q8_0", "q4_k_m").flatMap(q -> Stream.of(false, true).flatMap(c -> Stream.of(
+                Arguments.of(q, c, QuantArithmetic.FLOAT), Arguments.of(q, c, QuantArithmetic.INT8))));
     }
 
     static JsonNode json(String name) throws IOException {
@@ -105,11 +110,11 @@ class GgufFidelityTest {
     }
 
     /** Logits after prompt + fed[:s] for every step s, from one teacher-forced pass. */
-    static float[][] teacherForced(ModelRuntime rt, int[] prompt, int[] fed) {
+    static float[][] teacherForced(ModelRuntime rt, QuantArithmetic a, int[] prompt, int[] fed) {
         int[] all = new int[prompt.length + fed.length - 1];
         System.arraycopy(prompt, 0, all, 0, prompt.length);
         System.arraycopy(fed, 0, all, prompt.length, fed.length - 1);
-        MoeDecoder d = new MoeDecoder(rt, DecoderOptions.defaults().withThreads(1));
+        MoeDecoder d = new MoeDecoder(rt, DecoderOptions.defaults().withThreads(1).withQuantArithmetic(a));
         try (Sequence s = d.newSequence()) {
             List<ForwardStep> steps = s.prefillSteps(all);
             float[][] out = new float[fed.length][];
@@ -157,9 +162,9 @@ class GgufFidelityTest {
         int[] prompt = ints(ref.get("prompt"));
         int[] fed = ints(ref.get("fed"));
         int[] refArgmax = ints(ref.get("argmax"));
-        float[][] logits = unpagedTeacherForced(model(quant, converted), prompt, fed);
+        float[][] logits = unpagedTeacherForced(model(quant, converted), QuantArithmetic.FLOAT, prompt, fed);
         if (converted) {
-            float[][] inPlace = unpagedTeacherForced(gguf(quant), prompt, fed);
+            float[][] inPlace = unpagedTeacherForced(gguf(quant), QuantArithmetic.FLOAT, prompt, fed);
             for (int s = 0; s < fed.length; s++) {
                 assertArrayEquals(inPlace[s], logits[s], quant + " step " + s + ": converted vs in place");
             }
@@ -183,7 +188,7 @@ class GgufFidelityTest {
         for (int s = 0; s < fed.length; s++) {
             agree += argmax(logits[s]) == ints(cpp.get("generated"))[s] ? 1 : 0;
         }
-        System.out.printf(Locale.ROOT, "GGUF %-7s %s vs dequant-torch %.2e, vs llama.cpp %.2e, argmax = llama.cpp on"
+        System.out.printf(Locale.ROOT, "GGUF %-7s float %s vs dequant-torch %.2e, vs llama.cpp %.2e, argmax = llama.cpp on"
                         + " %d/%d steps%n", quant, converted ? "converted" : "in place", relativeError(logits, ref.get("logits")),
                 relativeError(logits, cpp.get("logits")), agree, fed.length);
     }
@@ -196,7 +201,8 @@ class GgufFidelityTest {
         int[] fed = ints(ref.get("fed"));
         List<Integer> generated;
         try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(1L << 30).build())) {
-            MoeDecoder d = new MoeDecoder(rt, DecoderOptions.defaults().withThreads(1));
+            MoeDecoder d = new MoeDecoder(rt, DecoderOptions.defaults().withThreads(1)
+                    .withQuantArithmetic(QuantArithmetic.FLOAT));
             List<Integer> p = new ArrayList<>();
             for (int t : prompt) {
                 p.add(t);
@@ -220,9 +226,10 @@ class GgufFidelityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} converted={1}")
-    @MethodSource("twoQuantsBothForms")
-    void pagedUnderATightHostBudgetIsBitIdentical(String quant, boolean converted) throws Exception {
+    @ParameterizedTest(name = "{0} converted={1} {2}")
+    @MethodSource("twoQuantsBothFormsBothArithmetics")
+    void pagedUnderATightHostBudgetIsBitIdentical(String quant, boolean converted, QuantArithmetic a)
+            throws Exception {
         JsonNode ref = json("dequant-torch-" + quant + ".json");
         int[] prompt = ints(ref.get("prompt"));
         int[] fed = ints(ref.get("fed"));
@@ -230,7 +237,7 @@ class GgufFidelityTest {
         long dense;
         long experts;
         long largest;
-        unpaged = unpagedTeacherForced(model(quant, converted), prompt, fed);
+        unpaged = unpagedTeacherForced(model(quant, converted), a, prompt, fed);
         try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(1L << 30).build())) {
             var m = rt.manifest();
             dense = m.tensors().values().stream().flatMap(List::stream)
@@ -243,7 +250,7 @@ class GgufFidelityTest {
         float[][] paged;
         TierStats host;
         try (ModelRuntime rt = ModelRuntime.open(model(quant, converted), base().hostBudget(budget).build())) {
-            paged = teacherForced(rt, prompt, fed);
+            paged = teacherForced(rt, a, prompt, fed);
             host = rt.telemetry().tier(Tier.HOST);
         }
         for (int s = 0; s < fed.length; s++) {
@@ -251,5 +258,66 @@ class GgufFidelityTest {
         }
         assertTrue(host.evictions() > 0, "experts were evicted and paged again: " + host);
         assertTrue(host.highWater() <= budget, host.toString());
+    }
+
+    /**
+     * llama.cpp's arithmetic (x quantised to 8 bits per block, integer block sums): every step's logits are within
+     * {@link #INT8_TOLERANCE} x max|logit| of llama.cpp's own logits on the same file, closer to them than the float
+     * arithmetic's, and the converted model gives the in-place bits.
+     */
+    @ParameterizedTest(name = "{0} converted={1}")
+    @MethodSource("everyQuantBothForms")
+    void int8LogitsFollowLlamaCppsOwn(String quant, boolean converted) throws Exception {
+        JsonNode cpp = json("reference-" + quant + ".json");
+        JsonNode ref = json("dequant-torch-" + quant + ".json");
+        int[] prompt = ints(ref.get("prompt"));
+        int[] fed = ints(ref.get("fed"));
+        float[][] int8 = unpagedTeacherForced(model(quant, converted), QuantArithmetic.INT8, prompt, fed);
+        if (converted) {
+            float[][] inPlace = unpagedTeacherForced(gguf(quant), QuantArithmetic.INT8, prompt, fed);
+            for (int s = 0; s < fed.length; s++) {
+                assertArrayEquals(inPlace[s], int8[s], quant + " step " + s + ": converted vs in place");
+            }
+        }
+        float[][] fl = unpagedTeacherForced(model(quant, converted), QuantArithmetic.FLOAT, prompt, fed);
+        double e8 = relativeError(int8, cpp.get("logits"));
+        double ef = relativeError(fl, cpp.get("logits"));
+        int agree = 0;
+        for (int s = 0; s < fed.length; s++) {
+            agree += argmax(int8[s]) == ints(cpp.get("generated"))[s] ? 1 : 0;
+        }
+        System.out.printf(Locale.ROOT, "GGUF %-7s int8 %s vs llama.cpp %.2e (float: %.2e), vs dequant-torch %.2e,"
+                        + " argmax = llama.cpp on %d/%d steps%n", quant, converted ? "converted" : "in place", e8, ef,
+                relativeError(int8, ref.get("logits")), agree, fed.length);
+        assertTrue(e8 <= INT8_TOLERANCE, quant + ": int8 logits vs llama.cpp's: " + e8);
+        assertTrue(e8 < ef, quant + ": int8 (" + e8 + ") is not closer to llama.cpp than float (" + ef + ")");
+        assertEquals(fed.length, agree, quant + ": argmax = llama.cpp's token at every step");
+    }
+
+    static final double INT8_TOLERANCE = 1e-2;
+
+    /** Greedy generation in llama.cpp's arithmetic gives llama.cpp's own tokens, for every quant. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everyQuant")
+    void int8GreedyGenerationIsLlamaCpps(String quant) throws Exception {
+        JsonNode cpp = json("reference-" + quant + ".json");
+        int[] want = ints(cpp.get("generated"));
+        List<Integer> p = new ArrayList<>();
+        for (int t : ints(cpp.get("prompt"))) {
+            p.add(t);
+        }
+        List<Integer> got;
+        try (ModelRuntime rt = ModelRuntime.open(gguf(quant), base().hostBudget(1L << 30).build())) {
+            MoeDecoder d = new MoeDecoder(rt, DecoderOptions.defaults().withThreads(1)
+                    .withQuantArithmetic(QuantArithmetic.INT8));
+            try (Sequence s = d.newSequence()) {
+                got = s.generate(p, want.length, Sampler.greedy());
+            }
+        }
+        assertArrayEquals(want, got.stream().mapToInt(Integer::intValue).toArray(), quant + ": llama.cpp's tokens");
+    }
+
+    static Stream<String> everyQuant() {
+        return Stream.of("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0");
     }
 }

@@ -10,6 +10,7 @@ import io.strata.core.model.ExpertProjection;
 import io.strata.core.model.Layout;
 import io.strata.core.model.ModelFamily;
 import io.strata.core.model.ModelTensor;
+import io.strata.kernels.quant.QuantArithmetic;
 import io.strata.loader.cache.ExpertHandle;
 import io.strata.storage.gguf.GgufManifest;
 import io.strata.storage.gguf.GgufValueType;
@@ -123,7 +124,7 @@ class GgufSyntheticTest {
     static final int[] PROMPT = {3, 17, 42, 5, 9, 60, 1, 33, 12, 7};
 
     static float[][] logits(ModelRuntime rt) {
-        return GgufFidelityTest.teacherForced(rt, new int[]{PROMPT[0]}, java.util.Arrays.copyOfRange(PROMPT, 1,
+        return GgufFidelityTest.teacherForced(rt, QuantArithmetic.FLOAT, new int[]{PROMPT[0]}, java.util.Arrays.copyOfRange(PROMPT, 1,
                 PROMPT.length));
     }
 

@@ -16,6 +16,7 @@ import io.strata.kernels.decoder.ModelConfig;
 import io.strata.kernels.decoder.MoeDecoder;
 import io.strata.kernels.decoder.Sampler;
 import io.strata.kernels.decoder.Sequence;
+import io.strata.kernels.quant.QuantArithmetic;
 import io.strata.kernels.quant.Quantize;
 import io.strata.storage.fs.FileTrees;
 import io.strata.storage.safetensors.CheckpointWeights;
@@ -66,10 +67,11 @@ import picocli.CommandLine.Spec;
                 "  median [min..max]), prefill tokens/s and its ratio to decode, the load average and this",
                 "  process's CPU share (below 1 when other processes hold the cores). With --kernels java,native",
                 "  decode and prefill are measured for both CPU kernel implementations (bit-identical results),",
-                "  interleaved in the same rounds, one table row each."},
+                "  interleaved in the same rounds, one table row each; likewise --arithmetic int8,float for the",
+                "  quantised dtypes (llama.cpp's int8 activations, or float activations: different results)."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
-        footer = "  strata bench compute --dtypes BF16,F16,F32 --threads 1,2 --rounds 5 --time 2")
+        footer = "  strata bench compute --dtypes BF16,Q8_0,Q4_K --threads 1,2 --arithmetic int8,float --rounds 5")
 public final class BenchComputeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -88,6 +90,11 @@ public final class BenchComputeCommand implements Callable<Integer> {
             description = "CPU matvec kernels to measure, comma-separated: java, native. Default: the one in use"
                     + " (-Dstrata.kernels / STRATA_KERNELS; auto = native where available).")
     List<String> kernels;
+
+    @Option(names = "--arithmetic", split = ",", paramLabel = "A", defaultValue = "int8",
+            description = "Arithmetic of the quantised matvecs to measure, comma-separated: int8 (llama.cpp's, the"
+                    + " default), float (exact). Float types ignore it. Default: ${DEFAULT-VALUE}.")
+    List<String> arithmetic;
 
     @Option(names = "--prompt", paramLabel = "N", defaultValue = "128",
             description = "Prompt tokens per prefill measurement. Default: ${DEFAULT-VALUE}.")
@@ -140,6 +147,14 @@ public final class BenchComputeCommand implements Callable<Integer> {
         List<DType> types = parseTypes();
         List<Integer> counts = threads != null ? threads : defaultThreads();
         List<CpuKernels> kinds = parseKernels();
+        List<QuantArithmetic> ariths = new ArrayList<>();
+        for (String a : arithmetic) {
+            QuantArithmetic q = QuantArithmetic.parse(a).orElseThrow(() -> new CommandLine.ParameterException(
+                    spec.commandLine(), "--arithmetic: '" + a + "' is not int8 or float"));
+            if (!ariths.contains(q)) {
+                ariths.add(q);
+            }
+        }
         if (counts.stream().anyMatch(t -> t < 1) || prompt < 1 || rounds < 1 || warmup < 0 || seconds <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--threads, --prompt and --rounds must be positive, --warmup >= 0, --time > 0");
@@ -156,12 +171,12 @@ public final class BenchComputeCommand implements Callable<Integer> {
             CpuKernels was = CpuKernels.active();
             try {
                 for (DType t : types) {
-                    rows.addAll(measure(t, counts, kinds, root.resolve(t.name().toLowerCase(Locale.ROOT)), out));
+                    rows.addAll(measure(t, counts, kinds, t.isQuantized() ? ariths : List.of(QuantArithmetic.FLOAT), root.resolve(t.name().toLowerCase(Locale.ROOT)), out));
                 }
             } finally {
                 CpuKernels.use(was);
             }
-            out.printf(Locale.ROOT, "%n%-5s %3s %-6s %22s %10s %9s %22s %19s %22s %9s%n", "dtype", "thr", "kernel",
+            out.printf(Locale.ROOT, "%n%-5s %3s %-6s %-5s %22s %10s %9s %22s %19s %22s %9s%n", "dtype", "thr", "kernel", "arith",
                     "read GB/s", "B/token", "bound t/s", "decode tok/s", "of bound", "prefill tok/s",
                     "pre/dec");
             rows.forEach(out::println);
@@ -215,7 +230,8 @@ public final class BenchComputeCommand implements Callable<Integer> {
     }
 
     /** One dtype: generate, map, measure every thread count interleaved; returns the table rows. */
-    private List<String> measure(DType dtype, List<Integer> counts, List<CpuKernels> kinds, Path ckpt, PrintWriter out)
+    private List<String> measure(DType dtype, List<Integer> counts, List<CpuKernels> kinds,
+                                 List<QuantArithmetic> ariths, Path ckpt, PrintWriter out)
             throws IOException {
         // a quantised model is generated in BF16 and its matrices quantised in memory (round to nearest)
         DType stored = dtype.isQuantized() ? DType.BF16 : dtype;
@@ -241,24 +257,26 @@ public final class BenchComputeCommand implements Callable<Integer> {
             long perToken = 0;
             for (int n : counts) {
                 WorkerTeam team = WorkerTeam.shared(n);
-                MoeDecoder d = new MoeDecoder(w, DecoderOptions.defaults().withThreads(n)
-                        .withSpeculativePrefetch(false));
-                perToken = bytesPerToken(d.config(), w);
                 cs.add(new Interleaved.Candidate("read" + n, () -> streamRead(team, pieces, modelBytes)));
-                int[] ids = promptIds(prompt, d.config().vocabSize());
-                for (CpuKernels k : kinds) {
-                    Decoding dec = new Decoding(d);
-                    cs.add(new Interleaved.Candidate("decode" + n + k, () -> {
-                        CpuKernels.use(k);
-                        return dec.step();
-                    }));
-                    cs.add(new Interleaved.Candidate("prefill" + n + k, () -> {
-                        CpuKernels.use(k);
-                        try (Sequence s = d.newSequence()) {
-                            blackhole ^= Float.floatToRawIntBits(s.prefill(ids)[0]);
-                        }
-                        return ids.length;
-                    }));
+                for (QuantArithmetic a : ariths) {
+                    MoeDecoder d = new MoeDecoder(w, DecoderOptions.defaults().withThreads(n)
+                            .withSpeculativePrefetch(false).withQuantArithmetic(a));
+                    perToken = bytesPerToken(d.config(), w);
+                    int[] ids = promptIds(prompt, d.config().vocabSize());
+                    for (CpuKernels k : kinds) {
+                        Decoding dec = new Decoding(d);
+                        cs.add(new Interleaved.Candidate("decode" + n + k + a, () -> {
+                            CpuKernels.use(k);
+                            return dec.step();
+                        }));
+                        cs.add(new Interleaved.Candidate("prefill" + n + k + a, () -> {
+                            CpuKernels.use(k);
+                            try (Sequence s = d.newSequence()) {
+                                blackhole ^= Float.floatToRawIntBits(s.prefill(ids)[0]);
+                            }
+                            return ids.length;
+                        }));
+                    }
                 }
             }
             Map<String, Interleaved.Result> r = Interleaved.run(cs, warmup, rounds, (long) (seconds * 1e9));
@@ -267,28 +285,34 @@ public final class BenchComputeCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  done; load average %s; this process had %.2f of its threads' CPU time%n",
                     loadAverage(), share);
             for (int n : counts) {
-                for (CpuKernels k : kinds) {
-                    Interleaved.Result read = r.get("read" + n);
-                    Interleaved.Result dec = r.get("decode" + n + k);
-                    Interleaved.Result pre = r.get("prefill" + n + k);
-                    double[] ofBound = new double[rounds];
-                    double[] preDec = new double[rounds];
-                    for (int i = 0; i < rounds; i++) {
-                        ofBound[i] = dec.perRound()[i] * perToken / read.perRound()[i];
-                        preDec[i] = pre.perRound()[i] / dec.perRound()[i];
+                for (QuantArithmetic a : ariths) {
+                    for (CpuKernels k : kinds) {
+                        rows.add(row(dtype, n, k, a, perToken, r.get("read" + n), r.get("decode" + n + k + a),
+                                r.get("prefill" + n + k + a)));
                     }
-                    Interleaved.Result fraction = new Interleaved.Result("ofBound", ofBound);
-                    Interleaved.Result ratio = new Interleaved.Result("preDec", preDec);
-                    rows.add(String.format(Locale.ROOT, "%-5s %3d %-6s %22s %10s %9.1f %22s %19s %22s %9.2f", dtype, n,
-                            k.name().toLowerCase(Locale.ROOT), spread(read, 1e-9, "%.1f"), Sizes.format(perToken),
-                            read.median() / perToken, spread(dec, 1, "%.2f"), spread(fraction, 1, "%.2f"),
-                            spread(pre, 1, "%.1f"), ratio.median()));
                 }
             }
         } finally {
             FileTrees.delete(ckpt);
         }
         return rows;
+    }
+
+    /** One table row: per-round fractions of the bound and prefill/decode ratios, as medians [min..max]. */
+    private String row(DType dtype, int n, CpuKernels k, QuantArithmetic a, long perToken, Interleaved.Result read,
+                       Interleaved.Result dec, Interleaved.Result pre) {
+        double[] ofBound = new double[rounds];
+        double[] preDec = new double[rounds];
+        for (int i = 0; i < rounds; i++) {
+            ofBound[i] = dec.perRound()[i] * perToken / read.perRound()[i];
+            preDec[i] = pre.perRound()[i] / dec.perRound()[i];
+        }
+        Interleaved.Result fraction = new Interleaved.Result("ofBound", ofBound);
+        Interleaved.Result ratio = new Interleaved.Result("preDec", preDec);
+        return String.format(Locale.ROOT, "%-5s %3d %-6s %-5s %22s %10s %9.1f %22s %19s %22s %9.2f", dtype, n,
+                k.name().toLowerCase(Locale.ROOT), dtype.isQuantized() ? a.label() : "-",
+                spread(read, 1e-9, "%.1f"), Sizes.format(perToken), read.median() / perToken, spread(dec, 1, "%.2f"),
+                spread(fraction, 1, "%.2f"), spread(pre, 1, "%.1f"), ratio.median());
     }
 
     /**

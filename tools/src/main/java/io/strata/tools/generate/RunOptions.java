@@ -4,6 +4,7 @@ import io.strata.loader.policy.Policies;
 import io.strata.core.util.Sizes;
 import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.Sampler;
+import io.strata.kernels.quant.QuantArithmetic;
 import io.strata.loader.kv.KvOptions;
 import io.strata.loader.runtime.RuntimeOptions;
 import io.strata.loader.runtime.ReadMode;
@@ -75,12 +76,27 @@ public final class RunOptions {
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: all cores.")
     public Integer threads;
 
+    @Option(names = "--quant-arithmetic", paramLabel = "A", defaultValue = "int8", converter = Arithmetic.class,
+            description = "Arithmetic of matvecs over quantised (GGUF block) weights: int8 = activations quantised"
+                    + " to 8 bits per block as llama.cpp does (memory-bound speed; llama.cpp's logits), float ="
+                    + " float activations (exact to the dequantised weights, slower). Default: ${DEFAULT-VALUE}.")
+    public QuantArithmetic quantArithmetic;
+
     @Option(names = "--trust-local",
             description = "Do not verify bytes read from the model directory and the disk cache against the"
                     + " manifest's BLAKE3 hashes (they are verified once per chunk per run by default).")
     public boolean trustLocal;
 
     /** {@code --temperature}: NaN, infinities and negative values are usage errors, not a silent greedy run. */
+    /** {@code int8} or {@code float}. */
+    public static final class Arithmetic implements CommandLine.ITypeConverter<QuantArithmetic> {
+        @Override
+        public QuantArithmetic convert(String v) {
+            return QuantArithmetic.parse(v).orElseThrow(() -> new CommandLine.TypeConversionException(
+                    "'" + v + "' is not int8 or float"));
+        }
+    }
+
     public static final class Temperature implements CommandLine.ITypeConverter<Double> {
         @Override
         public Double convert(String value) {
@@ -159,7 +175,8 @@ public final class RunOptions {
     }
 
     public DecoderOptions decoder() {
-        DecoderOptions d = DecoderOptions.defaults().withSpeculativePrefetch(!noPrefetch);
+        DecoderOptions d = DecoderOptions.defaults().withSpeculativePrefetch(!noPrefetch)
+                .withQuantArithmetic(quantArithmetic == null ? QuantArithmetic.DEFAULT : quantArithmetic);
         return threads == null ? d : d.withThreads(threads);
     }
 
