@@ -79,7 +79,8 @@ public final class BenchComputeCommand implements Callable<Integer> {
     @Option(names = "--dtypes", split = ",", paramLabel = "DTYPE", defaultValue = "BF16",
             description = "Weight types, comma-separated: F32, F16, BF16, or a ggml block type (Q8_0, Q4_0, Q4_1, Q5_0,"
                     + " Q5_1, Q4_K, Q5_K, Q6_K: generated in BF16, every matrix but the embedding and the router"
-                    + " quantised round-to-nearest in memory). Default: ${DEFAULT-VALUE}.")
+                    + " quantised round-to-nearest in memory), or Q4_K_M (llama.cpp's mix of Q4_K, Q5_K, Q6_K and Q8_0"
+                    + " for an 8-expert MoE). Default: ${DEFAULT-VALUE}.")
     List<String> dtypes;
 
     @Option(names = "--threads", split = ",", paramLabel = "N",
@@ -144,7 +145,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        List<DType> types = parseTypes();
+        List<Target> types = parseTypes();
         List<Integer> counts = threads != null ? threads : defaultThreads();
         List<CpuKernels> kinds = parseKernels();
         List<QuantArithmetic> ariths = new ArrayList<>();
@@ -170,13 +171,15 @@ public final class BenchComputeCommand implements Callable<Integer> {
             List<String> rows = new ArrayList<>();
             CpuKernels was = CpuKernels.active();
             try {
-                for (DType t : types) {
-                    rows.addAll(measure(t, counts, kinds, t.isQuantized() ? ariths : List.of(QuantArithmetic.FLOAT), root.resolve(t.name().toLowerCase(Locale.ROOT)), out));
+                for (Target t : types) {
+                    List<QuantArithmetic> as = t.base().isQuantized() ? ariths : List.of(QuantArithmetic.FLOAT);
+                    rows.addAll(measure(t, counts, kinds, as, root.resolve(t.label().toLowerCase(Locale.ROOT)), out));
                 }
             } finally {
                 CpuKernels.use(was);
             }
-            out.printf(Locale.ROOT, "%n%-5s %3s %-6s %-5s %22s %10s %9s %22s %19s %22s %9s%n", "dtype", "thr", "kernel", "arith",
+            out.printf(Locale.ROOT, "%n%-6s %3s %-6s %-5s %22s %10s %9s %22s %19s %22s %9s%n", "dtype", "thr", "kernel",
+                    "arith",
                     "read GB/s", "B/token", "bound t/s", "decode tok/s", "of bound", "prefill tok/s",
                     "pre/dec");
             rows.forEach(out::println);
@@ -189,14 +192,53 @@ public final class BenchComputeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<DType> parseTypes() {
-        List<DType> types = new ArrayList<>();
+    /**
+     * What a model is quantised to: one dtype for every matrix, or llama.cpp's Q4_K_M mix (label Q4_K_M, base
+     * Q4_K), which promotes some tensors to other types, as llama.cpp's own Q4_K_M file of an 8-expert Mixtral
+     * in testdata shows it does: output Q6_K; attn_k and attn_v Q8_0 (eight experts); attn_output Q5_K; attn_q,
+     * ffn_gate_exps and ffn_up_exps Q4_K; ffn_down_exps Q6_K in the layers llama.cpp's use_more_bits picks (the
+     * first and last eighth, and every third between), else Q4_K.
+     */
+    record Target(String label, DType base, boolean q4kM) {
+        DType typeOf(String name, ModelConfig c) {
+            if (!q4kM) {
+                return base;
+            }
+            ModelFamily f = c.family();
+            int layers = c.numLayers();
+            if (name.equals(f.tensorName(ModelTensor.LM_HEAD, 0))) {
+                return DType.Q6_K;
+            }
+            for (int l = 0; l < layers; l++) {
+                if (name.equals(f.tensorName(ModelTensor.ATTN_K, l)) || name.equals(f.tensorName(ModelTensor.ATTN_V, l))) {
+                    return DType.Q8_0;
+                }
+                if (name.equals(f.tensorName(ModelTensor.ATTN_O, l))) {
+                    return DType.Q5_K;
+                }
+                boolean more = l < layers / 8 || l >= 7 * layers / 8 || (l - layers / 8) % 3 == 2;
+                for (int e = 0; more && e < c.numExperts(); e++) {
+                    if (name.equals(f.expertTensorName(l, e, ExpertProjection.DOWN))) {
+                        return DType.Q6_K;
+                    }
+                }
+            }
+            return base;
+        }
+    }
+
+    private List<Target> parseTypes() {
+        List<Target> types = new ArrayList<>();
         for (String d : dtypes) {
+            if (d.trim().equalsIgnoreCase("Q4_K_M")) {
+                types.add(new Target("Q4_K_M", DType.Q4_K, true));
+                continue;
+            }
             DType t = DType.parse(d).filter(x -> x == DType.F32 || x == DType.F16 || x == DType.BF16
                             || QUANTISED.contains(x))
                     .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
-                            "--dtypes: '" + d + "' is not one of F32, F16, BF16, " + QUANTISED));
-            types.add(t);
+                            "--dtypes: '" + d + "' is not one of F32, F16, BF16, Q4_K_M, " + QUANTISED));
+            types.add(new Target(t.name(), t, false));
         }
         return types;
     }
@@ -230,21 +272,22 @@ public final class BenchComputeCommand implements Callable<Integer> {
     }
 
     /** One dtype: generate, map, measure every thread count interleaved; returns the table rows. */
-    private List<String> measure(DType dtype, List<Integer> counts, List<CpuKernels> kinds,
+    private List<String> measure(Target target, List<Integer> counts, List<CpuKernels> kinds,
                                  List<QuantArithmetic> ariths, Path ckpt, PrintWriter out)
             throws IOException {
         // a quantised model is generated in BF16 and its matrices quantised in memory (round to nearest)
+        DType dtype = target.base();
         DType stored = dtype.isQuantized() ? DType.BF16 : dtype;
         SyntheticCheckpoint.Builder b = SyntheticCheckpoint.builder().family(ModelFamily.MIXTRAL).dtype(stored)
                 .hidden(hidden).intermediate(ffn).layers(layers).heads(heads).kvHeads(kvHeads).headDim(headDim)
                 .experts(experts).topK(topK).vocab(vocab).shards(1).seed(15);
-        out.printf(Locale.ROOT, "%n%s: writing %s of weights to %s ...%n", dtype, Sizes.format(b.tensorBytes()), ckpt);
+        out.printf(Locale.ROOT, "%n%s: writing %s of weights to %s ...%n", target.label(), Sizes.format(b.tensorBytes()), ckpt);
         out.flush();
         long t0 = System.nanoTime();
         b.write(ckpt);
         List<String> rows = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
-            InMemoryWeightSource w = resident(ckpt, arena, dtype);
+            InMemoryWeightSource w = resident(ckpt, arena, target);
             FileTrees.delete(ckpt);
             List<MemorySegment> pieces = pieces(w.tensors().values());
             long modelBytes = pieces.stream().mapToLong(MemorySegment::byteSize).sum();
@@ -287,7 +330,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
             for (int n : counts) {
                 for (QuantArithmetic a : ariths) {
                     for (CpuKernels k : kinds) {
-                        rows.add(row(dtype, n, k, a, perToken, r.get("read" + n), r.get("decode" + n + k + a),
+                        rows.add(row(target, n, k, a, perToken, r.get("read" + n), r.get("decode" + n + k + a),
                                 r.get("prefill" + n + k + a)));
                     }
                 }
@@ -299,7 +342,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
     }
 
     /** One table row: per-round fractions of the bound and prefill/decode ratios, as medians [min..max]. */
-    private String row(DType dtype, int n, CpuKernels k, QuantArithmetic a, long perToken, Interleaved.Result read,
+    private String row(Target target, int n, CpuKernels k, QuantArithmetic a, long perToken, Interleaved.Result read,
                        Interleaved.Result dec, Interleaved.Result pre) {
         double[] ofBound = new double[rounds];
         double[] preDec = new double[rounds];
@@ -309,8 +352,8 @@ public final class BenchComputeCommand implements Callable<Integer> {
         }
         Interleaved.Result fraction = new Interleaved.Result("ofBound", ofBound);
         Interleaved.Result ratio = new Interleaved.Result("preDec", preDec);
-        return String.format(Locale.ROOT, "%-5s %3d %-6s %-5s %22s %10s %9.1f %22s %19s %22s %9.2f", dtype, n,
-                k.name().toLowerCase(Locale.ROOT), dtype.isQuantized() ? a.label() : "-",
+        return String.format(Locale.ROOT, "%-6s %3d %-6s %-5s %22s %10s %9.1f %22s %19s %22s %9.2f", target.label(),
+                n, k.name().toLowerCase(Locale.ROOT), target.base().isQuantized() ? a.label() : "-",
                 spread(read, 1e-9, "%.1f"), Sizes.format(perToken), read.median() / perToken, spread(dec, 1, "%.2f"),
                 spread(fraction, 1, "%.2f"), spread(pre, 1, "%.1f"), ratio.median());
     }
@@ -319,7 +362,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
      * The checkpoint's tensors copied into anonymous off-heap memory, as the host tier holds them: a mapped file
      * is only as resident as the page cache lets it be, and on shared machines its pages come and go.
      */
-    private static InMemoryWeightSource resident(Path ckpt, Arena arena, DType target) {
+    private static InMemoryWeightSource resident(Path ckpt, Arena arena, Target target) {
         try (CheckpointWeights mapped = CheckpointWeights.open(ckpt)) {
             ModelConfig c = ModelConfig.parse(mapped.config());
             ModelFamily f = c.family();
@@ -330,9 +373,10 @@ public final class BenchComputeCommand implements Callable<Integer> {
             }
             Map<String, TensorView> copies = new HashMap<>();
             for (TensorView t : mapped.tensors().values()) {
-                boolean quantise = target.isQuantized() && t.shape().length == 2 && !keep.contains(t.name())
-                        && target.isWholeBlocks(t.cols());
-                copies.put(t.name(), quantise ? quantised(arena, t, target) : copy(arena, t));
+                DType to = target.typeOf(t.name(), c);
+                boolean quantise = to.isQuantized() && t.shape().length == 2 && !keep.contains(t.name())
+                        && to.isWholeBlocks(t.cols());
+                copies.put(t.name(), quantise ? quantised(arena, t, to) : copy(arena, t));
             }
             return new InMemoryWeightSource(mapped.config(), copies);
         }

@@ -53,8 +53,37 @@ class BenchComputeCommandTest {
         String text = out.toString();
         assertEquals(0, rc, text);
         assertTrue(text.contains("kernels: "), text);
-        assertEquals(1, text.lines().filter(l -> l.startsWith("BF16    1 java ")).count(), text);
-        assertEquals(nat ? 1 : 0, text.lines().filter(l -> l.startsWith("BF16    1 native ")).count(), text);
+        assertEquals(1, text.lines().filter(l -> l.matches("BF16 +1 java .*")).count(), text);
+        assertEquals(nat ? 1 : 0, text.lines().filter(l -> l.matches("BF16 +1 native .*")).count(), text);
+    }
+
+    @Test
+    void measuresBothQuantisedArithmeticsAndTheQ4KMMix() {
+        CommandLine cl = StrataCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        int rc = cl.execute("bench", "compute", "--dtypes", "Q4_K,Q4_K_M", "--arithmetic", "int8,float", "--threads",
+                "1", "--hidden", "256", "--ffn", "256", "--layers", "2", "--experts", "4", "--top-k", "2", "--heads",
+                "2", "--kv-heads", "1", "--head-dim", "128", "--vocab", "512", "--rounds", "1", "--warmup", "0",
+                "--time", "0.05", "--prompt", "4", "--dir", dir.toString());
+        String text = out.toString();
+        assertEquals(0, rc, text);
+        for (String t : new String[] {"Q4_K", "Q4_K_M"}) {
+            for (String a : new String[] {"int8", "float"}) {
+                assertEquals(1, text.lines().filter(l -> l.matches(t + " +1 \\w+ +" + a + " .*")).count(), text);
+            }
+        }
+        // the mix promotes attn_k/v to Q8_0, attn_output to Q5_K, lm_head and some ffn_down to Q6_K
+        assertTrue(bytesPerToken(text, "Q4_K_M") > bytesPerToken(text, "Q4_K"), text);
+    }
+
+    @Test
+    void unknownArithmeticIsAUsageError() {
+        CommandLine cl = StrataCli.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(2, cl.execute("bench", "compute", "--dtypes", "Q8_0", "--arithmetic", "int4"));
+        assertTrue(err.toString().contains("--arithmetic: 'int4' is not int8 or float"), err.toString());
     }
 
     @Test
