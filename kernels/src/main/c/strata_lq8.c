@@ -1,0 +1,270 @@
+/*
+ * Native twins of io.strata.kernels.quant.LegacyInt8: the legacy block types (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1)
+ * against an activation vector quantised to 8 bits per block of 32 (Q8Activations, in Java; this code only reads
+ * its bytes), bound by io.strata.kernels.cpu.NativeLegacyInt8. Why: the float kernels of strata_quant.c spend
+ * their time widening and converting codes; an exact integer dot product per block (AVX-512 VNNI vpdpbusd: 64
+ * byte products per instruction) and one float scaling per block keep up with the memory.
+ *
+ * Bit-identical to the Java because the integer sums are exact in any order and the float part is the canonical
+ * one of LegacyInt8: t_b = (float) isum_b * (dw_b * dx_b) [+ mw_b * sx_b for Q4_1/Q5_1], acc[b % 16] += t_b from
+ * +0f, y = ((0f + acc[0]) + acc[1]) + ... + acc[15]; here 16 blocks at a time in one vector of 16 lanes (lane k
+ * is block b0 + k, b0 a multiple of 16), the last nb % 16 blocks one by one into the same lanes. Built with
+ * -ffp-contract=off: no multiply-add is fused.
+ *
+ * vpdpbusd multiplies unsigned by signed bytes: the quantised x codes are the signed side; Q8_0's signed weight
+ * codes are biased to unsigned (w ^ 0x80 = w + 128) and 128 * xs_b (xs_b = the sum of the block's x codes) taken
+ * off the block's sum; the nibble types' codes are unsigned already, their offsets (8, 16) come off as 8 * xs_b and
+ * 16 * xs_b.
+ *
+ * Input layout (Q8Activations): codes of block b = 4g + k at 128 g + 16 k (elements 0-15) and 128 g + 64 + 16 k
+ * (elements 16-31); then dx[], sx[] (floats) and xs[] (ints), each padded to a multiple of 16 entries. Inputs lie
+ * xStride bytes apart; output i, row r at y[yOff + i * yStride + r] (formed before it meets the pointer: Java may
+ * pass yOff = -from with a staging buffer). Every function returns 0, or -1 (nothing done, Java runs) where the
+ * CPU lacks AVX-512 VNNI.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#define STRATA_API __attribute__((visibility("default")))
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c")))
+#define INLINE static inline __attribute__((always_inline))
+
+enum { T_Q8_0, T_Q4_0, T_Q5_0, T_Q4_1, T_Q5_1 };
+
+static int lq8_cpu = -1;
+
+static int lq8_supported(void) {
+    if (lq8_cpu < 0) {
+        __builtin_cpu_init();
+        lq8_cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+                && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")
+                && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c");
+    }
+    return lq8_cpu;
+}
+
+INLINE int64_t lq8_pad16(int32_t nb) {
+    return ((int64_t) nb + 15) & ~(int64_t) 15;
+}
+
+INLINE int64_t lq8_code(int32_t b, int j) {
+    return 128 * (int64_t) (b >> 2) + 16 * (b & 3) + (j < 16 ? j : 48 + j);
+}
+
+INLINE int lq8_block_bytes(int T) {
+    return T == T_Q8_0 ? 34 : T == T_Q4_0 ? 18 : T == T_Q5_0 ? 22 : T == T_Q4_1 ? 20 : 24;
+}
+
+/* offset of the 16 nibble bytes (or Q8_0's 32 codes) and of qh in a block */
+INLINE int lq8_qs(int T) {
+    return T == T_Q8_0 ? 2 : T == T_Q4_0 ? 2 : T == T_Q5_0 ? 6 : T == T_Q4_1 ? 4 : 8;
+}
+
+INLINE int lq8_qh(int T) {
+    return T == T_Q5_0 ? 2 : 4;
+}
+
+INLINE VNNI float lq8_f16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* One block's exact integer sum, scalar (the tail blocks). */
+INLINE int32_t lq8_isum(int T, const uint8_t *p, const int8_t *xc, int32_t b, int32_t xs) {
+    const int8_t *q0 = xc + lq8_code(b, 0);
+    const int8_t *q1 = xc + lq8_code(b, 16);
+    int32_t s = 0;
+    if (T == T_Q8_0) {
+        const int8_t *c = (const int8_t *) (p + 2);
+        for (int j = 0; j < 16; j++) {
+            s += c[j] * q0[j] + c[16 + j] * q1[j];
+        }
+        return s;
+    }
+    const uint8_t *qs = p + lq8_qs(T);
+    uint32_t qh = 0;
+    if (T == T_Q5_0 || T == T_Q5_1) {
+        memcpy(&qh, p + lq8_qh(T), 4);
+    }
+    for (int j = 0; j < 16; j++) {
+        int lo = qs[j] & 0x0F, hi = qs[j] >> 4;
+        if (T == T_Q5_0 || T == T_Q5_1) {
+            lo |= ((qh >> j) & 1) << 4;
+            hi |= ((qh >> (16 + j)) & 1) << 4;
+        }
+        s += lo * q0[j] + hi * q1[j];
+    }
+    if (T == T_Q4_0) {
+        s -= 8 * xs;
+    } else if (T == T_Q5_0) {
+        s -= 16 * xs;
+    }
+    return s;
+}
+
+/*
+ * Four blocks' (b, b+1, b+2, b+3 at p, p + bb, ...) unsigned codes as two vectors: elements 0-15 of block k in
+ * 128-bit lane k of *lo, elements 16-31 in lane k of *hi (the x codes' layout).
+ */
+INLINE VNNI void lq8_quad(int T, const uint8_t *p, int bb, __m512i *lo, __m512i *hi) {
+    if (T == T_Q8_0) {
+        __m512i a = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *) (p + 2)));
+        __m512i c = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *) (p + 18)));
+        a = _mm512_inserti32x4(a, _mm_loadu_si128((const __m128i *) (p + bb + 2)), 1);
+        c = _mm512_inserti32x4(c, _mm_loadu_si128((const __m128i *) (p + bb + 18)), 1);
+        a = _mm512_inserti32x4(a, _mm_loadu_si128((const __m128i *) (p + 2 * bb + 2)), 2);
+        c = _mm512_inserti32x4(c, _mm_loadu_si128((const __m128i *) (p + 2 * bb + 18)), 2);
+        a = _mm512_inserti32x4(a, _mm_loadu_si128((const __m128i *) (p + 3 * bb + 2)), 3);
+        c = _mm512_inserti32x4(c, _mm_loadu_si128((const __m128i *) (p + 3 * bb + 18)), 3);
+        const __m512i bias = _mm512_set1_epi8((char) 0x80);
+        *lo = _mm512_xor_si512(a, bias);
+        *hi = _mm512_xor_si512(c, bias);
+        return;
+    }
+    const int o = lq8_qs(T);
+    __m512i z = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *) (p + o)));
+    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *) (p + bb + o)), 1);
+    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *) (p + 2 * bb + o)), 2);
+    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *) (p + 3 * bb + o)), 3);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512i l = _mm512_and_si512(z, m4);
+    __m512i h = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
+    if (T == T_Q5_0 || T == T_Q5_1) {
+        const int qo = lq8_qh(T);
+        uint32_t h0, h1, h2, h3;
+        memcpy(&h0, p + qo, 4);
+        memcpy(&h1, p + bb + qo, 4);
+        memcpy(&h2, p + 2 * bb + qo, 4);
+        memcpy(&h3, p + 3 * bb + qo, 4);
+        __mmask64 ml = (uint64_t) (h0 & 0xFFFF) | (uint64_t) (h1 & 0xFFFF) << 16 | (uint64_t) (h2 & 0xFFFF) << 32
+                | (uint64_t) (h3 & 0xFFFF) << 48;
+        __mmask64 mh = (uint64_t) (h0 >> 16) | (uint64_t) (h1 >> 16) << 16 | (uint64_t) (h2 >> 16) << 32
+                | (uint64_t) (h3 >> 16) << 48;
+        const __m512i bit4 = _mm512_set1_epi8(0x10);
+        l = _mm512_or_si512(l, _mm512_maskz_mov_epi8(ml, bit4));
+        h = _mm512_or_si512(h, _mm512_maskz_mov_epi8(mh, bit4));
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* 16 blocks' sums: s[k] (4 lanes per 128-bit lane i = block 4k + i of the group) into lane n = block n. */
+INLINE VNNI __m512i lq8_reduce(__m512i s0, __m512i s1, __m512i s2, __m512i s3) {
+    __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(s0, s1), _mm512_unpackhi_epi32(s0, s1));
+    __m512i c = _mm512_add_epi32(_mm512_unpacklo_epi32(s2, s3), _mm512_unpackhi_epi32(s2, s3));
+    __m512i v = _mm512_add_epi32(_mm512_unpacklo_epi64(a, c), _mm512_unpackhi_epi64(a, c));
+    /* v: 128-bit lane i, dword m = block 4m + i */
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_epi32(idx, v);
+}
+
+/* One row against one input: the canonical float part over 16-block groups, then the tail. */
+INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *xq) {
+    const int bb = lq8_block_bytes(T);
+    const int64_t pad = lq8_pad16(nb);
+    const int8_t *xc = (const int8_t *) xq;
+    const float *dx = (const float *) (xq + pad * 32);
+    const float *sx = dx + pad;
+    const int32_t *xs = (const int32_t *) (sx + pad);
+    const __m512i gidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(bb));
+    const __m512i zero = _mm512_setzero_si512();
+    __m512 acc = _mm512_setzero_ps();
+    int32_t b = 0;
+    for (; b + 16 <= nb; b += 16) {
+        const uint8_t *p = row + (int64_t) bb * b;
+        const int8_t *xg = xc + 32 * (int64_t) b;
+        __m512i s[4];
+        for (int k = 0; k < 4; k++) {
+            __m512i lo, hi;
+            lq8_quad(T, p + 4 * bb * k, bb, &lo, &hi);
+            __m512i d = _mm512_dpbusd_epi32(zero, lo, _mm512_loadu_si512((const void *) (xg + 128 * k)));
+            s[k] = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512((const void *) (xg + 128 * k + 64)));
+        }
+        __m512i isum = lq8_reduce(s[0], s[1], s[2], s[3]);
+        __m512i xsum = _mm512_loadu_si512((const void *) (xs + b));
+        if (T == T_Q8_0) {
+            isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(xsum, 7));
+        } else if (T == T_Q4_0) {
+            isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(xsum, 3));
+        } else if (T == T_Q5_0) {
+            isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(xsum, 4));
+        }
+        __m512i g = _mm512_i32gather_epi32(gidx, (const void *) p, 1);
+        __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+        __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_loadu_ps(dx + b)));
+        if (T == T_Q4_1 || T == T_Q5_1) {
+            __m512 mw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
+            t = _mm512_add_ps(t, _mm512_mul_ps(mw, _mm512_loadu_ps(sx + b)));
+        }
+        acc = _mm512_add_ps(acc, t);
+    }
+    float lanes[16];
+    _mm512_storeu_ps(lanes, acc);
+    for (; b < nb; b++) {
+        const uint8_t *p = row + (int64_t) bb * b;
+        int32_t isum = lq8_isum(T, p, xc, b, xs[b]);
+        float t = (float) isum * (lq8_f16(p) * dx[b]);
+        if (T == T_Q4_1 || T == T_Q5_1) {
+            float m = lq8_f16(p + 2) * sx[b];
+            t = t + m;
+        }
+        lanes[b & 15] += t;
+    }
+    float sum = 0.0f;
+    for (int k = 0; k < 16; k++) {
+        sum += lanes[k];
+    }
+    return sum;
+}
+
+/* Rows per tile of the batch form: a tile's weights stay in L2 while every input passes over them. */
+#define LQ8_TILE_BYTES (192 * 1024)
+
+INLINE VNNI int32_t lq8_run(int T, const uint8_t *w, int64_t rowBytes, int32_t nb, const uint8_t *xq,
+                            int64_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from,
+                            int32_t to) {
+    if (count == 1) {
+        for (int32_t r = from; r < to; r++) {
+            y[(int64_t) yOff + r] = lq8_row(T, w + r * rowBytes, nb, xq);
+        }
+        return 0;
+    }
+    int64_t tile = LQ8_TILE_BYTES / rowBytes;
+    if (tile < 1) {
+        tile = 1;
+    }
+    for (int32_t r0 = from; r0 < to; r0 += (int32_t) tile) {
+        int32_t r1 = r0 + (int32_t) tile < to ? r0 + (int32_t) tile : to;
+        for (int32_t i = 0; i < count; i++) {
+            const uint8_t *x = xq + i * xStride;
+            int64_t yo = (int64_t) yOff + (int64_t) i * yStride;
+            for (int32_t r = r0; r < r1; r++) {
+                y[yo + r] = lq8_row(T, w + r * rowBytes, nb, x);
+            }
+        }
+    }
+    return 0;
+}
+
+#define LQ8_ENTRY(name, T)                                                                                         \
+    static VNNI int32_t name##_vnni(const uint8_t *w, int64_t rowBytes, int32_t nb, const uint8_t *xq,            \
+                                    int64_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride,       \
+                                    int32_t from, int32_t to) {                                                    \
+        return lq8_run(T, w, rowBytes, nb, xq, xStride, count, y, yOff, yStride, from, to);                        \
+    }                                                                                                              \
+    STRATA_API int32_t name(const uint8_t *w, int64_t rowBytes, int32_t nb, const uint8_t *xq, int64_t xStride,     \
+                            int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {    \
+        if (!lq8_supported()) {                                                                                    \
+            return -1;                                                                                             \
+        }                                                                                                          \
+        return name##_vnni(w, rowBytes, nb, xq, xStride, count, y, yOff, yStride, from, to);                       \
+    }
+
+LQ8_ENTRY(strata_lq8_q8_0, T_Q8_0)
+LQ8_ENTRY(strata_lq8_q4_0, T_Q4_0)
+LQ8_ENTRY(strata_lq8_q5_0, T_Q5_0)
+LQ8_ENTRY(strata_lq8_q4_1, T_Q4_1)
+LQ8_ENTRY(strata_lq8_q5_1, T_Q5_1)
