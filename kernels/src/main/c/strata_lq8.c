@@ -16,8 +16,9 @@
  * off the block's sum; the nibble types' codes are unsigned already, their offsets (8, 16) come off as 8 * xs_b and
  * 16 * xs_b.
  *
- * Input layout (Q8Activations): codes of block b = 4g + k at 128 g + 16 k (elements 0-15) and 128 g + 64 + 16 k
- * (elements 16-31); then dx[], sx[] (floats) and xs[] (ints), each padded to a multiple of 16 entries. Inputs lie
+ * Input layout (Q8Activations): codes 32 bytes per block, for Q8_0 block b at 32 b, for the nibble types block
+ * b = 4g + k at 128 g + 16 k (elements 0-15) and 128 g + 64 + 16 k (elements 16-31); then dx[], sx[] (floats) and
+ * xs[] (ints), each padded to a multiple of 16 entries. Inputs lie
  * xStride bytes apart; output i, row r at y[yOff + i * yStride + r] (formed before it meets the pointer: Java may
  * pass yOff = -from with a staging buffer). Every function returns 0, or -1 (nothing done, Java runs) where the
  * CPU lacks AVX-512 VNNI.
@@ -48,7 +49,11 @@ INLINE int64_t lq8_pad16(int32_t nb) {
     return ((int64_t) nb + 15) & ~(int64_t) 15;
 }
 
-INLINE int64_t lq8_code(int32_t b, int j) {
+/* Q8Activations.code: Q8_0 reads the plain layout, the nibble types the one grouped by four blocks' halves */
+INLINE int64_t lq8_code(int T, int32_t b, int j) {
+    if (T == T_Q8_0) {
+        return 32 * (int64_t) b + j;
+    }
     return 128 * (int64_t) (b >> 2) + 16 * (b & 3) + (j < 16 ? j : 48 + j);
 }
 
@@ -73,8 +78,8 @@ INLINE VNNI float lq8_f16(const uint8_t *p) {
 
 /* One block's exact integer sum, scalar (the tail blocks). */
 INLINE int32_t lq8_isum(int T, const uint8_t *p, const int8_t *xc, int32_t b, int32_t xs) {
-    const int8_t *q0 = xc + lq8_code(b, 0);
-    const int8_t *q1 = xc + lq8_code(b, 16);
+    const int8_t *q0 = xc + lq8_code(T, b, 0);
+    const int8_t *q1 = xc + lq8_code(T, b, 16);
     int32_t s = 0;
     if (T == T_Q8_0) {
         const int8_t *c = (const int8_t *) (p + 2);
@@ -105,24 +110,10 @@ INLINE int32_t lq8_isum(int T, const uint8_t *p, const int8_t *xc, int32_t b, in
 }
 
 /*
- * Four blocks' (b, b+1, b+2, b+3 at p, p + bb, ...) unsigned codes as two vectors: elements 0-15 of block k in
+ * Four nibble blocks' (b, b+1, b+2, b+3 at p, p + bb, ...) unsigned codes as two vectors: elements 0-15 of block k in
  * 128-bit lane k of *lo, elements 16-31 in lane k of *hi (the x codes' layout).
  */
 INLINE VNNI void lq8_quad(int T, const uint8_t *p, int bb, __m512i *lo, __m512i *hi) {
-    if (T == T_Q8_0) {
-        __m512i a = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *) (p + 2)));
-        __m512i c = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *) (p + 18)));
-        a = _mm512_inserti32x4(a, _mm_loadu_si128((const __m128i *) (p + bb + 2)), 1);
-        c = _mm512_inserti32x4(c, _mm_loadu_si128((const __m128i *) (p + bb + 18)), 1);
-        a = _mm512_inserti32x4(a, _mm_loadu_si128((const __m128i *) (p + 2 * bb + 2)), 2);
-        c = _mm512_inserti32x4(c, _mm_loadu_si128((const __m128i *) (p + 2 * bb + 18)), 2);
-        a = _mm512_inserti32x4(a, _mm_loadu_si128((const __m128i *) (p + 3 * bb + 2)), 3);
-        c = _mm512_inserti32x4(c, _mm_loadu_si128((const __m128i *) (p + 3 * bb + 18)), 3);
-        const __m512i bias = _mm512_set1_epi8((char) 0x80);
-        *lo = _mm512_xor_si512(a, bias);
-        *hi = _mm512_xor_si512(c, bias);
-        return;
-    }
     const int o = lq8_qs(T);
     __m512i z = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *) (p + o)));
     z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *) (p + bb + o)), 1);
@@ -177,11 +168,29 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
         const uint8_t *p = row + (int64_t) bb * b;
         const int8_t *xg = xc + 32 * (int64_t) b;
         __m512i s[4];
-        for (int k = 0; k < 4; k++) {
-            __m512i lo, hi;
-            lq8_quad(T, p + 4 * bb * k, bb, &lo, &hi);
-            __m512i d = _mm512_dpbusd_epi32(zero, lo, _mm512_loadu_si512((const void *) (xg + 128 * k)));
-            s[k] = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512((const void *) (xg + 128 * k + 64)));
+        if (T == T_Q8_0) {
+            /* two blocks per vector (x plain: 64 bytes), then 128-bit lanes regrouped into quads of blocks */
+            const __m512i bias = _mm512_set1_epi8((char) 0x80);
+            for (int k = 0; k < 4; k++) {
+                __m512i z[2];
+                for (int h = 0; h < 2; h++) {
+                    const uint8_t *q = p + (int64_t) bb * (4 * k + 2 * h);
+                    __m512i a = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (q + 2)));
+                    a = _mm512_inserti64x4(a, _mm256_loadu_si256((const __m256i *) (q + bb + 2)), 1);
+                    z[h] = _mm512_dpbusd_epi32(zero, _mm512_xor_si512(a, bias),
+                                               _mm512_loadu_si512((const void *) (xg + 128 * k + 64 * h)));
+                }
+                /* z[h]: lanes (block 2h: elements 0-15, 16-31; block 2h+1: 0-15, 16-31) */
+                s[k] = _mm512_add_epi32(_mm512_shuffle_i32x4(z[0], z[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                        _mm512_shuffle_i32x4(z[0], z[1], _MM_SHUFFLE(3, 1, 3, 1)));
+            }
+        } else {
+            for (int k = 0; k < 4; k++) {
+                __m512i lo, hi;
+                lq8_quad(T, p + 4 * bb * k, bb, &lo, &hi);
+                __m512i d = _mm512_dpbusd_epi32(zero, lo, _mm512_loadu_si512((const void *) (xg + 128 * k)));
+                s[k] = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512((const void *) (xg + 128 * k + 64)));
+            }
         }
         __m512i isum = lq8_reduce(s[0], s[1], s[2], s[3]);
         __m512i xsum = _mm512_loadu_si512((const void *) (xs + b));

@@ -45,6 +45,8 @@ final class LegacyInt8 {
     private static final ValueLayout.OfInt I32 = Q8Activations.I32;
     private static final ValueLayout.OfFloat F32 = Q8Activations.F32;
     private static final int[] IOTA = new int[64];
+    /** The nibble types' layout of the quantised input ({@link Q8Activations#code}). */
+    private static final boolean HALVES = true;
     /** Rows per tile of the Java batch: a tile's weights stay in cache while every input passes over them. */
     private static final long TILE_BYTES = 128 * 1024;
 
@@ -54,9 +56,18 @@ final class LegacyInt8 {
         }
     }
 
+    /**
+     * A thread's buffers: the single form's quantised input with a copy of the x it came from (a matvec split
+     * into row ranges, or gate and up, passes the same x again: bit-equal x, bit-equal codes), the batch form's
+     * inputs, the Java kernels' accumulators.
+     */
     private static final class Scratch {
-        final Q8Activations.Buffer buf = new Q8Activations.Buffer();
+        final Q8Activations.Buffer single = new Q8Activations.Buffer();
+        final Q8Activations.Buffer many = new Q8Activations.Buffer();
         final float[] acc = new float[16];
+        float[] seen = new float[0];
+        int seenNb = -1;
+        boolean seenHalves;
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -80,8 +91,19 @@ final class LegacyInt8 {
         }
         Scratch s = SCRATCH.get();
         long ib = Q8Activations.inputBytes(nb);
-        MemorySegment q = s.buf.get(ib);
-        Q8Activations.quantize(x, xOff, nb, q, 0);
+        boolean h = Q8Activations.halves(t);
+        MemorySegment q = s.single.get(ib);
+        int cols = 32 * nb;
+        if (s.seenNb != nb || s.seenHalves != h || !Arrays.equals(x, xOff, xOff + cols, s.seen, 0, cols)) {
+            s.seenNb = -1;
+            Q8Activations.quantize(x, xOff, nb, h, q, 0);
+            if (s.seen.length < cols) {
+                s.seen = new float[cols];
+            }
+            System.arraycopy(x, xOff, s.seen, 0, cols);
+            s.seenNb = nb;
+            s.seenHalves = h;
+        }
         if (NativeLegacyInt8.enabled()
                 && NativeLegacyInt8.run(t, w, rowBytes, nb, q, ib, 1, y, yOff, 0, from, to)) {
             return;
@@ -97,9 +119,10 @@ final class LegacyInt8 {
         }
         Scratch s = SCRATCH.get();
         long ib = Q8Activations.inputBytes(nb);
-        MemorySegment q = s.buf.get(ib * count);
+        boolean h = Q8Activations.halves(t);
+        MemorySegment q = s.many.get(ib * count);
         for (int i = 0; i < count; i++) {
-            Q8Activations.quantize(x, xOff + i * xStride, nb, q, i * ib);
+            Q8Activations.quantize(x, xOff + i * xStride, nb, h, q, i * ib);
         }
         if (NativeLegacyInt8.enabled()
                 && NativeLegacyInt8.run(t, w, rowBytes, nb, q, ib, count, y, yOff, yStride, from, to)) {
@@ -158,11 +181,11 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 34L * b;
-                long c = qb + Q8Activations.code(b, 0);
+                long c = qb + Q8Activations.code(false, b, 0);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {
                     v = v.add(signed(w, p + 2 + j).mul(signed(q, c + j)))
-                            .add(signed(w, p + 18 + j).mul(signed(q, c + 64 + j)));
+                            .add(signed(w, p + 18 + j).mul(signed(q, c + 16 + j)));
                 }
                 int isum = v.reduceLanes(VectorOperators.ADD);
                 acc[b & 15] += (float) isum * (Dequantize.f16(w, p) * q.get(F32, dOff + 4L * b));
@@ -180,7 +203,7 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 18L * b;
-                long c = qb + Q8Activations.code(b, 0);
+                long c = qb + Q8Activations.code(HALVES, b, 0);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {
                     IntVector n = unsigned(w, p + 2 + j);
@@ -203,7 +226,7 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 22L * b;
-                long c = qb + Q8Activations.code(b, 0);
+                long c = qb + Q8Activations.code(HALVES, b, 0);
                 int qh = w.get(I32, p + 2);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {
@@ -227,7 +250,7 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 20L * b;
-                long c = qb + Q8Activations.code(b, 0);
+                long c = qb + Q8Activations.code(HALVES, b, 0);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {
                     IntVector n = unsigned(w, p + 4 + j);
@@ -252,7 +275,7 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 24L * b;
-                long c = qb + Q8Activations.code(b, 0);
+                long c = qb + Q8Activations.code(HALVES, b, 0);
                 int qh = w.get(I32, p + 4);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {

@@ -1,9 +1,16 @@
 package io.strata.kernels.quant;
 
+import io.strata.core.model.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The activation vector x quantised to 8 bits per block of 32, as llama.cpp's CPU backend quantises it for the
@@ -18,9 +25,11 @@ import java.nio.ByteOrder;
  *
  * <p>The layout is ours, not block_q8_0's (the kernels want the codes in vector-friendly order), per input:
  * <ul>
- * <li>codes: blocks in groups of 4 (128 bytes per group, groups padded with zero codes): block {@code b = 4g + k},
- *   element {@code j < 16} at byte {@code 128g + 16k + j}, element {@code j >= 16} at {@code 128g + 64 + 16k + j - 16};
- *   so one 64-byte vector holds the first halves of 4 blocks, the next their second halves;</li>
+ * <li>codes, 32 bytes per block, blocks padded with zero codes to a multiple of 16: for Q8_0 weights block b's
+ *   element j at byte {@code 32 b + j}; for the nibble types grouped by 4 blocks (128 bytes per group): block
+ *   {@code b = 4g + k}, element {@code j < 16} at byte {@code 128g + 16k + j}, element {@code j >= 16} at
+ *   {@code 128g + 64 + 16k + j - 16}, so one 64-byte vector holds the first halves of 4 blocks, the next their
+ *   second halves, as 4 blocks' nibbles unpack ({@link #code});</li>
  * <li>{@code dx[b]}: f16(d) as a float, at {@link #dOffset}; {@code sx[b]}: Q8_1's f16 s as a float, at
  *   {@link #sOffset}; {@code xs[b]}: the int sum of the block's codes, at {@link #sumOffset}; each array padded to a
  *   multiple of 16 entries.</li>
@@ -30,6 +39,13 @@ import java.nio.ByteOrder;
 final class Q8Activations {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** 16 float lanes where the machine has them (two vectors per block), else 8 (four). */
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED.length() >= 16
+            ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    private static final int L = FS.length();
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
 
     private Q8Activations() {
     }
@@ -60,9 +76,17 @@ final class Q8Activations {
         return sumOffset(nb) + pad16(nb) * 4;
     }
 
-    /** Byte offset of element j (0..31) of block b among the codes. */
-    static long code(int b, int j) {
-        return 128L * (b >> 2) + 16 * (b & 3) + (j < 16 ? j : 48 + j);
+    /**
+     * Byte offset of element j (0..31) of block b among the codes: {@code 32 b + j} in the plain layout (Q8_0's
+     * weights), grouped by four blocks' halves otherwise (the nibble types, whose 16 code bytes hold both halves).
+     */
+    static long code(boolean halves, int b, int j) {
+        return halves ? 128L * (b >> 2) + 16 * (b & 3) + (j < 16 ? j : 48 + j) : 32L * b + j;
+    }
+
+    /** Whether the kernels of t want the codes grouped by halves ({@link #code}). */
+    static boolean halves(DType t) {
+        return t != DType.Q8_0;
     }
 
     /** roundf: to nearest, halves away from zero (|v| well inside int range). */
@@ -75,37 +99,45 @@ final class Q8Activations {
 
     /**
      * Quantises x[xOff, xOff + 32 nb) into the input at byte {@code base} of {@code dst} (layout above; the
-     * padding codes and entries are written as zeros).
+     * padding codes and entries are written as zeros). Vectorised; the same numbers as {@link #referenceBlock}.
      */
-    static void quantize(float[] x, int xOff, int nb, MemorySegment dst, long base) {
+    static void quantize(float[] x, int xOff, int nb, boolean halves, MemorySegment dst, long base) {
         long dOff = base + dOffset(nb);
         long sOff = base + sOffset(nb);
         long iOff = base + sumOffset(nb);
+        FloatVector half = FloatVector.broadcast(FS, 0.5f);
         for (int b = 0; b < nb; b++) {
             int xb = xOff + 32 * b;
-            float amax = 0f;
-            for (int j = 0; j < 32; j++) {
-                float av = Math.abs(x[xb + j]);
-                amax = amax > av ? amax : av; // ggml's MAX(amax, fabsf(v))
+            FloatVector m = FloatVector.zero(FS);
+            for (int j = 0; j < 32; j += L) {
+                m = m.max(FloatVector.fromArray(FS, x, xb + j).abs());
             }
+            float amax = m.reduceLanes(VectorOperators.MAX); // ggml's MAX(amax, fabsf(v)) for finite x
             float d = amax / 127f;
             float id = d != 0f ? 1f / d : 0f;
-            int s = 0;
-            long cb = base + code(b, 0);
-            for (int j = 0; j < 32; j++) {
-                int q = roundf(x[xb + j] * id);
-                s += q;
-                dst.set(ValueLayout.JAVA_BYTE, cb + (j < 16 ? j : 48 + j), (byte) q);
+            FloatVector idv = FloatVector.broadcast(FS, id);
+            IntVector sum = IntVector.zero(IS);
+            for (int j = 0; j < 32; j += L) {
+                FloatVector v = FloatVector.fromArray(FS, x, xb + j).mul(idv);
+                FloatVector a = v.abs();
+                IntVector t = (IntVector) a.convert(VectorOperators.F2I, 0);
+                FloatVector frac = a.sub((FloatVector) t.convert(VectorOperators.I2F, 0)); // exact
+                IntVector q = t.add(1, frac.compare(VectorOperators.GE, half).cast(IS));
+                q = q.lanewise(VectorOperators.NEG, v.compare(VectorOperators.LT, 0f).cast(IS));
+                sum = sum.add(q);
+                ((ByteVector) q.convertShape(VectorOperators.I2B, BS, 0)).intoMemorySegment(dst,
+                        base + code(halves, b, j), ByteOrder.LITTLE_ENDIAN);
             }
+            int s = sum.reduceLanes(VectorOperators.ADD);
             dst.set(F32, dOff + 4L * b, Float.float16ToFloat(Float.floatToFloat16(d)));
             dst.set(F32, sOff + 4L * b, Float.float16ToFloat(Float.floatToFloat16((float) s * d)));
             dst.set(I32, iOff + 4L * b, s);
         }
-        // padding: zero codes of the last group's missing blocks and zero entries up to 16
+        // padding: zero codes of the missing blocks up to a multiple of 16, and zero entries
         long pad = pad16(nb);
         for (int b = nb; b < pad; b++) {
             for (int h = 0; h < 2; h++) {
-                dst.asSlice(base + code(b, 16 * h), 16).fill((byte) 0);
+                dst.asSlice(base + code(halves, b, 16 * h), 16).fill((byte) 0);
             }
             dst.set(F32, dOff + 4L * b, 0f);
             dst.set(F32, sOff + 4L * b, 0f);

@@ -156,7 +156,8 @@ class LegacyInt8Test {
             int nb = 17;
             MemorySegment w = QuantMatVecTest.randomBlocks(arena, t, 2, nb * 32, new Random(1));
             MemorySegment q = arena.allocate(Q8Activations.inputBytes(nb), 64);
-            Q8Activations.quantize(QuantMatVecTest.randomX(new Random(2), nb * 32), 0, nb, q, 0);
+            Q8Activations.quantize(QuantMatVecTest.randomX(new Random(2), nb * 32), 0, nb, Q8Activations.halves(t), q,
+                    0);
             float[] y = new float[2];
             return NativeLegacyInt8.run(t, w, t.rowBytes(nb * 32), nb, q, q.byteSize(), 1, y, 0, 0, 0, 2);
         }
@@ -271,26 +272,65 @@ class LegacyInt8Test {
         System.arraycopy(w0, 0, want, 0, w0.length);
         want[16] = -4;
         want[31] = 127;
+        for (boolean halves : new boolean[] {false, true}) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment q = arena.allocate(Q8Activations.inputBytes(1), 64);
+                q.fill((byte) 0x55);
+                Q8Activations.quantize(x, 0, 1, halves, q, 0);
+                int sum = 0;
+                for (int j = 0; j < 32; j++) {
+                    assertEquals(want[j], q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(halves, 0, j)), "code " + j);
+                    sum += want[j];
+                }
+                assertEquals(2f, q.get(Q8Activations.F32, Q8Activations.dOffset(1)));
+                assertEquals(sum, q.get(Q8Activations.I32, Q8Activations.sumOffset(1)));
+                assertEquals(Float.float16ToFloat(Float.floatToFloat16(sum * 2f)),
+                        q.get(Q8Activations.F32, Q8Activations.sOffset(1)));
+                // the other 15 blocks of the 16-block group are zero codes
+                for (int b = 1; b < 16; b++) {
+                    for (int j = 0; j < 32; j++) {
+                        assertEquals(0, q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(halves, b, j)), "padding");
+                    }
+                }
+            }
+        }
+        int[] ref = Q8Activations.referenceBlock(x, 0);
+        for (int j = 0; j < 32; j++) {
+            assertEquals(want[j], ref[j]);
+        }
+    }
+
+    /**
+     * The vectorised quantiser against the scalar transcription of quantize_row_q8_1_ref on random blocks:
+     * many binades, zeros, and blocks where x * id lands on halves (ties go away from zero).
+     */
+    @Test
+    void vectorQuantiserMatchesTheScalarReference() {
+        Random rnd = new Random(99);
+        int nb = 200;
+        float[] x = input(rnd, 32 * nb);
+        for (int b = 1; b < nb; b += 3) { // amax 127: d = 1, id = 1, codes are x rounded: ties at k + 0.5
+            x[32 * b] = 127f;
+            for (int j = 1; j < 32; j++) {
+                x[32 * b + j] = (rnd.nextInt(253) - 126) + (rnd.nextBoolean() ? 0.5f : 0f);
+            }
+        }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment q = arena.allocate(Q8Activations.inputBytes(1), 64);
-            q.fill((byte) 0x55);
-            Q8Activations.quantize(x, 0, 1, q, 0);
-            int sum = 0;
-            for (int j = 0; j < 32; j++) {
-                assertEquals(want[j], q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(0, j)), "code " + j);
-                sum += want[j];
-            }
-            assertEquals(2f, q.get(Q8Activations.F32, Q8Activations.dOffset(1)));
-            assertEquals(sum, q.get(Q8Activations.I32, Q8Activations.sumOffset(1)));
-            assertEquals(Float.float16ToFloat(Float.floatToFloat16(sum * 2f)),
-                    q.get(Q8Activations.F32, Q8Activations.sOffset(1)));
-            // padding blocks 1..15 of the code area are zero
-            for (long p = 16; p < 64; p++) {
-                assertEquals(0, q.get(ValueLayout.JAVA_BYTE, p), "padding byte " + p);
-            }
-            int[] ref = Q8Activations.referenceBlock(x, 0);
-            for (int j = 0; j < 32; j++) {
-                assertEquals(ref[j], want[j]);
+            MemorySegment q = arena.allocate(Q8Activations.inputBytes(nb), 64);
+            Q8Activations.quantize(x, 0, nb, false, q, 0);
+            for (int b = 0; b < nb; b++) {
+                int[] ref = Q8Activations.referenceBlock(x, 32 * b);
+                int sum = 0;
+                for (int j = 0; j < 32; j++) {
+                    assertEquals(ref[j], q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(false, b, j)),
+                            "block " + b + " element " + j + " (x " + x[32 * b + j] + ")");
+                    sum += ref[j];
+                }
+                assertEquals(Float.float16ToFloat((short) ref[32]), q.get(Q8Activations.F32,
+                        Q8Activations.dOffset(nb) + 4L * b), "d of block " + b);
+                assertEquals(Float.float16ToFloat((short) ref[33]), q.get(Q8Activations.F32,
+                        Q8Activations.sOffset(nb) + 4L * b), "s of block " + b);
+                assertEquals(sum, q.get(Q8Activations.I32, Q8Activations.sumOffset(nb) + 4L * b));
             }
         }
     }
