@@ -25,6 +25,7 @@
  */
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STRATA_API __attribute__((visibility("default")))
@@ -141,6 +142,24 @@ INLINE VNNI void lq8_quad(int T, const uint8_t *p, int bb, __m512i *lo, __m512i 
     *hi = h;
 }
 
+/*
+ * The f16 fields at byte o of 16 consecutive blocks (bb bytes apart) as one vector of halves: scalar loads packed
+ * four to a 64-bit word (the integer units are idle here; a vpgatherdd cost a third of the kernel's time).
+ */
+INLINE VNNI __m256i lq8_halves16(const uint8_t *p, int bb, int o) {
+    uint64_t q[4];
+    for (int k = 0; k < 4; k++) {
+        const uint8_t *b = p + o + (int64_t) bb * 4 * k;
+        uint16_t h0, h1, h2, h3;
+        memcpy(&h0, b, 2);
+        memcpy(&h1, b + bb, 2);
+        memcpy(&h2, b + 2 * bb, 2);
+        memcpy(&h3, b + 3 * bb, 2);
+        q[k] = (uint64_t) h0 | (uint64_t) h1 << 16 | (uint64_t) h2 << 32 | (uint64_t) h3 << 48;
+    }
+    return _mm256_set_epi64x((long long) q[3], (long long) q[2], (long long) q[1], (long long) q[0]);
+}
+
 /* 16 blocks' sums: s[k] (4 lanes per 128-bit lane i = block 4k + i of the group) into lane n = block n. */
 INLINE VNNI __m512i lq8_reduce(__m512i s0, __m512i s1, __m512i s2, __m512i s3) {
     __m512i a = _mm512_add_epi32(_mm512_unpacklo_epi32(s0, s1), _mm512_unpackhi_epi32(s0, s1));
@@ -159,8 +178,6 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
     const float *dx = (const float *) (xq + pad * 32);
     const float *sx = dx + pad;
     const int32_t *xs = (const int32_t *) (sx + pad);
-    const __m512i gidx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                            _mm512_set1_epi32(bb));
     const __m512i zero = _mm512_setzero_si512();
     __m512 acc = _mm512_setzero_ps();
     int32_t b = 0;
@@ -201,11 +218,10 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
         } else if (T == T_Q5_0) {
             isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(xsum, 4));
         }
-        __m512i g = _mm512_i32gather_epi32(gidx, (const void *) p, 1);
-        __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+        __m512 dw = _mm512_cvtph_ps(lq8_halves16(p, bb, 0));
         __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_loadu_ps(dx + b)));
         if (T == T_Q4_1 || T == T_Q5_1) {
-            __m512 mw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
+            __m512 mw = _mm512_cvtph_ps(lq8_halves16(p, bb, 2));
             t = _mm512_add_ps(t, _mm512_mul_ps(mw, _mm512_loadu_ps(sx + b)));
         }
         acc = _mm512_add_ps(acc, t);
@@ -229,8 +245,193 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
     return sum;
 }
 
-/* Rows per tile of the batch form: a tile's weights stay in L2 while every input passes over them. */
-#define LQ8_TILE_BYTES (192 * 1024)
+/*
+ * ---------------------------------------------------------------- batch form
+ * Each input's codes, and a tile of rows' weight codes (unpacked once for all inputs: biased or nibble-expanded to
+ * unsigned bytes, scales to floats), are transposed per 16-block group G: word k (elements 4k..4k+3) of block n
+ * of the group at byte 64 (8 G + k) + 4 n. Then one vpdpbusd accumulates word k of 16 blocks into the 16 lanes
+ * that are those blocks: a group's 16 sums come without a reduction, and each weight vector loaded serves 4
+ * inputs, each input vector 2 rows. Blocks past nb are zero codes and zero scales: their t is +0, and adding +0
+ * to an accumulator that started at +0 changes no bit, so every output is the single form's.
+ */
+static __thread uint8_t *lq8_xt;
+static __thread size_t lq8_xt_size;
+static __thread uint8_t *lq8_wt;
+static __thread size_t lq8_wt_size;
+
+static uint8_t *lq8_grow(uint8_t **buf, size_t *size, size_t need) {
+    if (*size < need) {
+        free(*buf);
+        size_t n = (need + 63) & ~(size_t) 63;
+        *buf = (uint8_t *) aligned_alloc(64, n);
+        *size = *buf != NULL ? n : 0;
+    }
+    return *buf;
+}
+
+INLINE uint32_t lq8_ld32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+INLINE void lq8_st32(uint8_t *p, uint32_t v) {
+    memcpy(p, &v, 4);
+}
+
+/* One input's codes (Q8Activations' layout for T, padded with zero blocks to 16) transposed. */
+INLINE void lq8_x_transpose(int T, const uint8_t *src, int32_t nb, uint8_t *dst) {
+    int64_t pad = lq8_pad16(nb);
+    for (int32_t b = 0; b < pad; b++) {
+        uint8_t *o = dst + 512 * (int64_t) (b >> 4) + 4 * (b & 15);
+        for (int k = 0; k < 8; k++) {
+            lq8_st32(o + 64 * k, lq8_ld32(src + lq8_code(T, b, 4 * k)));
+        }
+    }
+}
+
+/* Bytes of one unpacked row: transposed codes, then dw[] and mw[] (floats), padded to 16 blocks. */
+INLINE int64_t lq8_wrow_bytes(int32_t nb) {
+    return lq8_pad16(nb) * 40;
+}
+
+/* One row's weight codes as the unsigned bytes vpdpbusd reads, transposed; its scales (and mins) as floats. */
+INLINE VNNI void lq8_w_unpack(int T, const uint8_t *row, int32_t nb, uint8_t *dst) {
+    int64_t pad = lq8_pad16(nb);
+    float *dw = (float *) (dst + pad * 32);
+    float *mw = dw + pad;
+    const int bb = lq8_block_bytes(T);
+    for (int32_t b = 0; b < pad; b++) {
+        uint8_t *o = dst + 512 * (int64_t) (b >> 4) + 4 * (b & 15);
+        if (b >= nb) {
+            for (int k = 0; k < 8; k++) {
+                lq8_st32(o + 64 * k, 0);
+            }
+            dw[b] = 0.0f;
+            mw[b] = 0.0f;
+            continue;
+        }
+        const uint8_t *p = row + (int64_t) bb * b;
+        dw[b] = lq8_f16(p);
+        mw[b] = T == T_Q4_1 || T == T_Q5_1 ? lq8_f16(p + 2) : 0.0f;
+        if (T == T_Q8_0) {
+            for (int k = 0; k < 8; k++) {
+                lq8_st32(o + 64 * k, lq8_ld32(p + 2 + 4 * k) ^ 0x80808080u);
+            }
+            continue;
+        }
+        const uint8_t *qs = p + lq8_qs(T);
+        uint32_t qh = T == T_Q5_0 || T == T_Q5_1 ? lq8_ld32(p + lq8_qh(T)) : 0;
+        for (int k = 0; k < 8; k++) {
+            uint32_t v = k < 4 ? lq8_ld32(qs + 4 * k) & 0x0F0F0F0Fu : (lq8_ld32(qs + 4 * (k - 4)) >> 4) & 0x0F0F0F0Fu;
+            if (T == T_Q5_0 || T == T_Q5_1) {
+                uint32_t h = (qh >> (4 * k)) & 0xF; /* elements 4k..4k+3: bits 4k..4k+3 of qh, each to bit 4 */
+                v |= (h & 1) << 4 | (h & 2) << 11 | (h & 4) << 18 | (h & 8) << 25;
+            }
+            lq8_st32(o + 64 * k, v);
+        }
+    }
+}
+
+/*
+ * RR unpacked rows (ws bytes apart) against II inputs (transposed codes xts bytes apart; their dx, sx, xs at the
+ * inputs themselves, xStride apart): res[i * RR + r].
+ */
+INLINE VNNI void lq8_mk(int T, int RR, int II, const uint8_t *wt, int64_t ws, const uint8_t *xt, int64_t xts,
+                        const uint8_t *xq, int64_t xStride, int32_t nb, float *res) {
+    const int64_t pad = lq8_pad16(nb);
+    __m512 acc[4][2];
+    for (int i = 0; i < II; i++) {
+        for (int r = 0; r < RR; r++) {
+            acc[i][r] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t g = 0; g < pad / 16; g++) {
+        __m512i s[4][2];
+        for (int i = 0; i < II; i++) {
+            for (int r = 0; r < RR; r++) {
+                s[i][r] = _mm512_setzero_si512();
+            }
+        }
+        for (int k = 0; k < 8; k++) {
+            __m512i wv[2], xv[4];
+            for (int r = 0; r < RR; r++) {
+                wv[r] = _mm512_load_si512((const void *) (wt + r * ws + 64 * (8 * g + k)));
+            }
+            for (int i = 0; i < II; i++) {
+                xv[i] = _mm512_load_si512((const void *) (xt + i * xts + 64 * (8 * g + k)));
+            }
+            for (int i = 0; i < II; i++) {
+                for (int r = 0; r < RR; r++) {
+                    s[i][r] = _mm512_dpbusd_epi32(s[i][r], wv[r], xv[i]);
+                }
+            }
+        }
+        __m512 dw[2], mw[2];
+        for (int r = 0; r < RR; r++) {
+            const float *d = (const float *) (wt + r * ws + pad * 32);
+            dw[r] = _mm512_load_ps(d + 16 * g);
+            mw[r] = _mm512_load_ps(d + pad + 16 * g);
+        }
+        for (int i = 0; i < II; i++) {
+            const float *dx = (const float *) (xq + i * xStride + pad * 32);
+            const __m512 dxv = _mm512_loadu_ps(dx + 16 * g);
+            const __m512 sxv = _mm512_loadu_ps(dx + pad + 16 * g);
+            const __m512i xs = _mm512_loadu_si512((const void *) ((const int32_t *) (dx + 2 * pad) + 16 * g));
+            for (int r = 0; r < RR; r++) {
+                __m512i isum = s[i][r];
+                if (T == T_Q8_0) {
+                    isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(xs, 7));
+                } else if (T == T_Q4_0) {
+                    isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(xs, 3));
+                } else if (T == T_Q5_0) {
+                    isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(xs, 4));
+                }
+                __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw[r], dxv));
+                if (T == T_Q4_1 || T == T_Q5_1) {
+                    t = _mm512_add_ps(t, _mm512_mul_ps(mw[r], sxv));
+                }
+                acc[i][r] = _mm512_add_ps(acc[i][r], t);
+            }
+        }
+    }
+    for (int i = 0; i < II; i++) {
+        for (int r = 0; r < RR; r++) {
+            float lanes[16];
+            _mm512_storeu_ps(lanes, acc[i][r]);
+            float sum = 0.0f;
+            for (int k = 0; k < 16; k++) {
+                sum += lanes[k];
+            }
+            res[i * RR + r] = sum;
+        }
+    }
+}
+
+/* lq8_mk with RR and II as constants (each instance fully unrolled). */
+INLINE VNNI void lq8_mk_any(int T, int rr, int ii, const uint8_t *wt, int64_t ws, const uint8_t *xt, int64_t xts,
+                            const uint8_t *xq, int64_t xStride, int32_t nb, float *res) {
+#define LQ8_MK(R, I) lq8_mk(T, R, I, wt, ws, xt, xts, xq, xStride, nb, res)
+    if (rr == 2) {
+        switch (ii) {
+            case 4: LQ8_MK(2, 4); break;
+            case 3: LQ8_MK(2, 3); break;
+            case 2: LQ8_MK(2, 2); break;
+            default: LQ8_MK(2, 1); break;
+        }
+    } else {
+        switch (ii) {
+            case 4: LQ8_MK(1, 4); break;
+            case 3: LQ8_MK(1, 3); break;
+            case 2: LQ8_MK(1, 2); break;
+            default: LQ8_MK(1, 1); break;
+        }
+    }
+#undef LQ8_MK
+}
+
+/* Unpacked bytes per tile of rows: the tile and the inputs' codes share L2. */
+#define LQ8_TILE_BYTES (256 * 1024)
 
 INLINE VNNI int32_t lq8_run(int T, const uint8_t *w, int64_t rowBytes, int32_t nb, const uint8_t *xq,
                             int64_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from,
@@ -241,17 +442,39 @@ INLINE VNNI int32_t lq8_run(int T, const uint8_t *w, int64_t rowBytes, int32_t n
         }
         return 0;
     }
-    int64_t tile = LQ8_TILE_BYTES / rowBytes;
-    if (tile < 1) {
-        tile = 1;
+    const int64_t ws = lq8_wrow_bytes(nb);
+    const int64_t xts = lq8_pad16(nb) * 32;
+    int64_t tile = (LQ8_TILE_BYTES / ws) & ~(int64_t) 1;
+    if (tile < 2) {
+        tile = 2;
+    }
+    if (tile > to - from) {
+        tile = to - from;
+    }
+    uint8_t *xt = lq8_grow(&lq8_xt, &lq8_xt_size, (size_t) (xts * count));
+    uint8_t *wt = lq8_grow(&lq8_wt, &lq8_wt_size, (size_t) (ws * tile));
+    if (xt == NULL || wt == NULL) {
+        return -1;
+    }
+    for (int32_t i = 0; i < count; i++) {
+        lq8_x_transpose(T, xq + i * xStride, nb, xt + i * xts);
     }
     for (int32_t r0 = from; r0 < to; r0 += (int32_t) tile) {
-        int32_t r1 = r0 + (int32_t) tile < to ? r0 + (int32_t) tile : to;
-        for (int32_t i = 0; i < count; i++) {
-            const uint8_t *x = xq + i * xStride;
-            int64_t yo = (int64_t) yOff + (int64_t) i * yStride;
-            for (int32_t r = r0; r < r1; r++) {
-                y[yo + r] = lq8_row(T, w + r * rowBytes, nb, x);
+        int32_t n = to - r0 < tile ? to - r0 : (int32_t) tile;
+        for (int32_t r = 0; r < n; r++) {
+            lq8_w_unpack(T, w + (r0 + r) * rowBytes, nb, wt + r * ws);
+        }
+        for (int32_t i0 = 0; i0 < count; i0 += 4) {
+            int ii = count - i0 < 4 ? count - i0 : 4;
+            for (int32_t q = 0; q < n; q += 2) {
+                int rr = n - q < 2 ? n - q : 2;
+                float res[8];
+                lq8_mk_any(T, rr, ii, wt + q * ws, ws, xt + i0 * xts, xts, xq + i0 * xStride, xStride, nb, res);
+                for (int i = 0; i < ii; i++) {
+                    for (int r = 0; r < rr; r++) {
+                        y[(int64_t) yOff + (int64_t) (i0 + i) * yStride + r0 + q + r] = res[i * rr + r];
+                    }
+                }
             }
         }
     }
