@@ -16,9 +16,8 @@
  * off the block's sum; the nibble types' codes are unsigned already, their offsets (8, 16) come off as 8 * xs_b and
  * 16 * xs_b.
  *
- * Input layout (Q8Activations): codes 32 bytes per block, for Q8_0 block b at 32 b, for the nibble types block
- * b = 4g + k at 128 g + 16 k (elements 0-15) and 128 g + 64 + 16 k (elements 16-31); then dx[], sx[] (floats) and
- * xs[] (ints), each padded to a multiple of 16 entries. Inputs lie
+ * Input layout (Q8Activations): codes of block b = 4g + k at 128 g + 16 k (elements 0-15) and 128 g + 64 + 16 k
+ * (elements 16-31); then dx[], sx[] (floats) and xs[] (ints), each padded to a multiple of 16 entries. Inputs lie
  * xStride bytes apart; output i, row r at y[yOff + i * yStride + r] (formed before it meets the pointer: Java may
  * pass yOff = -from with a staging buffer). Every function returns 0, or -1 (nothing done, Java runs) where the
  * CPU lacks AVX-512 VNNI.
@@ -50,11 +49,8 @@ INLINE int64_t lq8_pad16(int32_t nb) {
     return ((int64_t) nb + 15) & ~(int64_t) 15;
 }
 
-/* Q8Activations.code: Q8_0 reads the plain layout, the nibble types the one grouped by four blocks' halves */
-INLINE int64_t lq8_code(int T, int32_t b, int j) {
-    if (T == T_Q8_0) {
-        return 32 * (int64_t) b + j;
-    }
+/* Q8Activations.code: grouped by four blocks' halves */
+INLINE int64_t lq8_code(int32_t b, int j) {
     return 128 * (int64_t) (b >> 2) + 16 * (b & 3) + (j < 16 ? j : 48 + j);
 }
 
@@ -79,8 +75,8 @@ INLINE VNNI float lq8_f16(const uint8_t *p) {
 
 /* One block's exact integer sum, scalar (the tail blocks). */
 INLINE int32_t lq8_isum(int T, const uint8_t *p, const int8_t *xc, int32_t b, int32_t xs) {
-    const int8_t *q0 = xc + lq8_code(T, b, 0);
-    const int8_t *q1 = xc + lq8_code(T, b, 16);
+    const int8_t *q0 = xc + lq8_code(b, 0);
+    const int8_t *q1 = xc + lq8_code(b, 16);
     int32_t s = 0;
     if (T == T_Q8_0) {
         const int8_t *c = (const int8_t *) (p + 2);
@@ -186,20 +182,18 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
         const int8_t *xg = xc + 32 * (int64_t) b;
         __m512i s[4];
         if (T == T_Q8_0) {
-            /* two blocks per vector (x plain: 64 bytes), then 128-bit lanes regrouped into quads of blocks */
+            /* two blocks per load pair, regrouped by 128-bit lanes into four blocks' first and second halves */
             const __m512i bias = _mm512_set1_epi8((char) 0x80);
             for (int k = 0; k < 4; k++) {
-                __m512i z[2];
-                for (int h = 0; h < 2; h++) {
-                    const uint8_t *q = p + (int64_t) bb * (4 * k + 2 * h);
-                    __m512i a = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (q + 2)));
-                    a = _mm512_inserti64x4(a, _mm256_loadu_si256((const __m256i *) (q + bb + 2)), 1);
-                    z[h] = _mm512_dpbusd_epi32(zero, _mm512_xor_si512(a, bias),
-                                               _mm512_loadu_si512((const void *) (xg + 128 * k + 64 * h)));
-                }
-                /* z[h]: lanes (block 2h: elements 0-15, 16-31; block 2h+1: 0-15, 16-31) */
-                s[k] = _mm512_add_epi32(_mm512_shuffle_i32x4(z[0], z[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                        _mm512_shuffle_i32x4(z[0], z[1], _MM_SHUFFLE(3, 1, 3, 1)));
+                const uint8_t *q = p + (int64_t) bb * 4 * k;
+                __m512i a = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (q + 2)));
+                a = _mm512_inserti64x4(a, _mm256_loadu_si256((const __m256i *) (q + bb + 2)), 1);
+                __m512i c = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (q + 2 * bb + 2)));
+                c = _mm512_inserti64x4(c, _mm256_loadu_si256((const __m256i *) (q + 3 * bb + 2)), 1);
+                __m512i lo = _mm512_xor_si512(_mm512_shuffle_i32x4(a, c, _MM_SHUFFLE(2, 0, 2, 0)), bias);
+                __m512i hi = _mm512_xor_si512(_mm512_shuffle_i32x4(a, c, _MM_SHUFFLE(3, 1, 3, 1)), bias);
+                __m512i d = _mm512_dpbusd_epi32(zero, lo, _mm512_loadu_si512((const void *) (xg + 128 * k)));
+                s[k] = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512((const void *) (xg + 128 * k + 64)));
             }
         } else {
             for (int k = 0; k < 4; k++) {
@@ -279,13 +273,13 @@ INLINE void lq8_st32(uint8_t *p, uint32_t v) {
     memcpy(p, &v, 4);
 }
 
-/* One input's codes (Q8Activations' layout for T, padded with zero blocks to 16) transposed. */
-INLINE void lq8_x_transpose(int T, const uint8_t *src, int32_t nb, uint8_t *dst) {
+/* One input's codes (Q8Activations' layout, padded with zero blocks to 16) transposed. */
+INLINE void lq8_x_transpose(const uint8_t *src, int32_t nb, uint8_t *dst) {
     int64_t pad = lq8_pad16(nb);
     for (int32_t b = 0; b < pad; b++) {
         uint8_t *o = dst + 512 * (int64_t) (b >> 4) + 4 * (b & 15);
         for (int k = 0; k < 8; k++) {
-            lq8_st32(o + 64 * k, lq8_ld32(src + lq8_code(T, b, 4 * k)));
+            lq8_st32(o + 64 * k, lq8_ld32(src + lq8_code(b, 4 * k)));
         }
     }
 }
@@ -457,7 +451,7 @@ INLINE VNNI int32_t lq8_run(int T, const uint8_t *w, int64_t rowBytes, int32_t n
         return -1;
     }
     for (int32_t i = 0; i < count; i++) {
-        lq8_x_transpose(T, xq + i * xStride, nb, xt + i * xts);
+        lq8_x_transpose(xq + i * xStride, nb, xt + i * xts);
     }
     for (int32_t r0 = from; r0 < to; r0 += (int32_t) tile) {
         int32_t n = to - r0 < tile ? to - r0 : (int32_t) tile;

@@ -45,8 +45,6 @@ final class LegacyInt8 {
     private static final ValueLayout.OfInt I32 = Q8Activations.I32;
     private static final ValueLayout.OfFloat F32 = Q8Activations.F32;
     private static final int[] IOTA = new int[64];
-    /** The nibble types' layout of the quantised input ({@link Q8Activations#code}). */
-    private static final boolean HALVES = true;
     /** Rows per tile of the Java batch: a tile's weights stay in cache while every input passes over them. */
     private static final long TILE_BYTES = 128 * 1024;
 
@@ -67,7 +65,6 @@ final class LegacyInt8 {
         final float[] acc = new float[16];
         float[] seen = new float[0];
         int seenNb = -1;
-        boolean seenHalves;
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -91,18 +88,16 @@ final class LegacyInt8 {
         }
         Scratch s = SCRATCH.get();
         long ib = Q8Activations.inputBytes(nb);
-        boolean h = Q8Activations.halves(t);
         MemorySegment q = s.single.get(ib);
         int cols = 32 * nb;
-        if (s.seenNb != nb || s.seenHalves != h || !Arrays.equals(x, xOff, xOff + cols, s.seen, 0, cols)) {
+        if (s.seenNb != nb || !Arrays.equals(x, xOff, xOff + cols, s.seen, 0, cols)) {
             s.seenNb = -1;
-            Q8Activations.quantize(x, xOff, nb, h, q, 0);
+            Q8Activations.quantize(x, xOff, nb, q, 0);
             if (s.seen.length < cols) {
                 s.seen = new float[cols];
             }
             System.arraycopy(x, xOff, s.seen, 0, cols);
             s.seenNb = nb;
-            s.seenHalves = h;
         }
         if (NativeLegacyInt8.enabled()
                 && NativeLegacyInt8.run(t, w, rowBytes, nb, q, ib, 1, y, yOff, 0, from, to)) {
@@ -119,10 +114,9 @@ final class LegacyInt8 {
         }
         Scratch s = SCRATCH.get();
         long ib = Q8Activations.inputBytes(nb);
-        boolean h = Q8Activations.halves(t);
         MemorySegment q = s.many.get(ib * count);
         for (int i = 0; i < count; i++) {
-            Q8Activations.quantize(x, xOff + i * xStride, nb, h, q, i * ib);
+            Q8Activations.quantize(x, xOff + i * xStride, nb, q, i * ib);
         }
         if (NativeLegacyInt8.enabled()
                 && NativeLegacyInt8.run(t, w, rowBytes, nb, q, ib, count, y, yOff, yStride, from, to)) {
@@ -181,11 +175,11 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 34L * b;
-                long c = qb + Q8Activations.code(false, b, 0);
+                long c = qb + Q8Activations.code(b, 0);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {
                     v = v.add(signed(w, p + 2 + j).mul(signed(q, c + j)))
-                            .add(signed(w, p + 18 + j).mul(signed(q, c + 16 + j)));
+                            .add(signed(w, p + 18 + j).mul(signed(q, c + 64 + j)));
                 }
                 int isum = v.reduceLanes(VectorOperators.ADD);
                 acc[b & 15] += (float) isum * (Dequantize.f16(w, p) * q.get(F32, dOff + 4L * b));
@@ -203,7 +197,7 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 18L * b;
-                long c = qb + Q8Activations.code(HALVES, b, 0);
+                long c = qb + Q8Activations.code(b, 0);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {
                     IntVector n = unsigned(w, p + 2 + j);
@@ -226,7 +220,7 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 22L * b;
-                long c = qb + Q8Activations.code(HALVES, b, 0);
+                long c = qb + Q8Activations.code(b, 0);
                 int qh = w.get(I32, p + 2);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {
@@ -250,7 +244,7 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 20L * b;
-                long c = qb + Q8Activations.code(HALVES, b, 0);
+                long c = qb + Q8Activations.code(b, 0);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {
                     IntVector n = unsigned(w, p + 4 + j);
@@ -275,7 +269,7 @@ final class LegacyInt8 {
             long off = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 long p = off + 24L * b;
-                long c = qb + Q8Activations.code(HALVES, b, 0);
+                long c = qb + Q8Activations.code(b, 0);
                 int qh = w.get(I32, p + 4);
                 IntVector v = IntVector.zero(IS);
                 for (int j = 0; j < 16; j += L) {

@@ -1,6 +1,5 @@
 package io.strata.kernels.quant;
 
-import io.strata.core.model.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -25,11 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The layout is ours, not block_q8_0's (the kernels want the codes in vector-friendly order), per input:
  * <ul>
- * <li>codes, 32 bytes per block, blocks padded with zero codes to a multiple of 16: for Q8_0 weights block b's
- *   element j at byte {@code 32 b + j}; for the nibble types grouped by 4 blocks (128 bytes per group): block
- *   {@code b = 4g + k}, element {@code j < 16} at byte {@code 128g + 16k + j}, element {@code j >= 16} at
- *   {@code 128g + 64 + 16k + j - 16}, so one 64-byte vector holds the first halves of 4 blocks, the next their
- *   second halves, as 4 blocks' nibbles unpack ({@link #code});</li>
+ * <li>codes, 32 bytes per block, blocks padded with zero codes to a multiple of 16, grouped by 4 blocks (128
+ *   bytes per group): block {@code b = 4g + k}, element {@code j < 16} at byte {@code 128g + 16k + j}, element
+ *   {@code j >= 16} at {@code 128g + 64 + 16k + j - 16}, so one 64-byte vector holds the first halves of 4 blocks,
+ *   the next their second halves, as 4 nibble blocks unpack ({@link #code});</li>
  * <li>{@code dx[b]}: f16(d) as a float, at {@link #dOffset}; {@code sx[b]}: Q8_1's f16 s as a float, at
  *   {@link #sOffset}; {@code xs[b]}: the int sum of the block's codes, at {@link #sumOffset}; each array padded to a
  *   multiple of 16 entries.</li>
@@ -76,17 +74,9 @@ final class Q8Activations {
         return sumOffset(nb) + pad16(nb) * 4;
     }
 
-    /**
-     * Byte offset of element j (0..31) of block b among the codes: {@code 32 b + j} in the plain layout (Q8_0's
-     * weights), grouped by four blocks' halves otherwise (the nibble types, whose 16 code bytes hold both halves).
-     */
-    static long code(boolean halves, int b, int j) {
-        return halves ? 128L * (b >> 2) + 16 * (b & 3) + (j < 16 ? j : 48 + j) : 32L * b + j;
-    }
-
-    /** Whether the kernels of t want the codes grouped by halves ({@link #code}). */
-    static boolean halves(DType t) {
-        return t != DType.Q8_0;
+    /** Byte offset of element j (0..31) of block b among the codes (grouped by four blocks' halves). */
+    static long code(int b, int j) {
+        return 128L * (b >> 2) + 16 * (b & 3) + (j < 16 ? j : 48 + j);
     }
 
     /** roundf: to nearest, halves away from zero (|v| well inside int range). */
@@ -101,7 +91,7 @@ final class Q8Activations {
      * Quantises x[xOff, xOff + 32 nb) into the input at byte {@code base} of {@code dst} (layout above; the
      * padding codes and entries are written as zeros). Vectorised; the same numbers as {@link #referenceBlock}.
      */
-    static void quantize(float[] x, int xOff, int nb, boolean halves, MemorySegment dst, long base) {
+    static void quantize(float[] x, int xOff, int nb, MemorySegment dst, long base) {
         long dOff = base + dOffset(nb);
         long sOff = base + sOffset(nb);
         long iOff = base + sumOffset(nb);
@@ -126,7 +116,7 @@ final class Q8Activations {
                 q = q.lanewise(VectorOperators.NEG, v.compare(VectorOperators.LT, 0f).cast(IS));
                 sum = sum.add(q);
                 ((ByteVector) q.convertShape(VectorOperators.I2B, BS, 0)).intoMemorySegment(dst,
-                        base + code(halves, b, j), ByteOrder.LITTLE_ENDIAN);
+                        base + code(b, j), ByteOrder.LITTLE_ENDIAN);
             }
             int s = sum.reduceLanes(VectorOperators.ADD);
             dst.set(F32, dOff + 4L * b, Float.float16ToFloat(Float.floatToFloat16(d)));
@@ -137,7 +127,7 @@ final class Q8Activations {
         long pad = pad16(nb);
         for (int b = nb; b < pad; b++) {
             for (int h = 0; h < 2; h++) {
-                dst.asSlice(base + code(halves, b, 16 * h), 16).fill((byte) 0);
+                dst.asSlice(base + code(b, 16 * h), 16).fill((byte) 0);
             }
             dst.set(F32, dOff + 4L * b, 0f);
             dst.set(F32, sOff + 4L * b, 0f);

@@ -156,8 +156,7 @@ class LegacyInt8Test {
             int nb = 17;
             MemorySegment w = QuantMatVecTest.randomBlocks(arena, t, 2, nb * 32, new Random(1));
             MemorySegment q = arena.allocate(Q8Activations.inputBytes(nb), 64);
-            Q8Activations.quantize(QuantMatVecTest.randomX(new Random(2), nb * 32), 0, nb, Q8Activations.halves(t), q,
-                    0);
+            Q8Activations.quantize(QuantMatVecTest.randomX(new Random(2), nb * 32), 0, nb, q, 0);
             float[] y = new float[2];
             return NativeLegacyInt8.run(t, w, t.rowBytes(nb * 32), nb, q, q.byteSize(), 1, y, 0, 0, 0, 2);
         }
@@ -272,25 +271,23 @@ class LegacyInt8Test {
         System.arraycopy(w0, 0, want, 0, w0.length);
         want[16] = -4;
         want[31] = 127;
-        for (boolean halves : new boolean[] {false, true}) {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment q = arena.allocate(Q8Activations.inputBytes(1), 64);
-                q.fill((byte) 0x55);
-                Q8Activations.quantize(x, 0, 1, halves, q, 0);
-                int sum = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment q = arena.allocate(Q8Activations.inputBytes(1), 64);
+            q.fill((byte) 0x55);
+            Q8Activations.quantize(x, 0, 1, q, 0);
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                assertEquals(want[j], q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(0, j)), "code " + j);
+                sum += want[j];
+            }
+            assertEquals(2f, q.get(Q8Activations.F32, Q8Activations.dOffset(1)));
+            assertEquals(sum, q.get(Q8Activations.I32, Q8Activations.sumOffset(1)));
+            assertEquals(Float.float16ToFloat(Float.floatToFloat16(sum * 2f)),
+                    q.get(Q8Activations.F32, Q8Activations.sOffset(1)));
+            // the other 15 blocks of the 16-block group are zero codes
+            for (int b = 1; b < 16; b++) {
                 for (int j = 0; j < 32; j++) {
-                    assertEquals(want[j], q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(halves, 0, j)), "code " + j);
-                    sum += want[j];
-                }
-                assertEquals(2f, q.get(Q8Activations.F32, Q8Activations.dOffset(1)));
-                assertEquals(sum, q.get(Q8Activations.I32, Q8Activations.sumOffset(1)));
-                assertEquals(Float.float16ToFloat(Float.floatToFloat16(sum * 2f)),
-                        q.get(Q8Activations.F32, Q8Activations.sOffset(1)));
-                // the other 15 blocks of the 16-block group are zero codes
-                for (int b = 1; b < 16; b++) {
-                    for (int j = 0; j < 32; j++) {
-                        assertEquals(0, q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(halves, b, j)), "padding");
-                    }
+                    assertEquals(0, q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(b, j)), "padding");
                 }
             }
         }
@@ -317,12 +314,12 @@ class LegacyInt8Test {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment q = arena.allocate(Q8Activations.inputBytes(nb), 64);
-            Q8Activations.quantize(x, 0, nb, false, q, 0);
+            Q8Activations.quantize(x, 0, nb, q, 0);
             for (int b = 0; b < nb; b++) {
                 int[] ref = Q8Activations.referenceBlock(x, 32 * b);
                 int sum = 0;
                 for (int j = 0; j < 32; j++) {
-                    assertEquals(ref[j], q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(false, b, j)),
+                    assertEquals(ref[j], q.get(ValueLayout.JAVA_BYTE, Q8Activations.code(b, j)),
                             "block " + b + " element " + j + " (x " + x[32 * b + j] + ")");
                     sum += ref[j];
                 }
