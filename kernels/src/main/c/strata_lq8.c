@@ -166,6 +166,9 @@ INLINE VNNI __m512i lq8_reduce(__m512i s0, __m512i s1, __m512i s2, __m512i s3) {
     return _mm512_permutexvar_epi32(idx, v);
 }
 
+/* How far ahead of the group being summed its weight rows are prefetched (bytes; measured: 4 KiB 0.8, 16 KiB 0.9+). */
+#define LQ8_PREFETCH 16384
+
 /* One row against one input: the canonical float part over 16-block groups, then the tail. */
 INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *xq) {
     const int bb = lq8_block_bytes(T);
@@ -180,6 +183,10 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
     for (; b + 16 <= nb; b += 16) {
         const uint8_t *p = row + (int64_t) bb * b;
         const int8_t *xg = xc + 32 * (int64_t) b;
+        /* the hardware prefetcher alone kept one core at 0.5-0.7 of a streaming read (prefetches never fault) */
+        for (int l = 0; l < 16 * bb; l += 64) {
+            _mm_prefetch((const char *) (p + LQ8_PREFETCH + l), _MM_HINT_T0);
+        }
         __m512i s[4];
         if (T == T_Q8_0) {
             /* two blocks per load pair, regrouped by 128-bit lanes into four blocks' first and second halves */

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -41,6 +42,7 @@ final class LegacyInt8 {
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, BlockDot.FS.vectorShape());
     private static final int L = IS.length();
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfInt I32 = Q8Activations.I32;
     private static final ValueLayout.OfFloat F32 = Q8Activations.F32;
@@ -144,6 +146,22 @@ final class LegacyInt8 {
         }
     }
 
+    /** L signed bytes as short lanes. */
+    private static ShortVector s16(MemorySegment s, long p) {
+        return (ShortVector) ByteVector.fromMemorySegment(BS, s, p, LE).convertShape(VectorOperators.B2S, SS, 0);
+    }
+
+    /** L unsigned bytes as short lanes. */
+    private static ShortVector u16(MemorySegment s, long p) {
+        return (ShortVector) ByteVector.fromMemorySegment(BS, s, p, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
+    }
+
+    /** The exact sum of short lanes (each |lane| < 2^15), widened to int lanes first. */
+    private static int sum(ShortVector v) {
+        return ((IntVector) v.convertShape(VectorOperators.S2I, IS, 0)).reduceLanes(VectorOperators.ADD);
+    }
+
     private static IntVector signed(MemorySegment s, long p) {
         return (IntVector) ByteVector.fromMemorySegment(BS, s, p, LE).convertShape(VectorOperators.B2I, IS, 0);
     }
@@ -176,12 +194,11 @@ final class LegacyInt8 {
             for (int b = 0; b < nb; b++) {
                 long p = off + 34L * b;
                 long c = qb + Q8Activations.code(b, 0);
-                IntVector v = IntVector.zero(IS);
+                // per lane two products of at most 128 * 127: the short sum is exact
+                int isum = 0;
                 for (int j = 0; j < 16; j += L) {
-                    v = v.add(signed(w, p + 2 + j).mul(signed(q, c + j)))
-                            .add(signed(w, p + 18 + j).mul(signed(q, c + 64 + j)));
+                    isum += sum(s16(w, p + 2 + j).mul(s16(q, c + j)).add(s16(w, p + 18 + j).mul(s16(q, c + 64 + j))));
                 }
-                int isum = v.reduceLanes(VectorOperators.ADD);
                 acc[b & 15] += (float) isum * (Dequantize.f16(w, p) * q.get(F32, dOff + 4L * b));
             }
             y[yOff + r] = finish(acc);

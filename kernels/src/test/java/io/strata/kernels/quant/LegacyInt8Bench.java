@@ -27,6 +27,10 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class LegacyInt8Bench {
     private static long blackhole;
+    /** Rates per second of this thread's CPU time (the machine is shared: what a kernel does while it runs). */
+    private static final String CPU = " (cpu)";
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
     private LegacyInt8Bench() {
     }
@@ -80,15 +84,23 @@ public final class LegacyInt8Bench {
                 Map<String, double[]> r = run(cs, rounds, (long) (seconds * 1e9));
                 System.out.printf(Locale.ROOT, "%n%s %d x %d (%d MiB), 1 thread, %d rounds of >= %.1f s; load %s%n",
                         t, rows, cols, bytes >> 20, rounds, seconds, load());
-                for (var e : r.entrySet()) {
-                    System.out.printf(Locale.ROOT, "  %-22s %s GB/s  of read %s%n", e.getKey(),
-                            spread(e.getValue(), 1e-9), spread(ratio(e.getValue(), r.get("read")), 1));
-                }
-                String single = nat ? "int8 native" : "int8 java";
-                for (var e : r.entrySet()) {
-                    if (e.getKey().contains(" batch ")) {
-                        System.out.printf(Locale.ROOT, "  %-22s per-input speed / single's: %s%n", e.getKey(),
-                                spread(ratio(e.getValue(), r.get(single)), 1));
+                for (String clock : new String[] {"", CPU}) {
+                    System.out.printf(Locale.ROOT, "  by %s:%n", clock.isEmpty() ? "wall time" : "thread CPU time");
+                    for (String k : cs.keySet()) {
+                        double[] v = r.get(k + clock);
+                        System.out.printf(Locale.ROOT, "  %-22s %s GB/s  of read %s%n", k, spread(v, 1e-9),
+                                spread(ratio(v, r.get("read" + clock)), 1));
+                    }
+                    String single = nat ? "int8 native" : "int8 java";
+                    for (String k : cs.keySet()) {
+                        if (k.contains(" batch ")) {
+                            System.out.printf(Locale.ROOT, "  %-22s per-input speed / single's: %s%n", k,
+                                    spread(ratio(r.get(k + clock), r.get(single + clock)), 1));
+                        }
+                    }
+                    if (nat && cs.containsKey("float native")) {
+                        System.out.printf(Locale.ROOT, "  int8/float native      %s%n",
+                                spread(ratio(r.get("int8 native" + clock), r.get("float native" + clock)), 1));
                     }
                 }
             }
@@ -111,17 +123,21 @@ public final class LegacyInt8Bench {
     private static Map<String, double[]> run(Map<String, LongSupplier> cs, int rounds, long minNanos) {
         Map<String, double[]> out = new LinkedHashMap<>();
         cs.keySet().forEach(k -> out.put(k, new double[rounds]));
+        cs.keySet().forEach(k -> out.put(k + CPU, new double[rounds]));
         for (int r = -1; r < rounds; r++) { // round -1: warm-up
             for (var e : cs.entrySet()) {
                 long units = 0;
                 long t0 = System.nanoTime();
+                long c0 = THREADS.getCurrentThreadCpuTime();
                 long el;
                 do {
                     units += e.getValue().getAsLong();
                     el = System.nanoTime() - t0;
                 } while (el < minNanos);
+                long cpu = THREADS.getCurrentThreadCpuTime() - c0;
                 if (r >= 0) {
                     out.get(e.getKey())[r] = units / (el / 1e9);
+                    out.get(e.getKey() + CPU)[r] = units / (cpu / 1e9);
                 }
             }
         }
