@@ -20,7 +20,7 @@
  * (elements 16-31); then dx[], sx[] (floats) and xs[] (ints), each padded to a multiple of 16 entries. Inputs lie
  * xStride bytes apart; output i, row r at y[yOff + i * yStride + r] (formed before it meets the pointer: Java may
  * pass yOff = -from with a staging buffer). Every function returns 0, or -1 (nothing done, Java runs) where the
- * CPU lacks AVX-512 VNNI.
+ * CPU lacks AVX-512 VNNI or VBMI (byte permutes: the nibble types' four-block loads).
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -28,7 +28,7 @@
 #include <string.h>
 
 #define STRATA_API __attribute__((visibility("default")))
-#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c")))
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,f16c")))
 #define INLINE static inline __attribute__((always_inline))
 
 enum { T_Q8_0, T_Q4_0, T_Q5_0, T_Q4_1, T_Q5_1 };
@@ -40,7 +40,8 @@ static int lq8_supported(void) {
         __builtin_cpu_init();
         lq8_cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
                 && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")
-                && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c");
+                && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi")
+                && __builtin_cpu_supports("f16c");
     }
     return lq8_cpu;
 }
@@ -107,15 +108,18 @@ INLINE int32_t lq8_isum(int T, const uint8_t *p, const int8_t *xc, int32_t b, in
 }
 
 /*
- * Four nibble blocks' (b, b+1, b+2, b+3 at p, p + bb, ...) unsigned codes as two vectors: elements 0-15 of block k in
- * 128-bit lane k of *lo, elements 16-31 in lane k of *hi (the x codes' layout).
+ * Four nibble blocks (b .. b+3 at p, p + bb, ...; 4 bb <= 96 bytes) unsigned codes as two vectors: elements 0-15
+ * of block k in 128-bit lane k of *lo, elements 16-31 in lane k of *hi (the x codes' layout). The 16 code bytes of
+ * each block are picked from one 128-byte window by vpermt2b (cidx), its second half loaded under a mask so that
+ * nothing past the quad is read; the blocks' f16 d (and Q4_1/Q5_1's m) go to bytes 8 k' .. 8 k' + 7 (and 32 + ...)
+ * of *dm for the group's k'-th quad (didx, dmask).
  */
-INLINE VNNI void lq8_quad(int T, const uint8_t *p, int bb, __m512i *lo, __m512i *hi) {
-    const int o = lq8_qs(T);
-    __m512i z = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *) (p + o)));
-    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *) (p + bb + o)), 1);
-    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *) (p + 2 * bb + o)), 2);
-    z = _mm512_inserti32x4(z, _mm_loadu_si128((const __m128i *) (p + 3 * bb + o)), 3);
+INLINE VNNI void lq8_quad(int T, const uint8_t *p, int bb, __m512i cidx, __m512i didx, __mmask64 dmask,
+                          __m512i *lo, __m512i *hi, __m512i *dm) {
+    __m512i a = _mm512_loadu_si512((const void *) p);
+    __m512i c = _mm512_maskz_loadu_epi8((__mmask64) ((1ull << (4 * bb - 64)) - 1), (const void *) (p + 64));
+    __m512i z = _mm512_permutex2var_epi8(a, cidx, c);
+    *dm = _mm512_or_si512(*dm, _mm512_maskz_permutex2var_epi8(dmask, a, didx, c));
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     __m512i l = _mm512_and_si512(z, m4);
     __m512i h = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
@@ -178,6 +182,16 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
     const float *sx = dx + pad;
     const int32_t *xs = (const int32_t *) (sx + pad);
     const __m512i zero = _mm512_setzero_si512();
+    /* byte n of a quad's codes: block n / 16, code byte n % 16; byte 8 k + 2 j + e of its d/m vector: block j's d
+       (m at 32 + ...) byte e, for every quad k (the mask picks k's bytes) */
+    uint8_t ci[64], di[64];
+    for (int n = 0; n < 64; n++) {
+        ci[n] = (uint8_t) ((n >> 4) * bb + lq8_qs(T) + (n & 15));
+        int j = (n & 7) >> 1, e = n & 1;
+        di[n] = (uint8_t) (j * bb + e + (n >= 32 ? 2 : 0));
+    }
+    const __m512i cidx = _mm512_loadu_si512((const void *) ci);
+    const __m512i didx = _mm512_loadu_si512((const void *) di);
     __m512 acc = _mm512_setzero_ps();
     int32_t b = 0;
     for (; b + 16 <= nb; b += 16) {
@@ -188,6 +202,7 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
             _mm_prefetch((const char *) (p + LQ8_PREFETCH + l), _MM_HINT_T0);
         }
         __m512i s[4];
+        __m512i dm = zero; /* nibble types: the 16 blocks' d (bytes 0-31) and m (32-63) */
         if (T == T_Q8_0) {
             /* two blocks per load pair, regrouped by 128-bit lanes into four blocks' first and second halves */
             const __m512i bias = _mm512_set1_epi8((char) 0x80);
@@ -203,12 +218,15 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
                 s[k] = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512((const void *) (xg + 128 * k + 64)));
             }
         } else {
+            __m512i dmv = zero;
             for (int k = 0; k < 4; k++) {
                 __m512i lo, hi;
-                lq8_quad(T, p + 4 * bb * k, bb, &lo, &hi);
+                lq8_quad(T, p + 4 * bb * k, bb, cidx, didx, (__mmask64) (0x000000FF000000FFull << (8 * k)), &lo, &hi,
+                         &dmv);
                 __m512i d = _mm512_dpbusd_epi32(zero, lo, _mm512_loadu_si512((const void *) (xg + 128 * k)));
                 s[k] = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512((const void *) (xg + 128 * k + 64)));
             }
+            dm = dmv;
         }
         __m512i isum = lq8_reduce(s[0], s[1], s[2], s[3]);
         __m512i xsum = _mm512_loadu_si512((const void *) (xs + b));
@@ -219,10 +237,10 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
         } else if (T == T_Q5_0) {
             isum = _mm512_sub_epi32(isum, _mm512_slli_epi32(xsum, 4));
         }
-        __m512 dw = _mm512_cvtph_ps(lq8_halves16(p, bb, 0));
+        __m512 dw = _mm512_cvtph_ps(T == T_Q8_0 ? lq8_halves16(p, bb, 0) : _mm512_castsi512_si256(dm));
         __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_loadu_ps(dx + b)));
         if (T == T_Q4_1 || T == T_Q5_1) {
-            __m512 mw = _mm512_cvtph_ps(lq8_halves16(p, bb, 2));
+            __m512 mw = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(dm, 1));
             t = _mm512_add_ps(t, _mm512_mul_ps(mw, _mm512_loadu_ps(sx + b)));
         }
         acc = _mm512_add_ps(acc, t);
