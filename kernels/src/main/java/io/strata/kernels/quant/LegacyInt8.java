@@ -35,8 +35,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Any way of computing isum gives the same int (|isum| < 2^20, exact as a float too), so the native kernel sums
  * bytes with vpdpbusd (unsigned x signed: Q8_0's codes biased by +128 and 128 * xs taken off, the nibble types'
  * offsets 8/16 likewise as 8 * xs / 16 * xs) and reduces 16 blocks' sums into one vector for the float part,
- * which is the lanes above; the Java widens bytes to int lanes. A batch ({@link #batch}) quantises each input
- * exactly as {@link #rows} does and runs the same per-row arithmetic, so each output has the same bits.
+ * which is the lanes above; the Java widens bytes to short (Q8_0) or int lanes and reduces each block. A batch
+ * ({@link #batch}) quantises each input exactly as {@link #rows} does and runs the same per-row arithmetic (the
+ * native one on a tile of rows unpacked once for all inputs), so each output has the same bits. {@link #rows}
+ * keeps the last x it quantised per thread and reuses the codes for a bit-equal x (row ranges of one matvec,
+ * gate and up).
  */
 final class LegacyInt8 {
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, BlockDot.FS.vectorShape());

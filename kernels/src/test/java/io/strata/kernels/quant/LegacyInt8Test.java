@@ -388,7 +388,7 @@ class LegacyInt8Test {
 
     /** Many rows per call, after warm-up: what a call allocates (least over windows) is a few bytes, not per row. */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q5_0", "Q4_1", "Q5_1"})
     void noAllocationPerCall(DType t) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         int rows = 2048;
