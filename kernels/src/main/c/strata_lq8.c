@@ -114,8 +114,8 @@ INLINE int32_t lq8_isum(int T, const uint8_t *p, const int8_t *xc, int32_t b, in
  * nothing past the quad is read; the blocks' f16 d (and Q4_1/Q5_1's m) go to bytes 8 k' .. 8 k' + 7 (and 32 + ...)
  * of *dm for the group's k'-th quad (didx, dmask).
  */
-INLINE VNNI void lq8_quad(int T, const uint8_t *p, int bb, __m512i cidx, __m512i didx, __mmask64 dmask,
-                          __m512i *lo, __m512i *hi, __m512i *dm) {
+INLINE VNNI void lq8_quad(int T, const uint8_t *p, int bb, __m512i cidx, __m512i didx, __m512i hidx,
+                          __mmask64 dmask, __m512i *lo, __m512i *hi, __m512i *dm) {
     __m512i a = _mm512_loadu_si512((const void *) p);
     __m512i c = _mm512_maskz_loadu_epi8((__mmask64) ((1ull << (4 * bb - 64)) - 1), (const void *) (p + 64));
     __m512i z = _mm512_permutex2var_epi8(a, cidx, c);
@@ -124,16 +124,10 @@ INLINE VNNI void lq8_quad(int T, const uint8_t *p, int bb, __m512i cidx, __m512i
     __m512i l = _mm512_and_si512(z, m4);
     __m512i h = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
     if (T == T_Q5_0 || T == T_Q5_1) {
-        const int qo = lq8_qh(T);
-        uint32_t h0, h1, h2, h3;
-        memcpy(&h0, p + qo, 4);
-        memcpy(&h1, p + bb + qo, 4);
-        memcpy(&h2, p + 2 * bb + qo, 4);
-        memcpy(&h3, p + 3 * bb + qo, 4);
-        __mmask64 ml = (uint64_t) (h0 & 0xFFFF) | (uint64_t) (h1 & 0xFFFF) << 16 | (uint64_t) (h2 & 0xFFFF) << 32
-                | (uint64_t) (h3 & 0xFFFF) << 48;
-        __mmask64 mh = (uint64_t) (h0 >> 16) | (uint64_t) (h1 >> 16) << 16 | (uint64_t) (h2 >> 16) << 32
-                | (uint64_t) (h3 >> 16) << 48;
+        /* the four qh words' low halves (elements 0-15) side by side, then their high halves: two byte masks */
+        __m128i hq = _mm512_castsi512_si128(_mm512_permutex2var_epi8(a, hidx, c));
+        __mmask64 ml = _cvtu64_mask64((uint64_t) _mm_cvtsi128_si64(hq));
+        __mmask64 mh = _cvtu64_mask64((uint64_t) _mm_extract_epi64(hq, 1));
         const __m512i bit4 = _mm512_set1_epi8(0x10);
         l = _mm512_or_si512(l, _mm512_maskz_mov_epi8(ml, bit4));
         h = _mm512_or_si512(h, _mm512_maskz_mov_epi8(mh, bit4));
@@ -174,7 +168,27 @@ INLINE VNNI __m512i lq8_reduce(__m512i s0, __m512i s1, __m512i s2, __m512i s3) {
 #define LQ8_PREFETCH 16384
 
 /* One row against one input: the canonical float part over 16-block groups, then the tail. */
-INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *xq) {
+/*
+ * The nibble types' vpermt2b indices (lq8_quad): byte n of a quad's codes is block n / 16's code byte n % 16; byte
+ * 8 k + 2 j + e of its d/m vector is block j's d (m from byte 32 on) byte e, for every quad k (a mask picks k's).
+ */
+INLINE VNNI void lq8_indices(int T, __m512i *cidx, __m512i *didx, __m512i *hidx) {
+    const int bb = lq8_block_bytes(T);
+    uint8_t ci[64], di[64], hi[64];
+    for (int n = 0; n < 64; n++) {
+        ci[n] = (uint8_t) ((n >> 4) * bb + lq8_qs(T) + (n & 15));
+        int j = (n & 7) >> 1, e = n & 1;
+        di[n] = (uint8_t) (j * bb + e + (n >= 32 ? 2 : 0));
+        /* Q5: bytes 0-7 the qh bytes 0, 1 of blocks 0-3, bytes 8-15 their bytes 2, 3 */
+        hi[n] = (uint8_t) (j * bb + lq8_qh(T) + 2 * ((n >> 3) & 1) + e);
+    }
+    *cidx = _mm512_loadu_si512((const void *) ci);
+    *didx = _mm512_loadu_si512((const void *) di);
+    *hidx = _mm512_loadu_si512((const void *) hi);
+}
+
+INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *xq, __m512i cidx, __m512i didx,
+                          __m512i hidx) {
     const int bb = lq8_block_bytes(T);
     const int64_t pad = lq8_pad16(nb);
     const int8_t *xc = (const int8_t *) xq;
@@ -182,16 +196,6 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
     const float *sx = dx + pad;
     const int32_t *xs = (const int32_t *) (sx + pad);
     const __m512i zero = _mm512_setzero_si512();
-    /* byte n of a quad's codes: block n / 16, code byte n % 16; byte 8 k + 2 j + e of its d/m vector: block j's d
-       (m at 32 + ...) byte e, for every quad k (the mask picks k's bytes) */
-    uint8_t ci[64], di[64];
-    for (int n = 0; n < 64; n++) {
-        ci[n] = (uint8_t) ((n >> 4) * bb + lq8_qs(T) + (n & 15));
-        int j = (n & 7) >> 1, e = n & 1;
-        di[n] = (uint8_t) (j * bb + e + (n >= 32 ? 2 : 0));
-    }
-    const __m512i cidx = _mm512_loadu_si512((const void *) ci);
-    const __m512i didx = _mm512_loadu_si512((const void *) di);
     __m512 acc = _mm512_setzero_ps();
     int32_t b = 0;
     for (; b + 16 <= nb; b += 16) {
@@ -221,8 +225,8 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
             __m512i dmv = zero;
             for (int k = 0; k < 4; k++) {
                 __m512i lo, hi;
-                lq8_quad(T, p + 4 * bb * k, bb, cidx, didx, (__mmask64) (0x000000FF000000FFull << (8 * k)), &lo, &hi,
-                         &dmv);
+                lq8_quad(T, p + 4 * bb * k, bb, cidx, didx, hidx, (__mmask64) (0x000000FF000000FFull << (8 * k)), &lo,
+                         &hi, &dmv);
                 __m512i d = _mm512_dpbusd_epi32(zero, lo, _mm512_loadu_si512((const void *) (xg + 128 * k)));
                 s[k] = _mm512_dpbusd_epi32(d, hi, _mm512_loadu_si512((const void *) (xg + 128 * k + 64)));
             }
@@ -456,8 +460,10 @@ INLINE VNNI int32_t lq8_run(int T, const uint8_t *w, int64_t rowBytes, int32_t n
                             int64_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from,
                             int32_t to) {
     if (count == 1) {
+        __m512i cidx, didx, hidx;
+        lq8_indices(T, &cidx, &didx, &hidx);
         for (int32_t r = from; r < to; r++) {
-            y[(int64_t) yOff + r] = lq8_row(T, w + r * rowBytes, nb, xq);
+            y[(int64_t) yOff + r] = lq8_row(T, w + r * rowBytes, nb, xq, cidx, didx, hidx);
         }
         return 0;
     }
