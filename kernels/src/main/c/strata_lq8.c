@@ -20,7 +20,8 @@
  * (elements 16-31); then dx[], sx[] (floats) and xs[] (ints), each padded to a multiple of 16 entries. Inputs lie
  * xStride bytes apart; output i, row r at y[yOff + i * yStride + r] (formed before it meets the pointer: Java may
  * pass yOff = -from with a staging buffer). Every function returns 0, or -1 (nothing done, Java runs) where the
- * CPU lacks AVX-512 VNNI or VBMI (byte permutes: the nibble types' four-block loads).
+ * CPU lacks AVX-512 VNNI or VBMI (byte permutes: the nibble types' four-block loads) or the batch form's
+ * per-thread buffers cannot be allocated.
  */
 #include <immintrin.h>
 #include <stdint.h>
