@@ -1,0 +1,231 @@
+package io.strata.kernels.quant;
+
+import io.strata.core.model.DType;
+import io.strata.kernels.cpu.NativeKQuantInt8;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Q4_K, Q5_K and Q6_K matvecs in llama.cpp's CPU arithmetic: x quantised to Q8_K ({@link Q8KActivations}), each
+ * weight super-block's dot product with it an exact integer sum, scaled once per super-block in float. Why: the
+ * float path's unpacking to floats, not memory, bounded it (0.30 of a streaming read for Q4_K); integers are what
+ * AVX-512 VNNI multiplies fast, and llama.cpp's logits (the yardstick) come from this arithmetic. The native twins
+ * ({@link NativeKQuantInt8}, strata_kq8.c) run when available and give the same bits.
+ *
+ * <p>The canonical arithmetic (one super-block b of 256 elements of a row, x's Q8_K block b with scale dx, codes
+ * x[e] and bsums[16]), 16 int32 lanes, element e in lane {@code (e & 63) >> 2} (what vpmaddubsw + vpdpwssd over a
+ * 64-byte chunk of codes in element order give):
+ * <ul>
+ * <li>Q4_K, Q5_K (codes q in 0..15 / 0..31, 6-bit scales sc[8] and mins m[8] per 32, f16 d and dmin):
+ *     {@code I[L] = sum over e in lane L of sc[e >> 5] * q[e] * x[e]}, {@code J[L] = m[L >> 1] * bsums[L]},
+ *     {@code F[L] = fma(-(float) J[L], dmin * dx, fma((float) I[L], d * dx, F[L]))};
+ * <li>Q6_K (codes q + 32 = u in 0..63, int8 scales sc[16] per 16, f16 d):
+ *     {@code K[L] = sum over e in lane L of sc[e >> 4] * u[e] * x[e] - 32 * sc[L] * bsums[L]},
+ *     {@code F[L] = fma((float) K[L], d * dx, F[L])};
+ * </ul>
+ * where {@code d * dx} is one float multiply, F starts at +0 for blocks b = 0, 1, ... in order, and the row's
+ * value is {@code ((0f + F[0]) + F[1]) + ... + F[15]}. The integer sums are exact (bounded well inside int), so any
+ * order gives them; the float operations are the same in Java and C. Mathematically each block contributes
+ * {@code d dx sum sc q x - dmin dx sum m bsum} (Q6_K: {@code d dx sum sc (u - 32) x}), llama.cpp's
+ * ggml_vec_dot_q4_K_q8_K / q5_K / q6_K; only their float rounding differs.
+ *
+ * <p>The batch form quantises each input the same way and unpacks each weight block once for all inputs, so each
+ * input's outputs are those of {@link #rows} on it.
+ */
+final class KQuantInt8 {
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private KQuantInt8() {
+    }
+
+    /** Whether this class has an int8-activation kernel for t. */
+    static boolean supports(DType t) {
+        return t == DType.Q4_K || t == DType.Q5_K || t == DType.Q6_K;
+    }
+
+    /** y[yOff + r] = row r . x[xOff ..] for r in [from, to), in this arithmetic; quantises x itself. */
+    static void rows(DType t, MemorySegment w, long rowBytes, int nb, float[] x, int xOff, float[] y, int yOff,
+                     int from, int to) {
+        check(t);
+        if (from == to) {
+            return;
+        }
+        Q8KActivations.Buffer buf = Q8KActivations.buffer();
+        byte[] xq = buf.bytes(nb * Q8KActivations.BLOCK_BYTES);
+        Q8KActivations.quantize(x, xOff, nb, xq, 0);
+        if (NativeKQuantInt8.rows(t, w, rowBytes, nb, buf.segment(), y, yOff, from, to)) {
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        s.accumulators(1);
+        for (int r = from; r < to; r++) {
+            java.util.Arrays.fill(s.f, 0, 16, 0f);
+            long row = r * rowBytes;
+            for (int b = 0; b < nb; b++) {
+                s.unpack(t, w, row + (long) t.blockBytes() * b);
+                s.step(t, xq, Q8KActivations.BLOCK_BYTES * b, 0);
+            }
+            y[yOff + r] = s.sum(0);
+        }
+    }
+
+    /** count inputs x[xOff + i*xStride ..] -> y[yOff + i*yStride + r]; each bit-identical to rows(...) on it. */
+    static void batch(DType t, MemorySegment w, long rowBytes, int nb, float[] x, int xOff, int xStride, int count,
+                      float[] y, int yOff, int yStride, int from, int to) {
+        check(t);
+        if (from == to || count == 0) {
+            return;
+        }
+        int bytes = nb * Q8KActivations.BLOCK_BYTES;
+        Q8KActivations.Buffer buf = Q8KActivations.buffer();
+        byte[] xq = buf.bytes(Math.multiplyExact(bytes, count));
+        for (int i = 0; i < count; i++) {
+            Q8KActivations.quantize(x, xOff + i * xStride, nb, xq, i * bytes);
+        }
+        if (NativeKQuantInt8.batch(t, w, rowBytes, nb, buf.segment(), bytes, count, y, yOff, yStride, from, to)) {
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        s.accumulators(count);
+        for (int r = from; r < to; r++) {
+            java.util.Arrays.fill(s.f, 0, 16 * count, 0f);
+            long row = r * rowBytes;
+            for (int b = 0; b < nb; b++) {
+                s.unpack(t, w, row + (long) t.blockBytes() * b); // once for all inputs
+                for (int i = 0; i < count; i++) {
+                    s.step(t, xq, i * bytes + Q8KActivations.BLOCK_BYTES * b, i);
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                y[yOff + i * yStride + r] = s.sum(i);
+            }
+        }
+    }
+
+    private static void check(DType t) {
+        if (!supports(t)) {
+            throw new IllegalArgumentException("no int8-activation kernel for " + t);
+        }
+    }
+
+    /** A thread's unpacked weight block and float accumulators. */
+    static final class Scratch {
+        /** The block's codes (Q6_K: u = q + 32), in element order. */
+        final byte[] q = new byte[256];
+        /** Per element group: the scale (Q4_K/Q5_K: 8 of 32, Q6_K: 16 of 16). */
+        final int[] sc = new int[16];
+        /** Per lane L: Q4_K/Q5_K m[L >> 1]; Q6_K 32 * sc[L]. */
+        final int[] m = new int[16];
+        final byte[] raw = new byte[256];
+        float d;
+        float dmin;
+        /** 16 float lanes per input. */
+        float[] f = new float[16];
+
+        void accumulators(int count) {
+            if (f.length < 16 * count) {
+                f = new float[16 * count];
+            }
+        }
+
+        void unpack(DType t, MemorySegment w, long p) {
+            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, p, raw, 0, t.blockBytes());
+            switch (t) {
+                case Q4_K -> {
+                    header();
+                    for (int k = 0; k < 4; k++) {
+                        for (int i = 0; i < 32; i++) {
+                            int c = raw[16 + 32 * k + i] & 0xFF;
+                            q[64 * k + i] = (byte) (c & 15);
+                            q[64 * k + 32 + i] = (byte) (c >> 4);
+                        }
+                    }
+                }
+                case Q5_K -> {
+                    header();
+                    for (int k = 0; k < 4; k++) {
+                        for (int i = 0; i < 32; i++) {
+                            int c = raw[48 + 32 * k + i] & 0xFF;
+                            int h = raw[16 + i] & 0xFF;
+                            q[64 * k + i] = (byte) ((c & 15) | ((h >> (2 * k)) & 1) << 4);
+                            q[64 * k + 32 + i] = (byte) ((c >> 4) | ((h >> (2 * k + 1)) & 1) << 4);
+                        }
+                    }
+                }
+                case Q6_K -> {
+                    for (int h = 0; h < 2; h++) {
+                        for (int l = 0; l < 32; l++) {
+                            int a = raw[64 * h + l] & 0xFF;
+                            int b = raw[64 * h + 32 + l] & 0xFF;
+                            int hb = raw[128 + 32 * h + l] & 0xFF;
+                            q[128 * h + l] = (byte) ((a & 15) | (hb & 3) << 4);
+                            q[128 * h + 32 + l] = (byte) ((b & 15) | ((hb >> 2) & 3) << 4);
+                            q[128 * h + 64 + l] = (byte) ((a >> 4) | ((hb >> 4) & 3) << 4);
+                            q[128 * h + 96 + l] = (byte) ((b >> 4) | ((hb >> 6) & 3) << 4);
+                        }
+                    }
+                    for (int g = 0; g < 16; g++) {
+                        sc[g] = raw[192 + g];
+                        m[g] = 32 * sc[g];
+                    }
+                    d = Float.float16ToFloat((short) ((raw[208] & 0xFF) | raw[209] << 8));
+                }
+                default -> throw new IllegalArgumentException("no int8-activation kernel for " + t);
+            }
+        }
+
+        /** Q4_K/Q5_K: d, dmin and the 6-bit scales and mins (ggml's get_scale_min_k4). */
+        private void header() {
+            d = Float.float16ToFloat((short) ((raw[0] & 0xFF) | raw[1] << 8));
+            dmin = Float.float16ToFloat((short) ((raw[2] & 0xFF) | raw[3] << 8));
+            for (int j = 0; j < 8; j++) {
+                int s;
+                int mm;
+                if (j < 4) {
+                    s = raw[4 + j] & 63;
+                    mm = raw[8 + j] & 63;
+                } else {
+                    s = (raw[8 + j] & 0xF) | ((raw[j] & 0xFF) >> 6) << 4;
+                    mm = ((raw[8 + j] & 0xFF) >> 4) | ((raw[4 + j] & 0xFF) >> 6) << 4;
+                }
+                sc[j] = s;
+                m[2 * j] = mm;
+                m[2 * j + 1] = mm;
+            }
+        }
+
+        /** The unpacked block against Q8_K block at xq[p ..] into input i's lanes. */
+        void step(DType t, byte[] xq, int p, int i) {
+            float dx = (float) Q8KActivations.F32.get(xq, p);
+            int shift = t == DType.Q6_K ? 4 : 5;
+            int qs = p + Q8KActivations.QS;
+            int o = 16 * i;
+            for (int lane = 0; lane < 16; lane++) {
+                int a = 0;
+                for (int c = 0; c < 4; c++) {
+                    int e0 = 64 * c + 4 * lane;
+                    int part = 0;
+                    for (int e = e0; e < e0 + 4; e++) {
+                        part += q[e] * xq[qs + e];
+                    }
+                    a += sc[e0 >> shift] * part;
+                }
+                int j = m[lane] * (short) Q8KActivations.I16.get(xq, p + Q8KActivations.BSUMS + 2 * lane);
+                if (t == DType.Q6_K) {
+                    f[o + lane] = Math.fma((float) (a - j), d * dx, f[o + lane]);
+                } else {
+                    f[o + lane] = Math.fma(-(float) j, dmin * dx, Math.fma((float) a, d * dx, f[o + lane]));
+                }
+            }
+        }
+
+        /** Input i's row value: its 16 lanes added in index order from 0f. */
+        float sum(int i) {
+            float s = 0f;
+            for (int lane = 0; lane < 16; lane++) {
+                s += f[16 * i + lane];
+            }
+            return s;
+        }
+    }
+}
