@@ -146,7 +146,7 @@ static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
         u->w[2 * h + 1] = _mm512_or_si512(hi, hB);
     }
     __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (p + 192)));
-    u->m = _mm512_slli_epi32(sc, 5);
+    u->m = _mm512_and_si512(_mm512_slli_epi32(sc, 5), _mm512_set1_epi32(0xFFFF)); /* [32 sc, 0] as int16 */
     __m512i s2 = _mm512_or_si512(_mm512_and_si512(sc, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(sc, 16));
     u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), s2);
     u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7), s2);
@@ -157,22 +157,25 @@ static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
     u->dmin = 0.0f;
 }
 
-/* The integer lanes sum over chunks k of scale * (code . x) for one Q8_K block's qs. */
+/* The integer lanes: sum over chunks k of scale * (code . x) for one Q8_K block's qs (two chains: exact ints). */
 static inline KQ8_TARGET __m512i kq8_isum(const kq8_blk *u, const uint8_t *qs) {
-    __m512i acc = _mm512_setzero_si512();
-    for (int k = 0; k < 4; k++) {
-        __m512i pr = _mm512_maddubs_epi16(u->w[k], _mm512_loadu_si512((const void *) (qs + 64 * k)));
-        acc = _mm512_dpwssd_epi32(acc, pr, u->s[k]);
-    }
-    return acc;
+    __m512i a0 = _mm512_madd_epi16(_mm512_maddubs_epi16(u->w[0], _mm512_loadu_si512((const void *) qs)), u->s[0]);
+    __m512i a1 = _mm512_madd_epi16(_mm512_maddubs_epi16(u->w[1], _mm512_loadu_si512((const void *) (qs + 64))),
+            u->s[1]);
+    a0 = _mm512_dpwssd_epi32(a0, _mm512_maddubs_epi16(u->w[2], _mm512_loadu_si512((const void *) (qs + 128))),
+            u->s[2]);
+    a1 = _mm512_dpwssd_epi32(a1, _mm512_maddubs_epi16(u->w[3], _mm512_loadu_si512((const void *) (qs + 192))),
+            u->s[3]);
+    return _mm512_add_epi32(a0, a1);
 }
 
-/* Q4_K/Q5_K: F = fma(-J, dmin * dx, fma(I, d * dx, F)) for one block with Q8_K block xb. */
+/* Q4_K/Q5_K: F = fma(-J, dmin * dx, fma(I, d * dx, F)) for one block with Q8_K block xb. J = bsums * m by
+   vpmaddwd: each dword is [bsum, its sign] x [m, 0] (u->m's high halves are 0). */
 static inline KQ8_TARGET __m512 kq8_k_step(const kq8_blk *u, const uint8_t *xb, __m512 f) {
     float dx;
     memcpy(&dx, xb, 4);
     __m512i i = kq8_isum(u, xb + 4);
-    __m512i j = _mm512_mullo_epi32(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *) (xb + 260))), u->m);
+    __m512i j = _mm512_madd_epi16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *) (xb + 260))), u->m);
     f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_set1_ps(u->d * dx), f);
     return _mm512_fnmadd_ps(_mm512_cvtepi32_ps(j), _mm512_set1_ps(u->dmin * dx), f);
 }
@@ -182,7 +185,7 @@ static inline KQ8_TARGET __m512 kq8_q6_step(const kq8_blk *u, const uint8_t *xb,
     float dx;
     memcpy(&dx, xb, 4);
     __m512i i = kq8_isum(u, xb + 4);
-    __m512i j = _mm512_mullo_epi32(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *) (xb + 260))), u->m);
+    __m512i j = _mm512_madd_epi16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *) (xb + 260))), u->m);
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(i, j)), _mm512_set1_ps(u->d * dx), f);
 }
 
@@ -227,7 +230,23 @@ static inline KQ8_TARGET __m512 kq8_q6_step(const kq8_blk *u, const uint8_t *xb,
                     for (int32_t j = 0; j < nbt; j++) {                                                            \
                         UNPACK(row + (int64_t) (BYTES) * (b0 + j), &u[j]);                                         \
                     }                                                                                              \
-                    for (int32_t i = 0; i < ni; i++) {                                                             \
+                    int32_t i = 0;                                                                                 \
+                    for (; i + 4 <= ni; i += 4) { /* four inputs' float chains side by side */                    \
+                        const uint8_t *xb = xq + (int64_t) (i0 + i) * xqStride + (int64_t) KQ8_XB * b0;            \
+                        __m512 f0 = acc[i], f1 = acc[i + 1], f2 = acc[i + 2], f3 = acc[i + 3];                     \
+                        for (int32_t j = 0; j < nbt; j++) {                                                        \
+                            const uint8_t *xj = xb + (int64_t) KQ8_XB * j;                                         \
+                            f0 = STEP(&u[j], xj, f0);                                                              \
+                            f1 = STEP(&u[j], xj + xqStride, f1);                                                   \
+                            f2 = STEP(&u[j], xj + 2 * xqStride, f2);                                               \
+                            f3 = STEP(&u[j], xj + 3 * xqStride, f3);                                               \
+                        }                                                                                          \
+                        acc[i] = f0;                                                                               \
+                        acc[i + 1] = f1;                                                                           \
+                        acc[i + 2] = f2;                                                                           \
+                        acc[i + 3] = f3;                                                                           \
+                    }                                                                                              \
+                    for (; i < ni; i++) {                                                                          \
                         const uint8_t *xb = xq + (int64_t) (i0 + i) * xqStride + (int64_t) KQ8_XB * b0;            \
                         __m512 f = acc[i];                                                                         \
                         for (int32_t j = 0; j < nbt; j++) {                                                        \

@@ -4,6 +4,12 @@ import io.strata.core.model.DType;
 import io.strata.kernels.cpu.NativeKQuantInt8;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_K, Q5_K and Q6_K matvecs in llama.cpp's CPU arithmetic: x quantised to Q8_K ({@link Q8KActivations}), each
@@ -33,6 +39,12 @@ import java.lang.foreign.ValueLayout;
  * input's outputs are those of {@link #rows} on it.
  */
 final class KQuantInt8 {
+    /** Whether 512-bit vectors are native here (the Java kernel's vector form is written for them). */
+    private static final boolean V512 = IntVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Long> L8 = LongVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private KQuantInt8() {
@@ -58,12 +70,13 @@ final class KQuantInt8 {
         }
         Scratch s = SCRATCH.get();
         s.accumulators(1);
+        boolean q6 = t == DType.Q6_K;
         for (int r = from; r < to; r++) {
             java.util.Arrays.fill(s.f, 0, 16, 0f);
             long row = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 s.unpack(t, w, row + (long) t.blockBytes() * b);
-                s.step(t, xq, Q8KActivations.BLOCK_BYTES * b, 0);
+                s.step(q6, xq, Q8KActivations.BLOCK_BYTES * b, 0);
             }
             y[yOff + r] = s.sum(0);
         }
@@ -87,13 +100,14 @@ final class KQuantInt8 {
         }
         Scratch s = SCRATCH.get();
         s.accumulators(count);
+        boolean q6 = t == DType.Q6_K;
         for (int r = from; r < to; r++) {
             java.util.Arrays.fill(s.f, 0, 16 * count, 0f);
             long row = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 s.unpack(t, w, row + (long) t.blockBytes() * b); // once for all inputs
                 for (int i = 0; i < count; i++) {
-                    s.step(t, xq, i * bytes + Q8KActivations.BLOCK_BYTES * b, i);
+                    s.step(q6, xq, i * bytes + Q8KActivations.BLOCK_BYTES * b, i);
                 }
             }
             for (int i = 0; i < count; i++) {
@@ -112,6 +126,13 @@ final class KQuantInt8 {
     static final class Scratch {
         /** The block's codes (Q6_K: u = q + 32), in element order. */
         final byte[] q = new byte[256];
+        /**
+         * Per chunk c and lane L, at 32c + 2L (the vector form's int pairs; odd places 0): the scale of the elements
+         * of lane L in chunk c.
+         */
+        final int[] sl = new int[128];
+        /** One block-input's integer lanes I[L] at 2L. */
+        private final int[] il = new int[32];
         /** Per element group: the scale (Q4_K/Q5_K: 8 of 32, Q6_K: 16 of 16). */
         final int[] sc = new int[16];
         /** Per lane L: Q4_K/Q5_K m[L >> 1]; Q6_K 32 * sc[L]. */
@@ -134,43 +155,50 @@ final class KQuantInt8 {
                 case Q4_K -> {
                     header();
                     for (int k = 0; k < 4; k++) {
-                        for (int i = 0; i < 32; i++) {
-                            int c = raw[16 + 32 * k + i] & 0xFF;
-                            q[64 * k + i] = (byte) (c & 15);
-                            q[64 * k + 32 + i] = (byte) (c >> 4);
-                        }
+                        ByteVector c = ByteVector.fromArray(B32, raw, 16 + 32 * k);
+                        c.and((byte) 15).intoArray(q, 64 * k);
+                        c.lanewise(VectorOperators.LSHR, 4).and((byte) 15).intoArray(q, 64 * k + 32);
                     }
                 }
                 case Q5_K -> {
                     header();
+                    ByteVector h = ByteVector.fromArray(B32, raw, 16);
                     for (int k = 0; k < 4; k++) {
-                        for (int i = 0; i < 32; i++) {
-                            int c = raw[48 + 32 * k + i] & 0xFF;
-                            int h = raw[16 + i] & 0xFF;
-                            q[64 * k + i] = (byte) ((c & 15) | ((h >> (2 * k)) & 1) << 4);
-                            q[64 * k + 32 + i] = (byte) ((c >> 4) | ((h >> (2 * k + 1)) & 1) << 4);
-                        }
+                        ByteVector c = ByteVector.fromArray(B32, raw, 48 + 32 * k);
+                        c.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2 * k).and((byte) 1)
+                                .lanewise(VectorOperators.LSHL, 4)).intoArray(q, 64 * k);
+                        c.lanewise(VectorOperators.LSHR, 4).and((byte) 15).or(h.lanewise(VectorOperators.LSHR,
+                                2 * k + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4)).intoArray(q, 64 * k + 32);
                     }
                 }
                 case Q6_K -> {
                     for (int h = 0; h < 2; h++) {
-                        for (int l = 0; l < 32; l++) {
-                            int a = raw[64 * h + l] & 0xFF;
-                            int b = raw[64 * h + 32 + l] & 0xFF;
-                            int hb = raw[128 + 32 * h + l] & 0xFF;
-                            q[128 * h + l] = (byte) ((a & 15) | (hb & 3) << 4);
-                            q[128 * h + 32 + l] = (byte) ((b & 15) | ((hb >> 2) & 3) << 4);
-                            q[128 * h + 64 + l] = (byte) ((a >> 4) | ((hb >> 4) & 3) << 4);
-                            q[128 * h + 96 + l] = (byte) ((b >> 4) | ((hb >> 6) & 3) << 4);
-                        }
+                        ByteVector a = ByteVector.fromArray(B32, raw, 64 * h);
+                        ByteVector b = ByteVector.fromArray(B32, raw, 64 * h + 32);
+                        ByteVector hb = ByteVector.fromArray(B32, raw, 128 + 32 * h);
+                        a.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                                .intoArray(q, 128 * h);
+                        b.and((byte) 15).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30))
+                                .intoArray(q, 128 * h + 32);
+                        a.lanewise(VectorOperators.LSHR, 4).and((byte) 15).or(hb.and((byte) 0x30))
+                                .intoArray(q, 128 * h + 64);
+                        b.lanewise(VectorOperators.LSHR, 4).and((byte) 15).or(hb.lanewise(VectorOperators.LSHR, 2)
+                                .and((byte) 0x30)).intoArray(q, 128 * h + 96);
                     }
                     for (int g = 0; g < 16; g++) {
                         sc[g] = raw[192 + g];
                         m[g] = 32 * sc[g];
                     }
                     d = Float.float16ToFloat((short) ((raw[208] & 0xFF) | raw[209] << 8));
+                    dmin = 0f;
                 }
                 default -> throw new IllegalArgumentException("no int8-activation kernel for " + t);
+            }
+            int shift = t == DType.Q6_K ? 4 : 5;
+            for (int c = 0; c < 4; c++) {
+                for (int lane = 0; lane < 16; lane++) {
+                    sl[32 * c + 2 * lane] = sc[(64 * c + 4 * lane) >> shift];
+                }
             }
         }
 
@@ -194,27 +222,76 @@ final class KQuantInt8 {
             }
         }
 
-        /** The unpacked block against Q8_K block at xq[p ..] into input i's lanes. */
-        void step(DType t, byte[] xq, int p, int i) {
+        /**
+         * The unpacked block against the Q8_K block at xq[p ..] into input i's lanes (the canonical steps). With
+         * 512-bit vectors: 32 codes and 32 x codes widened to shorts and multiplied (exact), adjacent products
+         * added in pairs within int lanes and pairs of those within long lanes (shifts of the reinterpreted
+         * vectors), giving the 8 lanes of those 32 elements; else the same integers by scalar loops.
+         */
+        void step(boolean q6, byte[] xq, int p, int i) {
             float dx = (float) Q8KActivations.F32.get(xq, p);
-            int shift = t == DType.Q6_K ? 4 : 5;
+            float dbs = d * dx;
+            float mbs = dmin * dx;
+            if (!V512) {
+                stepScalar(q6, xq, p, i, dbs, mbs);
+                return;
+            }
+            int qs = p + Q8KActivations.QS;
+            // int lanes in pairs: the even ones carry the 8 quad sums of 32 elements, the odd ones scratch
+            IntVector lo = IntVector.zero(I16);
+            IntVector hi = IntVector.zero(I16);
+            for (int c = 0; c < 4; c++) {
+                lo = lo.add(quads(q, 64 * c, xq, qs + 64 * c).mul(IntVector.fromArray(I16, sl, 32 * c)));
+                hi = hi.add(quads(q, 64 * c + 32, xq, qs + 64 * c + 32).mul(IntVector.fromArray(I16, sl, 32 * c + 16)));
+            }
+            lo.intoArray(il, 0);
+            hi.intoArray(il, 16);
+            int o = 16 * i;
+            for (int lane = 0; lane < 16; lane++) {
+                int a = il[2 * lane];
+                int j = m[lane] * (short) Q8KActivations.I16.get(xq, p + Q8KActivations.BSUMS + 2 * lane);
+                if (q6) {
+                    f[o + lane] = Math.fma((float) (a - j), dbs, f[o + lane]);
+                } else {
+                    f[o + lane] = Math.fma(-(float) j, mbs, Math.fma((float) a, dbs, f[o + lane]));
+                }
+            }
+        }
+
+        /**
+         * The 8 lanes (sums of 4 adjacent products) of q[qo, qo + 32) . x[xo, xo + 32), as the even int lanes of
+         * the result (each the low half of a long lane; the odd ones its sign).
+         */
+        private static IntVector quads(byte[] q, int qo, byte[] x, int xo) {
+            ShortVector a = (ShortVector) ByteVector.fromArray(B32, q, qo).convertShape(VectorOperators.B2S, S32, 0);
+            ShortVector b = (ShortVector) ByteVector.fromArray(B32, x, xo).convertShape(VectorOperators.B2S, S32, 0);
+            IntVector v = a.mul(b).reinterpretAsInts();
+            IntVector pair = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(v.lanewise(VectorOperators.ASHR, 16));
+            LongVector l = pair.reinterpretAsLongs();
+            return l.lanewise(VectorOperators.LSHL, 32).lanewise(VectorOperators.ASHR, 32)
+                    .add(l.lanewise(VectorOperators.ASHR, 32)).reinterpretAsInts();
+        }
+
+        private void stepScalar(boolean q6, byte[] xq, int p, int i, float db, float mb) {
             int qs = p + Q8KActivations.QS;
             int o = 16 * i;
             for (int lane = 0; lane < 16; lane++) {
-                int a = 0;
+                long a = 0;
                 for (int c = 0; c < 4; c++) {
                     int e0 = 64 * c + 4 * lane;
                     int part = 0;
                     for (int e = e0; e < e0 + 4; e++) {
                         part += q[e] * xq[qs + e];
                     }
-                    a += sc[e0 >> shift] * part;
+                    a += sl[32 * c + 2 * lane] * (long) part;
                 }
                 int j = m[lane] * (short) Q8KActivations.I16.get(xq, p + Q8KActivations.BSUMS + 2 * lane);
-                if (t == DType.Q6_K) {
-                    f[o + lane] = Math.fma((float) (a - j), d * dx, f[o + lane]);
+                int fl = o + lane;
+                if (q6) {
+                    f[fl] = Math.fma((float) (a - j), db, f[fl]);
                 } else {
-                    f[o + lane] = Math.fma(-(float) j, dmin * dx, Math.fma((float) a, d * dx, f[o + lane]));
+                    f[fl] = Math.fma(-(float) j, mb, Math.fma((float) a, db, f[fl]));
                 }
             }
         }
