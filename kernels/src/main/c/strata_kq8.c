@@ -189,8 +189,11 @@ static inline KQ8_TARGET __m512 kq8_q6_step(const kq8_blk *u, const uint8_t *xb,
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(i, j)), _mm512_set1_ps(u->d * dx), f);
 }
 
-#define KQ8_BT 8  /* blocks unpacked at a time in the batch form */
-#define KQ8_IT 32 /* inputs accumulated at a time in the batch form */
+/* The batch form: KQ8_RT rows x KQ8_BT blocks unpacked at a time (in L1), applied to each of up to KQ8_IT inputs
+   (their float lanes kept in acc between block tiles); each x block is loaded once for the KQ8_RT rows. */
+#define KQ8_RT 4
+#define KQ8_BT 4
+#define KQ8_IT 32
 
 #define KQ8_KERNELS(NAME, BYTES, UNPACK, STEP)                                                                     \
     KQ8_API KQ8_TARGET int32_t strata_kq8_##NAME##_rows(const uint8_t *w, int64_t rowBytes, int32_t nb,            \
@@ -216,47 +219,45 @@ static inline KQ8_TARGET __m512 kq8_q6_step(const kq8_blk *u, const uint8_t *xb,
         if (!kq8_supported()) {                                                                                    \
             return -1;                                                                                             \
         }                                                                                                          \
-        kq8_blk u[KQ8_BT];                                                                                         \
-        __m512 acc[KQ8_IT];                                                                                        \
-        for (int32_t r = from; r < to; r++) {                                                                      \
-            const uint8_t *row = w + r * rowBytes;                                                                 \
+        kq8_blk u[KQ8_RT][KQ8_BT];                                                                                 \
+        __m512 acc[KQ8_RT][KQ8_IT];                                                                                \
+        for (int32_t r0 = from; r0 < to; r0 += KQ8_RT) {                                                           \
+            int32_t nr = to - r0 < KQ8_RT ? to - r0 : KQ8_RT;                                                      \
             for (int32_t i0 = 0; i0 < count; i0 += KQ8_IT) {                                                       \
                 int32_t ni = count - i0 < KQ8_IT ? count - i0 : KQ8_IT;                                            \
                 for (int32_t i = 0; i < ni; i++) {                                                                 \
-                    acc[i] = _mm512_setzero_ps();                                                                  \
+                    for (int rr = 0; rr < KQ8_RT; rr++) {                                                          \
+                        acc[rr][i] = _mm512_setzero_ps();                                                          \
+                    }                                                                                              \
                 }                                                                                                  \
                 for (int32_t b0 = 0; b0 < nb; b0 += KQ8_BT) {                                                      \
                     int32_t nbt = nb - b0 < KQ8_BT ? nb - b0 : KQ8_BT;                                             \
-                    for (int32_t j = 0; j < nbt; j++) {                                                            \
-                        UNPACK(row + (int64_t) (BYTES) * (b0 + j), &u[j]);                                         \
+                    for (int rr = 0; rr < KQ8_RT; rr++) { /* a short last tile repeats its last row */             \
+                        const uint8_t *row = w + (int64_t) (rr < nr ? r0 + rr : to - 1) * rowBytes;                \
+                        for (int32_t j = 0; j < nbt; j++) {                                                        \
+                            UNPACK(row + (int64_t) (BYTES) * (b0 + j), &u[rr][j]);                                 \
+                        }                                                                                          \
                     }                                                                                              \
-                    int32_t i = 0;                                                                                 \
-                    for (; i + 4 <= ni; i += 4) { /* four inputs' float chains side by side */                    \
+                    for (int32_t i = 0; i < ni; i++) { /* each x block loaded once for four rows */                \
                         const uint8_t *xb = xq + (int64_t) (i0 + i) * xqStride + (int64_t) KQ8_XB * b0;            \
-                        __m512 f0 = acc[i], f1 = acc[i + 1], f2 = acc[i + 2], f3 = acc[i + 3];                     \
+                        __m512 f0 = acc[0][i], f1 = acc[1][i], f2 = acc[2][i], f3 = acc[3][i];                     \
                         for (int32_t j = 0; j < nbt; j++) {                                                        \
                             const uint8_t *xj = xb + (int64_t) KQ8_XB * j;                                         \
-                            f0 = STEP(&u[j], xj, f0);                                                              \
-                            f1 = STEP(&u[j], xj + xqStride, f1);                                                   \
-                            f2 = STEP(&u[j], xj + 2 * xqStride, f2);                                               \
-                            f3 = STEP(&u[j], xj + 3 * xqStride, f3);                                               \
+                            f0 = STEP(&u[0][j], xj, f0);                                                           \
+                            f1 = STEP(&u[1][j], xj, f1);                                                           \
+                            f2 = STEP(&u[2][j], xj, f2);                                                           \
+                            f3 = STEP(&u[3][j], xj, f3);                                                           \
                         }                                                                                          \
-                        acc[i] = f0;                                                                               \
-                        acc[i + 1] = f1;                                                                           \
-                        acc[i + 2] = f2;                                                                           \
-                        acc[i + 3] = f3;                                                                           \
-                    }                                                                                              \
-                    for (; i < ni; i++) {                                                                          \
-                        const uint8_t *xb = xq + (int64_t) (i0 + i) * xqStride + (int64_t) KQ8_XB * b0;            \
-                        __m512 f = acc[i];                                                                         \
-                        for (int32_t j = 0; j < nbt; j++) {                                                        \
-                            f = STEP(&u[j], xb + (int64_t) KQ8_XB * j, f);                                         \
-                        }                                                                                          \
-                        acc[i] = f;                                                                                \
+                        acc[0][i] = f0;                                                                            \
+                        acc[1][i] = f1;                                                                            \
+                        acc[2][i] = f2;                                                                            \
+                        acc[3][i] = f3;                                                                            \
                     }                                                                                              \
                 }                                                                                                  \
-                for (int32_t i = 0; i < ni; i++) {                                                                 \
-                    y[(int64_t) yOff + (int64_t) (i0 + i) * yStride + r] = kq8_lanes_sum(acc[i]);                  \
+                for (int rr = 0; rr < nr; rr++) {                                                                  \
+                    for (int32_t i = 0; i < ni; i++) {                                                             \
+                        y[(int64_t) yOff + (int64_t) (i0 + i) * yStride + r0 + rr] = kq8_lanes_sum(acc[rr][i]);    \
+                    }                                                                                              \
                 }                                                                                                  \
             }                                                                                                      \
         }                                                                                                          \

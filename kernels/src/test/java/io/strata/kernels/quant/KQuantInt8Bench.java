@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorOperators;
  * One-thread figures for {@link KQuantInt8} (not a test): GB/s of weight bytes consumed on a matrix far larger than
  * the caches by the float path (QuantMatVec.matvec, Java and native) and the int8 path (KQuantInt8.rows, Java and
  * native), against a streaming read of the same bytes, interleaved round by round; then per-token time of the batch
- * form (32 and 128 inputs) against single calls on a cache-resident expert-sized weight. Median [min..max].
+ * form (32 and 128 inputs) against single calls (decode) on a 64 MiB weight (twice the L3). Median [min..max].
  * Run (after the kernels tests compiled): {@code java --add-modules=jdk.incubator.vector
  * --enable-native-access=ALL-UNNAMED -cp kernels/target/classes:kernels/target/test-classes:core/target/classes
  * io.strata.kernels.quant.KQuantInt8Bench [TYPES] [MiB] [rounds] [seconds]}.
@@ -76,39 +76,39 @@ public final class KQuantInt8Bench {
                     System.out.printf(Locale.ROOT, "  %-12s %s GB/s, of read %s%n", e.getKey(),
                             spread(e.getValue(), 1e-9), spread(ratio(e.getValue(), r.get("read")), 1));
                 }
-                // batch: an expert-sized weight (1024 rows x 4096), per token, single calls vs batch of 32 / 128
-                int brows = 1024;
-                MemorySegment wb = blocks(arena, t, brows, cols, 5);
+                // batch on the same (memory-resident) weight: per token, one rows call (decode) vs a batch of 32 / 128
                 float[] xb = new float[128 * cols];
                 for (int i = 0; i < xb.length; i++) {
                     xb[i] = (float) rnd.nextDouble(-1, 1);
                 }
+                int brows = Math.min(rows, (int) ((64L << 20) / rowBytes)); // 64 MiB: twice the L3
                 float[] yb = new float[128 * brows];
                 Map<String, LongSupplier> bs = new LinkedHashMap<>();
                 for (CpuKernels k : nat ? CpuKernels.values() : new CpuKernels[] {CpuKernels.JAVA}) {
                     String kn = k.name().toLowerCase(Locale.ROOT);
                     bs.put(kn + " single", () -> {
                         CpuKernels.use(k);
-                        for (int i = 0; i < 32; i++) {
-                            KQuantInt8.rows(t, wb, rowBytes, nb, xb, i * cols, yb, i * brows, 0, brows);
-                        }
-                        return 32;
+                        KQuantInt8.rows(t, w, rowBytes, nb, xb, 0, yb, 0, 0, brows);
+                        return 1;
                     });
                     for (int count : new int[] {32, 128}) {
+                        if (k == CpuKernels.JAVA && count > 32) {
+                            continue;
+                        }
                         bs.put(kn + " batch " + count, () -> {
                             CpuKernels.use(k);
-                            KQuantInt8.batch(t, wb, rowBytes, nb, xb, 0, cols, count, yb, 0, brows, 0, brows);
+                            KQuantInt8.batch(t, w, rowBytes, nb, xb, 0, cols, count, yb, 0, brows, 0, brows);
                             return count;
                         });
                     }
                 }
                 Map<String, double[]> rb = run(bs, rounds, (long) (seconds * 1e9));
-                System.out.printf(Locale.ROOT, "%s batch, %d x %d (%d KiB, cache-resident), per token; load %s%n", t,
-                        brows, cols, wb.byteSize() >> 10, load());
+                System.out.printf(Locale.ROOT, "%s int8 batch vs single on %d x %d (%d MiB, not cache-resident), per"
+                        + " token; load %s%n", t, brows, cols, brows * rowBytes >> 20, load());
                 for (var e : rb.entrySet()) {
                     String single = e.getKey().substring(0, e.getKey().indexOf(' ')) + " single";
-                    System.out.printf(Locale.ROOT, "  %-16s %s us/token, speed-up over single %s%n", e.getKey(),
-                            spread(inverse(e.getValue()), 1e6), spread(ratio(e.getValue(), rb.get(single)), 1));
+                    System.out.printf(Locale.ROOT, "  %-16s %s ms/token, speed-up over single %s%n", e.getKey(),
+                            spread(inverse(e.getValue()), 1e3), spread(ratio(e.getValue(), rb.get(single)), 1));
                 }
             }
         }
