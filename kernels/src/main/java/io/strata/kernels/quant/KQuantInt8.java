@@ -273,7 +273,8 @@ final class KQuantInt8 {
                     .add(l.lanewise(VectorOperators.ASHR, 32)).reinterpretAsInts();
         }
 
-        private void stepScalar(boolean q6, byte[] xq, int p, int i, float db, float mb) {
+        /** {@link #step}'s integers and float steps by scalar loops (where 512-bit vectors are not native). */
+        void stepScalar(boolean q6, byte[] xq, int p, int i, float db, float mb) {
             int qs = p + Q8KActivations.QS;
             int o = 16 * i;
             for (int lane = 0; lane < 16; lane++) {

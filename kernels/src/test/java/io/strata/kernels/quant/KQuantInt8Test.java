@@ -421,6 +421,34 @@ class KQuantInt8Test {
         return s;
     }
 
+    /**
+     * The Java kernel's scalar form (used where 512-bit vectors are not native) gives the vector form's bits: both
+     * are run here on the same unpacked random blocks and Q8_K inputs (extreme scales included).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
+    void scalarJavaFormGivesTheVectorFormsBits(DType t) {
+        Random rnd = new Random(t.ordinal() + 77L);
+        int nb = 6;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = weight(arena, t, 1, nb * 256, rnd, 0, false, true);
+            float[] x = input(rnd, nb * 256);
+            byte[] xq = new byte[nb * Q8KActivations.BLOCK_BYTES];
+            Q8KActivations.quantize(x, 0, nb, xq, 0);
+            KQuantInt8.Scratch s = new KQuantInt8.Scratch();
+            s.accumulators(2);
+            boolean q6 = t == DType.Q6_K;
+            for (int b = 0; b < nb; b++) {
+                s.unpack(t, w, (long) b * t.blockBytes());
+                int p = b * Q8KActivations.BLOCK_BYTES;
+                s.step(q6, xq, p, 0);
+                float dx = (float) Q8KActivations.F32.get(xq, p);
+                s.stepScalar(q6, xq, p, 1, s.d * dx, s.dmin * dx);
+                assertBits(Arrays.copyOfRange(s.f, 0, 16), Arrays.copyOfRange(s.f, 16, 32), t + " block " + b);
+            }
+        }
+    }
+
     /** Warm calls of rows and batch allocate nothing per call (the per-thread buffers have grown). */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q4_K", "Q6_K"})
