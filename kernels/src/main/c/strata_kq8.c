@@ -6,8 +6,9 @@
  * io.strata.kernels.quant.KQuantInt8, whose Java kernels give the same bits: the canonical arithmetic is defined at
  * the head of KQuantInt8.java and restated here.
  *
- * Per row, 16 int32 lanes per super-block b: element e (0..255) of the block falls into lane (e & 63) >> 2 (what
- * vpmaddubsw + vpdpwssd over a 64-byte chunk in element order give: 4 consecutive elements per dword lane).
+ * Per row, 16 int32 lanes per super-block b: element e (0..255) of the block falls into lane
+ * lane(e) = 4 ((e & 63) >> 4) + 2 ((e >> 6) & 1) + ((e >> 3) & 1) (what vpdpbusd over 64-byte chunks of codes in
+ * element order, vpackssdw of chunks 2m and 2m + 1 and vpmaddwd with the scales give: see kq8_isum).
  *   Q4_K/Q5_K: I[L] = sum over e in lane L of sc[e >> 5] * q[e] * x[e];  J[L] = m[L >> 1] * bsums[L]
  *              F[L] = fma(-(float) J[L], dmin * dx, fma((float) I[L], d * dx, F[L]))
  *   Q6_K:      K[L] = sum over e in lane L of sc[e >> 4] * u[e] * x[e] - 32 * sc[L] * bsums[L]   (u = q + 32)
@@ -41,11 +42,11 @@ static int kq8_supported(void) {
 }
 
 /* A weight super-block unpacked for the integer dot product: four 64-element chunks of codes in element order
-   (unsigned bytes), the per-dword-lane group scales as int16 pairs, the per-lane min (Q4_K/Q5_K) or 32 * scale
+   (unsigned bytes), the group scales of the packed chunk pairs (0, 1) and (2, 3) as int16 pairs, the per-lane min (Q4_K/Q5_K) or 32 * scale
    (Q6_K) as int32, and the f16 scales as floats. */
 typedef struct {
     __m512i w[4];
-    __m512i s[4];
+    __m512i s[2];
     __m512i m;
     float d, dmin;
 } kq8_blk;
@@ -67,8 +68,8 @@ static inline KQ8_TARGET float kq8_lanes_sum(__m512 v) {
     return s;
 }
 
-/* Q4_K/Q5_K header: d, dmin; scales/mins at p + 4 (6 bits each, packed as in ggml). s[k]: dword lanes 0-7 carry
-   group 2k's scale, 8-15 group 2k+1's (both int16 halves); m: lane L carries min[L >> 1]. */
+/* Q4_K/Q5_K header: d, dmin; scales/mins at p + 4 (6 bits each, packed as in ggml). s[m]: dword lane 4j + p
+   carries scale[2 (2m + p / 2) + j / 2] in both int16 halves (kq8_isum's lanes); m: lane L carries min[L >> 1]. */
 static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
     uint32_t s0, s4, s8;
     memcpy(&s0, p + 4, 4);
@@ -80,10 +81,8 @@ static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
     uint32_t mHi = ((s8 >> 4) & 0x0F0F0F0Fu) | ((s4 >> 2) & 0x30303030u);
     __m512i sc = _mm512_cvtepu8_epi32(_mm_set_epi32(0, 0, (int) scHi, (int) scLo));
     sc = _mm512_or_si512(sc, _mm512_slli_epi32(sc, 16));
-    u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), sc);
-    u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), sc);
-    u->s[2] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5), sc);
-    u->s[3] = _mm512_permutexvar_epi32(_mm512_setr_epi32(6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7), sc);
+    u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2, 1, 1, 3, 3, 1, 1, 3, 3), sc);
+    u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 6, 6, 4, 4, 6, 6, 5, 5, 7, 7, 5, 5, 7, 7), sc);
     __m128i m8 = _mm_set_epi32(0, 0, (int) mHi, (int) mLo);
     u->m = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(m8, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
     u->d = kq8_f16(p);
@@ -126,7 +125,8 @@ static inline KQ8_TARGET void kq8_q5k_unpack(const uint8_t *p, kq8_blk *u) {
 
 /* Q6_K (210 bytes: ql[128], qh[64], int8 scales[16], f16 d): half h, l < 32: elements 128h + l, +32, +64, +96 are
    ql[64h + l] & 15, ql[64h + 32 + l] & 15, ql[64h + l] >> 4, ql[64h + 32 + l] >> 4, with bits 0-1, 2-3, 4-5, 6-7
-   of qh[32h + l] as bits 4-5; u = q + 32 in 0..63. s[c]: dword lane L carries scale[4c + L / 4]; m: 32 * scale[L]. */
+   of qh[32h + l] as bits 4-5; u = q + 32 in 0..63. s[m]: dword lane 4j + p carries scale[4 (2m + p / 2) + j];
+   m: 32 * scale[L]. */
 static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i k30 = _mm512_set1_epi8(0x30);
@@ -148,25 +148,28 @@ static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
     __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (p + 192)));
     u->m = _mm512_and_si512(_mm512_slli_epi32(sc, 5), _mm512_set1_epi32(0xFFFF)); /* [32 sc, 0] as int16 */
     __m512i s2 = _mm512_or_si512(_mm512_and_si512(sc, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(sc, 16));
-    u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), s2);
-    u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7), s2);
-    u->s[2] = _mm512_permutexvar_epi32(_mm512_setr_epi32(8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11), s2);
-    u->s[3] = _mm512_permutexvar_epi32(_mm512_setr_epi32(12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15,
-            15), s2);
+    u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 4, 4, 1, 1, 5, 5, 2, 2, 6, 6, 3, 3, 7, 7), s2);
+    u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(8, 8, 12, 12, 9, 9, 13, 13, 10, 10, 14, 14, 11, 11, 15, 15),
+            s2);
     u->d = kq8_f16(p + 208);
     u->dmin = 0.0f;
 }
 
-/* The integer lanes: sum over chunks k of scale * (code . x) for one Q8_K block's qs (two chains: exact ints). */
+/*
+ * The integer lanes for one Q8_K block's codes qs: per 64-element chunk k, vpdpbusd gives 16 dword sums of 4
+ * adjacent products (exact, < 2^15 in magnitude: codes <= 63, |x| <= 128); chunks 2m and 2m + 1 are packed to
+ * int16 (vpackssdw: no saturation) and vpmaddwd with the scales adds pairs of them, scaled, into dword lane
+ * L = 4j + p of 128-bit lane j: so element e lands in lane 4 ((e & 63) >> 4) + 2 ((e >> 6) & 1) + ((e >> 3) & 1).
+ */
 static inline KQ8_TARGET __m512i kq8_isum(const kq8_blk *u, const uint8_t *qs) {
-    __m512i a0 = _mm512_madd_epi16(_mm512_maddubs_epi16(u->w[0], _mm512_loadu_si512((const void *) qs)), u->s[0]);
-    __m512i a1 = _mm512_madd_epi16(_mm512_maddubs_epi16(u->w[1], _mm512_loadu_si512((const void *) (qs + 64))),
-            u->s[1]);
-    a0 = _mm512_dpwssd_epi32(a0, _mm512_maddubs_epi16(u->w[2], _mm512_loadu_si512((const void *) (qs + 128))),
-            u->s[2]);
-    a1 = _mm512_dpwssd_epi32(a1, _mm512_maddubs_epi16(u->w[3], _mm512_loadu_si512((const void *) (qs + 192))),
-            u->s[3]);
-    return _mm512_add_epi32(a0, a1);
+    const __m512i z = _mm512_setzero_si512();
+    __m512i d0 = _mm512_dpbusd_epi32(z, u->w[0], _mm512_loadu_si512((const void *) qs));
+    __m512i d1 = _mm512_dpbusd_epi32(z, u->w[1], _mm512_loadu_si512((const void *) (qs + 64)));
+    __m512i d2 = _mm512_dpbusd_epi32(z, u->w[2], _mm512_loadu_si512((const void *) (qs + 128)));
+    __m512i d3 = _mm512_dpbusd_epi32(z, u->w[3], _mm512_loadu_si512((const void *) (qs + 192)));
+    __m512i a = _mm512_madd_epi16(_mm512_packs_epi32(d0, d1), u->s[0]);
+    __m512i b = _mm512_madd_epi16(_mm512_packs_epi32(d2, d3), u->s[1]);
+    return _mm512_add_epi32(a, b);
 }
 
 /* Q4_K/Q5_K: F = fma(-J, dmin * dx, fma(I, d * dx, F)) for one block with Q8_K block xb. J = bsums * m by

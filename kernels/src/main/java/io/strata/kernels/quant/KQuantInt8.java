@@ -19,8 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link NativeKQuantInt8}, strata_kq8.c) run when available and give the same bits.
  *
  * <p>The canonical arithmetic (one super-block b of 256 elements of a row, x's Q8_K block b with scale dx, codes
- * x[e] and bsums[16]), 16 int32 lanes, element e in lane {@code (e & 63) >> 2} (what vpmaddubsw + vpdpwssd over a
- * 64-byte chunk of codes in element order give):
+ * x[e] and bsums[16]), 16 int32 lanes, element e in lane {@code lane(e) = 4 ((e & 63) >> 4) + 2 ((e >> 6) & 1)
+ * + ((e >> 3) & 1)} (what vpdpbusd over 64-byte chunks of codes in element order, vpackssdw of chunks 2m and
+ * 2m + 1 and vpmaddwd with the scales give in C):
  * <ul>
  * <li>Q4_K, Q5_K (codes q in 0..15 / 0..31, 6-bit scales sc[8] and mins m[8] per 32, f16 d and dmin):
  *     {@code I[L] = sum over e in lane L of sc[e >> 5] * q[e] * x[e]}, {@code J[L] = m[L >> 1] * bsums[L]},
@@ -116,6 +117,11 @@ final class KQuantInt8 {
         }
     }
 
+    /** The canonical lane of element e (0..255) of a super-block. */
+    static int lane(int e) {
+        return 4 * ((e & 63) >> 4) + 2 * ((e >> 6) & 1) + ((e >> 3) & 1);
+    }
+
     private static void check(DType t) {
         if (!supports(t)) {
             throw new IllegalArgumentException("no int8-activation kernel for " + t);
@@ -127,12 +133,12 @@ final class KQuantInt8 {
         /** The block's codes (Q6_K: u = q + 32), in element order. */
         final byte[] q = new byte[256];
         /**
-         * Per chunk c and lane L, at 32c + 2L (the vector form's int pairs; odd places 0): the scale of the elements
-         * of lane L in chunk c.
+         * Per chunk c and quad k (elements 64c + 4k ..), at 32c + 2k (the vector form's int pairs; odd places 0):
+         * the scale of those elements.
          */
         final int[] sl = new int[128];
-        /** One block-input's integer lanes I[L] at 2L. */
-        private final int[] il = new int[32];
+        /** One block-input's scaled quad sums: chunk c, half h, quad k at 32 c + 16 h + 2k. */
+        private final int[] il = new int[128];
         /** Per element group: the scale (Q4_K/Q5_K: 8 of 32, Q6_K: 16 of 16). */
         final int[] sc = new int[16];
         /** Per lane L: Q4_K/Q5_K m[L >> 1]; Q6_K 32 * sc[L]. */
@@ -237,18 +243,17 @@ final class KQuantInt8 {
                 return;
             }
             int qs = p + Q8KActivations.QS;
-            // int lanes in pairs: the even ones carry the 8 quad sums of 32 elements, the odd ones scratch
-            IntVector lo = IntVector.zero(I16);
-            IntVector hi = IntVector.zero(I16);
+            // int lanes in pairs: the even ones carry the 8 scaled quad sums of 32 elements, the odd ones scratch
             for (int c = 0; c < 4; c++) {
-                lo = lo.add(quads(q, 64 * c, xq, qs + 64 * c).mul(IntVector.fromArray(I16, sl, 32 * c)));
-                hi = hi.add(quads(q, 64 * c + 32, xq, qs + 64 * c + 32).mul(IntVector.fromArray(I16, sl, 32 * c + 16)));
+                quads(q, 64 * c, xq, qs + 64 * c).mul(IntVector.fromArray(I16, sl, 32 * c)).intoArray(il, 32 * c);
+                quads(q, 64 * c + 32, xq, qs + 64 * c + 32).mul(IntVector.fromArray(I16, sl, 32 * c + 16))
+                        .intoArray(il, 32 * c + 16);
             }
-            lo.intoArray(il, 0);
-            hi.intoArray(il, 16);
             int o = 16 * i;
             for (int lane = 0; lane < 16; lane++) {
-                int a = il[2 * lane];
+                // lane 8h + 4u + 2 par + v: quads 2(2u + v) and 2(2u + v) + 1 of half h of chunks par and par + 2
+                int base = 32 * ((lane >> 1) & 1) + 16 * (lane >> 3) + 8 * ((lane >> 2) & 1) + 4 * (lane & 1);
+                int a = il[base] + il[base + 2] + il[base + 64] + il[base + 66];
                 int j = m[lane] * (short) Q8KActivations.I16.get(xq, p + Q8KActivations.BSUMS + 2 * lane);
                 if (q6) {
                     f[o + lane] = Math.fma((float) (a - j), dbs, f[o + lane]);
@@ -277,16 +282,19 @@ final class KQuantInt8 {
         void stepScalar(boolean q6, byte[] xq, int p, int i, float db, float mb) {
             int qs = p + Q8KActivations.QS;
             int o = 16 * i;
-            for (int lane = 0; lane < 16; lane++) {
-                long a = 0;
-                for (int c = 0; c < 4; c++) {
-                    int e0 = 64 * c + 4 * lane;
+            java.util.Arrays.fill(ia, 0);
+            for (int c = 0; c < 4; c++) {
+                for (int k = 0; k < 16; k++) { // quad k of chunk c: elements 64c + 4k ..
+                    int e0 = 64 * c + 4 * k;
                     int part = 0;
                     for (int e = e0; e < e0 + 4; e++) {
                         part += q[e] * xq[qs + e];
                     }
-                    a += sl[32 * c + 2 * lane] * (long) part;
+                    ia[lane(e0)] += sl[32 * c + 2 * k] * part;
                 }
+            }
+            for (int lane = 0; lane < 16; lane++) {
+                int a = ia[lane];
                 int j = m[lane] * (short) Q8KActivations.I16.get(xq, p + Q8KActivations.BSUMS + 2 * lane);
                 int fl = o + lane;
                 if (q6) {
@@ -296,6 +304,8 @@ final class KQuantInt8 {
                 }
             }
         }
+
+        private final int[] ia = new int[16];
 
         /** Input i's row value: its 16 lanes added in index order from 0f. */
         float sum(int i) {
