@@ -254,7 +254,8 @@ final class KQuantInt8 {
                 // lane 8h + 4u + 2 par + v: quads 2(2u + v) and 2(2u + v) + 1 of half h of chunks par and par + 2
                 int base = 32 * ((lane >> 1) & 1) + 16 * (lane >> 3) + 8 * ((lane >> 2) & 1) + 4 * (lane & 1);
                 int a = il[base] + il[base + 2] + il[base + 64] + il[base + 66];
-                int j = m[lane] * (short) Q8KActivations.I16.get(xq, p + Q8KActivations.BSUMS + 2 * lane);
+                int bp = p + Q8KActivations.BSUMS + 2 * lane;
+                int j = m[lane] * ((xq[bp] & 0xFF) | xq[bp + 1] << 8);
                 if (q6) {
                     f[o + lane] = Math.fma((float) (a - j), dbs, f[o + lane]);
                 } else {
