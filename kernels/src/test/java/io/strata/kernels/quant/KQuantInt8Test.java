@@ -10,7 +10,6 @@ import io.strata.kernels.cpu.NativeKQuantInt8;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -445,39 +444,6 @@ class KQuantInt8Test {
                 float dx = (float) Q8KActivations.F32.get(xq, p);
                 s.stepScalar(q6, xq, p, 1, s.d * dx, s.dmin * dx);
                 assertBits(Arrays.copyOfRange(s.f, 0, 16), Arrays.copyOfRange(s.f, 16, 32), t + " block " + b);
-            }
-        }
-    }
-
-    /** Warm calls of rows and batch allocate nothing per call (the per-thread buffers have grown). */
-    @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q4_K", "Q6_K"})
-    void warmCallsDoNotAllocate(DType t) {
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        int rows = 512;
-        int nb = 4;
-        int cols = nb * 256;
-        int count = 8;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment w = QuantMatVecTest.randomBlocks(arena, t, rows, cols, new Random(9));
-            float[] x = QuantMatVecTest.randomX(new Random(10), cols * count);
-            float[] y = new float[rows * count];
-            for (CpuKernels k : nativeHere() ? new CpuKernels[] {CpuKernels.JAVA, CpuKernels.NATIVE}
-                    : new CpuKernels[] {CpuKernels.JAVA}) {
-                CpuKernels.use(k);
-                // windows until one is clean or 20 s have passed (until C2's code is installed, C1's boxes vectors;
-                // compiled code that boxes stays dirty in every window)
-                long least = Long.MAX_VALUE;
-                long deadline = System.nanoTime() + 20_000_000_000L;
-                for (int window = 0; least > 0 && System.nanoTime() < deadline; window++) {
-                    long before = mx.getCurrentThreadAllocatedBytes();
-                    for (int i = 0; i < 4; i++) {
-                        KQuantInt8.rows(t, w, t.rowBytes(cols), nb, x, 0, y, 0, 0, rows);
-                        KQuantInt8.batch(t, w, t.rowBytes(cols), nb, x, 0, cols, count, y, 0, rows, 0, rows);
-                    }
-                    least = Math.min(least, mx.getCurrentThreadAllocatedBytes() - before);
-                }
-                assertEquals(0, least, t + " " + k + ": bytes allocated by 4 warm rows + batch calls");
             }
         }
     }
