@@ -42,8 +42,8 @@ static int kq8_supported(void) {
 }
 
 /* A weight super-block unpacked for the integer dot product: four 64-element chunks of codes in element order
-   (unsigned bytes), the group scales of the packed chunk pairs (0, 1) and (2, 3) as int16 pairs, the per-lane min (Q4_K/Q5_K) or 32 * scale
-   (Q6_K) as int32, and the f16 scales as floats. */
+   (unsigned bytes), the group scales of the packed chunk pairs (0, 1) and (2, 3) as int16 pairs, the per-lane min
+   (Q4_K/Q5_K) or 32 * scale (Q6_K) as [value, 0] int16 pairs, and the f16 scales as floats. */
 typedef struct {
     __m512i w[4];
     __m512i s[2];
