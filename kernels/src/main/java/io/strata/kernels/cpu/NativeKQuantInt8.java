@@ -31,6 +31,9 @@ public final class NativeKQuantInt8 {
     private static final MethodHandle[] ROWS = new MethodHandle[3];
     private static final MethodHandle[] BATCH = new MethodHandle[3];
 
+    /** Set when a kernel answered -1 (this CPU lacks AVX-512 VNNI): no further downcalls. */
+    private static volatile boolean cpuLacks;
+
     private static final ThreadLocal<NativeKernels.Segs> SEGS = ThreadLocal.withInitial(NativeKernels.Segs::new);
 
     static {
@@ -67,9 +70,9 @@ public final class NativeKQuantInt8 {
                 NativeKernels.LIBRARY + ": no symbol " + name + " (stale build?)"));
     }
 
-    /** Whether these kernels may run now (native kernels selected, and the library has them). */
+    /** Whether these kernels may run now (native kernels selected, the library has them, the CPU runs them). */
     public static boolean enabled() {
-        return NativeKernels.enabled && UNAVAILABLE == null;
+        return NativeKernels.enabled && UNAVAILABLE == null && !cpuLacks;
     }
 
     /** Why they are unavailable, or null. */
@@ -111,6 +114,7 @@ public final class NativeKQuantInt8 {
             throw rethrow(e);
         }
         if (rc != 0) {
+            cpuLacks = true;
             return false;
         }
         if (ys == null) {
@@ -150,6 +154,7 @@ public final class NativeKQuantInt8 {
             throw rethrow(e);
         }
         if (rc != 0) {
+            cpuLacks = true;
             return false;
         }
         if (ys == null) {
