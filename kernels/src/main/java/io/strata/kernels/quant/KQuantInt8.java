@@ -5,6 +5,7 @@ import io.strata.kernels.cpu.NativeKQuantInt8;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
@@ -46,6 +47,7 @@ final class KQuantInt8 {
     private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Long> L8 = LongVector.SPECIES_512;
     private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private KQuantInt8() {
@@ -133,8 +135,8 @@ final class KQuantInt8 {
         /** The block's codes (Q6_K: u = q + 32), in element order. */
         final byte[] q = new byte[256];
         /**
-         * Per chunk c and quad k (elements 64c + 4k ..), at 32c + 2k (the vector form's int pairs; odd places 0):
-         * the scale of those elements.
+         * Per chunk c and quad k (elements 64c + 4k ..), at 32c + 2k (the vector form's int pairs; the odd places
+         * hold the same value): the scale of those elements.
          */
         final int[] sl = new int[128];
         /** One block-input's scaled quad sums: chunk c, half h, quad k at 32 c + 16 h + 2k. */
@@ -200,10 +202,15 @@ final class KQuantInt8 {
                 }
                 default -> throw new IllegalArgumentException("no int8-activation kernel for " + t);
             }
-            int shift = t == DType.Q6_K ? 4 : 5;
-            for (int c = 0; c < 4; c++) {
-                for (int lane = 0; lane < 16; lane++) {
-                    sl[32 * c + 2 * lane] = sc[(64 * c + 4 * lane) >> shift];
+            // the scale of quad k of chunk c at 32c + 2k; the odd places (multiplying the vector form's scratch
+            // lanes) get the same values: runs of 8 (Q6_K, a scale per 16) or 16 (a scale per 32)
+            if (t == DType.Q6_K) {
+                for (int g = 0; g < 16; g++) {
+                    java.util.Arrays.fill(sl, 8 * g, 8 * g + 8, sc[g]);
+                }
+            } else {
+                for (int g = 0; g < 8; g++) {
+                    java.util.Arrays.fill(sl, 16 * g, 16 * g + 16, sc[g]);
                 }
             }
         }
@@ -249,20 +256,27 @@ final class KQuantInt8 {
                 quads(q, 64 * c + 32, xq, qs + 64 * c + 32).mul(IntVector.fromArray(I16, sl, 32 * c + 16))
                         .intoArray(il, 32 * c + 16);
             }
-            int o = 16 * i;
             for (int lane = 0; lane < 16; lane++) {
                 // lane 8h + 4u + 2 par + v: quads 2(2u + v) and 2(2u + v) + 1 of half h of chunks par and par + 2
                 int base = 32 * ((lane >> 1) & 1) + 16 * (lane >> 3) + 8 * ((lane >> 2) & 1) + 4 * (lane & 1);
-                int a = il[base] + il[base + 2] + il[base + 64] + il[base + 66];
+                ia[lane] = il[base] + il[base + 2] + il[base + 64] + il[base + 66];
                 int bp = p + Q8KActivations.BSUMS + 2 * lane;
-                int j = m[lane] * ((xq[bp] & 0xFF) | xq[bp + 1] << 8);
-                if (q6) {
-                    f[o + lane] = Math.fma((float) (a - j), dbs, f[o + lane]);
-                } else {
-                    f[o + lane] = Math.fma(-(float) j, mbs, Math.fma((float) a, dbs, f[o + lane]));
-                }
+                ja[lane] = m[lane] * ((xq[bp] & 0xFF) | xq[bp + 1] << 8);
             }
+            IntVector a = IntVector.fromArray(I16, ia, 0);
+            IntVector j = IntVector.fromArray(I16, ja, 0);
+            int o = 16 * i;
+            FloatVector f0 = FloatVector.fromArray(F16, f, o);
+            if (q6) {
+                f0 = ((FloatVector) a.sub(j).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F16, dbs), f0);
+            } else {
+                f0 = ((FloatVector) a.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F16, dbs), f0);
+                f0 = ((FloatVector) j.convert(VectorOperators.I2F, 0)).neg().fma(FloatVector.broadcast(F16, mbs), f0);
+            }
+            f0.intoArray(f, o);
         }
+
+        private final int[] ja = new int[16];
 
         /**
          * The 8 lanes (sums of 4 adjacent products) of q[qo, qo + 32) . x[xo, xo + 32), as the even int lanes of
