@@ -21,13 +21,16 @@ import jdk.incubator.vector.VectorOperators;
  * One-thread figures for {@link KQuantInt8} (not a test): GB/s of weight bytes consumed on a matrix far larger than
  * the caches by the float path (QuantMatVec.matvec, Java and native) and the int8 path (KQuantInt8.rows, Java and
  * native), against a streaming read of the same bytes, interleaved round by round; then per-token time of the batch
- * form (32 and 128 inputs) against single calls (decode) on a 64 MiB weight (twice the L3). Median [min..max].
+ * form (32 and 128 inputs) against single calls (decode) on a 64 MiB weight (twice the L3). Each also per second
+ * of this thread's CPU time ("(cpu)" rows): on a shared machine that says what a kernel does while it runs. Median [min..max].
  * Run (after the kernels tests compiled): {@code java --add-modules=jdk.incubator.vector
  * --enable-native-access=ALL-UNNAMED -cp kernels/target/classes:kernels/target/test-classes:core/target/classes
  * io.strata.kernels.quant.KQuantInt8Bench [TYPES] [MiB] [rounds] [seconds]}.
  */
 public final class KQuantInt8Bench {
     private static long blackhole;
+    /** Suffix of a candidate's rates per second of this thread's CPU time (the machine is shared). */
+    private static final String CPU = " (cpu)";
 
     private KQuantInt8Bench() {
     }
@@ -73,8 +76,10 @@ public final class KQuantInt8Bench {
                 System.out.printf(Locale.ROOT, "%n%s %d x %d (%d MiB), 1 thread, %d rounds of >= %.1f s; load %s%n",
                         t, rows, cols, bytes >> 20, rounds, seconds, load());
                 for (var e : r.entrySet()) {
-                    System.out.printf(Locale.ROOT, "  %-12s %s GB/s, of read %s%n", e.getKey(),
-                            spread(e.getValue(), 1e-9), spread(ratio(e.getValue(), r.get("read")), 1));
+                    String cpu = e.getKey().endsWith(CPU) ? CPU : "";
+                    System.out.printf(Locale.ROOT, "  %-18s %s GB/%s, of read %s%n", e.getKey(),
+                            spread(e.getValue(), 1e-9), cpu.isEmpty() ? "s" : "CPU-s",
+                            spread(ratio(e.getValue(), r.get("read" + cpu)), 1));
                 }
                 // batch on the same (memory-resident) weight: per token, one rows call (decode) vs a batch of 32 / 128
                 float[] xb = new float[128 * cols];
@@ -106,9 +111,11 @@ public final class KQuantInt8Bench {
                 System.out.printf(Locale.ROOT, "%s int8 batch vs single on %d x %d (%d MiB, not cache-resident), per"
                         + " token; load %s%n", t, brows, cols, brows * rowBytes >> 20, load());
                 for (var e : rb.entrySet()) {
-                    String single = e.getKey().substring(0, e.getKey().indexOf(' ')) + " single";
-                    System.out.printf(Locale.ROOT, "  %-16s %s ms/token, speed-up over single %s%n", e.getKey(),
-                            spread(inverse(e.getValue()), 1e3), spread(ratio(e.getValue(), rb.get(single)), 1));
+                    String cpu = e.getKey().endsWith(CPU) ? CPU : "";
+                    String single = e.getKey().substring(0, e.getKey().indexOf(' ')) + " single" + cpu;
+                    System.out.printf(Locale.ROOT, "  %-22s %s ms%s/token, speed-up over single %s%n", e.getKey(),
+                            spread(inverse(e.getValue()), 1e3), cpu.isEmpty() ? "" : " CPU",
+                            spread(ratio(e.getValue(), rb.get(single)), 1));
                 }
             }
         }
@@ -146,17 +153,21 @@ public final class KQuantInt8Bench {
     private static Map<String, double[]> run(Map<String, LongSupplier> cs, int rounds, long minNanos) {
         Map<String, double[]> out = new LinkedHashMap<>();
         cs.keySet().forEach(k -> out.put(k, new double[rounds]));
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int r = -1; r < rounds; r++) {
             for (var e : cs.entrySet()) {
                 long units = 0;
                 long t0 = System.nanoTime();
+                long c0 = threads.getCurrentThreadCpuTime();
                 long el;
                 do {
                     units += e.getValue().getAsLong();
                     el = System.nanoTime() - t0;
                 } while (el < minNanos);
+                long cpu = threads.getCurrentThreadCpuTime() - c0;
                 if (r >= 0) {
                     out.get(e.getKey())[r] = units / (el / 1e9);
+                    out.computeIfAbsent(e.getKey() + CPU, k -> new double[rounds])[r] = units / (cpu / 1e9);
                 }
             }
         }
