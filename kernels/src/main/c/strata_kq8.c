@@ -9,13 +9,14 @@
  * Per row, 16 int32 lanes per super-block b: element e (0..255) of the block falls into lane
  * lane(e) = 4 ((e & 63) >> 4) + 2 ((e >> 6) & 1) + ((e >> 3) & 1) (what vpdpbusd over 64-byte chunks of codes in
  * element order, vpackssdw of chunks 2m and 2m + 1 and vpmaddwd with the scales give: see kq8_isum).
- *   Q4_K/Q5_K: I[L] = sum over e in lane L of sc[e >> 5] * q[e] * x[e];  J[L] = m[L >> 1] * bsums[L]
- *              F[L] = fma(-(float) J[L], dmin * dx, fma((float) I[L], d * dx, F[L]))
+ *   Q4_K/Q5_K: I[L] = sum over e in lane L of sc[e >> 5] * q[e] * x[e];  F[L] = fma((float) I[L], d * dx, F[L])
+ *              J[j] = m[j] * (bsums[2j] + bsums[2j + 1]), j < 8;  G[j] = fma(-(float) J[j], dmin * dx, G[j])
  *   Q6_K:      K[L] = sum over e in lane L of sc[e >> 4] * u[e] * x[e] - 32 * sc[L] * bsums[L]   (u = q + 32)
  *              F[L] = fma((float) K[L], d * dx, F[L])
  * with d, dmin the block's f16 scales as floats, dx the Q8_K block's d, "d * dx" one float multiply; F starts at
- * +0 and the row's value is ((0f + F[0]) + F[1]) + ... + F[15]. The integer parts are exact in any order; the float
- * operations are written out (-O3 -ffp-contract=off -fno-fast-math: nothing fused or reassociated unasked).
+ * +0, G too (Q6_K has none: zeros), and the row's value is (((0f + F[0]) + F[1]) + ... + F[15]) + G[0] + ...
+ * + G[7]. The integer parts are exact in any order; the float operations are written out (-O3 -ffp-contract=off
+ * -fno-fast-math: nothing fused or reassociated unasked).
  *
  * Every entry point returns 0, or -1 when this CPU lacks AVX-512 F/BW/VL/DQ + VNNI (then Java runs). Rows are
  * rowBytes apart; y is indexed y[yOff + r] (batch: y[yOff + i * yStride + r]), the index formed before it is added
@@ -48,8 +49,15 @@ typedef struct {
     __m512i w[4];
     __m512i s[2];
     __m512i m;
+    __m256i mp;
     float d, dmin;
 } kq8_blk;
+
+/* A row's float lanes for one input: F (16) and, for the Q4_K/Q5_K mins, G (8). */
+typedef struct {
+    __m512 f;
+    __m256 g;
+} kq8_acc;
 
 static inline KQ8_TARGET float kq8_f16(const uint8_t *p) {
     uint16_t h;
@@ -57,15 +65,21 @@ static inline KQ8_TARGET float kq8_f16(const uint8_t *p) {
     return _cvtsh_ss(h);
 }
 
-/* "s = 0f; s += F[i]" in index order. */
-static inline KQ8_TARGET float kq8_lanes_sum(__m512 v) {
-    float lanes[16];
-    _mm512_storeu_ps(lanes, v);
+/* "s = 0f; s += F[i]; s += G[j]" in index order. */
+static inline KQ8_TARGET float kq8_lanes_sum(kq8_acc a) {
+    float lanes[24];
+    _mm512_storeu_ps(lanes, a.f);
+    _mm256_storeu_ps(lanes + 16, a.g);
     float s = 0.0f;
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < 24; i++) {
         s += lanes[i];
     }
     return s;
+}
+
+static inline KQ8_TARGET kq8_acc kq8_acc_zero(void) {
+    kq8_acc a = {_mm512_setzero_ps(), _mm256_setzero_ps()};
+    return a;
 }
 
 /* Q4_K/Q5_K header: d, dmin; scales/mins at p + 4 (6 bits each, packed as in ggml). s[m]: dword lane 4j + p
@@ -84,7 +98,7 @@ static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
     u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2, 1, 1, 3, 3, 1, 1, 3, 3), sc);
     u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 6, 6, 4, 4, 6, 6, 5, 5, 7, 7, 5, 5, 7, 7), sc);
     __m128i m8 = _mm_set_epi32(0, 0, (int) mHi, (int) mLo);
-    u->m = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(m8, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
+    u->mp = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(m8, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
     u->d = kq8_f16(p);
     u->dmin = kq8_f16(p + 2);
 }
@@ -172,24 +186,26 @@ static inline KQ8_TARGET __m512i kq8_isum(const kq8_blk *u, const uint8_t *qs) {
     return _mm512_add_epi32(a, b);
 }
 
-/* Q4_K/Q5_K: F = fma(-J, dmin * dx, fma(I, d * dx, F)) for one block with Q8_K block xb. J = bsums * m by
-   vpmaddwd: each dword is [bsum, its sign] x [m, 0] (u->m's high halves are 0). */
-static inline KQ8_TARGET __m512 kq8_k_step(const kq8_blk *u, const uint8_t *xb, __m512 f) {
+/* Q4_K/Q5_K: F = fma(I, d * dx, F); G = fma(-J, dmin * dx, G) with J[j] = m[j] * (bsums[2j] + bsums[2j + 1]) (one
+   vpmaddwd of the 16 bsums with the mins as int16 pairs). */
+static inline KQ8_TARGET kq8_acc kq8_k_step(const kq8_blk *u, const uint8_t *xb, kq8_acc a) {
     float dx;
     memcpy(&dx, xb, 4);
     __m512i i = kq8_isum(u, xb + 4);
-    __m512i j = _mm512_madd_epi16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *) (xb + 260))), u->m);
-    f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_set1_ps(u->d * dx), f);
-    return _mm512_fnmadd_ps(_mm512_cvtepi32_ps(j), _mm512_set1_ps(u->dmin * dx), f);
+    __m256i j = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 260)), u->mp);
+    a.f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_set1_ps(u->d * dx), a.f);
+    a.g = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(j), _mm256_set1_ps(u->dmin * dx), a.g);
+    return a;
 }
 
-/* Q6_K: F = fma(I - 32 * sc * bsums, d * dx, F). */
-static inline KQ8_TARGET __m512 kq8_q6_step(const kq8_blk *u, const uint8_t *xb, __m512 f) {
+/* Q6_K: F = fma(I - 32 * sc * bsums, d * dx, F) (vpmaddwd: each dword is [bsum, its sign] x [32 sc, 0]). */
+static inline KQ8_TARGET kq8_acc kq8_q6_step(const kq8_blk *u, const uint8_t *xb, kq8_acc a) {
     float dx;
     memcpy(&dx, xb, 4);
     __m512i i = kq8_isum(u, xb + 4);
     __m512i j = _mm512_madd_epi16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *) (xb + 260))), u->m);
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(i, j)), _mm512_set1_ps(u->d * dx), f);
+    a.f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(i, j)), _mm512_set1_ps(u->d * dx), a.f);
+    return a;
 }
 
 /* The batch form: KQ8_RT rows x KQ8_BT blocks unpacked at a time (in L1), applied to each of up to KQ8_IT inputs
@@ -206,7 +222,7 @@ static inline KQ8_TARGET __m512 kq8_q6_step(const kq8_blk *u, const uint8_t *xb,
         }                                                                                                          \
         for (int32_t r = from; r < to; r++) {                                                                      \
             const uint8_t *row = w + r * rowBytes;                                                                 \
-            __m512 f = _mm512_setzero_ps();                                                                        \
+            kq8_acc f = kq8_acc_zero();                                                                            \
             for (int32_t b = 0; b < nb; b++) {                                                                     \
                 kq8_blk u;                                                                                         \
                 UNPACK(row + (int64_t) (BYTES) * b, &u);                                                           \
@@ -223,14 +239,14 @@ static inline KQ8_TARGET __m512 kq8_q6_step(const kq8_blk *u, const uint8_t *xb,
             return -1;                                                                                             \
         }                                                                                                          \
         kq8_blk u[KQ8_RT][KQ8_BT];                                                                                 \
-        __m512 acc[KQ8_RT][KQ8_IT];                                                                                \
+        kq8_acc acc[KQ8_RT][KQ8_IT];                                                                               \
         for (int32_t r0 = from; r0 < to; r0 += KQ8_RT) {                                                           \
             int32_t nr = to - r0 < KQ8_RT ? to - r0 : KQ8_RT;                                                      \
             for (int32_t i0 = 0; i0 < count; i0 += KQ8_IT) {                                                       \
                 int32_t ni = count - i0 < KQ8_IT ? count - i0 : KQ8_IT;                                            \
                 for (int32_t i = 0; i < ni; i++) {                                                                 \
                     for (int rr = 0; rr < KQ8_RT; rr++) {                                                          \
-                        acc[rr][i] = _mm512_setzero_ps();                                                          \
+                        acc[rr][i] = kq8_acc_zero();                                                               \
                     }                                                                                              \
                 }                                                                                                  \
                 for (int32_t b0 = 0; b0 < nb; b0 += KQ8_BT) {                                                      \
@@ -243,7 +259,7 @@ static inline KQ8_TARGET __m512 kq8_q6_step(const kq8_blk *u, const uint8_t *xb,
                     }                                                                                              \
                     for (int32_t i = 0; i < ni; i++) { /* each x block loaded once for four rows */                \
                         const uint8_t *xb = xq + (int64_t) (i0 + i) * xqStride + (int64_t) KQ8_XB * b0;            \
-                        __m512 f0 = acc[0][i], f1 = acc[1][i], f2 = acc[2][i], f3 = acc[3][i];                     \
+                        kq8_acc f0 = acc[0][i], f1 = acc[1][i], f2 = acc[2][i], f3 = acc[3][i];                    \
                         for (int32_t j = 0; j < nbt; j++) {                                                        \
                             const uint8_t *xj = xb + (int64_t) KQ8_XB * j;                                         \
                             f0 = STEP(&u[0][j], xj, f0);                                                           \

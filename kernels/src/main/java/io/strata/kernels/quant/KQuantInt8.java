@@ -25,14 +25,15 @@ import jdk.incubator.vector.VectorSpecies;
  * 2m + 1 and vpmaddwd with the scales give in C):
  * <ul>
  * <li>Q4_K, Q5_K (codes q in 0..15 / 0..31, 6-bit scales sc[8] and mins m[8] per 32, f16 d and dmin):
- *     {@code I[L] = sum over e in lane L of sc[e >> 5] * q[e] * x[e]}, {@code J[L] = m[L >> 1] * bsums[L]},
- *     {@code F[L] = fma(-(float) J[L], dmin * dx, fma((float) I[L], d * dx, F[L]))};
+ *     {@code I[L] = sum over e in lane L of sc[e >> 5] * q[e] * x[e]}, {@code F[L] = fma((float) I[L], d * dx,
+ *     F[L])}; and 8 lanes for the mins: {@code J[j] = m[j] * (bsums[2j] + bsums[2j + 1])},
+ *     {@code G[j] = fma(-(float) J[j], dmin * dx, G[j])};
  * <li>Q6_K (codes q + 32 = u in 0..63, int8 scales sc[16] per 16, f16 d):
  *     {@code K[L] = sum over e in lane L of sc[e >> 4] * u[e] * x[e] - 32 * sc[L] * bsums[L]},
  *     {@code F[L] = fma((float) K[L], d * dx, F[L])};
  * </ul>
- * where {@code d * dx} is one float multiply, F starts at +0 for blocks b = 0, 1, ... in order, and the row's
- * value is {@code ((0f + F[0]) + F[1]) + ... + F[15]}. The integer sums are exact (bounded well inside int), so any
+ * where {@code d * dx} is one float multiply, F and G start at +0 for blocks b = 0, 1, ... in order (Q6_K's G
+ * stays 0), and the row's value is {@code (((0f + F[0]) + F[1]) + ... + F[15]) + G[0] + ... + G[7]}. The integer sums are exact (bounded well inside int), so any
  * order gives them; the float operations are the same in Java and C. Mathematically each block contributes
  * {@code d dx sum sc q x - dmin dx sum m bsum} (Q6_K: {@code d dx sum sc (u - 32) x}), llama.cpp's
  * ggml_vec_dot_q4_K_q8_K / q5_K / q6_K; only their float rounding differs.
@@ -48,6 +49,8 @@ final class KQuantInt8 {
     private static final VectorSpecies<Long> L8 = LongVector.SPECIES_512;
     private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    /** Float lanes per input: F[16], then G[8]. */
+    static final int ACC = 24;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private KQuantInt8() {
@@ -75,7 +78,7 @@ final class KQuantInt8 {
         s.accumulators(1);
         boolean q6 = t == DType.Q6_K;
         for (int r = from; r < to; r++) {
-            java.util.Arrays.fill(s.f, 0, 16, 0f);
+            java.util.Arrays.fill(s.f, 0, ACC, 0f);
             long row = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 s.unpack(t, w, row + (long) t.blockBytes() * b);
@@ -105,7 +108,7 @@ final class KQuantInt8 {
         s.accumulators(count);
         boolean q6 = t == DType.Q6_K;
         for (int r = from; r < to; r++) {
-            java.util.Arrays.fill(s.f, 0, 16 * count, 0f);
+            java.util.Arrays.fill(s.f, 0, ACC * count, 0f);
             long row = r * rowBytes;
             for (int b = 0; b < nb; b++) {
                 s.unpack(t, w, row + (long) t.blockBytes() * b); // once for all inputs
@@ -143,17 +146,17 @@ final class KQuantInt8 {
         private final int[] il = new int[128];
         /** Per element group: the scale (Q4_K/Q5_K: 8 of 32, Q6_K: 16 of 16). */
         final int[] sc = new int[16];
-        /** Per lane L: Q4_K/Q5_K m[L >> 1]; Q6_K 32 * sc[L]. */
+        /** Q4_K/Q5_K: m[j] at 2j and 2j + 1; Q6_K: 32 * sc[L] at L. */
         final int[] m = new int[16];
         final byte[] raw = new byte[256];
         float d;
         float dmin;
-        /** 16 float lanes per input. */
-        float[] f = new float[16];
+        /** Per input, {@value #ACC} floats apart: the 16 F lanes, then the 8 G lanes. */
+        float[] f = new float[ACC];
 
         void accumulators(int count) {
-            if (f.length < 16 * count) {
-                f = new float[16 * count];
+            if (f.length < ACC * count) {
+                f = new float[ACC * count];
             }
         }
 
@@ -256,27 +259,34 @@ final class KQuantInt8 {
                 quads(q, 64 * c + 32, xq, qs + 64 * c + 32).mul(IntVector.fromArray(I16, sl, 32 * c + 16))
                         .intoArray(il, 32 * c + 16);
             }
+            int bs = p + Q8KActivations.BSUMS;
             for (int lane = 0; lane < 16; lane++) {
                 // lane 8h + 4u + 2 par + v: quads 2(2u + v) and 2(2u + v) + 1 of half h of chunks par and par + 2
                 int base = 32 * ((lane >> 1) & 1) + 16 * (lane >> 3) + 8 * ((lane >> 2) & 1) + 4 * (lane & 1);
-                ia[lane] = il[base] + il[base + 2] + il[base + 64] + il[base + 66];
-                int bp = p + Q8KActivations.BSUMS + 2 * lane;
-                ja[lane] = m[lane] * ((xq[bp] & 0xFF) | xq[bp + 1] << 8);
+                int a = il[base] + il[base + 2] + il[base + 64] + il[base + 66];
+                ia[lane] = q6 ? a - m[lane] * bsum(xq, bs, lane) : a;
             }
-            IntVector a = IntVector.fromArray(I16, ia, 0);
-            IntVector j = IntVector.fromArray(I16, ja, 0);
-            int o = 16 * i;
+            int o = ACC * i;
             FloatVector f0 = FloatVector.fromArray(F16, f, o);
-            if (q6) {
-                f0 = ((FloatVector) a.sub(j).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F16, dbs), f0);
-            } else {
-                f0 = ((FloatVector) a.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F16, dbs), f0);
-                f0 = ((FloatVector) j.convert(VectorOperators.I2F, 0)).neg().fma(FloatVector.broadcast(F16, mbs), f0);
-            }
+            f0 = ((FloatVector) IntVector.fromArray(I16, ia, 0).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F16, dbs), f0);
             f0.intoArray(f, o);
+            if (!q6) {
+                mins(xq, bs, o, mbs);
+            }
         }
 
-        private final int[] ja = new int[16];
+        /** G[j] = fma(-(float) (m[j] * (bsums[2j] + bsums[2j + 1])), mb, G[j]) (Q4_K/Q5_K). */
+        private void mins(byte[] xq, int bs, int o, float mb) {
+            for (int j = 0; j < 8; j++) {
+                int jj = m[2 * j] * (bsum(xq, bs, 2 * j) + bsum(xq, bs, 2 * j + 1));
+                f[o + 16 + j] = Math.fma(-(float) jj, mb, f[o + 16 + j]);
+            }
+        }
+
+        private static int bsum(byte[] xq, int bs, int g) {
+            return (xq[bs + 2 * g] & 0xFF) | xq[bs + 2 * g + 1] << 8;
+        }
 
         /**
          * The 8 lanes (sums of 4 adjacent products) of q[qo, qo + 32) . x[xo, xo + 32), as the even int lanes of
@@ -296,7 +306,7 @@ final class KQuantInt8 {
         /** {@link #step}'s integers and float steps by scalar loops (where 512-bit vectors are not native). */
         void stepScalar(boolean q6, byte[] xq, int p, int i, float db, float mb) {
             int qs = p + Q8KActivations.QS;
-            int o = 16 * i;
+            int o = ACC * i;
             java.util.Arrays.fill(ia, 0);
             for (int c = 0; c < 4; c++) {
                 for (int k = 0; k < 16; k++) { // quad k of chunk c: elements 64c + 4k ..
@@ -308,15 +318,13 @@ final class KQuantInt8 {
                     ia[lane(e0)] += sl[32 * c + 2 * k] * part;
                 }
             }
+            int bs = p + Q8KActivations.BSUMS;
             for (int lane = 0; lane < 16; lane++) {
-                int a = ia[lane];
-                int j = m[lane] * (short) Q8KActivations.I16.get(xq, p + Q8KActivations.BSUMS + 2 * lane);
-                int fl = o + lane;
-                if (q6) {
-                    f[fl] = Math.fma((float) (a - j), db, f[fl]);
-                } else {
-                    f[fl] = Math.fma(-(float) j, mb, Math.fma((float) a, db, f[fl]));
-                }
+                int a = q6 ? ia[lane] - m[lane] * bsum(xq, bs, lane) : ia[lane];
+                f[o + lane] = Math.fma((float) a, db, f[o + lane]);
+            }
+            if (!q6) {
+                mins(xq, bs, o, mb);
             }
         }
 
@@ -325,8 +333,8 @@ final class KQuantInt8 {
         /** Input i's row value: its 16 lanes added in index order from 0f. */
         float sum(int i) {
             float s = 0f;
-            for (int lane = 0; lane < 16; lane++) {
-                s += f[16 * i + lane];
+            for (int lane = 0; lane < ACC; lane++) {
+                s += f[ACC * i + lane];
             }
             return s;
         }
