@@ -1,0 +1,288 @@
+/*
+ * Int8-activation kernels for the K-quants (Q4_K, Q5_K, Q6_K): the arithmetic llama.cpp's CPU backend uses. x is
+ * quantised (in Java, io.strata.kernels.quant.Q8KActivations) to llama.cpp's Q8_K blocks of 256 (f32 d, int8
+ * qs[256], int16 bsums[16]; 292 bytes); each weight super-block's dot product with it is an exact integer sum,
+ * scaled once per super-block in float. Called through io.strata.kernels.cpu.NativeKQuantInt8 from
+ * io.strata.kernels.quant.KQuantInt8, whose Java kernels give the same bits: the canonical arithmetic is defined at
+ * the head of KQuantInt8.java and restated here.
+ *
+ * Per row, 16 int32 lanes per super-block b: element e (0..255) of the block falls into lane
+ * lane(e) = 4 ((e & 63) >> 4) + 2 ((e >> 6) & 1) + ((e >> 3) & 1) (what vpdpbusd over 64-byte chunks of codes in
+ * element order, vpackssdw of chunks 2m and 2m + 1 and vpmaddwd with the scales give: see kq8_isum).
+ *   Q4_K/Q5_K: I[L] = sum over e in lane L of sc[e >> 5] * q[e] * x[e];  F[L] = fma((float) I[L], d * dx, F[L])
+ *              J[j] = m[j] * (bsums[2j] + bsums[2j + 1]), j < 8;  G[j] = fma(-(float) J[j], dmin * dx, G[j])
+ *   Q6_K:      K[L] = sum over e in lane L of sc[e >> 4] * u[e] * x[e] - 32 * sc[L] * bsums[L]   (u = q + 32)
+ *              F[L] = fma((float) K[L], d * dx, F[L])
+ * with d, dmin the block's f16 scales as floats, dx the Q8_K block's d, "d * dx" one float multiply; F starts at
+ * +0, G too (Q6_K has none: zeros), and the row's value is (((0f + F[0]) + F[1]) + ... + F[15]) + G[0] + ...
+ * + G[7]. The integer parts are exact in any order; the float operations are written out (-O3 -ffp-contract=off
+ * -fno-fast-math: nothing fused or reassociated unasked).
+ *
+ * Every entry point returns 0, or -1 when this CPU lacks AVX-512 F/BW/VL/DQ + VNNI (then Java runs). Rows are
+ * rowBytes apart; y is indexed y[yOff + r] (batch: y[yOff + i * yStride + r]), the index formed before it is added
+ * to the pointer (Java passes yOff = -from with a staging buffer).
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#define KQ8_API __attribute__((visibility("default")))
+#define KQ8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")))
+#define KQ8_XB 292 /* bytes of one Q8_K block: f32 d, int8 qs[256], int16 bsums[16] */
+
+static int kq8_supported(void) {
+    static int ok = -1;
+    if (ok < 0) {
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+                && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")
+                && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma")
+                && __builtin_cpu_supports("f16c");
+    }
+    return ok;
+}
+
+/* A weight super-block unpacked for the integer dot product: four 64-element chunks of codes in element order
+   (unsigned bytes), the group scales of the packed chunk pairs (0, 1) and (2, 3) as int16 pairs, the per-lane min
+   (Q4_K/Q5_K) or 32 * scale (Q6_K) as [value, 0] int16 pairs, and the f16 scales as floats. */
+typedef struct {
+    __m512i w[4];
+    __m512i s[2];
+    __m512i m;
+    __m256i mp;
+    float d, dmin;
+} kq8_blk;
+
+/* A row's float lanes for one input: F (16) and, for the Q4_K/Q5_K mins, G (8). */
+typedef struct {
+    __m512 f;
+    __m256 g;
+} kq8_acc;
+
+static inline KQ8_TARGET float kq8_f16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* "s = 0f; s += F[i]; s += G[j]" in index order. */
+static inline KQ8_TARGET float kq8_lanes_sum(kq8_acc a) {
+    float lanes[24];
+    _mm512_storeu_ps(lanes, a.f);
+    _mm256_storeu_ps(lanes + 16, a.g);
+    float s = 0.0f;
+    for (int i = 0; i < 24; i++) {
+        s += lanes[i];
+    }
+    return s;
+}
+
+static inline KQ8_TARGET kq8_acc kq8_acc_zero(void) {
+    kq8_acc a = {_mm512_setzero_ps(), _mm256_setzero_ps()};
+    return a;
+}
+
+/* Q4_K/Q5_K header: d, dmin; scales/mins at p + 4 (6 bits each, packed as in ggml). s[m]: dword lane 4j + p
+   carries scale[2 (2m + p / 2) + j / 2] in both int16 halves (kq8_isum's lanes); m: lane L carries min[L >> 1]. */
+static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
+    uint32_t s0, s4, s8;
+    memcpy(&s0, p + 4, 4);
+    memcpy(&s4, p + 8, 4);
+    memcpy(&s8, p + 12, 4);
+    uint32_t scLo = s0 & 0x3F3F3F3Fu;
+    uint32_t scHi = (s8 & 0x0F0F0F0Fu) | ((s0 >> 2) & 0x30303030u);
+    uint32_t mLo = s4 & 0x3F3F3F3Fu;
+    uint32_t mHi = ((s8 >> 4) & 0x0F0F0F0Fu) | ((s4 >> 2) & 0x30303030u);
+    __m512i sc = _mm512_cvtepu8_epi32(_mm_set_epi32(0, 0, (int) scHi, (int) scLo));
+    sc = _mm512_or_si512(sc, _mm512_slli_epi32(sc, 16));
+    u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2, 1, 1, 3, 3, 1, 1, 3, 3), sc);
+    u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 6, 6, 4, 4, 6, 6, 5, 5, 7, 7, 5, 5, 7, 7), sc);
+    __m128i m8 = _mm_set_epi32(0, 0, (int) mHi, (int) mLo);
+    u->mp = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(m8, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
+    u->d = kq8_f16(p);
+    u->dmin = kq8_f16(p + 2);
+}
+
+/* word shift counts: 0 for the low 32 bytes of a chunk (low nibbles), 4 for the high 32 (high nibbles) */
+#define KQ8_SH04 _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0x00040004, 0x00040004, 0x00040004, 0x00040004, \
+        0x00040004, 0x00040004, 0x00040004, 0x00040004)
+
+/* Q4_K (144 bytes: f16 d, f16 dmin, scales[12], qs[128]): chunk k = qs[32k..32k+31], low nibbles elements
+   64k + i, high nibbles 64k + 32 + i. */
+static inline KQ8_TARGET void kq8_q4k_unpack(const uint8_t *p, kq8_blk *u) {
+    kq8_k_header(p, u);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i sh = KQ8_SH04;
+    for (int k = 0; k < 4; k++) {
+        __m512i c = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (p + 16 + 32 * k)));
+        u->w[k] = _mm512_and_si512(_mm512_srlv_epi16(c, sh), m4);
+    }
+}
+
+/* Q5_K (176 bytes: d, dmin, scales[12], qh[32], qs[128]): Q4_K's nibbles plus bit 2k (low nibbles) or 2k + 1
+   (high nibbles) of qh[i] as bit 4. */
+static inline KQ8_TARGET void kq8_q5k_unpack(const uint8_t *p, kq8_blk *u) {
+    kq8_k_header(p, u);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i sh = KQ8_SH04;
+    const __m512i sixteen = _mm512_set1_epi8(16);
+    __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (p + 16)));
+    for (int k = 0; k < 4; k++) {
+        __m512i c = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (p + 48 + 32 * k)));
+        __m512i nib = _mm512_and_si512(_mm512_srlv_epi16(c, sh), m4);
+        __m512i bits = _mm512_inserti64x4(_mm512_set1_epi8((char) (1 << (2 * k))),
+                _mm256_set1_epi8((char) (1 << (2 * k + 1))), 1);
+        __mmask64 hb = _mm512_test_epi8_mask(qh, bits);
+        u->w[k] = _mm512_mask_add_epi8(nib, hb, nib, sixteen);
+    }
+}
+
+/* Q6_K (210 bytes: ql[128], qh[64], int8 scales[16], f16 d): half h, l < 32: elements 128h + l, +32, +64, +96 are
+   ql[64h + l] & 15, ql[64h + 32 + l] & 15, ql[64h + l] >> 4, ql[64h + 32 + l] >> 4, with bits 0-1, 2-3, 4-5, 6-7
+   of qh[32h + l] as bits 4-5; u = q + 32 in 0..63. s[m]: dword lane 4j + p carries scale[4 (2m + p / 2) + j];
+   m: 32 * scale[L]. */
+static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i k30 = _mm512_set1_epi8(0x30);
+    const __m512i shA = _mm512_setr_epi32(0x00040004, 0x00040004, 0x00040004, 0x00040004, 0x00040004, 0x00040004,
+            0x00040004, 0x00040004, 0x00020002, 0x00020002, 0x00020002, 0x00020002, 0x00020002, 0x00020002,
+            0x00020002, 0x00020002);
+    const __m512i shB = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0x00020002, 0x00020002, 0x00020002, 0x00020002,
+            0x00020002, 0x00020002, 0x00020002, 0x00020002);
+    for (int h = 0; h < 2; h++) {
+        __m512i ql = _mm512_loadu_si512((const void *) (p + 64 * h));
+        __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (p + 128 + 32 * h)));
+        __m512i lo = _mm512_and_si512(ql, m4);
+        __m512i hi = _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4);
+        __m512i hA = _mm512_and_si512(_mm512_sllv_epi16(qh, shA), k30);
+        __m512i hB = _mm512_and_si512(_mm512_srlv_epi16(qh, shB), k30);
+        u->w[2 * h] = _mm512_or_si512(lo, hA);
+        u->w[2 * h + 1] = _mm512_or_si512(hi, hB);
+    }
+    __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (p + 192)));
+    u->m = _mm512_and_si512(_mm512_slli_epi32(sc, 5), _mm512_set1_epi32(0xFFFF)); /* [32 sc, 0] as int16 */
+    __m512i s2 = _mm512_or_si512(_mm512_and_si512(sc, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(sc, 16));
+    u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 4, 4, 1, 1, 5, 5, 2, 2, 6, 6, 3, 3, 7, 7), s2);
+    u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(8, 8, 12, 12, 9, 9, 13, 13, 10, 10, 14, 14, 11, 11, 15, 15),
+            s2);
+    u->d = kq8_f16(p + 208);
+    u->dmin = 0.0f;
+}
+
+/*
+ * The integer lanes for one Q8_K block's codes qs: per 64-element chunk k, vpdpbusd gives 16 dword sums of 4
+ * adjacent products (exact, < 2^15 in magnitude: codes <= 63, |x| <= 128); chunks 2m and 2m + 1 are packed to
+ * int16 (vpackssdw: no saturation) and vpmaddwd with the scales adds pairs of them, scaled, into dword lane
+ * L = 4j + p of 128-bit lane j: so element e lands in lane 4 ((e & 63) >> 4) + 2 ((e >> 6) & 1) + ((e >> 3) & 1).
+ */
+static inline KQ8_TARGET __m512i kq8_isum(const kq8_blk *u, const uint8_t *qs) {
+    const __m512i z = _mm512_setzero_si512();
+    __m512i d0 = _mm512_dpbusd_epi32(z, u->w[0], _mm512_loadu_si512((const void *) qs));
+    __m512i d1 = _mm512_dpbusd_epi32(z, u->w[1], _mm512_loadu_si512((const void *) (qs + 64)));
+    __m512i d2 = _mm512_dpbusd_epi32(z, u->w[2], _mm512_loadu_si512((const void *) (qs + 128)));
+    __m512i d3 = _mm512_dpbusd_epi32(z, u->w[3], _mm512_loadu_si512((const void *) (qs + 192)));
+    __m512i a = _mm512_madd_epi16(_mm512_packs_epi32(d0, d1), u->s[0]);
+    __m512i b = _mm512_madd_epi16(_mm512_packs_epi32(d2, d3), u->s[1]);
+    return _mm512_add_epi32(a, b);
+}
+
+/* Q4_K/Q5_K: F = fma(I, d * dx, F); G = fma(-J, dmin * dx, G) with J[j] = m[j] * (bsums[2j] + bsums[2j + 1]) (one
+   vpmaddwd of the 16 bsums with the mins as int16 pairs). */
+static inline KQ8_TARGET kq8_acc kq8_k_step(const kq8_blk *u, const uint8_t *xb, kq8_acc a) {
+    float dx;
+    memcpy(&dx, xb, 4);
+    __m512i i = kq8_isum(u, xb + 4);
+    __m256i j = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 260)), u->mp);
+    a.f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_set1_ps(u->d * dx), a.f);
+    a.g = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(j), _mm256_set1_ps(u->dmin * dx), a.g);
+    return a;
+}
+
+/* Q6_K: F = fma(I - 32 * sc * bsums, d * dx, F) (vpmaddwd: each dword is [bsum, its sign] x [32 sc, 0]). */
+static inline KQ8_TARGET kq8_acc kq8_q6_step(const kq8_blk *u, const uint8_t *xb, kq8_acc a) {
+    float dx;
+    memcpy(&dx, xb, 4);
+    __m512i i = kq8_isum(u, xb + 4);
+    __m512i j = _mm512_madd_epi16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *) (xb + 260))), u->m);
+    a.f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(i, j)), _mm512_set1_ps(u->d * dx), a.f);
+    return a;
+}
+
+/* The batch form: KQ8_RT rows x KQ8_BT blocks unpacked at a time (in L1), applied to each of up to KQ8_IT inputs
+   (their float lanes kept in acc between block tiles); each x block is loaded once for the KQ8_RT rows. */
+#define KQ8_RT 4
+#define KQ8_BT 4
+#define KQ8_IT 32
+
+#define KQ8_KERNELS(NAME, BYTES, UNPACK, STEP)                                                                     \
+    KQ8_API KQ8_TARGET int32_t strata_kq8_##NAME##_rows(const uint8_t *w, int64_t rowBytes, int32_t nb,            \
+            const uint8_t *xq, float *y, int32_t yOff, int32_t from, int32_t to) {                                  \
+        if (!kq8_supported()) {                                                                                    \
+            return -1;                                                                                             \
+        }                                                                                                          \
+        for (int32_t r = from; r < to; r++) {                                                                      \
+            const uint8_t *row = w + r * rowBytes;                                                                 \
+            kq8_acc f = kq8_acc_zero();                                                                            \
+            for (int32_t b = 0; b < nb; b++) {                                                                     \
+                kq8_blk u;                                                                                         \
+                UNPACK(row + (int64_t) (BYTES) * b, &u);                                                           \
+                f = STEP(&u, xq + (int64_t) KQ8_XB * b, f);                                                        \
+            }                                                                                                      \
+            y[(int64_t) yOff + r] = kq8_lanes_sum(f);                                                              \
+        }                                                                                                          \
+        return 0;                                                                                                  \
+    }                                                                                                              \
+    KQ8_API KQ8_TARGET int32_t strata_kq8_##NAME##_batch(const uint8_t *w, int64_t rowBytes, int32_t nb,           \
+            const uint8_t *xq, int64_t xqStride, int32_t count, float *y, int32_t yOff, int32_t yStride,            \
+            int32_t from, int32_t to) {                                                                            \
+        if (!kq8_supported()) {                                                                                    \
+            return -1;                                                                                             \
+        }                                                                                                          \
+        kq8_blk u[KQ8_RT][KQ8_BT];                                                                                 \
+        kq8_acc acc[KQ8_RT][KQ8_IT];                                                                               \
+        for (int32_t r0 = from; r0 < to; r0 += KQ8_RT) {                                                           \
+            int32_t nr = to - r0 < KQ8_RT ? to - r0 : KQ8_RT;                                                      \
+            for (int32_t i0 = 0; i0 < count; i0 += KQ8_IT) {                                                       \
+                int32_t ni = count - i0 < KQ8_IT ? count - i0 : KQ8_IT;                                            \
+                for (int32_t i = 0; i < ni; i++) {                                                                 \
+                    for (int rr = 0; rr < KQ8_RT; rr++) {                                                          \
+                        acc[rr][i] = kq8_acc_zero();                                                               \
+                    }                                                                                              \
+                }                                                                                                  \
+                for (int32_t b0 = 0; b0 < nb; b0 += KQ8_BT) {                                                      \
+                    int32_t nbt = nb - b0 < KQ8_BT ? nb - b0 : KQ8_BT;                                             \
+                    for (int rr = 0; rr < KQ8_RT; rr++) { /* a short last tile repeats its last row */             \
+                        const uint8_t *row = w + (int64_t) (rr < nr ? r0 + rr : to - 1) * rowBytes;                \
+                        for (int32_t j = 0; j < nbt; j++) {                                                        \
+                            UNPACK(row + (int64_t) (BYTES) * (b0 + j), &u[rr][j]);                                 \
+                        }                                                                                          \
+                    }                                                                                              \
+                    for (int32_t i = 0; i < ni; i++) { /* each x block loaded once for four rows */                \
+                        const uint8_t *xb = xq + (int64_t) (i0 + i) * xqStride + (int64_t) KQ8_XB * b0;            \
+                        kq8_acc f0 = acc[0][i], f1 = acc[1][i], f2 = acc[2][i], f3 = acc[3][i];                    \
+                        for (int32_t j = 0; j < nbt; j++) {                                                        \
+                            const uint8_t *xj = xb + (int64_t) KQ8_XB * j;                                         \
+                            f0 = STEP(&u[0][j], xj, f0);                                                           \
+                            f1 = STEP(&u[1][j], xj, f1);                                                           \
+                            f2 = STEP(&u[2][j], xj, f2);                                                           \
+                            f3 = STEP(&u[3][j], xj, f3);                                                           \
+                        }                                                                                          \
+                        acc[0][i] = f0;                                                                            \
+                        acc[1][i] = f1;                                                                            \
+                        acc[2][i] = f2;                                                                            \
+                        acc[3][i] = f3;                                                                            \
+                    }                                                                                              \
+                }                                                                                                  \
+                for (int rr = 0; rr < nr; rr++) {                                                                  \
+                    for (int32_t i = 0; i < ni; i++) {                                                             \
+                        y[(int64_t) yOff + (int64_t) (i0 + i) * yStride + r0 + rr] = kq8_lanes_sum(acc[rr][i]);    \
+                    }                                                                                              \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
+        return 0;                                                                                                  \
+    }
+
+KQ8_KERNELS(q4_k, 144, kq8_q4k_unpack, kq8_k_step)
+KQ8_KERNELS(q5_k, 176, kq8_q5k_unpack, kq8_k_step)
+KQ8_KERNELS(q6_k, 210, kq8_q6k_unpack, kq8_q6_step)
