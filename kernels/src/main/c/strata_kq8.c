@@ -42,6 +42,11 @@ static int kq8_supported(void) {
     return ok;
 }
 
+/* 1 when this CPU runs these kernels (AVX-512 F/BW/VL/DQ, VNNI, FMA, F16C), else 0: Java asks once. */
+KQ8_API int strata_kq8_cpu_ok(void) {
+    return kq8_supported();
+}
+
 /* A weight super-block unpacked for the integer dot product: four 64-element chunks of codes in element order
    (unsigned bytes), the group scales of the packed chunk pairs (0, 1) and (2, 3) as int16 pairs, the per-lane min
    (Q4_K/Q5_K) or 32 * scale (Q6_K) as [value, 0] int16 pairs, and the f16 scales as floats. */

@@ -47,6 +47,11 @@ static int lq8_supported(void) {
     return lq8_cpu;
 }
 
+/* 1 when this CPU runs these kernels (AVX-512 F/BW/VL/DQ, VNNI, VBMI, F16C), else 0: Java asks once. */
+STRATA_API int strata_lq8_cpu_ok(void) {
+    return lq8_supported();
+}
+
 INLINE int64_t lq8_pad16(int32_t nb) {
     return ((int64_t) nb + 15) & ~(int64_t) 15;
 }

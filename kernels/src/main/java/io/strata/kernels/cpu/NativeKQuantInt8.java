@@ -48,6 +48,11 @@ public final class NativeKQuantInt8 {
                 FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
                         JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
                 Linker linker = Linker.nativeLinker();
+                MemorySegment ok = lookup.find("strata_kq8_cpu_ok").orElseThrow(() -> new IllegalStateException(
+                        NativeKernels.LIBRARY + ": no symbol strata_kq8_cpu_ok (stale build?)"));
+                if ((int) Linker.nativeLinker().downcallHandle(ok, FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0) {
+                    throw new IllegalStateException("this CPU lacks AVX-512 VNNI (or VBMI), which the int8 kernels need");
+                }
                 String[] names = {"q4_k", "q5_k", "q6_k"};
                 for (int i = 0; i < 3; i++) {
                     ROWS[i] = linker.downcallHandle(find(lookup, "strata_kq8_" + names[i] + "_rows"), rows,
@@ -55,7 +60,7 @@ public final class NativeKQuantInt8 {
                     BATCH[i] = linker.downcallHandle(find(lookup, "strata_kq8_" + names[i] + "_batch"), batch,
                             Linker.Option.critical(true));
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 why = e.getMessage();
             }
         }

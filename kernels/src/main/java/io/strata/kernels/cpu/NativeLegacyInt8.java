@@ -47,6 +47,11 @@ public final class NativeLegacyInt8 {
                 // (w, rowBytes, nb, xq, xStride, count, y, yOff, yStride, from, to) -> 0, or -1 (no VNNI)
                 FunctionDescriptor fd = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
                         JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+                MemorySegment ok = lookup.find("strata_lq8_cpu_ok").orElseThrow(() -> new IllegalStateException(
+                        NativeKernels.LIBRARY + ": no symbol strata_lq8_cpu_ok (stale build?)"));
+                if ((int) Linker.nativeLinker().downcallHandle(ok, FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0) {
+                    throw new IllegalStateException("this CPU lacks AVX-512 VNNI (or VBMI), which the int8 kernels need");
+                }
                 String[] names = {"strata_lq8_q8_0", "strata_lq8_q4_0", "strata_lq8_q5_0", "strata_lq8_q4_1",
                     "strata_lq8_q5_1"};
                 Linker linker = Linker.nativeLinker();
@@ -56,7 +61,7 @@ public final class NativeLegacyInt8 {
                             NativeKernels.LIBRARY + ": no symbol " + n + " (stale build?)"));
                     h[i] = linker.downcallHandle(fn, fd, Linker.Option.critical(true));
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 why = e.getMessage();
             }
         }

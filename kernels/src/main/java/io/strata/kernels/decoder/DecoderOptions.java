@@ -17,7 +17,8 @@ import io.strata.kernels.quant.QuantArithmetic;
  * @param prefillBatch        prompt positions that go through each layer together (1 = token by token): each
  *                            dense weight and each routed expert is read once per batch
  * @param quantArithmetic     how matvecs over block-quantised weights compute: llama.cpp's int8 activations
- *                            (the default, memory-bound) or float activations (exact to the dequantised weights)
+ *                            (memory-bound; the default where its native kernels run) or float activations (exact
+ *                            to the dequantised weights)
  */
 public record DecoderOptions(boolean vectorKernels, int threads, boolean speculativePrefetch, int prefetchWidth,
                              int kvPageTokens, int prefillBatch, QuantArithmetic quantArithmetic) {
@@ -35,11 +36,11 @@ public record DecoderOptions(boolean vectorKernels, int threads, boolean specula
 
     /**
      * Vector kernels on one thread per physical core, speculative prefetch on, 64-position KV pages, prompts in
-     * batches of {@link #DEFAULT_PREFILL_BATCH}, {@link QuantArithmetic#DEFAULT} for quantised weights.
+     * batches of {@link #DEFAULT_PREFILL_BATCH}, {@link QuantArithmetic#preferred()} for quantised weights.
      */
     public static DecoderOptions defaults() {
         return new DecoderOptions(true, CpuTopology.physicalCores(), true, 0, 64, DEFAULT_PREFILL_BATCH,
-                QuantArithmetic.DEFAULT);
+                QuantArithmetic.preferred());
     }
 
     public DecoderOptions withVectorKernels(boolean v) {

@@ -22,14 +22,23 @@ public enum QuantArithmetic {
      */
     INT8;
 
-    /** The default: llama.cpp's arithmetic, at memory speed. */
-    public static final QuantArithmetic DEFAULT = INT8;
+    /**
+     * The default: {@link #INT8} where its native kernels run (AVX-512 VNNI and VBMI, the native library built,
+     * native kernels selected), else {@link #FLOAT}. Why not int8 everywhere: its Java kernels are 2-5x slower than
+     * the Java float kernels (integer dot products of bytes have no fast Vector API form), so where the native
+     * kernels cannot run, int8 would cost speed and buy nothing but llama.cpp's rounding. The choice is made when
+     * asked (the CPU kernels can be switched at run time) and {@code --quant-arithmetic} fixes it.
+     */
+    public static QuantArithmetic preferred() {
+        return QuantMatVec.int8Native() ? INT8 : FLOAT;
+    }
 
-    /** {@code float} or {@code int8}, any case. */
+    /** {@code float}, {@code int8}, or {@code auto} ({@link #preferred()}), any case. */
     public static Optional<QuantArithmetic> parse(String s) {
         return switch (s.trim().toLowerCase(Locale.ROOT)) {
             case "float", "f32" -> Optional.of(FLOAT);
             case "int8", "q8" -> Optional.of(INT8);
+            case "auto" -> Optional.of(preferred());
             default -> Optional.empty();
         };
     }

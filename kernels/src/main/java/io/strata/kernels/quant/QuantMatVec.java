@@ -50,6 +50,11 @@ public final class QuantMatVec implements MatVec {
         return java.util.Arrays.stream(DType.values()).filter(QuantMatVec::hasInt8).toList();
     }
 
+    /** Whether the int8 kernels of every type in {@link #int8Types()} run natively here now. */
+    public static boolean int8Native() {
+        return io.strata.kernels.cpu.NativeLegacyInt8.enabled() && io.strata.kernels.cpu.NativeKQuantInt8.enabled();
+    }
+
     private static boolean hasInt8(DType t) {
         return t.isQuantized() && (LegacyInt8.supports(t) || KQuantInt8.supports(t));
     }

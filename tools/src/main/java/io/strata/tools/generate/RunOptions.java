@@ -76,10 +76,11 @@ public final class RunOptions {
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: all cores.")
     public Integer threads;
 
-    @Option(names = "--quant-arithmetic", paramLabel = "A", defaultValue = "int8", converter = Arithmetic.class,
+    @Option(names = "--quant-arithmetic", paramLabel = "A", defaultValue = "auto", converter = Arithmetic.class,
             description = "Arithmetic of matvecs over quantised (GGUF block) weights: int8 = activations quantised"
                     + " to 8 bits per block as llama.cpp does (memory-bound speed; llama.cpp's logits), float ="
-                    + " float activations (exact to the dequantised weights, slower). Default: ${DEFAULT-VALUE}.")
+                    + " float activations (exact to the dequantised weights, slower), auto = int8 where its native"
+                    + " kernels run (AVX-512 VNNI), else float. Default: ${DEFAULT-VALUE}.")
     public QuantArithmetic quantArithmetic;
 
     @Option(names = "--trust-local",
@@ -88,12 +89,12 @@ public final class RunOptions {
     public boolean trustLocal;
 
     /** {@code --temperature}: NaN, infinities and negative values are usage errors, not a silent greedy run. */
-    /** {@code int8} or {@code float}. */
+    /** {@code int8}, {@code float} or {@code auto}. */
     public static final class Arithmetic implements CommandLine.ITypeConverter<QuantArithmetic> {
         @Override
         public QuantArithmetic convert(String v) {
             return QuantArithmetic.parse(v).orElseThrow(() -> new CommandLine.TypeConversionException(
-                    "'" + v + "' is not int8 or float"));
+                    "'" + v + "' is not int8, float or auto"));
         }
     }
 
@@ -176,7 +177,7 @@ public final class RunOptions {
 
     public DecoderOptions decoder() {
         DecoderOptions d = DecoderOptions.defaults().withSpeculativePrefetch(!noPrefetch)
-                .withQuantArithmetic(quantArithmetic == null ? QuantArithmetic.DEFAULT : quantArithmetic);
+                .withQuantArithmetic(quantArithmetic == null ? QuantArithmetic.preferred() : quantArithmetic);
         return threads == null ? d : d.withThreads(threads);
     }
 
