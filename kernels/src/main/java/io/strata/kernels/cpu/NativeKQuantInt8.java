@@ -142,19 +142,16 @@ public final class NativeKQuantInt8 {
             return true;
         }
         NativeKernels.Segs g = SEGS.get();
-        MemorySegment ys = g.out(y);
-        MemorySegment yt = ys;
-        int yo = yOff;
-        int n = 0;
-        if (ys == null) { // stage the span written, copied in first: copying it out rewrites what lies between
-            n = (count - 1) * yStride + (to - from);
-            yt = g.staged(2, n);
-            MemorySegment.copy(y, yOff + from, yt, JAVA_FLOAT, 0, n);
-            yo = -from;
-        }
+        MemorySegment ys = g.out(y); // y's own segment once it has been seen before, else a staging buffer
+        int n = to - from;
+        // staged: only rows [from, to) of each input, packed (stride n), copied out row range by row range; the
+        // rows between belong to other threads' ranges of the same batch, which a copy-out must not touch
+        MemorySegment yt = ys != null ? ys : g.staged(2, n * count);
+        int yo = ys != null ? yOff : -from;
+        int yst = ys != null ? yStride : n;
         int rc;
         try {
-            rc = (int) BATCH[k].invokeExact(w, rowBytes, nb, xq, xqStride, count, yt, yo, yStride, from, to);
+            rc = (int) BATCH[k].invokeExact(w, rowBytes, nb, xq, xqStride, count, yt, yo, yst, from, to);
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -163,7 +160,9 @@ public final class NativeKQuantInt8 {
             return false;
         }
         if (ys == null) {
-            g.copyOut(2, y, yOff + from, n);
+            for (int i = 0; i < count; i++) {
+                MemorySegment.copy(yt, JAVA_FLOAT, (long) i * n * Float.BYTES, y, yOff + i * yStride + from, n);
+            }
         }
         return true;
     }

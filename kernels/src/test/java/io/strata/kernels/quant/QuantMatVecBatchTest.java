@@ -26,24 +26,24 @@ class QuantMatVecBatchTest {
     private static final int[] COUNTS = {1, 2, 3, 7, 128};
 
     /** y of input i at yOff + i * yStride; unwritten slots keep NaN, so a stray write shows. */
-    private static float[] batch(TensorView w, float[] x, int xOff, int xStride, int count, int yOff, int yStride,
-                                 int from, int to) {
+    private static float[] batch(QuantMatVec k, TensorView w, float[] x, int xOff, int xStride, int count, int yOff,
+                                 int yStride, int from, int to) {
         float[] y = new float[yOff + count * yStride];
         Arrays.fill(y, Float.NaN);
-        QuantMatVec.INSTANCE.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, from, to);
+        k.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, from, to);
         return y;
     }
 
-    private static void assertSameBits(TensorView w, float[] x, int xOff, int xStride, int count, int yOff,
-                                       int yStride, int from, int to, float[] y, String where) {
+    private static void assertSameBits(QuantMatVec k, TensorView w, float[] x, int xOff, int xStride, int count,
+                                       int yOff, int yStride, int from, int to, float[] y, String where) {
         float[] one = new float[Math.toIntExact(w.rows())];
         for (int i = 0; i < count; i++) {
-            QuantMatVec.INSTANCE.apply(w, x, xOff + i * xStride, one, 0, from, to);
+            k.apply(w, x, xOff + i * xStride, one, 0, from, to);
             for (int r = 0; r < w.rows(); r++) {
                 float got = y[yOff + i * yStride + r];
                 if (r >= from && r < to) {
                     if (Float.floatToRawIntBits(got) != Float.floatToRawIntBits(one[r])) {
-                        throw new AssertionError(w.dtype() + " " + where + ": input " + i + " row " + r + " batched "
+                        throw new AssertionError(w.dtype() + " " + k.arithmetic() + " " + where + ": input " + i + " row " + r + " batched "
                                 + got + " single " + one[r]);
                     }
                 } else {
@@ -53,9 +53,15 @@ class QuantMatVecBatchTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("io.strata.kernels.quant.QuantMatVecTest#quantised")
-    void batchedRowsHaveTheBitsOfSingleVectorRows(DType t) {
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> typesAndArithmetics() {
+        return QuantMatVecTest.quantised().flatMap(t -> java.util.stream.Stream.of(QuantArithmetic.values())
+                .map(a -> org.junit.jupiter.params.provider.Arguments.of(t, a)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("typesAndArithmetics")
+    void batchedRowsHaveTheBitsOfSingleVectorRows(DType t, QuantArithmetic a) {
+        QuantMatVec k = QuantMatVec.of(a);
         Random rnd = new Random(t.ordinal() * 17L + 3);
         try (Arena arena = Arena.ofConfined()) {
             // 256 columns: 64-row blocks (150 = 64 + 64 + 22); 2048: 8-row blocks (37 = 4 x 8 + 5)
@@ -68,18 +74,22 @@ class QuantMatVecBatchTest {
                     int xStride = cols + 5;
                     float[] x = QuantMatVecTest.randomX(rnd, 3 + count * xStride);
                     String where = rows + "x" + cols + ", " + count + " inputs";
-                    float[] y = batch(w, x, 3, xStride, count, 2, rows + 1, 0, rows);
-                    assertSameBits(w, x, 3, xStride, count, 2, rows + 1, 0, rows, y, where);
-                    y = batch(w, x, 3, xStride, count, 0, rows, 5, rows - 3);
-                    assertSameBits(w, x, 3, xStride, count, 0, rows, 5, rows - 3, y, where + ", rows [5, -3)");
+                    float[] y = batch(k, w, x, 3, xStride, count, 2, rows + 1, 0, rows);
+                    assertSameBits(k, w, x, 3, xStride, count, 2, rows + 1, 0, rows, y, where);
+                    for (int[] range : new int[][]{{5, rows - 3}, {1, 2}, {rows / 3, 2 * rows / 3}, {2 * rows / 3, rows}}) {
+                        y = batch(k, w, x, 3, xStride, count, 0, rows, range[0], range[1]);
+                        assertSameBits(k, w, x, 3, xStride, count, 0, rows, range[0], range[1], y, where + ", rows "
+                                + Arrays.toString(range));
+                    }
                 }
             }
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("io.strata.kernels.quant.QuantMatVecTest#quantised")
-    void rowsPaddedToWholeBlocksAndWarmRuns(DType t) {
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("typesAndArithmetics")
+    void rowsPaddedToWholeBlocksAndWarmRuns(DType t, QuantArithmetic a) {
+        QuantMatVec k = QuantMatVec.of(a);
         Random rnd = new Random(t.ordinal() + 4242L);
         int rows = 21;
         int cols = t.blockSize() * 3 - 8; // stored as 3 blocks per row, the last 8 elements padding
@@ -87,13 +97,13 @@ class QuantMatVecBatchTest {
             MemorySegment seg = QuantMatVecTest.randomBlocks(arena, t, rows, t.blockSize() * 3, rnd);
             TensorView w = new TensorView("w", seg, t, new long[]{rows, cols}, Layout.ROW);
             float[] x = QuantMatVecTest.randomX(rnd, 7 * cols);
-            float[] cold = batch(w, x, 0, cols, 7, 0, rows, 0, rows);
-            assertSameBits(w, x, 0, cols, 7, 0, rows, 0, rows, cold, "padded rows");
+            float[] cold = batch(k, w, x, 0, cols, 7, 0, rows, 0, rows);
+            assertSameBits(k, w, x, 0, cols, 7, 0, rows, 0, rows, cold, "padded rows");
             float[] warm = null;
             for (int i = 0; i < 400; i++) {
-                warm = batch(w, x, 0, cols, 7, 0, rows, 0, rows);
+                warm = batch(k, w, x, 0, cols, 7, 0, rows, 0, rows);
             }
-            assertSameBits(w, x, 0, cols, 7, 0, rows, 0, rows, warm, "padded rows, warm");
+            assertSameBits(k, w, x, 0, cols, 7, 0, rows, 0, rows, warm, "padded rows, warm");
         }
     }
 
