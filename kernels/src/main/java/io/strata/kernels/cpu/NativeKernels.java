@@ -303,6 +303,16 @@ final class NativeKernels {
             return seen(a);
         }
 
+        /**
+         * a's segment, made for this call when a has none yet: for the batch kernels, whose calls are long enough
+         * to pay for the small allocation, and whose many per-layer arrays (each seen once a layer, more than
+         * {@value #PROBATION} apart) would otherwise never leave probation.
+         */
+        MemorySegment any(float[] a) {
+            MemorySegment s = seen(a);
+            return s != null ? s : MemorySegment.ofArray(a);
+        }
+
         MemorySegment staged(int slot, int n) {
             stage(slot, n);
             return stageSeg[slot];
@@ -414,16 +424,12 @@ final class NativeKernels {
      * The batch kernel of a row-major weight of {@code kind} (1 F32, 2 BF16, 3 F16; {@code n} = columns for F32,
      * column pairs otherwise): y[yOff + t * yStride + o] = row o of w . x[xOff + t * xStride ..] for t in
      * [0, count), o in [from, to), each bit-identical to the row kernels. Returns false, having written nothing,
-     * when x or y has no segment yet (first sight, see {@link Segs}) or the library had no buffer: the caller then
-     * runs its own code.
+     * when the library had no buffer for x: the caller then runs its own code.
      */
     static boolean batch(Segs g, int kind, MemorySegment w, int n, float[] x, int xOff, int xStride, int count,
                          float[] y, int yOff, int yStride, int from, int to) {
-        MemorySegment xs = g.out(x);
-        MemorySegment ys = g.out(y);
-        if (xs == null || ys == null) {
-            return false;
-        }
+        MemorySegment xs = g.any(x);
+        MemorySegment ys = g.any(y);
         try {
             int rc = switch (kind) {
                 case 1 -> (int) F32_BATCH.invokeExact(w, n, xs, xOff, xStride, count, ys, yOff, yStride, from, to);
