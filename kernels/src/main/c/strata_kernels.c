@@ -294,83 +294,88 @@ HALF_KERNELS(f16, f16_row)
  * One weight against count inputs: y[yOff + t * yStride + o] = row o of w . x_t, x_t = x[xOff + t * xStride ..],
  * for o in [from, to), each value bit-identical to the row kernel above (bf16_row, f16_row, f32_row). Why: a
  * prompt's matmuls are compute-bound once a row block sits in cache, and the row kernels do one FMA per weight
- * load and widening; a register tile of TR rows x TT inputs does TR * TT FMAs per TR weight loads and TT x loads.
+ * load and widening; a register tile of R rows x T inputs does R * T FMAs per R weight loads and T x loads.
  *
  * How the bits stay those of the row kernel: a row dot product there is a few independent FMA chains (bf16: e, f
  * over the even L-pair blocks, g, h over the odd ones; f16: e, f over every block; f32: a0..a3 over the blocks
  * of 4L, then the leftover blocks into a0), each adding its blocks in ascending order from zero, and then a fixed
- * combination. The tile runs ONE chain at a time for all its TR x TT dot products (TR * TT = 24 accumulators:
- * one chain's blocks in the same ascending order, so each accumulator is exactly that chain's vector; see SEG), stores
- * the chains, and then combines each dot product's chains exactly as the row kernel does: the same adds, tree16
- * and scalar tail. A partial tile repeats its last row or input (computed twice, written twice, same bits).
+ * combination. A tile runs ONE chain at a time for all its R x T dot products (R * T = 24 accumulators: one
+ * chain's blocks in the same ascending order, so each accumulator is exactly that chain's vector; see SEG),
+ * keeps the chains, and then combines each dot product's chains exactly as the row kernel does: the same adds,
+ * tree16 and scalar tail. A partial tile repeats its last row or input (computed twice, written once).
+ *
+ * Tiles are 4 rows x 6 inputs, or 8 rows x 3 inputs for a batch's last 1-3 inputs (a 6-input tile for those
+ * wasted up to 5/6 of its work: an expert's batch is some 30 inputs, so about a tenth overall).
  *
  * x is copied once per call into this thread's 64-byte-aligned buffer (split into even and odd halves for the
  * 16-bit types), so no load straddles a cache line and the Java side splits nothing. Returns 0, or -1 when that
  * buffer cannot be had (nothing written; the caller runs the row kernels).
  */
-#define TR 4
-#define TT 6
+#define TA 24
 /*
  * Blocks (64 weight bytes each) of a tile's rows taken per pass of its chains: 4 rows and 6 inputs' x of 32
- * blocks (8 + 24 KiB) stay in L1 while the chains pass over them; a wide row (3584 columns) at once did not
- * (123 against 172 GFLOP/s). The chains' blocks are still added in ascending order, segment after segment.
+ * blocks (8 + 24 KiB) stay in L1 while the chains pass over them; a wide row (3584 columns) at once did not.
+ * The chains' blocks are still added in ascending order, segment after segment.
  */
 #ifndef SEG
 #define SEG 32
 #endif
 
-/* Chain accumulators of one tile: [chain][row][input], one vector each. */
-typedef struct {
-    __m512 v[4][TR][TT];
-} tile_acc;
-
 /*
- * acc[r][t] += W_r(block k) * x_t(block k) for k = k0, k0 + step, ... < kend, as FMAs in that order. WIDEN turns
- * the 64 weight bytes at p into one float vector; x_t's block k is x[t] + k * L.
+ * acc[r * T + t] += W_r(block k) * x_t(block k) for k = k0, k0 + step, ... < kend, as FMAs in that order. WIDEN
+ * turns the 64 weight bytes at p into one float vector; x_t's block k is x[t] + k * L. With more rows than
+ * inputs the inputs are loaded first and the rows streamed, else the reverse, so 24 accumulators, the loaded
+ * operands and one streamed operand fit the 32 registers.
  */
-#define TILE_CHAIN(NAME, WIDEN)                                                                                   \
+#define TILE_CHAIN(NAME, WIDEN, R, T)                                                                             \
     static AVX512 void NAME(const uint8_t *const *wr, const float *const *xt, int64_t k0, int64_t kend,          \
-                            int64_t step, __m512 (*acc)[TT]) {                                                    \
+                            int64_t step, __m512 *acc) {                                                          \
         const __m512i hiMask = _mm512_set1_epi32((int) 0xFFFF0000);                                               \
         (void) hiMask;                                                                                            \
-        const uint8_t *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];                                         \
-        const float *x0 = xt[0], *x1 = xt[1], *x2 = xt[2], *x3 = xt[3], *x4 = xt[4], *x5 = xt[5];                 \
-        __m512 a00 = acc[0][0], a01 = acc[0][1], a02 = acc[0][2], a03 = acc[0][3], a04 = acc[0][4],               \
-               a05 = acc[0][5];                                                                                   \
-        __m512 a10 = acc[1][0], a11 = acc[1][1], a12 = acc[1][2], a13 = acc[1][3], a14 = acc[1][4],               \
-               a15 = acc[1][5];                                                                                   \
-        __m512 a20 = acc[2][0], a21 = acc[2][1], a22 = acc[2][2], a23 = acc[2][3], a24 = acc[2][4],               \
-               a25 = acc[2][5];                                                                                   \
-        __m512 a30 = acc[3][0], a31 = acc[3][1], a32 = acc[3][2], a33 = acc[3][3], a34 = acc[3][4],               \
-               a35 = acc[3][5];                                                                                   \
+        const uint8_t *w[R];                                                                                      \
+        const float *x[T];                                                                                        \
+        __m512 a[R][T];                                                                                           \
+        _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {                                                     \
+            w[r] = wr[r];                                                                                         \
+            _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                                                 \
+                a[r][t] = acc[r * T + t];                                                                         \
+            }                                                                                                     \
+        }                                                                                                         \
+        _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                                                     \
+            x[t] = xt[t];                                                                                         \
+        }                                                                                                         \
         for (int64_t k = k0; k < kend; k += step) {                                                               \
             int64_t b = k * 64;                                                                                   \
             int64_t i = k * L;                                                                                    \
-            __m512 v0 = WIDEN(w0 + b), v1 = WIDEN(w1 + b), v2 = WIDEN(w2 + b), v3 = WIDEN(w3 + b);                \
-            __m512 x;                                                                                             \
-            x = _mm512_load_ps(x0 + i);                                                                           \
-            a00 = _mm512_fmadd_ps(v0, x, a00); a10 = _mm512_fmadd_ps(v1, x, a10);                                 \
-            a20 = _mm512_fmadd_ps(v2, x, a20); a30 = _mm512_fmadd_ps(v3, x, a30);                                 \
-            x = _mm512_load_ps(x1 + i);                                                                           \
-            a01 = _mm512_fmadd_ps(v0, x, a01); a11 = _mm512_fmadd_ps(v1, x, a11);                                 \
-            a21 = _mm512_fmadd_ps(v2, x, a21); a31 = _mm512_fmadd_ps(v3, x, a31);                                 \
-            x = _mm512_load_ps(x2 + i);                                                                           \
-            a02 = _mm512_fmadd_ps(v0, x, a02); a12 = _mm512_fmadd_ps(v1, x, a12);                                 \
-            a22 = _mm512_fmadd_ps(v2, x, a22); a32 = _mm512_fmadd_ps(v3, x, a32);                                 \
-            x = _mm512_load_ps(x3 + i);                                                                           \
-            a03 = _mm512_fmadd_ps(v0, x, a03); a13 = _mm512_fmadd_ps(v1, x, a13);                                 \
-            a23 = _mm512_fmadd_ps(v2, x, a23); a33 = _mm512_fmadd_ps(v3, x, a33);                                 \
-            x = _mm512_load_ps(x4 + i);                                                                           \
-            a04 = _mm512_fmadd_ps(v0, x, a04); a14 = _mm512_fmadd_ps(v1, x, a14);                                 \
-            a24 = _mm512_fmadd_ps(v2, x, a24); a34 = _mm512_fmadd_ps(v3, x, a34);                                 \
-            x = _mm512_load_ps(x5 + i);                                                                           \
-            a05 = _mm512_fmadd_ps(v0, x, a05); a15 = _mm512_fmadd_ps(v1, x, a15);                                 \
-            a25 = _mm512_fmadd_ps(v2, x, a25); a35 = _mm512_fmadd_ps(v3, x, a35);                                 \
+            if (R <= T) {                                                                                         \
+                __m512 v[R];                                                                                      \
+                _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {                                             \
+                    v[r] = WIDEN(w[r] + b);                                                                       \
+                }                                                                                                 \
+                _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                                             \
+                    __m512 xv = _mm512_load_ps(x[t] + i);                                                         \
+                    _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {                                         \
+                        a[r][t] = _mm512_fmadd_ps(v[r], xv, a[r][t]);                                             \
+                    }                                                                                             \
+                }                                                                                                 \
+            } else {                                                                                              \
+                __m512 xv[T];                                                                                     \
+                _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                                             \
+                    xv[t] = _mm512_load_ps(x[t] + i);                                                             \
+                }                                                                                                 \
+                _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {                                             \
+                    __m512 v = WIDEN(w[r] + b);                                                                   \
+                    _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                                         \
+                        a[r][t] = _mm512_fmadd_ps(v, xv[t], a[r][t]);                                             \
+                    }                                                                                             \
+                }                                                                                                 \
+            }                                                                                                     \
         }                                                                                                         \
-        acc[0][0] = a00; acc[0][1] = a01; acc[0][2] = a02; acc[0][3] = a03; acc[0][4] = a04; acc[0][5] = a05;     \
-        acc[1][0] = a10; acc[1][1] = a11; acc[1][2] = a12; acc[1][3] = a13; acc[1][4] = a14; acc[1][5] = a15;     \
-        acc[2][0] = a20; acc[2][1] = a21; acc[2][2] = a22; acc[2][3] = a23; acc[2][4] = a24; acc[2][5] = a25;     \
-        acc[3][0] = a30; acc[3][1] = a31; acc[3][2] = a32; acc[3][3] = a33; acc[3][4] = a34; acc[3][5] = a35;     \
+        _Pragma("GCC unroll 8") for (int r = 0; r < R; r++) {                                                     \
+            _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                                                 \
+                acc[r * T + t] = a[r][t];                                                                         \
+            }                                                                                                     \
+        }                                                                                                         \
     }
 
 #define W_BF_LO(p) BF_LO(_mm512_loadu_si512(p))
@@ -379,59 +384,156 @@ typedef struct {
 #define W_F16_HI(p) F16_HI(_mm512_loadu_si512(p))
 #define W_F32(p) _mm512_loadu_ps((const float *) (p))
 
-TILE_CHAIN(chain_bf_lo, W_BF_LO)
-TILE_CHAIN(chain_bf_hi, W_BF_HI)
-TILE_CHAIN(chain_f16_lo, W_F16_LO)
-TILE_CHAIN(chain_f16_hi, W_F16_HI)
-TILE_CHAIN(chain_f32, W_F32)
+#define TILE_CHAINS(SUFFIX, R, T)                                                                                 \
+    TILE_CHAIN(chain_bf_lo_##SUFFIX, W_BF_LO, R, T)                                                               \
+    TILE_CHAIN(chain_bf_hi_##SUFFIX, W_BF_HI, R, T)                                                               \
+    TILE_CHAIN(chain_f16_lo_##SUFFIX, W_F16_LO, R, T)                                                             \
+    TILE_CHAIN(chain_f16_hi_##SUFFIX, W_F16_HI, R, T)                                                             \
+    TILE_CHAIN(chain_f32_##SUFFIX, W_F32, R, T)
 
-/* Zeroed chain accumulators. */
-static inline AVX512 void acc_zero(tile_acc *a) {
-    for (int c = 0; c < 4; c++) {
-        for (int r = 0; r < TR; r++) {
-            for (int t = 0; t < TT; t++) {
-                a->v[c][r][t] = _mm512_setzero_ps();
-            }
-        }
-    }
-}
+TILE_CHAINS(4x6, 4, 6)
+TILE_CHAINS(8x3, 8, 3)
+
+typedef void (*chain_fn)(const uint8_t *const *, const float *const *, int64_t, int64_t, int64_t, __m512 *);
+
+/* A tile shape: rows, inputs, and its chains (bf16 lo, bf16 hi, f16 lo, f16 hi, f32). */
+typedef struct {
+    int rows;
+    int inputs;
+    chain_fn chain[5];
+} tile_shape;
+
+static const tile_shape SHAPES[2] = {
+    {4, 6, {chain_bf_lo_4x6, chain_bf_hi_4x6, chain_f16_lo_4x6, chain_f16_hi_4x6, chain_f32_4x6}},
+    {8, 3, {chain_bf_lo_8x3, chain_bf_hi_8x3, chain_f16_lo_8x3, chain_f16_hi_8x3, chain_f32_8x3}},
+};
 
 /* The per-call x buffer: count inputs at a stride of `at` floats (a multiple of 16: 64-byte aligned); or NULL. */
 static float *batch_x(int64_t count, int64_t at) {
     return tl_reserve((size_t) (count * at));
 }
 
-/* Tile row and input pointers: rows r0 .. r0 + nr - 1 and inputs t0 .. t0 + nt - 1, the last repeated. */
-#define TILE_POINTERS(BASE, XBASE, XAT)                                                                           \
-    const uint8_t *wr[TR];                                                                                        \
-    int ri[TR];                                                                                                   \
-    for (int r = 0; r < TR; r++) {                                                                                \
-        ri[r] = o + (r < nr ? r : nr - 1);                                                                        \
-        wr[r] = (BASE) + (int64_t) ri[r] * rb;                                                                    \
-    }                                                                                                             \
-    int ti[TT];                                                                                                   \
-    for (int t = 0; t < TT; t++) {                                                                                \
-        ti[t] = t0 + (t < nt ? t : nt - 1);                                                                       \
-    }
-
 /* Row block of a batch call: rows whose weights (about 96 KiB) stay in L2 while every input passes over them. */
 static inline int32_t batch_rows(int64_t rb) {
     int64_t n = (96 << 10) / rb;
-    n = n < TR ? TR : n - n % TR;
+    n = n < 8 ? 8 : n - n % 8;
     return (int32_t) n;
 }
 
 /*
- * The 16-bit batch: x_t split into xe_t = buf + 2 t at, xo_t = xe_t + at. bf16: chains e (lo) and f (hi) over
- * even blocks, g (lo) and h (hi) over odd blocks; f16: e (lo), f (hi) over every block.
+ * One tile of a batch: rows o .. o + nr - 1 and inputs t0 .. t0 + nt - 1 of shape sh (nr, nt at most its size).
+ * type 0 bf16, 1 f16 (x_t's halves at buf + 2 t at and + at), 2 f32 (x_t at buf + t at); n = pairs or columns.
  */
+static AVX512 void batch_tile(int type, const tile_shape *sh, const uint8_t *w, int64_t rb, int32_t n,
+                              const float *buf, int64_t at, int32_t o, int nr, int32_t t0, int nt, float *y,
+                              int32_t yOff, int32_t yStride) {
+    const uint8_t *wr[8];
+    int ri[8];
+    for (int r = 0; r < sh->rows; r++) {
+        ri[r] = o + (r < nr ? r : nr - 1);
+        wr[r] = w + (int64_t) ri[r] * rb;
+    }
+    const float *xe[6], *xo[6];
+    int ti[6];
+    for (int t = 0; t < sh->inputs; t++) {
+        ti[t] = t0 + (t < nt ? t : nt - 1);
+        xe[t] = buf + (type == 2 ? 1 : 2) * (int64_t) ti[t] * at;
+        xo[t] = xe[t] + at;
+    }
+    __m512 acc[4][TA];
+    for (int c = 0; c < 4; c++) {
+        for (int i = 0; i < TA; i++) {
+            acc[c][i] = _mm512_setzero_ps();
+        }
+    }
+    int64_t nb = n / L;
+    if (type == 0) {
+        for (int64_t ks = 0; ks < nb; ks += SEG) {
+            int64_t ke = nb - ks < SEG ? nb : ks + SEG;
+            sh->chain[0](wr, xe, ks, ke, 2, acc[0]);
+            sh->chain[1](wr, xo, ks, ke, 2, acc[1]);
+            sh->chain[0](wr, xe, ks + 1, ke, 2, acc[2]);
+            sh->chain[1](wr, xo, ks + 1, ke, 2, acc[3]);
+        }
+    } else if (type == 1) {
+        for (int64_t ks = 0; ks < nb; ks += SEG) {
+            int64_t ke = nb - ks < SEG ? nb : ks + SEG;
+            sh->chain[2](wr, xe, ks, ke, 1, acc[0]);
+            sh->chain[3](wr, xo, ks, ke, 1, acc[1]);
+        }
+    } else {
+        int64_t q4 = (n / (4 * L)) * 4;
+        for (int64_t ks = 0; ks < q4; ks += SEG) {
+            int64_t ke = q4 - ks < SEG ? q4 : ks + SEG;
+            for (int c = 0; c < 4; c++) {
+                sh->chain[4](wr, xe, ks + c, ke, 4, acc[c]);
+            }
+        }
+        sh->chain[4](wr, xe, q4, nb, 1, acc[0]);
+    }
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = wr[r];
+        for (int t = 0; t < nt; t++) {
+            int i = r * sh->inputs + t;
+            __m512 v = type == 1 ? _mm512_add_ps(acc[0][i], acc[1][i])
+                                 : _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]), _mm512_add_ps(acc[2][i], acc[3][i]));
+            float s = tree16(v);
+            const float *e = xe[t], *od = xo[t];
+            for (int64_t j = nb * L; j < n; j++) {
+                int64_t b = type == 2 ? j * 4 : j * 4;
+                if (type == 0) {
+                    s += bf16_to_f32(load_u16(row + b)) * e[j] + bf16_to_f32(load_u16(row + b + 2)) * od[j];
+                } else if (type == 1) {
+                    s += f16_to_f32(load_u16(row + b)) * e[j] + f16_to_f32(load_u16(row + b + 2)) * od[j];
+                } else {
+                    s += load_f32(row + b) * e[j];
+                }
+            }
+            y[(int64_t) yOff + (int64_t) ti[t] * yStride + ri[r]] = s;
+        }
+    }
+}
+
+/*
+ * The batch over rows [from, to): row blocks (batch_rows), in each every input tile against every row tile, the
+ * next block's weights prefetched into L2 a slice per tile (the first input tile otherwise waits on memory).
+ */
+static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, const float *buf, int64_t at,
+                             int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
+    int32_t block = batch_rows(rb);
+    for (int32_t r0 = from; r0 < to; r0 += block) {
+        int32_t rend = to - r0 < block ? to : r0 + block;
+        int32_t nend = to - rend < block ? to : rend + block;
+        const uint8_t *pf = w + (int64_t) rend * rb, *pfEnd = w + (int64_t) nend * rb;
+        int64_t tiles = 0;
+        for (int32_t t0 = 0; t0 < count;) {
+            int left = count - t0;
+            tiles += (rend - r0 + (left >= 4 ? 3 : 7)) / (left >= 4 ? 4 : 8);
+            t0 += left >= 4 ? (left < 6 ? left : 6) : left;
+        }
+        int64_t slice = tiles > 0 ? ((pfEnd - pf) / tiles + 63) & ~(int64_t) 63 : 0;
+        for (int32_t t0 = 0; t0 < count;) {
+            int left = count - t0;
+            const tile_shape *sh = &SHAPES[left >= 4 ? 0 : 1];
+            int nt = left < sh->inputs ? left : sh->inputs;
+            for (int32_t o = r0; o < rend; o += sh->rows) {
+                for (int64_t b = 0; b < slice && pf < pfEnd; b += 64, pf += 64) {
+                    _mm_prefetch((const char *) pf, _MM_HINT_T1);
+                }
+                int nr = rend - o < sh->rows ? rend - o : sh->rows;
+                batch_tile(type, sh, w, rb, n, buf, at, o, nr, t0, nt, y, yOff, yStride);
+            }
+            t0 += nt;
+        }
+    }
+}
+
+/* The 16-bit batch (bf = 1: BF16, 0: F16): x_t split into halves of at floats each, then batch_run. */
 static AVX512 int half_batch(int bf, const uint8_t *w, int32_t pairs, const float *x, int32_t xOff,
-                              int32_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from,
-                              int32_t to) {
+                             int32_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from,
+                             int32_t to) {
     int64_t at = ((int64_t) pairs + 15) & ~(int64_t) 15;
     float *buf = batch_x(count, 2 * at);
-    int64_t rb = (int64_t) pairs * 4;
-    int64_t nb = pairs / L;
     if (buf == NULL) {
         return -1;
     }
@@ -443,120 +545,34 @@ static AVX512 int half_batch(int bf, const uint8_t *w, int32_t pairs, const floa
             xo[j] = xt[2 * j + 1];
         }
     }
-    int32_t block = batch_rows(rb);
-    tile_acc acc;
-    for (int32_t r0 = from; r0 < to; r0 += block) {
-        int32_t rend = to - r0 < block ? to : r0 + block;
-        for (int32_t t0 = 0; t0 < count; t0 += TT) {
-            int nt = count - t0 < TT ? count - t0 : TT;
-            for (int32_t o = r0; o < rend; o += TR) {
-                int nr = rend - o < TR ? rend - o : TR;
-                TILE_POINTERS(w, buf, 2 * at)
-                const float *xe[TT], *xo[TT];
-                for (int t = 0; t < TT; t++) {
-                    xe[t] = buf + 2 * ti[t] * at;
-                    xo[t] = xe[t] + at;
-                }
-                acc_zero(&acc);
-                for (int64_t ks = 0; ks < nb; ks += SEG) {
-                    int64_t ke = nb - ks < SEG ? nb : ks + SEG;
-                    if (bf) {
-                        chain_bf_lo(wr, xe, ks, ke, 2, acc.v[0]);
-                        chain_bf_hi(wr, xo, ks, ke, 2, acc.v[1]);
-                        chain_bf_lo(wr, xe, ks + 1, ke, 2, acc.v[2]);
-                        chain_bf_hi(wr, xo, ks + 1, ke, 2, acc.v[3]);
-                    } else {
-                        chain_f16_lo(wr, xe, ks, ke, 1, acc.v[0]);
-                        chain_f16_hi(wr, xo, ks, ke, 1, acc.v[1]);
-                    }
-                }
-                for (int r = 0; r < nr; r++) {
-                    for (int t = 0; t < nt; t++) {
-                        __m512 v = bf ? _mm512_add_ps(_mm512_add_ps(acc.v[0][r][t], acc.v[1][r][t]),
-                                                      _mm512_add_ps(acc.v[2][r][t], acc.v[3][r][t]))
-                                      : _mm512_add_ps(acc.v[0][r][t], acc.v[1][r][t]);
-                        float s = tree16(v);
-                        const uint8_t *row = wr[r];
-                        const float *e = xe[t], *od = xo[t];
-                        for (int64_t j = nb * L; j < pairs; j++) {
-                            int64_t b = j * 4;
-                            s += bf ? bf16_to_f32(load_u16(row + b)) * e[j] + bf16_to_f32(load_u16(row + b + 2)) * od[j]
-                                    : f16_to_f32(load_u16(row + b)) * e[j] + f16_to_f32(load_u16(row + b + 2)) * od[j];
-                        }
-                        y[(int64_t) yOff + (int64_t) ti[t] * yStride + ri[r]] = s;
-                    }
-                }
-            }
-        }
-    }
+    batch_run(bf ? 0 : 1, w, (int64_t) pairs * 4, pairs, buf, at, count, y, yOff, yStride, from, to);
     return 0;
 }
 
 STRATA_API AVX512 int32_t strata_bf16_batch(const uint8_t *w, int32_t pairs, const float *x, int32_t xOff,
-                                         int32_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride,
-                                         int32_t from, int32_t to) {
+                                            int32_t xStride, int32_t count, float *y, int32_t yOff,
+                                            int32_t yStride, int32_t from, int32_t to) {
     return half_batch(1, w, pairs, x, xOff, xStride, count, y, yOff, yStride, from, to);
 }
 
 STRATA_API AVX512 int32_t strata_f16_batch(const uint8_t *w, int32_t pairs, const float *x, int32_t xOff,
-                                        int32_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride,
-                                        int32_t from, int32_t to) {
+                                           int32_t xStride, int32_t count, float *y, int32_t yOff,
+                                           int32_t yStride, int32_t from, int32_t to) {
     return half_batch(0, w, pairs, x, xOff, xStride, count, y, yOff, yStride, from, to);
 }
 
-/*
- * The F32 batch: chains a0..a3 over blocks c, c + 4, ... of the 4L loop (q = in / 4L of each), then the leftover
- * single blocks 4q .. nb - 1 into a0, (a0 + a1) + (a2 + a3), tree16, the scalar tail: f32_row's operations.
- */
+/* The F32 batch: x_t copied aligned, then batch_run (f32_row's chains and combination, see batch_tile). */
 STRATA_API AVX512 int32_t strata_f32_batch(const uint8_t *w, int32_t in, const float *x, int32_t xOff,
-                                        int32_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride,
-                                        int32_t from, int32_t to) {
+                                           int32_t xStride, int32_t count, float *y, int32_t yOff,
+                                           int32_t yStride, int32_t from, int32_t to) {
     int64_t at = ((int64_t) in + 15) & ~(int64_t) 15;
     float *buf = batch_x(count, at);
-    int64_t rb = (int64_t) in * 4;
-    int64_t nb = in / L;
-    int64_t q4 = (in / (4 * L)) * 4;
     if (buf == NULL) {
         return -1;
     }
     for (int32_t t = 0; t < count; t++) {
         memcpy(buf + t * at, x + (int64_t) xOff + (int64_t) t * xStride, (size_t) in * 4);
     }
-    int32_t block = batch_rows(rb);
-    tile_acc acc;
-    for (int32_t r0 = from; r0 < to; r0 += block) {
-        int32_t rend = to - r0 < block ? to : r0 + block;
-        for (int32_t t0 = 0; t0 < count; t0 += TT) {
-            int nt = count - t0 < TT ? count - t0 : TT;
-            for (int32_t o = r0; o < rend; o += TR) {
-                int nr = rend - o < TR ? rend - o : TR;
-                TILE_POINTERS(w, buf, at)
-                const float *xp[TT];
-                for (int t = 0; t < TT; t++) {
-                    xp[t] = buf + ti[t] * at;
-                }
-                acc_zero(&acc);
-                for (int64_t ks = 0; ks < q4; ks += SEG) {
-                    int64_t ke = q4 - ks < SEG ? q4 : ks + SEG;
-                    for (int c = 0; c < 4; c++) {
-                        chain_f32(wr, xp, ks + c, ke, 4, acc.v[c]);
-                    }
-                }
-                chain_f32(wr, xp, q4, nb, 1, acc.v[0]);
-                for (int r = 0; r < nr; r++) {
-                    for (int t = 0; t < nt; t++) {
-                        float s = tree16(_mm512_add_ps(_mm512_add_ps(acc.v[0][r][t], acc.v[1][r][t]),
-                                                       _mm512_add_ps(acc.v[2][r][t], acc.v[3][r][t])));
-                        const uint8_t *row = wr[r];
-                        const float *xv = xp[t];
-                        for (int64_t i = nb * L; i < in; i++) {
-                            s += load_f32(row + i * 4) * xv[i];
-                        }
-                        y[(int64_t) yOff + (int64_t) ti[t] * yStride + ri[r]] = s;
-                    }
-                }
-            }
-        }
-    }
+    batch_run(2, w, (int64_t) in * 4, in, buf, at, count, y, yOff, yStride, from, to);
     return 0;
 }
