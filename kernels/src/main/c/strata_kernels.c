@@ -414,8 +414,11 @@ static float *batch_x(int64_t count, int64_t at) {
 }
 
 /* Row block of a batch call: rows whose weights (about 96 KiB) stay in L2 while every input passes over them. */
+#ifndef BLOCK_KB
+#define BLOCK_KB 96
+#endif
 static inline int32_t batch_rows(int64_t rb) {
-    int64_t n = (96 << 10) / rb;
+    int64_t n = ((int64_t) BLOCK_KB << 10) / rb;
     n = n < 8 ? 8 : n - n % 8;
     return (int32_t) n;
 }
@@ -511,7 +514,12 @@ static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, 
             tiles += (rend - r0 + (left >= 4 ? 3 : 7)) / (left >= 4 ? 4 : 8);
             t0 += left >= 4 ? (left < 6 ? left : 6) : left;
         }
+#ifndef NOPF
         int64_t slice = tiles > 0 ? ((pfEnd - pf) / tiles + 63) & ~(int64_t) 63 : 0;
+#else
+        int64_t slice = 0;
+        (void) tiles;
+#endif
         for (int32_t t0 = 0; t0 < count;) {
             int left = count - t0;
             const tile_shape *sh = &SHAPES[left >= 4 ? 0 : 1];
