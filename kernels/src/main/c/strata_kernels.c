@@ -317,9 +317,7 @@ HALF_KERNELS(f16, f16_row)
  * blocks (8 + 24 KiB) stay in L1 while the chains pass over them; a wide row (3584 columns) at once did not.
  * The chains' blocks are still added in ascending order, segment after segment.
  */
-#ifndef SEG
 #define SEG 32
-#endif
 
 /*
  * acc[r * T + t] += W_r(block k) * x_t(block k) for k = k0, k0 + step, ... < kend, as FMAs in that order. WIDEN
@@ -414,9 +412,7 @@ static float *batch_x(int64_t count, int64_t at) {
 }
 
 /* Row block of a batch call: rows whose weights (about 96 KiB) stay in L2 while every input passes over them. */
-#ifndef BLOCK_KB
 #define BLOCK_KB 96
-#endif
 static inline int32_t batch_rows(int64_t rb) {
     int64_t n = ((int64_t) BLOCK_KB << 10) / rb;
     n = n < 8 ? 8 : n - n % 8;
@@ -499,7 +495,9 @@ static AVX512 void batch_tile(int type, const tile_shape *sh, const uint8_t *w, 
 
 /*
  * The batch over rows [from, to): row blocks (batch_rows), in each every input tile against every row tile, the
- * next block's weights prefetched into L2 a slice per tile (the first input tile otherwise waits on memory).
+ * next block's weights prefetched into L2 a slice per tile (the first input tile otherwise waits on memory: 81
+ * against 96 GFLOP/s for 3584 x 1024 with weights from DRAM). Input tiles outside the row blocks (each tile over
+ * all rows, weights re-read from L3) measured slower, 82 against 106 for 1024 x 3584.
  */
 static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, const float *buf, int64_t at,
                              int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
@@ -514,12 +512,7 @@ static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, 
             tiles += (rend - r0 + (left >= 4 ? 3 : 7)) / (left >= 4 ? 4 : 8);
             t0 += left >= 4 ? (left < 6 ? left : 6) : left;
         }
-#ifndef NOPF
         int64_t slice = tiles > 0 ? ((pfEnd - pf) / tiles + 63) & ~(int64_t) 63 : 0;
-#else
-        int64_t slice = 0;
-        (void) tiles;
-#endif
         for (int32_t t0 = 0; t0 < count;) {
             int left = count - t0;
             const tile_shape *sh = &SHAPES[left >= 4 ? 0 : 1];
