@@ -7,7 +7,9 @@ import io.strata.core.kv.KvPageView;
  * Grouped-query attention of one new position over every cached position of a layer (causal by construction:
  * the cache holds exactly the positions up to and including the new one). K/V are read only through
  * {@link KvCache#page} views, each closed after use; the float operations and their order depend only on the
- * positions, never on how the cache pages them, so every conforming cache gives bit-identical output.
+ * positions, never on how the cache pages them, so every conforming cache gives bit-identical output. Where
+ * four query heads share a KV head (grouped-query attention), their dot products and value sums run together
+ * ({@link VecMath#dot4}, {@link VecMath#axpy4}): each K or V load serves four, with each head's own operations.
  * Holds per-sequence scratch: not thread-safe.
  */
 public final class Attention {
@@ -18,6 +20,7 @@ public final class Attention {
     private final boolean vector;
     private float[] scores = new float[0];
     private final float[] lanes = new float[VecMath.lanes()];
+    private final float[] four = new float[4];
 
     public Attention(int heads, int kvHeads, int headDim, boolean vector) {
         if (heads % kvHeads != 0) {
@@ -67,7 +70,16 @@ public final class Attention {
                 var keys = view.keys();
                 for (int t = 0; t < n; t++) {
                     long rowBase = (long) t * kvDim;
-                    for (int h = 0; h < heads; h++) {
+                    int h = 0;
+                    // four query heads of one KV head at once (each with the single head's operations)
+                    for (; vector && group % 4 == 0 && h < heads; h += 4) {
+                        VecMath.dot4(q, qOff + h * headDim, headDim, keys, rowBase + (long) (h / group) * headDim,
+                                headDim, four, lanes);
+                        for (int j = 0; j < 4; j++) {
+                            scores[(h + j) * len + pos + t] = four[j] * scale;
+                        }
+                    }
+                    for (; h < heads; h++) {
                         long k = rowBase + (long) (h / group) * headDim;
                         float d = vector ? VecMath.dot(q, qOff + h * headDim, keys, k, headDim, lanes)
                                 : VecMath.dotScalar(q, qOff + h * headDim, keys, k, headDim);
@@ -90,7 +102,12 @@ public final class Attention {
                 var values = view.values();
                 for (int t = 0; t < n; t++) {
                     long rowBase = (long) t * kvDim;
-                    for (int h = 0; h < heads; h++) {
+                    int h = 0;
+                    for (; vector && group % 4 == 0 && h < heads; h += 4) {
+                        VecMath.axpy4(scores, h * len + pos + t, len, values, rowBase + (long) (h / group) * headDim,
+                                out, outOff + h * headDim, headDim, headDim);
+                    }
+                    for (; h < heads; h++) {
                         long v = rowBase + (long) (h / group) * headDim;
                         float w = scores[h * len + pos + t];
                         if (vector) {

@@ -66,6 +66,9 @@ final class NativeKernels {
     static final MethodHandle BF16_GATE_UP;
     static final MethodHandle F16_ROWS;
     static final MethodHandle F16_GATE_UP;
+    static final MethodHandle F32_BATCH;
+    static final MethodHandle BF16_BATCH;
+    static final MethodHandle F16_BATCH;
 
     /** Whether {@link VectorMatVec} calls the native kernels now; set through {@link CpuKernels#use}. */
     static volatile boolean enabled;
@@ -116,12 +119,18 @@ final class NativeKernels {
                 ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT);
         FunctionDescriptor halfGateUp = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS,
                 JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT);
+        // (weight, in or pairs, x, xOff, xStride, count, y, yOff, yStride, from, to) -> 0, or -1: nothing done
+        FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
+                JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
         F32_ROWS = ok ? bind("strata_f32_rows", f32Rows, true) : null;
         F32_GATE_UP = ok ? bind("strata_f32_gateup", f32GateUp, true) : null;
         BF16_ROWS = ok ? bind("strata_bf16_rows", halfRows, true) : null;
         BF16_GATE_UP = ok ? bind("strata_bf16_gateup", halfGateUp, true) : null;
         F16_ROWS = ok ? bind("strata_f16_rows", halfRows, true) : null;
         F16_GATE_UP = ok ? bind("strata_f16_gateup", halfGateUp, true) : null;
+        F32_BATCH = ok ? bind("strata_f32_batch", batch, true) : null;
+        BF16_BATCH = ok ? bind("strata_bf16_batch", batch, true) : null;
+        F16_BATCH = ok ? bind("strata_f16_batch", batch, true) : null;
         CpuKernels mode;
         try {
             mode = CpuKernels.configured();
@@ -294,6 +303,16 @@ final class NativeKernels {
             return seen(a);
         }
 
+        /**
+         * a's segment, made for this call when a has none yet: for the batch kernels, whose calls are long enough
+         * to pay for the small allocation, and whose many per-layer arrays (each seen once a layer, more than
+         * {@value #PROBATION} apart) would otherwise never leave probation.
+         */
+        MemorySegment any(float[] a) {
+            MemorySegment s = seen(a);
+            return s != null ? s : MemorySegment.ofArray(a);
+        }
+
         MemorySegment staged(int slot, int n) {
             stage(slot, n);
             return stageSeg[slot];
@@ -398,6 +417,28 @@ final class NativeKernels {
         }
         if (us == null) {
             g.copyOut(3, up, uOff + from, n);
+        }
+    }
+
+    /**
+     * The batch kernel of a row-major weight of {@code kind} (1 F32, 2 BF16, 3 F16; {@code n} = columns for F32,
+     * column pairs otherwise): y[yOff + t * yStride + o] = row o of w . x[xOff + t * xStride ..] for t in
+     * [0, count), o in [from, to), each bit-identical to the row kernels. Returns false, having written nothing,
+     * when the library had no buffer for x: the caller then runs its own code.
+     */
+    static boolean batch(Segs g, int kind, MemorySegment w, int n, float[] x, int xOff, int xStride, int count,
+                         float[] y, int yOff, int yStride, int from, int to) {
+        MemorySegment xs = g.any(x);
+        MemorySegment ys = g.any(y);
+        try {
+            int rc = switch (kind) {
+                case 1 -> (int) F32_BATCH.invokeExact(w, n, xs, xOff, xStride, count, ys, yOff, yStride, from, to);
+                case 2 -> (int) BF16_BATCH.invokeExact(w, n, xs, xOff, xStride, count, ys, yOff, yStride, from, to);
+                default -> (int) F16_BATCH.invokeExact(w, n, xs, xOff, xStride, count, ys, yOff, yStride, from, to);
+            };
+            return rc == 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

@@ -39,6 +39,80 @@ public final class VecMath {
         return s;
     }
 
+    /**
+     * Four {@link #dot(float[], int, MemorySegment, long, int, float[])}s of one segment row against a[aOff + j *
+     * aStride ..] (j = 0..3), into out[0..3]: each with exactly dot's operations, the four chains interleaved so
+     * each segment load serves four (the query heads sharing a KV head) and the chains' latencies overlap.
+     */
+    public static void dot4(float[] a, int aOff, int aStride, MemorySegment seg, long segIndex, int n, float[] out,
+                            float[] scratch) {
+        FloatVector c0 = FloatVector.zero(FS);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        int a1 = aOff + aStride;
+        int a2 = a1 + aStride;
+        int a3 = a2 + aStride;
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector k = FloatVector.fromMemorySegment(FS, seg, (segIndex + i) * 4, NATIVE);
+            c0 = k.fma(FloatVector.fromArray(FS, a, aOff + i), c0);
+            c1 = k.fma(FloatVector.fromArray(FS, a, a1 + i), c1);
+            c2 = k.fma(FloatVector.fromArray(FS, a, a2 + i), c2);
+            c3 = k.fma(FloatVector.fromArray(FS, a, a3 + i), c3);
+        }
+        float s0 = Lanes.sum(c0, scratch);
+        float s1 = Lanes.sum(c1, scratch);
+        float s2 = Lanes.sum(c2, scratch);
+        float s3 = Lanes.sum(c3, scratch);
+        for (; i < n; i++) {
+            float k = seg.getAtIndex(F32, segIndex + i);
+            s0 += a[aOff + i] * k;
+            s1 += a[a1 + i] * k;
+            s2 += a[a2 + i] * k;
+            s3 += a[a3 + i] * k;
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+
+    /**
+     * Four {@link #axpy(float, MemorySegment, long, float[], int, int)}s of one segment row: y[yOff + j * yStride
+     * + i] += alpha[aOff + j * aStride] * seg[segIndex + i] (j = 0..3), each with exactly axpy's operations, every
+     * segment load serving the four.
+     */
+    public static void axpy4(float[] alpha, int aOff, int aStride, MemorySegment seg, long segIndex, float[] y,
+                             int yOff, int yStride, int n) {
+        float w0 = alpha[aOff];
+        float w1 = alpha[aOff + aStride];
+        float w2 = alpha[aOff + 2 * aStride];
+        float w3 = alpha[aOff + 3 * aStride];
+        FloatVector b0 = FloatVector.broadcast(FS, w0);
+        FloatVector b1 = FloatVector.broadcast(FS, w1);
+        FloatVector b2 = FloatVector.broadcast(FS, w2);
+        FloatVector b3 = FloatVector.broadcast(FS, w3);
+        int y1 = yOff + yStride;
+        int y2 = y1 + yStride;
+        int y3 = y2 + yStride;
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromMemorySegment(FS, seg, (segIndex + i) * 4, NATIVE);
+            v.fma(b0, FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
+            v.fma(b1, FloatVector.fromArray(FS, y, y1 + i)).intoArray(y, y1 + i);
+            v.fma(b2, FloatVector.fromArray(FS, y, y2 + i)).intoArray(y, y2 + i);
+            v.fma(b3, FloatVector.fromArray(FS, y, y3 + i)).intoArray(y, y3 + i);
+        }
+        for (; i < n; i++) {
+            float v = seg.getAtIndex(F32, segIndex + i);
+            y[yOff + i] = Math.fma(w0, v, y[yOff + i]);
+            y[y1 + i] = Math.fma(w1, v, y[y1 + i]);
+            y[y2 + i] = Math.fma(w2, v, y[y2 + i]);
+            y[y3 + i] = Math.fma(w3, v, y[y3 + i]);
+        }
+    }
+
     /** Scratch size the scratch-taking methods need. */
     public static int lanes() {
         return L;

@@ -23,8 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  * pair or alone, so results do not depend on how rows are grouped or split over threads.
  *
  * <p>The row loops of F32, F16 and BF16 ({@code f32Rows}, {@code halfRows}, {@code gateUpRows}) hand their rows to
- * the bit-identical native kernels when {@link NativeKernels#enabled} (see {@link CpuKernels}). The BF16 batch
- * kernel ({@link #bf16Quad}) stays Java: a native 2 x 4 register-blocked twin measured slower in prefill.
+ * the bit-identical native kernels when {@link NativeKernels#enabled} (see {@link CpuKernels}), and so do the
+ * batched forms ({@link #nativeBatch}: 4 rows x 6 inputs register tiles that run one accumulator chain at a
+ * time); {@link #bf16Quad} is the Java batch kernel.
  */
 final class VectorMatVec implements MatVec {
     static final VectorMatVec INSTANCE = new VectorMatVec();
@@ -136,6 +137,13 @@ final class VectorMatVec implements MatVec {
             MatVec.checkShape(w3, x, xOff + t * xStride, up, yOff + t * yStride, rowFrom, rowTo);
         }
         Scratch s = SCRATCH.get();
+        if (count > 1 && nativeBatch(w1, x, xOff, xStride, count, gate, yOff, yStride, rowFrom, rowTo, s)
+                && nativeBatch(w3, x, xOff, xStride, count, up, yOff, yStride, rowFrom, rowTo, s)) {
+            for (int t = 0; t < count; t++) {
+                SwiGlu.gateInPlace(gate, yOff + t * yStride, up, yOff + t * yStride, rowFrom, rowTo);
+            }
+            return;
+        }
         int pairs = Math.toIntExact(w1.cols()) / 2;
         boolean half = rowKind(w1) > 1;
         if (half) {
@@ -177,16 +185,23 @@ final class VectorMatVec implements MatVec {
             apply(w, x, xOff, y, yOff, rowFrom, rowTo);
             return;
         }
-        if (kind < 2 || count < 1) {
+        if (kind == 0 || count < 1) {
             MatVec.super.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo);
             return;
         }
         for (int t = 0; t < count; t++) {
             MatVec.checkShape(w, x, xOff + t * xStride, y, yOff + t * yStride, rowFrom, rowTo);
         }
+        Scratch s = SCRATCH.get();
+        if (nativeBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo, s)) {
+            return;
+        }
+        if (kind == 1) {
+            MatVec.super.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo);
+            return;
+        }
         int in = Math.toIntExact(w.cols());
         int pairs = in / 2;
-        Scratch s = SCRATCH.get();
         s.ensure(pairs * count);
         for (int t = 0; t < count; t++) {
             s.split(x, xOff + t * xStride, pairs, t * pairs);
@@ -210,6 +225,22 @@ final class VectorMatVec implements MatVec {
                 halfRows(d, kind == 2, in, s, t * pairs, y, yOff + t * yStride, r, end);
             }
         }
+    }
+
+    /**
+     * The native batch kernel ({@link NativeKernels#batch}: register tiles of rows x inputs, each dot product
+     * with the row kernel's operations) for a checked batch of a row-major weight, when native kernels are on;
+     * false (nothing written) when the Java code must run.
+     */
+    private static boolean nativeBatch(TensorView w, float[] x, int xOff, int xStride, int count, float[] y,
+                                       int yOff, int yStride, int rowFrom, int rowTo, Scratch s) {
+        int kind = rowKind(w);
+        if (!NativeKernels.enabled || kind == 0 || rowTo <= rowFrom) {
+            return false;
+        }
+        int n = kind == 1 ? Math.toIntExact(w.cols()) : Math.toIntExact(w.cols()) / 2;
+        return NativeKernels.batch(s.segs, kind, w.data(), n, x, xOff, xStride, count, y, yOff, yStride, rowFrom,
+                rowTo);
     }
 
     /** Both weights row-major, of one element type these kernels read, and of one shape. */

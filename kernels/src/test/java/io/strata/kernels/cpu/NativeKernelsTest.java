@@ -138,9 +138,9 @@ class NativeKernelsTest {
                         assertBits(gu[1], gu[3], what + " up");
                         checked++;
                     }
-                    // batches: BF16 pairs of inputs stay Java (bf16Quad), an odd input and every F16/F32 input
-                    // go native one at a time
-                    for (int count : new int[] {2, 3, 5, 9}) {
+                    // batches: natively the 4 rows x 6 inputs tiles (partial tiles of rows and of inputs here),
+                    // in Java bf16Quad and the row kernels; the first call of run() stages (Java), the third is native
+                    for (int count : new int[] {2, 3, 5, 9, 13}) {
                         float[] xs = input(rnd, count * cols + 1);
                         int n = count;
                         java.util.function.Consumer<float[]> batch = y -> mv.applyBatch(w, xs, 1, cols, n, y, 1,
