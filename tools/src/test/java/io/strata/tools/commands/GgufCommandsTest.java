@@ -85,7 +85,7 @@ class GgufCommandsTest {
     void scoreOnAGgufFileGivesTheDequantisedForwardsLogits(String quant) throws Exception {
         JsonNode ref = ref(quant);
         List<Integer> ids = forced(ref);
-        JsonNode s = score(gguf(quant).toString(), "--ids", csv(ids));
+        JsonNode s = score(gguf(quant).toString(), "--ids", csv(ids), "--quant-arithmetic", "float");
         assertEquals(ids, list(s.get("ids")));
         assertEquals(ids.size(), s.get("logits").size(), "one logits array per position");
         assertEquals(ids.size() - 1, s.get("nll").size(), "one nll per predicted id");
@@ -118,6 +118,37 @@ class GgufCommandsTest {
             sum += nll;
         }
         assertEquals(Math.exp(sum / (ids.size() - 1)), s.get("perplexity").asDouble(), 1e-9 * Math.exp(sum));
+    }
+
+    /** {@code --quant-arithmetic int8} is llama.cpp's arithmetic: score's logits follow llama.cpp's own. */
+    @ParameterizedTest
+    @ValueSource(strings = {"q6_k", "q4_k_m"})
+    void scoreInInt8FollowsLlamaCppsLogits(String quant) throws Exception {
+        JsonNode cpp = JSON.readTree(DIR.resolve("reference-" + quant + ".json").toFile());
+        List<Integer> ids = new ArrayList<>(list(cpp.get("prompt")));
+        List<Integer> gen = list(cpp.get("generated"));
+        ids.addAll(gen.subList(0, gen.size() - 1));
+        JsonNode s = score(gguf(quant).toString(), "--ids", csv(ids), "--quant-arithmetic", "int8");
+        JsonNode f = score(gguf(quant).toString(), "--ids", csv(ids), "--quant-arithmetic", "float");
+        int offset = list(cpp.get("prompt")).size() - 1;
+        double worstInt8 = 0;
+        double worstFloat = 0;
+        for (int step = 0; step < gen.size(); step++) {
+            JsonNode want = cpp.get("logits").get(step);
+            float[] a = floats(s.get("logits").get(offset + step));
+            float[] b = floats(f.get("logits").get(offset + step));
+            double max = 0;
+            for (JsonNode v : want) {
+                max = Math.max(max, Math.abs(v.asDouble()));
+            }
+            for (int v = 0; v < a.length; v++) {
+                worstInt8 = Math.max(worstInt8, Math.abs(a[v] - want.get(v).asDouble()) / max);
+                worstFloat = Math.max(worstFloat, Math.abs(b[v] - want.get(v).asDouble()) / max);
+            }
+        }
+        // measured: q6_k 3.9e-7 (float 2.1e-2), q4_k_m 1.2e-2 (float 4.1e-1); see GgufFidelityTest
+        assertTrue(worstInt8 <= (quant.equals("q6_k") ? 1e-5 : 2e-2), quant + ": int8 vs llama.cpp " + worstInt8);
+        assertTrue(worstInt8 < worstFloat, quant + ": int8 " + worstInt8 + " vs float " + worstFloat);
     }
 
     @Test
