@@ -69,8 +69,7 @@ final class KQuantInt8 {
             return;
         }
         Q8KActivations.Buffer buf = Q8KActivations.buffer();
-        byte[] xq = buf.bytes(nb * Q8KActivations.BLOCK_BYTES);
-        Q8KActivations.quantize(x, xOff, nb, xq, 0);
+        byte[] xq = quantized(buf, x, xOff, 0, 1, nb);
         if (NativeKQuantInt8.rows(t, w, rowBytes, nb, buf.segment(), y, yOff, from, to)) {
             return;
         }
@@ -97,10 +96,7 @@ final class KQuantInt8 {
         }
         int bytes = nb * Q8KActivations.BLOCK_BYTES;
         Q8KActivations.Buffer buf = Q8KActivations.buffer();
-        byte[] xq = buf.bytes(Math.multiplyExact(bytes, count));
-        for (int i = 0; i < count; i++) {
-            Q8KActivations.quantize(x, xOff + i * xStride, nb, xq, i * bytes);
-        }
+        byte[] xq = quantized(buf, x, xOff, xStride, count, nb);
         if (NativeKQuantInt8.batch(t, w, rowBytes, nb, buf.segment(), bytes, count, y, yOff, yStride, from, to)) {
             return;
         }
@@ -120,6 +116,26 @@ final class KQuantInt8 {
                 y[yOff + i * yStride + r] = s.sum(i);
             }
         }
+    }
+
+    /**
+     * This thread's buffer holding {@code count} inputs as Q8_K blocks (input i at byte {@code i * nb * 292}),
+     * quantised now unless they are bit for bit the inputs it already holds ({@link SeenInputs}).
+     */
+    private static byte[] quantized(Q8KActivations.Buffer buf, float[] x, int xOff, int xStride, int count, int nb) {
+        int bytes = nb * Q8KActivations.BLOCK_BYTES;
+        int cols = 256 * nb;
+        SeenInputs seen = buf.seen();
+        if (seen.same(x, xOff, xStride, count, cols)) {
+            return buf.bytes(Math.multiplyExact(bytes, count));
+        }
+        seen.forget();
+        byte[] xq = buf.bytes(Math.multiplyExact(bytes, count));
+        for (int i = 0; i < count; i++) {
+            Q8KActivations.quantize(x, xOff + i * xStride, nb, xq, i * bytes);
+        }
+        seen.remember(x, xOff, xStride, count, cols);
+        return xq;
     }
 
     /** The canonical lane of element e (0..255) of a super-block. */

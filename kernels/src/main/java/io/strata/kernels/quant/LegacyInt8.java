@@ -67,6 +67,7 @@ final class LegacyInt8 {
     private static final class Scratch {
         final Q8Activations.Buffer single = new Q8Activations.Buffer();
         final Q8Activations.Buffer many = new Q8Activations.Buffer();
+        final SeenInputs manySeen = new SeenInputs();
         final float[] acc = new float[16];
         float[] seen = new float[0];
         int seenNb = -1;
@@ -119,9 +120,15 @@ final class LegacyInt8 {
         }
         Scratch s = SCRATCH.get();
         long ib = Q8Activations.inputBytes(nb);
+        long before = s.many.size();
         MemorySegment q = s.many.get(ib * count);
-        for (int i = 0; i < count; i++) {
-            Q8Activations.quantize(x, xOff + i * xStride, nb, q, i * ib);
+        int cols = 32 * nb;
+        if (s.many.size() != before || !s.manySeen.same(x, xOff, xStride, count, cols)) {
+            s.manySeen.forget(); // a row range of the same batch on this thread (worker team chunks) reuses the codes
+            for (int i = 0; i < count; i++) {
+                Q8Activations.quantize(x, xOff + i * xStride, nb, q, i * ib);
+            }
+            s.manySeen.remember(x, xOff, xStride, count, cols);
         }
         if (NativeLegacyInt8.enabled()
                 && NativeLegacyInt8.run(t, w, rowBytes, nb, q, ib, count, y, yOff, yStride, from, to)) {

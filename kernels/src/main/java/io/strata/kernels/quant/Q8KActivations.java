@@ -36,12 +36,19 @@ final class Q8KActivations {
     static final class Buffer {
         private byte[] bytes = new byte[0];
         private MemorySegment segment = MemorySegment.ofArray(bytes);
+        private final SeenInputs seen = new SeenInputs();
+
+        /** The inputs now quantised in this buffer. */
+        SeenInputs seen() {
+            return seen;
+        }
 
         /** The buffer, at least n bytes long (contents undefined). */
         byte[] bytes(int n) {
             if (bytes.length < n) {
                 bytes = new byte[Math.max(n, bytes.length + bytes.length / 2)];
                 segment = MemorySegment.ofArray(bytes);
+                seen.forget();
             }
             return bytes;
         }

@@ -89,6 +89,10 @@ public final class QuantMatVec implements MatVec {
     public void applyBatch(TensorView w, float[] x, int xOff, int xStride, int count, float[] y, int yOff,
                            int yStride, int rowFrom, int rowTo) {
         DType t = w.dtype();
+        if (count == 1) { // one input (decode's batch of one): one row-kernel call, x quantised once (int8)
+            apply(w, x, xOff, y, yOff, rowFrom, rowTo);
+            return;
+        }
         if (count < 2 || !t.isQuantized() || w.layout() != Layout.ROW || w.rows() * w.cols() != w.elementCount()) {
             MatVec.super.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, rowFrom, rowTo); // apply's checks
             return;
