@@ -1,16 +1,12 @@
 package io.strata.kernels.cpu;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.strata.core.model.DType;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -40,27 +36,19 @@ public final class NativeKQuantInt8 {
         String why = NativeKernels.UNAVAILABLE;
         if (why == null) {
             try {
-                SymbolLookup lookup = SymbolLookup.libraryLookup(NativeKernels.LIBRARY, Arena.global());
+                NativeKernels.requireCpu("strata_kq8_cpu_ok", "AVX-512 VNNI");
                 // (w, rowBytes, nb, xq, y, yOff, from, to)
                 FunctionDescriptor rows = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
                         ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT);
                 // (w, rowBytes, nb, xq, xqStride, count, y, yOff, yStride, from, to)
                 FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
                         JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-                Linker linker = Linker.nativeLinker();
-                MemorySegment ok = lookup.find("strata_kq8_cpu_ok").orElseThrow(() -> new IllegalStateException(
-                        NativeKernels.LIBRARY + ": no symbol strata_kq8_cpu_ok (stale build?)"));
-                if ((int) Linker.nativeLinker().downcallHandle(ok, FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0) {
-                    throw new IllegalStateException("this CPU lacks AVX-512 VNNI (or VBMI), which the int8 kernels need");
-                }
                 String[] names = {"q4_k", "q5_k", "q6_k"};
                 for (int i = 0; i < 3; i++) {
-                    ROWS[i] = linker.downcallHandle(find(lookup, "strata_kq8_" + names[i] + "_rows"), rows,
-                            Linker.Option.critical(true));
-                    BATCH[i] = linker.downcallHandle(find(lookup, "strata_kq8_" + names[i] + "_batch"), batch,
-                            Linker.Option.critical(true));
+                    ROWS[i] = NativeKernels.bind("strata_kq8_" + names[i] + "_rows", rows, true);
+                    BATCH[i] = NativeKernels.bind("strata_kq8_" + names[i] + "_batch", batch, true);
                 }
-            } catch (Throwable e) {
+            } catch (RuntimeException e) {
                 why = e.getMessage();
             }
         }
@@ -68,11 +56,6 @@ public final class NativeKQuantInt8 {
     }
 
     private NativeKQuantInt8() {
-    }
-
-    private static MemorySegment find(SymbolLookup lookup, String name) {
-        return lookup.find(name).orElseThrow(() -> new IllegalStateException(
-                NativeKernels.LIBRARY + ": no symbol " + name + " (stale build?)"));
     }
 
     /** Whether these kernels may run now (native kernels selected, the library has them, the CPU runs them). */
@@ -116,7 +99,7 @@ public final class NativeKQuantInt8 {
         try {
             rc = (int) ROWS[k].invokeExact(w, rowBytes, nb, xq, yt, yo, from, to);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeKernels.rethrow(e);
         }
         if (rc != 0) {
             cpuLacks = true;
@@ -141,39 +124,17 @@ public final class NativeKQuantInt8 {
         if (from == to || count == 0) {
             return true;
         }
-        NativeKernels.Segs g = SEGS.get();
-        MemorySegment ys = g.out(y); // y's own segment once it has been seen before, else a staging buffer
-        int n = to - from;
-        // staged: only rows [from, to) of each input, packed (stride n), copied out row range by row range; the
-        // rows between belong to other threads' ranges of the same batch, which a copy-out must not touch
-        MemorySegment yt = ys != null ? ys : g.staged(2, n * count);
-        int yo = ys != null ? yOff : -from;
-        int yst = ys != null ? yStride : n;
+        MemorySegment ys = SEGS.get().any(y); // the kernel writes rows [from, to) of each input in place
         int rc;
         try {
-            rc = (int) BATCH[k].invokeExact(w, rowBytes, nb, xq, xqStride, count, yt, yo, yst, from, to);
+            rc = (int) BATCH[k].invokeExact(w, rowBytes, nb, xq, xqStride, count, ys, yOff, yStride, from, to);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeKernels.rethrow(e);
         }
         if (rc != 0) {
             cpuLacks = true;
             return false;
         }
-        if (ys == null) {
-            for (int i = 0; i < count; i++) {
-                MemorySegment.copy(yt, JAVA_FLOAT, (long) i * n * Float.BYTES, y, yOff + i * yStride + from, n);
-            }
-        }
         return true;
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new IllegalStateException(t);
     }
 }

@@ -151,11 +151,30 @@ final class NativeKernels {
         return UNAVAILABLE == null;
     }
 
-    /** A downcall to one of the library's functions; the kernels are critical calls with heap access. */
-    private static MethodHandle bind(String name, FunctionDescriptor fd, boolean critical) {
+    /**
+     * A downcall to one of the library's functions (the library loaded: {@link #UNAVAILABLE} is null); the
+     * kernels are critical calls with heap access. For this class and the quantised kernels' bindings.
+     */
+    static MethodHandle bind(String name, FunctionDescriptor fd, boolean critical) {
         MemorySegment fn = lookup.find(name).orElseThrow(() -> new IllegalStateException(
-                LIBRARY + ": no symbol " + name));
+                LIBRARY + ": no symbol " + name + " (stale build?)"));
         return critical ? LINKER.downcallHandle(fn, fd, CRITICAL) : LINKER.downcallHandle(fn, fd);
+    }
+
+    /**
+     * Throws, saying {@code needs}, unless the library's {@code int probe(void)} answers 1: whether this CPU runs
+     * the kernels behind it (their C checks the CPU itself and would answer every call with -1).
+     */
+    static void requireCpu(String probe, String needs) {
+        int ok;
+        try {
+            ok = (int) bind(probe, FunctionDescriptor.of(JAVA_INT), false).invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (ok == 0) {
+            throw new IllegalStateException("this CPU lacks " + needs + ", which these native kernels need");
+        }
     }
 
     private static String platformProblem() {
@@ -442,7 +461,8 @@ final class NativeKernels {
         }
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    /** A downcall's throwable as an unchecked one (rethrown as it is when it already is one). */
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             throw r;
         }

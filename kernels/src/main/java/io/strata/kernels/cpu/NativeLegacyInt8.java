@@ -1,16 +1,12 @@
 package io.strata.kernels.cpu;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.strata.core.model.DType;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -43,25 +39,16 @@ public final class NativeLegacyInt8 {
         MethodHandle[] h = new MethodHandle[5];
         if (why == null) {
             try {
-                SymbolLookup lookup = SymbolLookup.libraryLookup(NativeKernels.LIBRARY, Arena.global());
+                NativeKernels.requireCpu("strata_lq8_cpu_ok", "AVX-512 VNNI and VBMI");
                 // (w, rowBytes, nb, xq, xStride, count, y, yOff, yStride, from, to) -> 0, or -1 (no VNNI)
                 FunctionDescriptor fd = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
                         JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-                MemorySegment ok = lookup.find("strata_lq8_cpu_ok").orElseThrow(() -> new IllegalStateException(
-                        NativeKernels.LIBRARY + ": no symbol strata_lq8_cpu_ok (stale build?)"));
-                if ((int) Linker.nativeLinker().downcallHandle(ok, FunctionDescriptor.of(JAVA_INT)).invokeExact() == 0) {
-                    throw new IllegalStateException("this CPU lacks AVX-512 VNNI (or VBMI), which the int8 kernels need");
-                }
                 String[] names = {"strata_lq8_q8_0", "strata_lq8_q4_0", "strata_lq8_q5_0", "strata_lq8_q4_1",
                     "strata_lq8_q5_1"};
-                Linker linker = Linker.nativeLinker();
                 for (int i = 0; i < names.length; i++) {
-                    String n = names[i];
-                    MemorySegment fn = lookup.find(n).orElseThrow(() -> new IllegalStateException(
-                            NativeKernels.LIBRARY + ": no symbol " + n + " (stale build?)"));
-                    h[i] = linker.downcallHandle(fn, fd, Linker.Option.critical(true));
+                    h[i] = NativeKernels.bind(names[i], fd, true);
                 }
-            } catch (Throwable e) {
+            } catch (RuntimeException e) {
                 why = e.getMessage();
             }
         }
@@ -113,35 +100,25 @@ public final class NativeLegacyInt8 {
             return true;
         }
         NativeKernels.Segs g = SEGS.get();
-        MemorySegment ys = g.out(y); // y's own segment once it has been seen before, else a staging buffer
+        // a batch writes rows [from, to) of each input in place (Segs.any, as every batch kernel); one input (a
+        // decode step, allocation-free) goes through a staging buffer until y has a segment of its own
+        MemorySegment ys = count > 1 ? g.any(y) : g.out(y);
         int n = to - from;
-        MemorySegment yt = ys != null ? ys : g.staged(2, n * count);
+        MemorySegment yt = ys != null ? ys : g.staged(2, n);
         int yo = ys != null ? yOff : -from;
-        int yst = ys != null ? yStride : n;
         int rc;
         try {
-            rc = (int) mh.invokeExact(w, rowBytes, nb, xq, xStride, count, yt, yo, yst, from, to);
+            rc = (int) mh.invokeExact(w, rowBytes, nb, xq, xStride, count, yt, yo, yStride, from, to);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeKernels.rethrow(e);
         }
         if (rc != 0) {
             return false;
         }
         if (ys == null) {
-            for (int i = 0; i < count; i++) {
-                MemorySegment.copy(yt, JAVA_FLOAT, (long) i * n * Float.BYTES, y, yOff + i * yStride + from, n);
-            }
+            g.copyOut(2, y, yOff + from, n);
         }
         return true;
     }
 
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new IllegalStateException(t);
-    }
 }

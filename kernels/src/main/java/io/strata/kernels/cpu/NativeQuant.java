@@ -5,11 +5,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.strata.core.model.DType;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -43,18 +40,13 @@ public final class NativeQuant {
         MethodHandle[] h = new MethodHandle[5];
         if (why == null) {
             try {
-                SymbolLookup lookup = SymbolLookup.libraryLookup(NativeKernels.LIBRARY, Arena.global());
                 // (weight, blocks per row, x, xOff, y, yOff, from, to) -> 0, or -1 (no memory for the group sums)
                 FunctionDescriptor fd = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT,
                         ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT);
                 String[] names = {"strata_q8_0_rows", "strata_q4_0_rows", "strata_q4_k_rows", "strata_q5_k_rows",
                     "strata_q6_k_rows"};
-                Linker linker = Linker.nativeLinker();
                 for (int i = 0; i < names.length; i++) {
-                    String n = names[i];
-                    MemorySegment fn = lookup.find(n).orElseThrow(() -> new IllegalStateException(
-                            NativeKernels.LIBRARY + ": no symbol " + n + " (stale build?)"));
-                    h[i] = linker.downcallHandle(fn, fd, Linker.Option.critical(true));
+                    h[i] = NativeKernels.bind(names[i], fd, true);
                 }
             } catch (RuntimeException e) {
                 why = e.getMessage();
@@ -129,7 +121,7 @@ public final class NativeQuant {
         try {
             rc = (int) mh.invokeExact(w, nb, xs, xb, yt, yo, from, to);
         } catch (Throwable e) {
-            throw rethrow(e);
+            throw NativeKernels.rethrow(e);
         }
         if (rc != 0) {
             return false;
@@ -140,13 +132,4 @@ public final class NativeQuant {
         return true;
     }
 
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new IllegalStateException(t);
-    }
 }
