@@ -67,10 +67,9 @@ final class LegacyInt8 {
     private static final class Scratch {
         final Q8Activations.Buffer single = new Q8Activations.Buffer();
         final Q8Activations.Buffer many = new Q8Activations.Buffer();
+        final SeenInputs singleSeen = new SeenInputs();
         final SeenInputs manySeen = new SeenInputs();
         final float[] acc = new float[16];
-        float[] seen = new float[0];
-        int seenNb = -1;
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -96,14 +95,10 @@ final class LegacyInt8 {
         long ib = Q8Activations.inputBytes(nb);
         MemorySegment q = s.single.get(ib);
         int cols = 32 * nb;
-        if (s.seenNb != nb || !Arrays.equals(x, xOff, xOff + cols, s.seen, 0, cols)) {
-            s.seenNb = -1;
+        if (!s.singleSeen.same(x, xOff, 0, 1, cols)) {
+            s.singleSeen.forget();
             Q8Activations.quantize(x, xOff, nb, q, 0);
-            if (s.seen.length < cols) {
-                s.seen = new float[cols];
-            }
-            System.arraycopy(x, xOff, s.seen, 0, cols);
-            s.seenNb = nb;
+            s.singleSeen.remember(x, xOff, 0, 1, cols);
         }
         if (NativeLegacyInt8.enabled()
                 && NativeLegacyInt8.run(t, w, rowBytes, nb, q, ib, 1, y, yOff, 0, from, to)) {
@@ -120,10 +115,9 @@ final class LegacyInt8 {
         }
         Scratch s = SCRATCH.get();
         long ib = Q8Activations.inputBytes(nb);
-        long before = s.many.size();
         MemorySegment q = s.many.get(ib * count);
         int cols = 32 * nb;
-        if (s.many.size() != before || !s.manySeen.same(x, xOff, xStride, count, cols)) {
+        if (!s.manySeen.same(x, xOff, xStride, count, cols)) {
             s.manySeen.forget(); // a row range of the same batch on this thread (worker team chunks) reuses the codes
             for (int i = 0; i < count; i++) {
                 Q8Activations.quantize(x, xOff + i * xStride, nb, q, i * ib);

@@ -159,11 +159,6 @@ final class Q8Activations {
     static final class Buffer {
         private MemorySegment seg = MemorySegment.NULL;
 
-        /** Bytes allocated now (a change means the contents are gone). */
-        long size() {
-            return seg.byteSize();
-        }
-
         MemorySegment get(long bytes) {
             if (seg.byteSize() < bytes) {
                 seg = Arena.ofAuto().allocate(Math.max(bytes, 2 * seg.byteSize()), 64);
