@@ -25,9 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The matvec kernels alone, on one thread: GB/s of weights consumed by the Java and the native row kernels
- * ({@link CpuKernels}; float types and, through {@link QuantMatVec}, the quantised ones, whose bytes are counted
- * as stored) on a matrix far larger than the caches, against a streaming read of the same bytes (the
- * bound), interleaved round by round (read, java, native, java gate/up, native gate/up, ...) so a slow minute hits
+ * ({@link CpuKernels}; float types and, through {@link QuantMatVec}, the quantised ones in both arithmetics,
+ * float and int8, whose bytes are counted as stored) on a matrix far larger than the caches, against a streaming
+ * read of the same bytes (the bound), interleaved round by round (read, java, native, java gate/up, native gate/up, ...) so a slow minute hits
  * all of them. Prints per-candidate median [min..max] and the per-round native/java ratio, with the load average,
  * by wall time and by the thread's CPU time (on a shared machine the latter says what a kernel does while it runs).
  * Run: {@code java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp 'bench/target/lib/*'
@@ -78,8 +78,13 @@ public final class MatVecBandwidth {
                         mv.apply(w, x, y);
                         return bytes;
                     });
-                    if (quant) {
-                        continue; // the quantised kernels have no fused gate/up
+                    if (quant) { // no fused gate/up; the int8 arithmetic (llama.cpp's) besides the float one
+                        cs.put(kn + " int8", () -> {
+                            CpuKernels.use(k);
+                            QuantMatVec.INT8.apply(w, x, y);
+                            return bytes;
+                        });
+                        continue;
                     }
                     cs.put(kn + " gate/up", () -> {
                         CpuKernels.use(k);
@@ -105,6 +110,13 @@ public final class MatVecBandwidth {
                         mv.applyBatch(wb, xb, 0, bcols, batch, yb, 0, brows, 0, brows);
                         return macs;
                     });
+                    if (quant) {
+                        cs.put(k.name().toLowerCase(Locale.ROOT) + " int8 batch", () -> {
+                            CpuKernels.use(k);
+                            QuantMatVec.INT8.applyBatch(wb, xb, 0, bcols, batch, yb, 0, brows, 0, brows);
+                            return macs;
+                        });
+                    }
                 }
                 Map<String, double[]> r = run(cs, rounds, (long) (seconds * 1e9));
                 System.out.printf(Locale.ROOT, "%n%s %d x %d (%d MiB), 1 thread, %d rounds of >= %.1f s; load average"
@@ -114,24 +126,27 @@ public final class MatVecBandwidth {
                         continue;
                     }
                     if (e.getKey().endsWith(" batch")) {
-                        System.out.printf(Locale.ROOT, "  %-16s %s G multiply-adds/s (32 inputs, 3584 x 1024)%n",
+                        System.out.printf(Locale.ROOT, "  %-17s %s G multiply-adds/s (32 inputs, 3584 x 1024)%n",
                                 e.getKey(), spread(e.getValue(), 1e-9));
                         continue;
                     }
-                    System.out.printf(Locale.ROOT, "  %-16s %s GB/s  of read %s%n", e.getKey(), spread(e.getValue(), 1e-9),
+                    System.out.printf(Locale.ROOT, "  %-17s %s GB/s  of read %s%n", e.getKey(), spread(e.getValue(), 1e-9),
                             spread(ratio(e.getValue(), r.get("read")), 1));
                 }
                 // per second of this thread's CPU time: what the kernel does while it runs (the machine is shared)
                 for (var e : r.entrySet()) {
                     if (e.getKey().endsWith(CPU) && !e.getKey().contains(" batch")) {
-                        System.out.printf(Locale.ROOT, "  %-16s %s GB/CPU-s of read %s%n",
+                        System.out.printf(Locale.ROOT, "  %-17s %s GB/CPU-s of read %s%n",
                                 e.getKey().substring(0, e.getKey().length() - CPU.length()), spread(e.getValue(), 1e-9),
                                 spread(ratio(e.getValue(), r.get("read" + CPU)), 1));
                     }
                 }
                 if (nat && quant) {
-                    System.out.printf(Locale.ROOT, "  native/java      %s%n",
-                            spread(ratio(r.get("native"), r.get("java")), 1));
+                    System.out.printf(Locale.ROOT, "  native/java      %s (int8 %s)%n",
+                            spread(ratio(r.get("native"), r.get("java")), 1),
+                            spread(ratio(r.get("native int8"), r.get("java int8")), 1));
+                    System.out.printf(Locale.ROOT, "  native int8/float %s%n",
+                            spread(ratio(r.get("native int8"), r.get("native")), 1));
                 } else if (nat) {
                     System.out.printf(Locale.ROOT, "  native/java      %s (gate/up %s)%n",
                             spread(ratio(r.get("native"), r.get("java")), 1),
