@@ -87,6 +87,22 @@ class GgufFidelityTest {
         });
     }
 
+    /**
+     * {@link #unpagedTeacherForced} of the GGUF file in place, or of the model converted from it, after checking
+     * that the converted model gives the in-place bits.
+     */
+    static float[][] checkedTeacherForced(String quant, boolean converted, QuantArithmetic a, int[] prompt,
+                                          int[] fed) throws IOException {
+        float[][] logits = unpagedTeacherForced(model(quant, converted), a, prompt, fed);
+        if (converted) {
+            float[][] inPlace = unpagedTeacherForced(gguf(quant), a, prompt, fed);
+            for (int s = 0; s < fed.length; s++) {
+                assertArrayEquals(inPlace[s], logits[s], quant + " " + a + " step " + s + ": converted vs in place");
+            }
+        }
+        return logits;
+    }
+
     static Stream<Arguments> everyQuantBothForms() {
         return Stream.of("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
                 .flatMap(q -> Stream.of(Arguments.of(q, false), Arguments.of(q, true)));
@@ -162,13 +178,7 @@ class GgufFidelityTest {
         int[] prompt = ints(ref.get("prompt"));
         int[] fed = ints(ref.get("fed"));
         int[] refArgmax = ints(ref.get("argmax"));
-        float[][] logits = unpagedTeacherForced(model(quant, converted), QuantArithmetic.FLOAT, prompt, fed);
-        if (converted) {
-            float[][] inPlace = unpagedTeacherForced(gguf(quant), QuantArithmetic.FLOAT, prompt, fed);
-            for (int s = 0; s < fed.length; s++) {
-                assertArrayEquals(inPlace[s], logits[s], quant + " step " + s + ": converted vs in place");
-            }
-        }
+        float[][] logits = checkedTeacherForced(quant, converted, QuantArithmetic.FLOAT, prompt, fed);
         for (int s = 0; s < fed.length; s++) {
             JsonNode r = ref.get("logits").get(s);
             assertEquals(r.size(), logits[s].length, "vocabulary");
@@ -272,13 +282,7 @@ class GgufFidelityTest {
         JsonNode ref = json("dequant-torch-" + quant + ".json");
         int[] prompt = ints(ref.get("prompt"));
         int[] fed = ints(ref.get("fed"));
-        float[][] int8 = unpagedTeacherForced(model(quant, converted), QuantArithmetic.INT8, prompt, fed);
-        if (converted) {
-            float[][] inPlace = unpagedTeacherForced(gguf(quant), QuantArithmetic.INT8, prompt, fed);
-            for (int s = 0; s < fed.length; s++) {
-                assertArrayEquals(inPlace[s], int8[s], quant + " step " + s + ": converted vs in place");
-            }
-        }
+        float[][] int8 = checkedTeacherForced(quant, converted, QuantArithmetic.INT8, prompt, fed);
         float[][] fl = unpagedTeacherForced(model(quant, converted), QuantArithmetic.FLOAT, prompt, fed);
         double e8 = relativeError(int8, cpp.get("logits"));
         double ef = relativeError(fl, cpp.get("logits"));
