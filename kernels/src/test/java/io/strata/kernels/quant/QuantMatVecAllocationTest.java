@@ -49,8 +49,13 @@ class QuantMatVecAllocationTest {
                 x[i] = rnd.nextFloat() - 0.5f;
             }
             float[] y = new float[rows];
-            for (int i = 0; i < 200; i++) {
-                QuantMatVec.matvec(t, w, rows, cols, x, 0, y, 0, 0, rows);
+            // warm-up by invocations, as a decode calls the kernel (thousands of calls of a few hundred rows):
+            // past Tier4InvocationThreshold (5000) C2 compiles the kernel as a whole method. A warm-up of a few
+            // hundred 8192-row calls left the kernel to on-stack-replacement alone, whose compiled form depends on
+            // which loop's back-edge counter overflowed first and was seen (once, in CI) to box Q5_K and Q6_K.
+            for (int i = 0; i < 6000; i++) {
+                int from = (i * 64) % rows;
+                QuantMatVec.matvec(t, w, rows, cols, x, 0, y, 0, from, from + 64);
             }
             // windows until one is clean or 30 s have passed: in a full suite C2's queue is long, and until the
             // kernel's C2 code is installed the C1 code boxes (megabytes per call); compiled code that boxes
