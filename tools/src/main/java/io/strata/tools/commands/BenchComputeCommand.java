@@ -7,6 +7,7 @@ import io.strata.core.model.ModelTensor;
 import io.strata.core.util.Sizes;
 import io.strata.core.weights.InMemoryWeightSource;
 import io.strata.core.weights.TensorView;
+import io.strata.kernels.cpu.ComputePeak;
 import io.strata.kernels.cpu.CpuKernels;
 import io.strata.kernels.cpu.CpuTopology;
 import io.strata.kernels.cpu.FloatCodec;
@@ -62,9 +63,12 @@ import picocli.CommandLine.Spec;
                 "  interleaved round by round:",
                 "  read = a streaming read of every weight byte on that many threads (the bandwidth bound);",
                 "  decode = single-token forward passes (short context); prefill = a --prompt-token prompt",
-                "  through the batched path. Reports weight bytes read per decode token, the bound = read",
+                "  through the batched path; peak = loops of independent multiply-adds on registers, in the",
+                "  arithmetic the prompt kernels use (float FMA, or int8 VNNI dot products), on that many threads",
+                "  (the compute bound of a prompt). Reports weight bytes read per decode token, the bound = read",
                 "  bandwidth / bytes per token, decode tokens/s and its fraction of the bound (per round,",
-                "  median [min..max]), prefill tokens/s and its ratio to decode, the load average and this",
+                "  median [min..max]), prefill tokens/s, its ratio to decode and its fraction of the compute",
+                "  bound (peak multiply-adds/s / multiply-adds per token), the load average and this",
                 "  process's CPU share (below 1 when other processes hold the cores). With --kernels java,native",
                 "  decode and prefill are measured for both CPU kernel implementations (bit-identical results),",
                 "  interleaved in the same rounds, one table row each; likewise --arithmetic int8,float for the",
@@ -137,6 +141,10 @@ public final class BenchComputeCommand implements Callable<Integer> {
     int vocab;
 
     private static final Sampler GREEDY = Sampler.greedy();
+    /** Multiply-add iterations per peak measurement call (12 vectors each): a few milliseconds. */
+    private static final long PEAK_ITERATIONS = 1 << 18;
+    /** "label: N" multiply-adds per token of each measured model, for the footnote. */
+    private final List<String> macs = new ArrayList<>();
     /** Block types a model can be quantised to here: the ones with a matvec kernel in kernels.quant. */
     private static final List<DType> QUANTISED = List.of(DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0, DType.Q5_1,
             DType.Q4_K, DType.Q5_K, DType.Q6_K);
@@ -169,6 +177,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
                     Runtime.getRuntime().availableProcessors());
             out.printf(Locale.ROOT, "kernels: %s%n", CpuKernels.describe());
             List<String> rows = new ArrayList<>();
+            macs.clear();
             CpuKernels was = CpuKernels.active();
             try {
                 for (Target t : types) {
@@ -178,13 +187,14 @@ public final class BenchComputeCommand implements Callable<Integer> {
             } finally {
                 CpuKernels.use(was);
             }
-            out.printf(Locale.ROOT, "%n%-6s %3s %-6s %-5s %22s %10s %9s %22s %19s %22s %9s%n", "dtype", "thr", "kernel",
-                    "arith",
-                    "read GB/s", "B/token", "bound t/s", "decode tok/s", "of bound", "prefill tok/s",
-                    "pre/dec");
+            out.printf(Locale.ROOT, "%n%-6s %3s %-6s %-5s %22s %10s %9s %22s %19s %22s %9s %10s %8s%n", "dtype", "thr",
+                    "kernel", "arith", "read GB/s", "B/token", "bound t/s", "decode tok/s", "of bound", "prefill tok/s",
+                    "pre/dec", "peak t/s", "of peak");
             rows.forEach(out::println);
-            out.printf(Locale.ROOT, "(median of %d rounds [min..max]; of bound and pre/dec are per-round ratios)%n",
-                    rounds);
+            out.printf(Locale.ROOT, "(median of %d rounds [min..max]; of bound, pre/dec and of peak are per-round ratios;"
+                    + " peak t/s = the compute bound of a prompt: peak multiply-adds/s (float FMA, or int8 VNNI for"
+                    + " the int8 arithmetic) / %s multiply-adds per token (weights; attention's few not counted))%n",
+                    rounds, macs.isEmpty() ? "the" : String.join(", ", macs));
         } finally {
             FileTrees.delete(root);
         }
@@ -298,13 +308,18 @@ public final class BenchComputeCommand implements Callable<Integer> {
             out.flush();
             List<Interleaved.Candidate> cs = new ArrayList<>();
             long perToken = 0;
+            long macsPerToken = 0;
             for (int n : counts) {
                 WorkerTeam team = WorkerTeam.shared(n);
                 cs.add(new Interleaved.Candidate("read" + n, () -> streamRead(team, pieces, modelBytes)));
+                for (ComputePeak.Kind kind : peakKinds(target, ariths)) {
+                    cs.add(new Interleaved.Candidate("peak" + n + kind, () -> peak(team, kind)));
+                }
                 for (QuantArithmetic a : ariths) {
                     MoeDecoder d = new MoeDecoder(w, DecoderOptions.defaults().withThreads(n)
                             .withSpeculativePrefetch(false).withQuantArithmetic(a));
                     perToken = bytesPerToken(d.config(), w);
+                    macsPerToken = macsPerToken(d.config(), w);
                     int[] ids = promptIds(prompt, d.config().vocabSize());
                     for (CpuKernels k : kinds) {
                         Decoding dec = new Decoding(d);
@@ -327,11 +342,13 @@ public final class BenchComputeCommand implements Callable<Integer> {
                     / counts.stream().mapToInt(Integer::intValue).max().orElse(1);
             out.printf(Locale.ROOT, "  done; load average %s; this process had %.2f of its threads' CPU time%n",
                     loadAverage(), share);
+            macs.add(target.label() + " " + macsPerToken);
             for (int n : counts) {
                 for (QuantArithmetic a : ariths) {
                     for (CpuKernels k : kinds) {
-                        rows.add(row(target, n, k, a, perToken, r.get("read" + n), r.get("decode" + n + k + a),
-                                r.get("prefill" + n + k + a)));
+                        rows.add(row(target, n, k, a, perToken, macsPerToken, r.get("read" + n),
+                                r.get("decode" + n + k + a), r.get("prefill" + n + k + a),
+                                r.get("peak" + n + peakKind(target, a))));
                     }
                 }
             }
@@ -342,20 +359,79 @@ public final class BenchComputeCommand implements Callable<Integer> {
     }
 
     /** One table row: per-round fractions of the bound and prefill/decode ratios, as medians [min..max]. */
-    private String row(Target target, int n, CpuKernels k, QuantArithmetic a, long perToken, Interleaved.Result read,
-                       Interleaved.Result dec, Interleaved.Result pre) {
+    private String row(Target target, int n, CpuKernels k, QuantArithmetic a, long perToken, long macsPerToken,
+                       Interleaved.Result read, Interleaved.Result dec, Interleaved.Result pre,
+                       Interleaved.Result peak) {
         double[] ofBound = new double[rounds];
         double[] preDec = new double[rounds];
+        double[] ofPeak = new double[rounds];
         for (int i = 0; i < rounds; i++) {
             ofBound[i] = dec.perRound()[i] * perToken / read.perRound()[i];
             preDec[i] = pre.perRound()[i] / dec.perRound()[i];
+            ofPeak[i] = peak == null ? Double.NaN : pre.perRound()[i] * macsPerToken / peak.perRound()[i];
         }
         Interleaved.Result fraction = new Interleaved.Result("ofBound", ofBound);
         Interleaved.Result ratio = new Interleaved.Result("preDec", preDec);
-        return String.format(Locale.ROOT, "%-6s %3d %-6s %-5s %22s %10s %9.1f %22s %19s %22s %9.2f", target.label(),
-                n, k.name().toLowerCase(Locale.ROOT), target.base().isQuantized() ? a.label() : "-",
+        String peakTokens = peak == null ? "-" : String.format(Locale.ROOT, "%.1f", peak.median() / macsPerToken);
+        String peakFraction = peak == null ? "-" : String.format(Locale.ROOT, "%.3f",
+                new Interleaved.Result("ofPeak", ofPeak).median());
+        return String.format(Locale.ROOT, "%-6s %3d %-6s %-5s %22s %10s %9.1f %22s %19s %22s %9.2f %10s %8s",
+                target.label(), n, k.name().toLowerCase(Locale.ROOT), target.base().isQuantized() ? a.label() : "-",
                 spread(read, 1e-9, "%.1f"), Sizes.format(perToken), read.median() / perToken, spread(dec, 1, "%.2f"),
-                spread(fraction, 1, "%.2f"), spread(pre, 1, "%.1f"), ratio.median());
+                spread(fraction, 1, "%.2f"), spread(pre, 1, "%.1f"), ratio.median(), peakTokens, peakFraction);
+    }
+
+    /** The multiply-add a prompt's matmuls run on: VNNI int8 for a quantised model in int8, else float FMA. */
+    private static ComputePeak.Kind peakKind(Target target, QuantArithmetic a) {
+        return target.base().isQuantized() && a == QuantArithmetic.INT8 ? ComputePeak.Kind.INT8 : ComputePeak.Kind.FMA;
+    }
+
+    /** The peak kinds the table rows of {@code target} need, those this machine can measure. */
+    private static List<ComputePeak.Kind> peakKinds(Target target, List<QuantArithmetic> ariths) {
+        List<ComputePeak.Kind> kinds = new ArrayList<>();
+        for (QuantArithmetic a : ariths) {
+            ComputePeak.Kind kind = peakKind(target, a);
+            if (!kinds.contains(kind) && ComputePeak.unavailable(kind).isEmpty()) {
+                kinds.add(kind);
+            }
+        }
+        return kinds;
+    }
+
+    /** Every thread of the team runs the multiply-add loop; returns the multiply-adds done. */
+    private static long peak(WorkerTeam team, ComputePeak.Kind kind) {
+        long[] done = new long[team.threads()];
+        team.forRange(0, done.length, 1, (a, b) -> {
+            for (int i = a; i < b; i++) {
+                done[i] = ComputePeak.run(kind, PEAK_ITERATIONS);
+            }
+        });
+        return Arrays.stream(done).sum();
+    }
+
+    /**
+     * Multiply-adds a token costs in the weights' matrices: rows x columns of every dense matrix (attention,
+     * router, lm_head) and of top-k experts of each sparse layer; norms and the embedding lookup are no matmuls.
+     */
+    static long macsPerToken(ModelConfig c, InMemoryWeightSource w) {
+        ModelFamily f = c.family();
+        String lmHead = f.tensorName(ModelTensor.LM_HEAD, 0);
+        TensorView head = w.hasTensor(lmHead) ? w.dense(lmHead) : w.dense(f.tensorName(ModelTensor.EMBEDDING, 0));
+        long macs = head.rows() * head.cols();
+        for (int l = 0; l < c.numLayers(); l++) {
+            for (ModelTensor t : new ModelTensor[] {ModelTensor.ATTN_Q, ModelTensor.ATTN_K, ModelTensor.ATTN_V,
+                    ModelTensor.ATTN_O, ModelTensor.ROUTER}) {
+                TensorView m = w.dense(f.tensorName(t, l));
+                macs += m.rows() * m.cols();
+            }
+            long expert = 0;
+            for (ExpertProjection p : ExpertProjection.values()) {
+                TensorView m = w.dense(f.expertTensorName(l, 0, p));
+                expert += m.rows() * m.cols();
+            }
+            macs += expert * c.expertsPerToken();
+        }
+        return macs;
     }
 
     /**

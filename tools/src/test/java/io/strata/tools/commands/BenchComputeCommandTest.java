@@ -35,6 +35,26 @@ class BenchComputeCommandTest {
         // Q8_0 stores 34 bytes per 32 values, Q4_K 144 per 256: fewer bytes per token than BF16's 2 per value
         assertTrue(bytesPerToken(text, "Q4_K") < bytesPerToken(text, "Q8_0"), text);
         assertTrue(bytesPerToken(text, "Q8_0") < bytesPerToken(text, "BF16"), text);
+        // multiply-adds per token of this shape: lm_head 512x256, q 256x256, k and v 128x256, o 256x256, router
+        // 4x256, two experts of three 256x256 matrices
+        long macs = 512 * 256 + 256 * 256 + 2 * 128 * 256 + 256 * 256 + 4 * 256 + 2 * 3 * 256 * 256;
+        assertTrue(text.contains("BF16 " + macs + ", Q8_0 " + macs + ", Q4_K " + macs + " multiply-adds per token"),
+                text);
+        for (String t : new String[] {"BF16", "Q8_0", "Q4_K"}) {
+            String row = text.lines().filter(l -> l.startsWith(t + " ")).findFirst().orElseThrow();
+            String[] f = row.trim().split(" +");
+            if (f[f.length - 1].equals("-")) { // only int8 on a CPU without VNNI
+                assertTrue(!t.equals("BF16") && io.strata.kernels.cpu.ComputePeak.unavailable(
+                        io.strata.kernels.cpu.ComputePeak.Kind.INT8).isPresent(), row);
+                continue;
+            }
+            // the prompt, measured in the same round, cannot run faster than the machine multiplies
+            double ofPeak = Double.parseDouble(f[f.length - 1]);
+            double peakTokens = Double.parseDouble(f[f.length - 2]);
+            assertTrue(peakTokens > 0 && ofPeak < 1, row);
+            double prefill = Double.parseDouble(f[f.length - 5]); // prefill median, [min..max], pre/dec, peak, of peak
+            assertEquals(prefill / peakTokens, ofPeak, 0.0011, row); // one round: the ratio of the medians
+        }
         try (var left = Files.list(dir)) {
             assertEquals(0, left.count(), "temporary checkpoints are deleted");
         }
