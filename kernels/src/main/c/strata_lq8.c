@@ -173,7 +173,52 @@ INLINE VNNI __m512i lq8_reduce(__m512i s0, __m512i s1, __m512i s2, __m512i s3) {
 /* How far ahead of the group being summed its weight rows are prefetched (bytes; measured: 4 KiB 0.8, 16 KiB 0.9+). */
 #define LQ8_PREFETCH 16384
 
-/* One row against one input: the canonical float part over 16-block groups, then the tail. */
+/*
+ * The canonical final sum, ((0f + lane 0) + lane 1) + ... + lane 15, of n <= 8 vectors at once: the 8 x 16 lanes
+ * transposed (three rounds of two-source permutes) so that lane k of all eight sits in one 256-bit half, then 16
+ * vertical adds in lane order: each output gets exactly its sequential sum. Why: a batch tile of a 1024-wide row is
+ * two 16-block groups, and eight sequential 16-add chains per tile cost about as much as its dot products; the
+ * rows kernel (decode) sums eight rows with it too.
+ */
+INLINE VNNI void lq8_sum8(const __m512 *in, int n, float *out) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512i q0 = _mm512_setr_epi32(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+    const __m512i q1 = _mm512_setr_epi32(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    const __m512i r0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i r1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    __m512 a[8], p[4][2], q[2][2][2], r[8];
+    for (int o = 0; o < 8; o++) {
+        a[o] = o < n ? in[o] : _mm512_setzero_ps();
+    }
+    for (int j = 0; j < 4; j++) { /* p[j][h]: lane 2k + b = a[2j + b][8h + k] */
+        p[j][0] = _mm512_permutex2var_ps(a[2 * j], lo, a[2 * j + 1]);
+        p[j][1] = _mm512_permutex2var_ps(a[2 * j], hi, a[2 * j + 1]);
+    }
+    for (int h = 0; h < 2; h++) { /* q[h][g][e]: lane 4k + c = a[4g + c][8h + 4e + k] */
+        for (int g = 0; g < 2; g++) {
+            q[h][g][0] = _mm512_permutex2var_ps(p[2 * g][h], q0, p[2 * g + 1][h]);
+            q[h][g][1] = _mm512_permutex2var_ps(p[2 * g][h], q1, p[2 * g + 1][h]);
+        }
+    }
+    for (int h = 0; h < 2; h++) { /* r[m]: lane 8 h' + o = a[o][2m + h'] */
+        for (int e = 0; e < 2; e++) {
+            r[4 * h + 2 * e] = _mm512_permutex2var_ps(q[h][0][e], r0, q[h][1][e]);
+            r[4 * h + 2 * e + 1] = _mm512_permutex2var_ps(q[h][0][e], r1, q[h][1][e]);
+        }
+    }
+    __m256 s = _mm256_setzero_ps();
+    for (int m = 0; m < 8; m++) {
+        s = _mm256_add_ps(s, _mm512_castps512_ps256(r[m]));
+        s = _mm256_add_ps(s, _mm512_extractf32x8_ps(r[m], 1));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, s);
+    for (int o = 0; o < n; o++) {
+        out[o] = lanes[o];
+    }
+}
+
 /*
  * The nibble types' vpermt2b indices (lq8_quad): byte n of a quad's codes is block n / 16's code byte n % 16; byte
  * 8 k + 2 j + e of its d/m vector is block j's d (m from byte 32 on) byte e, for every quad k (a mask picks k's).
@@ -193,7 +238,9 @@ INLINE VNNI void lq8_indices(int T, __m512i *cidx, __m512i *didx, __m512i *hidx)
     *hidx = _mm512_loadu_si512((const void *) hi);
 }
 
-INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *xq, __m512i cidx, __m512i didx,
+/* One row against one input: the canonical float part over 16-block groups, then the tail; returns the 16 lanes
+   (lq8_sum8 adds them up, eight rows at once). */
+INLINE VNNI __m512 lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *xq, __m512i cidx, __m512i didx,
                           __m512i hidx) {
     const int bb = lq8_block_bytes(T);
     const int64_t pad = lq8_pad16(nb);
@@ -267,11 +314,7 @@ INLINE VNNI float lq8_row(int T, const uint8_t *row, int32_t nb, const uint8_t *
         }
         lanes[b & 15] += t;
     }
-    float sum = 0.0f;
-    for (int k = 0; k < 16; k++) {
-        sum += lanes[k];
-    }
-    return sum;
+    return _mm512_loadu_ps(lanes);
 }
 
 /*
@@ -402,51 +445,6 @@ INLINE VNNI void lq8_w_unpack(int T, const uint8_t *row, int32_t nb, uint8_t *ds
 }
 
 /*
- * The canonical final sum, ((0f + lane 0) + lane 1) + ... + lane 15, of n <= 8 vectors at once: the 8 x 16 lanes
- * transposed (three rounds of two-source permutes) so that lane k of all eight sits in one 256-bit half, then 16
- * vertical adds in lane order: each output gets exactly its sequential sum. Why: a batch tile of a 1024-wide row is
- * two 16-block groups, and eight sequential 16-add chains per tile cost about as much as its dot products.
- */
-INLINE VNNI void lq8_sum8(const __m512 *in, int n, float *out) {
-    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    const __m512i q0 = _mm512_setr_epi32(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
-    const __m512i q1 = _mm512_setr_epi32(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
-    const __m512i r0 = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
-    const __m512i r1 = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-    __m512 a[8], p[4][2], q[2][2][2], r[8];
-    for (int o = 0; o < 8; o++) {
-        a[o] = o < n ? in[o] : _mm512_setzero_ps();
-    }
-    for (int j = 0; j < 4; j++) { /* p[j][h]: lane 2k + b = a[2j + b][8h + k] */
-        p[j][0] = _mm512_permutex2var_ps(a[2 * j], lo, a[2 * j + 1]);
-        p[j][1] = _mm512_permutex2var_ps(a[2 * j], hi, a[2 * j + 1]);
-    }
-    for (int h = 0; h < 2; h++) { /* q[h][g][e]: lane 4k + c = a[4g + c][8h + 4e + k] */
-        for (int g = 0; g < 2; g++) {
-            q[h][g][0] = _mm512_permutex2var_ps(p[2 * g][h], q0, p[2 * g + 1][h]);
-            q[h][g][1] = _mm512_permutex2var_ps(p[2 * g][h], q1, p[2 * g + 1][h]);
-        }
-    }
-    for (int h = 0; h < 2; h++) { /* r[m]: lane 8 h' + o = a[o][2m + h'] */
-        for (int e = 0; e < 2; e++) {
-            r[4 * h + 2 * e] = _mm512_permutex2var_ps(q[h][0][e], r0, q[h][1][e]);
-            r[4 * h + 2 * e + 1] = _mm512_permutex2var_ps(q[h][0][e], r1, q[h][1][e]);
-        }
-    }
-    __m256 s = _mm256_setzero_ps();
-    for (int m = 0; m < 8; m++) {
-        s = _mm256_add_ps(s, _mm512_castps512_ps256(r[m]));
-        s = _mm256_add_ps(s, _mm512_extractf32x8_ps(r[m], 1));
-    }
-    float lanes[8];
-    _mm256_storeu_ps(lanes, s);
-    for (int o = 0; o < n; o++) {
-        out[o] = lanes[o];
-    }
-}
-
-/*
  * RR unpacked rows (ws bytes apart) against II inputs (transposed codes xts bytes apart; their dx, sx, xs at the
  * inputs themselves, xStride apart): res[i * RR + r].
  */
@@ -548,8 +546,17 @@ INLINE VNNI int32_t lq8_run(int T, const uint8_t *w, int64_t rowBytes, int32_t n
     if (count == 1) {
         __m512i cidx, didx, hidx;
         lq8_indices(T, &cidx, &didx, &hidx);
-        for (int32_t r = from; r < to; r++) {
-            y[(int64_t) yOff + r] = lq8_row(T, w + r * rowBytes, nb, xq, cidx, didx, hidx);
+        __m512 lanes[8];
+        float sums[8];
+        for (int32_t r0 = from; r0 < to; r0 += 8) {
+            int n = to - r0 < 8 ? to - r0 : 8;
+            for (int j = 0; j < n; j++) {
+                lanes[j] = lq8_row(T, w + (int64_t) (r0 + j) * rowBytes, nb, xq, cidx, didx, hidx);
+            }
+            lq8_sum8(lanes, n, sums);
+            for (int j = 0; j < n; j++) {
+                y[(int64_t) yOff + r0 + j] = sums[j];
+            }
         }
         return 0;
     }
