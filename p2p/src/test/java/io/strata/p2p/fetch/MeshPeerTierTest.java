@@ -1,6 +1,7 @@
 package io.strata.p2p.fetch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,8 @@ import io.strata.p2p.Mesh;
 import io.strata.p2p.NettyLeaks;
 import io.strata.p2p.Responders;
 import io.strata.p2p.TestModels;
+import io.strata.p2p.node.NodeListener;
+import io.strata.p2p.node.PeerConnection;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.store.LocalModel;
 import io.strata.p2p.wire.ModelHash;
@@ -22,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,12 +48,23 @@ class MeshPeerTierTest {
         Path origin = tmp.resolve("origin");
         ModelHash hash = TestModels.write(origin, CHUNK, 31, 5 * CHUNK, 9 * CHUNK + 100);
         Countdown liarAsked = new Countdown(1);
+        // The honest peer answers only once the runtime has dropped the liar: had it answered as soon as the liar
+        // was asked, its chunks could be verified first, the fetch finish, and the liar's piece be cancelled unseen.
+        CompletableFuture<Void> liarDropped = new CompletableFuture<>();
         try (Mesh mesh = new Mesh()) {
-            PeerNode honest = mesh.start(Mesh.config().responder(Responders.gated(liarAsked.opened())));
+            PeerNode honest = mesh.start(Mesh.config().responder(Responders.gated(liarDropped)));
             PeerNode liar = mesh.start(Mesh.config().responder(Responders.flipping(liarAsked)));
             honest.models().add(LocalModel.openServing(origin, null));
             liar.models().add(LocalModel.openServing(origin, null));
             PeerNode runtime = mesh.start();
+            runtime.addListener(new NodeListener() {
+                @Override
+                public void disconnected(PeerConnection c) {
+                    if (liar.id().equals(c.peerId())) {
+                        liarDropped.complete(null);
+                    }
+                }
+            });
             ModelFetcher.connectAll(runtime, List.of(honest.listenAddress(), liar.listenAddress()), Mesh.WAIT);
             MeshPeerTier tier = new MeshPeerTier(runtime, hash, ManifestCodec.read(origin), Mesh.swarm(), Mesh.WAIT);
             byte[] shard1 = Files.readAllBytes(origin.resolve("shard_00001.bin"));
@@ -59,6 +74,7 @@ class MeshPeerTierTest {
                 tier.fetchChunks(1, 7, 3, dst);
                 assertArrayEquals(Arrays.copyOfRange(shard1, 7 * CHUNK, shard1.length),
                         dst.toArray(ValueLayout.JAVA_BYTE));
+                assertEquals(0, liarAsked.count(), "the liar was asked");
                 assertTrue(runtime.bans().isBanned(liar.id()), "the lying peer is banned");
                 MemorySegment wrong = arena.allocate(CHUNK - 1);
                 assertThrows(IOException.class, () -> tier.fetchChunks(1, 0, 1, wrong));
