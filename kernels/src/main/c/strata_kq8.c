@@ -51,13 +51,15 @@ KQ8_API int strata_kq8_cpu_ok(void) {
 
 /* A weight super-block unpacked for the integer dot product: four 64-element chunks of codes in element order
    (unsigned bytes), the group scales of the packed chunk pairs (0, 1) and (2, 3) as int16 pairs, the per-lane min
-   (Q4_K/Q5_K) or 32 * scale (Q6_K) as [value, 0] int16 pairs, and the f16 scales as floats. */
+   (Q4_K/Q5_K) or 32 * scale (Q6_K) as [value, 0] int16 pairs, and the f16 scales as floats, dd = [d, dmin, 0, 0]
+   (Q6_K: [d, 0, 0, 0]): converted together and multiplied by the input's scale together, the same float products
+   as one at a time in fewer instructions. */
 typedef struct {
     __m512i w[4];
     __m512i s[2];
     __m512i m;
     __m256i mp;
-    float d, dmin;
+    __m128 dd;
 } kq8_blk;
 
 /* A row's float lanes for one input: F (16) and, for the Q4_K/Q5_K mins, G (8). */
@@ -65,12 +67,6 @@ typedef struct {
     __m512 f;
     __m256 g;
 } kq8_acc;
-
-static inline KQ8_TARGET float kq8_f16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
 
 /* "s = 0f; s += F[i]; s += G[j]" in index order. */
 static inline KQ8_TARGET float kq8_lanes_sum(kq8_acc a) {
@@ -132,14 +128,15 @@ static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
     uint32_t scHi = (s8 & 0x0F0F0F0Fu) | ((s0 >> 2) & 0x30303030u);
     uint32_t mLo = s4 & 0x3F3F3F3Fu;
     uint32_t mHi = ((s8 >> 4) & 0x0F0F0F0Fu) | ((s4 >> 2) & 0x30303030u);
-    __m512i sc = _mm512_cvtepu8_epi32(_mm_set_epi32(0, 0, (int) scHi, (int) scLo));
+    __m512i sc = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long) (((uint64_t) scHi << 32) | scLo)));
     sc = _mm512_or_si512(sc, _mm512_slli_epi32(sc, 16));
     u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2, 1, 1, 3, 3, 1, 1, 3, 3), sc);
     u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 6, 6, 4, 4, 6, 6, 5, 5, 7, 7, 5, 5, 7, 7), sc);
-    __m128i m8 = _mm_set_epi32(0, 0, (int) mHi, (int) mLo);
+    __m128i m8 = _mm_cvtsi64_si128((long long) (((uint64_t) mHi << 32) | mLo));
     u->mp = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(m8, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
-    u->d = kq8_f16(p);
-    u->dmin = kq8_f16(p + 2);
+    uint32_t h;
+    memcpy(&h, p, 4);
+    u->dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int) h));
 }
 
 /* word shift counts: 0 for the low 32 bytes of a chunk (low nibbles), 4 for the high 32 (high nibbles) */
@@ -204,8 +201,9 @@ static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
     u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 4, 4, 1, 1, 5, 5, 2, 2, 6, 6, 3, 3, 7, 7), s2);
     u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(8, 8, 12, 12, 9, 9, 13, 13, 10, 10, 14, 14, 11, 11, 15, 15),
             s2);
-    u->d = kq8_f16(p + 208);
-    u->dmin = 0.0f;
+    uint16_t h;
+    memcpy(&h, p + 208, 2);
+    u->dd = _mm_cvtph_ps(_mm_cvtsi32_si128(h));
 }
 
 /*
@@ -232,8 +230,9 @@ static inline KQ8_TARGET kq8_acc kq8_k_step(const kq8_blk *u, const uint8_t *xb,
     memcpy(&dx, xb, 4);
     __m512i i = kq8_isum(u, xb + 4);
     __m256i j = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (xb + 260)), u->mp);
-    a.f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_set1_ps(u->d * dx), a.f);
-    a.g = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(j), _mm256_set1_ps(u->dmin * dx), a.g);
+    __m128 sd = _mm_mul_ps(u->dd, _mm_set1_ps(dx)); /* [d * dx, dmin * dx, ..] */
+    a.f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_broadcastss_ps(sd), a.f);
+    a.g = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(j), _mm256_broadcastss_ps(_mm_movehdup_ps(sd)), a.g);
     return a;
 }
 
@@ -243,7 +242,8 @@ static inline KQ8_TARGET kq8_acc kq8_q6_step(const kq8_blk *u, const uint8_t *xb
     memcpy(&dx, xb, 4);
     __m512i i = kq8_isum(u, xb + 4);
     __m512i j = _mm512_madd_epi16(_mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *) (xb + 260))), u->m);
-    a.f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(i, j)), _mm512_set1_ps(u->d * dx), a.f);
+    a.f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(i, j)), _mm512_broadcastss_ps(_mm_mul_ss(u->dd,
+            _mm_set_ss(dx))), a.f);
     return a;
 }
 
