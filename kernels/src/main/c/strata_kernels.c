@@ -420,66 +420,79 @@ static inline int32_t batch_rows(int64_t rb) {
 }
 
 /*
- * One tile of a batch: rows o .. o + nr - 1 and inputs t0 .. t0 + nt - 1 of shape sh (nr, nt at most its size).
- * type 0 bf16, 1 f16 (x_t's halves at buf + 2 t at and + at), 2 f32 (x_t at buf + t at); n = pairs or columns.
+ * One tile of a batch: rows o .. o + nr - 1 and inputs t0 .. t0 + nt - 1 of shape sh (nr, nt at most its size),
+ * its chains' accumulators acc[4][TA]. type 0 bf16, 1 f16 (x_t's halves at buf + 2 t at and + at), 2 f32 (x_t at
+ * buf + t at); n = pairs or columns. tile_init points it at its rows and inputs and zeroes acc; tile_segment adds
+ * blocks [ks, ke) of every chain (segments in ascending order, so each accumulator is still its chain's blocks in
+ * ascending order); tile_finish adds what is left and combines each dot product as the row kernel does.
  */
-static AVX512 void batch_tile(int type, const tile_shape *sh, const uint8_t *w, int64_t rb, int32_t n,
-                              const float *buf, int64_t at, int32_t o, int nr, int32_t t0, int nt, float *y,
-                              int32_t yOff, int32_t yStride) {
+typedef struct {
     const uint8_t *wr[8];
     int ri[8];
-    for (int r = 0; r < sh->rows; r++) {
-        ri[r] = o + (r < nr ? r : nr - 1);
-        wr[r] = w + (int64_t) ri[r] * rb;
-    }
     const float *xe[6], *xo[6];
     int ti[6];
-    for (int t = 0; t < sh->inputs; t++) {
-        ti[t] = t0 + (t < nt ? t : nt - 1);
-        xe[t] = buf + (type == 2 ? 1 : 2) * (int64_t) ti[t] * at;
-        xo[t] = xe[t] + at;
+    int nr, nt;
+} batch_tile_t;
+
+static AVX512 void tile_init(batch_tile_t *tl, __m512 acc[4][TA], int type, const tile_shape *sh, const uint8_t *w,
+                             int64_t rb, const float *buf, int64_t at, int32_t o, int nr, int32_t t0, int nt) {
+    for (int r = 0; r < sh->rows; r++) {
+        tl->ri[r] = o + (r < nr ? r : nr - 1);
+        tl->wr[r] = w + (int64_t) tl->ri[r] * rb;
     }
-    __m512 acc[4][TA];
+    for (int t = 0; t < sh->inputs; t++) {
+        tl->ti[t] = t0 + (t < nt ? t : nt - 1);
+        tl->xe[t] = buf + (type == 2 ? 1 : 2) * (int64_t) tl->ti[t] * at;
+        tl->xo[t] = tl->xe[t] + at;
+    }
+    tl->nr = nr;
+    tl->nt = nt;
     for (int c = 0; c < 4; c++) {
         for (int i = 0; i < TA; i++) {
             acc[c][i] = _mm512_setzero_ps();
         }
     }
-    int64_t nb = n / L;
+}
+
+/* The chains' blocks [ks, ke) of the segment starting at ks (f32: blocks of 4L up to q4, see batch_tile). */
+static AVX512 void tile_segment(const batch_tile_t *tl, __m512 acc[4][TA], int type, const tile_shape *sh,
+                                int64_t ks, int64_t ke) {
     if (type == 0) {
-        for (int64_t ks = 0; ks < nb; ks += SEG) {
-            int64_t ke = nb - ks < SEG ? nb : ks + SEG;
-            sh->chain[0](wr, xe, ks, ke, 2, acc[0]);
-            sh->chain[1](wr, xo, ks, ke, 2, acc[1]);
-            sh->chain[0](wr, xe, ks + 1, ke, 2, acc[2]);
-            sh->chain[1](wr, xo, ks + 1, ke, 2, acc[3]);
-        }
+        sh->chain[0](tl->wr, tl->xe, ks, ke, 2, acc[0]);
+        sh->chain[1](tl->wr, tl->xo, ks, ke, 2, acc[1]);
+        sh->chain[0](tl->wr, tl->xe, ks + 1, ke, 2, acc[2]);
+        sh->chain[1](tl->wr, tl->xo, ks + 1, ke, 2, acc[3]);
     } else if (type == 1) {
-        for (int64_t ks = 0; ks < nb; ks += SEG) {
-            int64_t ke = nb - ks < SEG ? nb : ks + SEG;
-            sh->chain[2](wr, xe, ks, ke, 1, acc[0]);
-            sh->chain[3](wr, xo, ks, ke, 1, acc[1]);
-        }
+        sh->chain[2](tl->wr, tl->xe, ks, ke, 1, acc[0]);
+        sh->chain[3](tl->wr, tl->xo, ks, ke, 1, acc[1]);
     } else {
-        int64_t q4 = (n / (4 * L)) * 4;
-        for (int64_t ks = 0; ks < q4; ks += SEG) {
-            int64_t ke = q4 - ks < SEG ? q4 : ks + SEG;
-            for (int c = 0; c < 4; c++) {
-                sh->chain[4](wr, xe, ks + c, ke, 4, acc[c]);
-            }
+        for (int c = 0; c < 4; c++) {
+            sh->chain[4](tl->wr, tl->xe, ks + c, ke, 4, acc[c]);
         }
-        sh->chain[4](wr, xe, q4, nb, 1, acc[0]);
     }
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *row = wr[r];
-        for (int t = 0; t < nt; t++) {
+}
+
+/* Blocks the chains' segments do not cover for this type and n: the segments' bound. */
+static inline int64_t tile_segments_end(int type, int32_t n) {
+    return type == 2 ? (n / (4 * L)) * 4 : n / L;
+}
+
+static AVX512 void tile_finish(const batch_tile_t *tl, __m512 acc[4][TA], int type, const tile_shape *sh, int32_t n,
+                               float *y, int32_t yOff, int32_t yStride) {
+    int64_t nb = n / L;
+    if (type == 2) {
+        sh->chain[4](tl->wr, tl->xe, tile_segments_end(type, n), nb, 1, acc[0]);
+    }
+    for (int r = 0; r < tl->nr; r++) {
+        const uint8_t *row = tl->wr[r];
+        for (int t = 0; t < tl->nt; t++) {
             int i = r * sh->inputs + t;
             __m512 v = type == 1 ? _mm512_add_ps(acc[0][i], acc[1][i])
                                  : _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]), _mm512_add_ps(acc[2][i], acc[3][i]));
             float s = tree16(v);
-            const float *e = xe[t], *od = xo[t];
+            const float *e = tl->xe[t], *od = tl->xo[t];
             for (int64_t j = nb * L; j < n; j++) {
-                int64_t b = type == 2 ? j * 4 : j * 4;
+                int64_t b = j * 4;
                 if (type == 0) {
                     s += bf16_to_f32(load_u16(row + b)) * e[j] + bf16_to_f32(load_u16(row + b + 2)) * od[j];
                 } else if (type == 1) {
@@ -488,41 +501,68 @@ static AVX512 void batch_tile(int type, const tile_shape *sh, const uint8_t *w, 
                     s += load_f32(row + b) * e[j];
                 }
             }
-            y[(int64_t) yOff + (int64_t) ti[t] * yStride + ri[r]] = s;
+            y[(int64_t) yOff + (int64_t) tl->ti[t] * yStride + tl->ri[r]] = s;
         }
     }
 }
 
+/* Row tiles of a row block held at once when rows span several segments (accumulators: 4 x 24 vectors, 6 KiB,
+   each); with one segment, one (the order is then the same). */
+#define BATCH_TILES 4
+
 /*
  * The batch over rows [from, to): row blocks (batch_rows), in each every input tile against every row tile, the
- * next block's weights prefetched into L2 a slice per tile (the first input tile otherwise waits on memory: 81
+ * next block's weights prefetched into L2 a slice per step (the first input tile otherwise waits on memory: 81
  * against 96 GFLOP/s for 3584 x 1024 with weights from DRAM). Input tiles outside the row blocks (each tile over
- * all rows, weights re-read from L3) measured slower, 82 against 106 for 1024 x 3584.
+ * all rows, weights re-read from L3) measured slower, 82 against 106 for 1024 x 3584. Within an input tile the
+ * segments are the outer loop and the block's row tiles the inner one, so the inputs' segment of x (6 x 32 blocks
+ * of both halves, 24 KiB) stays in L1 while every row tile passes over it: with the row tile outer, a wide row's
+ * inputs (6 x 14 KiB for 3584 columns) came from L2 for every row tile (1024 x 3584 at 0.62x the 3584 x 1024 rate).
  */
 static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, const float *buf, int64_t at,
                              int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
     int32_t block = batch_rows(rb);
+    int64_t segEnd = tile_segments_end(type, n);
+    int64_t segs = segEnd > 0 ? (segEnd + SEG - 1) / SEG : 0;
+    batch_tile_t tiles[BATCH_TILES];
+    __m512 accs[BATCH_TILES][4][TA]; /* 24 KiB on the stack */
     for (int32_t r0 = from; r0 < to; r0 += block) {
         int32_t rend = to - r0 < block ? to : r0 + block;
         int32_t nend = to - rend < block ? to : rend + block;
         const uint8_t *pf = w + (int64_t) rend * rb, *pfEnd = w + (int64_t) nend * rb;
-        int64_t tiles = 0;
+        int64_t steps = 0;
         for (int32_t t0 = 0; t0 < count;) {
             int left = count - t0;
-            tiles += (rend - r0 + (left >= 4 ? 3 : 7)) / (left >= 4 ? 4 : 8);
+            steps += (rend - r0 + (left >= 4 ? 3 : 7)) / (left >= 4 ? 4 : 8) * (segs > 0 ? segs : 1);
             t0 += left >= 4 ? (left < 6 ? left : 6) : left;
         }
-        int64_t slice = tiles > 0 ? ((pfEnd - pf) / tiles + 63) & ~(int64_t) 63 : 0;
+        int64_t slice = steps > 0 ? ((pfEnd - pf) / steps + 63) & ~(int64_t) 63 : 0;
         for (int32_t t0 = 0; t0 < count;) {
             int left = count - t0;
             const tile_shape *sh = &SHAPES[left >= 4 ? 0 : 1];
             int nt = left < sh->inputs ? left : sh->inputs;
-            for (int32_t o = r0; o < rend; o += sh->rows) {
-                for (int64_t b = 0; b < slice && pf < pfEnd; b += 64, pf += 64) {
-                    _mm_prefetch((const char *) pf, _MM_HINT_T1);
+            int32_t held = (segs > 1 ? BATCH_TILES : 1) * sh->rows;
+            for (int32_t g0 = r0; g0 < rend; g0 += held) { /* row tiles held at once */
+                int32_t gend = rend - g0 < held ? rend : g0 + held;
+                int nt_rows = 0;
+                for (int32_t o = g0; o < gend; o += sh->rows, nt_rows++) {
+                    int nr = gend - o < sh->rows ? gend - o : sh->rows;
+                    tile_init(&tiles[nt_rows], accs[nt_rows], type, sh, w, rb, buf, at, o, nr, t0, nt);
                 }
-                int nr = rend - o < sh->rows ? rend - o : sh->rows;
-                batch_tile(type, sh, w, rb, n, buf, at, o, nr, t0, nt, y, yOff, yStride);
+                for (int64_t sg = 0; sg < (segs > 0 ? segs : 1); sg++) {
+                    int64_t ks = sg * SEG, ke = segEnd - ks < SEG ? segEnd : ks + SEG;
+                    for (int k = 0; k < nt_rows; k++) {
+                        for (int64_t b = 0; b < slice && pf < pfEnd; b += 64, pf += 64) {
+                            _mm_prefetch((const char *) pf, _MM_HINT_T1);
+                        }
+                        if (segs > 0) {
+                            tile_segment(&tiles[k], accs[k], type, sh, ks, ke);
+                        }
+                    }
+                }
+                for (int k = 0; k < nt_rows; k++) {
+                    tile_finish(&tiles[k], accs[k], type, sh, n, y, yOff, yStride);
+                }
             }
             t0 += nt;
         }

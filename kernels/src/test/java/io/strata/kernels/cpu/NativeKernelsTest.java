@@ -30,8 +30,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * operation would show. And the switch: {@code -Dstrata.kernels=java} runs Java, in a JVM of its own.
  */
 class NativeKernelsTest {
+    // 1090 and 4098: rows of several 32-block segments, so a batch holds several row tiles through its segments
     private static final int[] COLS = {2, 6, 16, 30, 32, 34, 62, 64, 66, 96, 126, 128, 130, 192, 250, 1000, 1026,
-        4098};
+        1090, 4098};
     private static final int[] ROWS = {1, 2, 3, 7, 64};
     private boolean before;
 
