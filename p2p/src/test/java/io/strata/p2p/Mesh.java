@@ -1,12 +1,18 @@
 package io.strata.p2p;
 
 import io.strata.p2p.fetch.SwarmOptions;
+import io.strata.p2p.identity.NodeId;
 import io.strata.p2p.node.NodeConfig;
+import io.strata.p2p.node.NodeListener;
+import io.strata.p2p.node.PeerConnection;
 import io.strata.p2p.node.PeerNode;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,6 +43,25 @@ public final class Mesh implements AutoCloseable {
 
     public static SwarmOptions swarm() {
         return SwarmOptions.defaults().withStallTimeout(Duration.ofSeconds(10));
+    }
+
+    /**
+     * Completes once {@code observer} has dropped its connection to each of {@code peers} (a ban closes it): a gate
+     * for a responder that must wait until bad peers have been dealt with. Call it before connecting.
+     */
+    public static CompletableFuture<Void> dropped(PeerNode observer, NodeId... peers) {
+        Set<NodeId> left = ConcurrentHashMap.newKeySet();
+        left.addAll(List.of(peers));
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        observer.addListener(new NodeListener() {
+            @Override
+            public void disconnected(PeerConnection c) {
+                if (left.remove(c.peerId()) && left.isEmpty()) {
+                    all.complete(null);
+                }
+            }
+        });
+        return all;
     }
 
     public PeerNode start(NodeConfig c) throws IOException {

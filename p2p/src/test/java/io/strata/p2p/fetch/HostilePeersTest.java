@@ -10,17 +10,13 @@ import io.strata.p2p.Mesh;
 import io.strata.p2p.NettyLeaks;
 import io.strata.p2p.Responders;
 import io.strata.p2p.TestModels;
-import io.strata.p2p.identity.NodeId;
-import io.strata.p2p.node.NodeListener;
 import io.strata.p2p.node.PeerConnection;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.store.LocalModel;
 import io.strata.p2p.wire.ModelHash;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import io.strata.p2p.Countdown;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,8 +49,7 @@ class HostilePeersTest {
         Countdown badAsked = new Countdown(3);
         // The honest peer answers only once the fetcher has dropped all three bad peers: answering as soon as they
         // were asked would let the fetch finish before a bad piece is seen, and that peer would go unbanned.
-        Countdown badDropped = new Countdown(3);
-        CompletableFuture<Void> gate = badDropped.opened();
+        CompletableFuture<Void> gate = new CompletableFuture<>();
         try (Mesh mesh = new Mesh()) {
             PeerNode honest = mesh.start(Mesh.config().responder(Responders.gated(gate)));
             PeerNode flipper = mesh.start(Mesh.config().responder(Responders.flipping(badAsked)));
@@ -64,16 +59,7 @@ class HostilePeersTest {
                 n.models().add(LocalModel.openServing(origin, null));
             }
             PeerNode fetcher = mesh.start();
-            Set<NodeId> bads = ConcurrentHashMap.newKeySet();
-            bads.addAll(List.of(flipper.id(), shorter.id(), garbler.id()));
-            fetcher.addListener(new NodeListener() {
-                @Override
-                public void disconnected(PeerConnection c) {
-                    if (bads.remove(c.peerId())) {
-                        badDropped.countDown();
-                    }
-                }
-            });
+            Mesh.dropped(fetcher, flipper.id(), shorter.id(), garbler.id()).thenRun(() -> gate.complete(null));
             assertEquals(4, ModelFetcher.connectAll(fetcher, List.of(honest.listenAddress(),
                     flipper.listenAddress(), shorter.listenAddress(), garbler.listenAddress()), Mesh.WAIT));
             ManifestSource.Obtained m = ManifestSource.fromPeers(fetcher, hash, null, Mesh.WAIT);

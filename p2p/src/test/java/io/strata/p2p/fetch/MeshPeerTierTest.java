@@ -11,8 +11,6 @@ import io.strata.p2p.Mesh;
 import io.strata.p2p.NettyLeaks;
 import io.strata.p2p.Responders;
 import io.strata.p2p.TestModels;
-import io.strata.p2p.node.NodeListener;
-import io.strata.p2p.node.PeerConnection;
 import io.strata.p2p.node.PeerNode;
 import io.strata.p2p.store.LocalModel;
 import io.strata.p2p.wire.ModelHash;
@@ -57,14 +55,7 @@ class MeshPeerTierTest {
             honest.models().add(LocalModel.openServing(origin, null));
             liar.models().add(LocalModel.openServing(origin, null));
             PeerNode runtime = mesh.start();
-            runtime.addListener(new NodeListener() {
-                @Override
-                public void disconnected(PeerConnection c) {
-                    if (liar.id().equals(c.peerId())) {
-                        liarDropped.complete(null);
-                    }
-                }
-            });
+            Mesh.dropped(runtime, liar.id()).thenRun(() -> liarDropped.complete(null));
             ModelFetcher.connectAll(runtime, List.of(honest.listenAddress(), liar.listenAddress()), Mesh.WAIT);
             MeshPeerTier tier = new MeshPeerTier(runtime, hash, ManifestCodec.read(origin), Mesh.swarm(), Mesh.WAIT);
             byte[] shard1 = Files.readAllBytes(origin.resolve("shard_00001.bin"));
