@@ -454,7 +454,8 @@ static AVX512 void tile_init(batch_tile_t *tl, __m512 acc[4][TA], int type, cons
     }
 }
 
-/* The chains' blocks [ks, ke) of the segment starting at ks (f32: blocks of 4L up to q4, see batch_tile). */
+/* The chains' blocks [ks, ke) of the segment starting at ks (f32: four chains over groups of 4 blocks, up to
+   tile_segments_end). */
 static AVX512 void tile_segment(const batch_tile_t *tl, __m512 acc[4][TA], int type, const tile_shape *sh,
                                 int64_t ks, int64_t ke) {
     if (type == 0) {
@@ -472,7 +473,8 @@ static AVX512 void tile_segment(const batch_tile_t *tl, __m512 acc[4][TA], int t
     }
 }
 
-/* Blocks the chains' segments do not cover for this type and n: the segments' bound. */
+/* Where the segments end: at block n / L, or for f32 after the last whole group of 4 blocks (tile_finish adds the
+   blocks after it to chain 0, as the row kernel does). */
 static inline int64_t tile_segments_end(int type, int32_t n) {
     return type == 2 ? (n / (4 * L)) * 4 : n / L;
 }
@@ -517,13 +519,14 @@ static AVX512 void tile_finish(const batch_tile_t *tl, __m512 acc[4][TA], int ty
  * all rows, weights re-read from L3) measured slower, 82 against 106 for 1024 x 3584. Within an input tile the
  * segments are the outer loop and the block's row tiles the inner one, so the inputs' segment of x (6 x 32 blocks
  * of both halves, 24 KiB) stays in L1 while every row tile passes over it: with the row tile outer, a wide row's
- * inputs (6 x 14 KiB for 3584 columns) came from L2 for every row tile (1024 x 3584 at 0.62x the 3584 x 1024 rate).
+ * inputs (6 x 14 KiB for 3584 columns) came from L2 for every row tile (this order: 1.06-1.09x for 1024 x 3584).
  */
 static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, const float *buf, int64_t at,
                              int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
     int32_t block = batch_rows(rb);
     int64_t segEnd = tile_segments_end(type, n);
     int64_t segs = segEnd > 0 ? (segEnd + SEG - 1) / SEG : 0;
+    int64_t passes = segs > 0 ? segs : 1; /* with no segment, one pass still issues the prefetches */
     batch_tile_t tiles[BATCH_TILES];
     __m512 accs[BATCH_TILES][4][TA]; /* 24 KiB on the stack */
     for (int32_t r0 = from; r0 < to; r0 += block) {
@@ -533,7 +536,7 @@ static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, 
         int64_t steps = 0;
         for (int32_t t0 = 0; t0 < count;) {
             int left = count - t0;
-            steps += (rend - r0 + (left >= 4 ? 3 : 7)) / (left >= 4 ? 4 : 8) * (segs > 0 ? segs : 1);
+            steps += (rend - r0 + (left >= 4 ? 3 : 7)) / (left >= 4 ? 4 : 8) * passes;
             t0 += left >= 4 ? (left < 6 ? left : 6) : left;
         }
         int64_t slice = steps > 0 ? ((pfEnd - pf) / steps + 63) & ~(int64_t) 63 : 0;
@@ -544,14 +547,14 @@ static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, 
             int32_t held = (segs > 1 ? BATCH_TILES : 1) * sh->rows;
             for (int32_t g0 = r0; g0 < rend; g0 += held) { /* row tiles held at once */
                 int32_t gend = rend - g0 < held ? rend : g0 + held;
-                int nt_rows = 0;
-                for (int32_t o = g0; o < gend; o += sh->rows, nt_rows++) {
+                int ntiles = 0;
+                for (int32_t o = g0; o < gend; o += sh->rows, ntiles++) {
                     int nr = gend - o < sh->rows ? gend - o : sh->rows;
-                    tile_init(&tiles[nt_rows], accs[nt_rows], type, sh, w, rb, buf, at, o, nr, t0, nt);
+                    tile_init(&tiles[ntiles], accs[ntiles], type, sh, w, rb, buf, at, o, nr, t0, nt);
                 }
-                for (int64_t sg = 0; sg < (segs > 0 ? segs : 1); sg++) {
+                for (int64_t sg = 0; sg < passes; sg++) {
                     int64_t ks = sg * SEG, ke = segEnd - ks < SEG ? segEnd : ks + SEG;
-                    for (int k = 0; k < nt_rows; k++) {
+                    for (int k = 0; k < ntiles; k++) {
                         for (int64_t b = 0; b < slice && pf < pfEnd; b += 64, pf += 64) {
                             _mm_prefetch((const char *) pf, _MM_HINT_T1);
                         }
@@ -560,7 +563,7 @@ static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, 
                         }
                     }
                 }
-                for (int k = 0; k < nt_rows; k++) {
+                for (int k = 0; k < ntiles; k++) {
                     tile_finish(&tiles[k], accs[k], type, sh, n, y, yOff, yStride);
                 }
             }
@@ -602,7 +605,7 @@ STRATA_API AVX512 int32_t strata_f16_batch(const uint8_t *w, int32_t pairs, cons
     return half_batch(0, w, pairs, x, xOff, xStride, count, y, yOff, yStride, from, to);
 }
 
-/* The F32 batch: x_t copied aligned, then batch_run (f32_row's chains and combination, see batch_tile). */
+/* The F32 batch: x_t copied aligned, then batch_run (f32_row's chains and combination, see tile_finish). */
 STRATA_API AVX512 int32_t strata_f32_batch(const uint8_t *w, int32_t in, const float *x, int32_t xOff,
                                            int32_t xStride, int32_t count, float *y, int32_t yOff,
                                            int32_t yStride, int32_t from, int32_t to) {
