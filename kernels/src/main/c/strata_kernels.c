@@ -56,6 +56,29 @@ static inline AVX512 float tree16(__m512 v) {
     return _mm_cvtss_f32(d);
 }
 
+/*
+ * tree16 of four vectors at once: lane k of the result is tree16(v_k), the same additions with the same operands
+ * in the same order, done two vectors to a register (the 256-bit halves of v0 and v1 side by side, then the
+ * 128-bit quarters of all four, then pairs and single lanes within each quarter), 5 adds and 8 shuffles for what
+ * four tree16 do in 16 adds and 16 extracts; the batch's four row dot products of one input then leave in one
+ * 16-byte store instead of four scalar ones.
+ */
+static inline AVX512 __m128 tree16x4(__m512 v0, __m512 v1, __m512 v2, __m512 v3) {
+    /* lanes 0-7: v0[i] + v0[i + 8], lanes 8-15: the same of v1 (and of v2, v3) */
+    __m512 a = _mm512_add_ps(_mm512_shuffle_f32x4(v0, v1, _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(v0, v1, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m512 b = _mm512_add_ps(_mm512_shuffle_f32x4(v2, v3, _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(v2, v3, _MM_SHUFFLE(3, 2, 3, 2)));
+    /* quarter k: [i] + [i + 4] of v_k */
+    __m512 c = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+    /* quarter k, lanes 0 and 1: [i] + [i + 2]; then lane 0: [0] + [1] */
+    __m512 d = _mm512_add_ps(c, _mm512_permute_ps(c, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m512 e = _mm512_add_ps(d, _mm512_permute_ps(d, _MM_SHUFFLE(1, 1, 1, 1)));
+    return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                                           0, 0), e));
+}
+
 static inline float bf16_to_f32(uint16_t h) {
     uint32_t u = (uint32_t) h << 16;
     float f;
@@ -493,6 +516,22 @@ static AVX512 void tile_finish(const batch_tile_t *tl, __m512 acc[4][TA], int ty
     int64_t nb = n / L;
     if (type == 2) {
         sh->chain[4](tl->wr, tl->xe, tile_segments_end(type, n), nb, 1, 0, acc[0]);
+    }
+    if (tl->nr == sh->rows && nb * L == n) { /* whole row groups of four, no scalar tail: four sums at a time */
+        for (int r = 0; r < tl->nr; r += 4) {
+            for (int t = 0; t < tl->nt; t++) {
+                __m512 v[4];
+                for (int q = 0; q < 4; q++) {
+                    int i = (r + q) * sh->inputs + t;
+                    v[q] = type == 1 ? _mm512_add_ps(acc[0][i], acc[1][i])
+                                     : _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]),
+                                                     _mm512_add_ps(acc[2][i], acc[3][i]));
+                }
+                _mm_storeu_ps(y + (int64_t) yOff + (int64_t) tl->ti[t] * yStride + tl->ri[r],
+                              tree16x4(v[0], v[1], v[2], v[3]));
+            }
+        }
+        return;
     }
     for (int r = 0; r < tl->nr; r++) {
         const uint8_t *row = tl->wr[r];
