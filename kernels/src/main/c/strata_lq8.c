@@ -467,7 +467,7 @@ INLINE VNNI void lq8_mk(int T, int RR, int II, const uint8_t *wt, int64_t ws, co
         for (int r = 0; r < RR; r++) {
             const float *d = (const float *) (wt + r * ws + pad * 32);
             dw[r] = _mm512_load_ps(d + 16 * g);
-            mw[r] = _mm512_load_ps(d + pad + 16 * g);
+            mw[r] = T == T_Q4_1 || T == T_Q5_1 ? _mm512_load_ps(d + pad + 16 * g) : _mm512_setzero_ps();
         }
         for (int i = 0; i < II; i++) {
             const float *dx = (const float *) (xq + i * xStride + pad * 32);
