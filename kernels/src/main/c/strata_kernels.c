@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strata_prefetch_slice.h"
+
 #define STRATA_API __attribute__((visibility("default")))
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
 
@@ -511,6 +513,12 @@ static AVX512 void tile_segment(const batch_tile_t *tl, __m512 acc[4][TA], int t
     }
 }
 
+/* Dot product i of a tile before its scalar tail: its chains combined as the row kernel combines them. */
+static inline AVX512 __m512 tile_dot(__m512 acc[4][TA], int type, int i) {
+    return type == 1 ? _mm512_add_ps(acc[0][i], acc[1][i])
+                     : _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]), _mm512_add_ps(acc[2][i], acc[3][i]));
+}
+
 static AVX512 void tile_finish(const batch_tile_t *tl, __m512 acc[4][TA], int type, const tile_shape *sh, int32_t n,
                                float *y, int32_t yOff, int32_t yStride) {
     int64_t nb = n / L;
@@ -520,15 +528,10 @@ static AVX512 void tile_finish(const batch_tile_t *tl, __m512 acc[4][TA], int ty
     if (tl->nr == sh->rows && nb * L == n) { /* whole row groups of four, no scalar tail: four sums at a time */
         for (int r = 0; r < tl->nr; r += 4) {
             for (int t = 0; t < tl->nt; t++) {
-                __m512 v[4];
-                for (int q = 0; q < 4; q++) {
-                    int i = (r + q) * sh->inputs + t;
-                    v[q] = type == 1 ? _mm512_add_ps(acc[0][i], acc[1][i])
-                                     : _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]),
-                                                     _mm512_add_ps(acc[2][i], acc[3][i]));
-                }
+                int i = r * sh->inputs + t, u = sh->inputs;
                 _mm_storeu_ps(y + (int64_t) yOff + (int64_t) tl->ti[t] * yStride + tl->ri[r],
-                              tree16x4(v[0], v[1], v[2], v[3]));
+                              tree16x4(tile_dot(acc, type, i), tile_dot(acc, type, i + u),
+                                       tile_dot(acc, type, i + 2 * u), tile_dot(acc, type, i + 3 * u)));
             }
         }
         return;
@@ -536,10 +539,7 @@ static AVX512 void tile_finish(const batch_tile_t *tl, __m512 acc[4][TA], int ty
     for (int r = 0; r < tl->nr; r++) {
         const uint8_t *row = tl->wr[r];
         for (int t = 0; t < tl->nt; t++) {
-            int i = r * sh->inputs + t;
-            __m512 v = type == 1 ? _mm512_add_ps(acc[0][i], acc[1][i])
-                                 : _mm512_add_ps(_mm512_add_ps(acc[0][i], acc[1][i]), _mm512_add_ps(acc[2][i], acc[3][i]));
-            float s = tree16(v);
+            float s = tree16(tile_dot(acc, type, r * sh->inputs + t));
             const float *e = tl->xe[t], *od = tl->xo[t];
             for (int64_t j = nb * L; j < n; j++) {
                 int64_t b = j * 4;
@@ -603,9 +603,7 @@ static AVX512 void batch_run(int type, const uint8_t *w, int64_t rb, int32_t n, 
                 for (int64_t sg = 0; sg < passes; sg++) {
                     int64_t ks = sg * SEG, ke = segEnd - ks < SEG ? segEnd : ks + SEG;
                     for (int k = 0; k < ntiles; k++) {
-                        for (int64_t b = 0; b < slice && pf < pfEnd; b += 64, pf += 64) {
-                            _mm_prefetch((const char *) pf, _MM_HINT_T1);
-                        }
+                        strata_prefetch_slice(&pf, pfEnd, slice);
                         if (segs > 0) {
                             tile_segment(&tiles[k], accs[k], type, sh, ks, ke);
                         }

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strata_prefetch_slice.h"
 #include "strata_transpose8.h"
 
 #define STRATA_API __attribute__((visibility("default")))
@@ -523,8 +524,9 @@ INLINE VNNI void lq8_mk_any(int T, int rr, int ii, const uint8_t *wt, int64_t ws
 }
 
 /* Unpacked bytes per tile of rows: the tile and the inputs' codes share L2. */
-#define LQ8_SLICE_LINES 8
 #define LQ8_TILE_BYTES (256 * 1024)
+/* The longest read-ahead slice per tile step worth issuing (lq8_run). */
+#define LQ8_SLICE_LINES 8
 
 INLINE VNNI int32_t lq8_run(int T, const uint8_t *w, int64_t rowBytes, int32_t nb, const uint8_t *xq,
                             int64_t xStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from,
@@ -582,9 +584,7 @@ INLINE VNNI int32_t lq8_run(int T, const uint8_t *w, int64_t rowBytes, int32_t n
             int ii = count - i0 < 4 ? count - i0 : 4;
             for (int32_t q = 0; q < n; q += 2) {
                 int rr = n - q < 2 ? n - q : 2;
-                for (int64_t b = 0; b < slice && pf < pfEnd; b += 64, pf += 64) {
-                    _mm_prefetch((const char *) pf, _MM_HINT_T1);
-                }
+                strata_prefetch_slice(&pf, pfEnd, slice);
                 float res[8];
                 lq8_mk_any(T, rr, ii, wt + q * ws, ws, xt + i0 * xts, xts, xq + i0 * xStride, xStride, nb, res);
                 for (int i = 0; i < ii; i++) {
