@@ -1,7 +1,8 @@
 /*
  * A/B timing of the native batch (prompt) kernels of two or more builds of libstrata_kernels, interleaved round by
  * round in one process, each round's figure divided by the CPU's peak rate measured just before it in the same
- * round (float FMA for the 16-bit and F32 kernels, VNNI for the int8 ones): this machine's CPU share swings 1.5x
+ * round by the first library's own peak loop (strata_peak.c, as bench compute: float FMA for the 16-bit and F32
+ * kernels, VNNI for the int8 ones): this machine's CPU share swings 1.5x
  * from minute to minute, so only such within-round ratios compare. Thread CPU time, one thread; weights rotate
  * over 8 copies (from DRAM, as a prompt's experts are), inputs stay put. Values are random but finite: timing
  * only, no result is checked (NativeKernelsTest and the quant tests check bits). Used by scripts/kernel-ab.sh.
@@ -9,7 +10,6 @@
  * usage: batch_ab TYPE ROWS COLS INPUTS REPS ROUNDS LIB... (TYPE: bf16 f16 f32 q8_0 q4_k)
  */
 #include <dlfcn.h>
-#include <immintrin.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,40 +27,14 @@ static double cpu_now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-static volatile float sink_f;
-static volatile int sink_i;
+typedef int64_t (*peak_fn)(int64_t, float *);
 
-/* multiply-adds per second (12 independent accumulators, no memory): the rate a batch kernel is compared to */
-__attribute__((target("avx512f,fma"), noinline)) static double peak_fma(void) {
-    const long it = 20000000;
-    __m512 a[12];
-    for (int i = 0; i < 12; i++) a[i] = _mm512_set1_ps(i * 1e-3f);
-    __m512 m = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-7f);
+/* multiply-adds per second of the library's own peak loop (strata_peak.c: what bench compute divides by) */
+static double peak_rate(peak_fn peak) {
+    float sink;
     double t0 = cpu_now();
-    for (long n = 0; n < it; n++)
-        for (int i = 0; i < 12; i++) a[i] = _mm512_fmadd_ps(a[i], m, c);
-    double t = cpu_now() - t0;
-    float s[16];
-    for (int i = 1; i < 12; i++) a[0] = _mm512_add_ps(a[0], a[i]);
-    _mm512_storeu_ps(s, a[0]);
-    sink_f = s[0];
-    return it * 12.0 * 16 / t;
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) static double peak_vnni(void) {
-    const long it = 20000000;
-    __m512i a[12];
-    for (int i = 0; i < 12; i++) a[i] = _mm512_set1_epi32(i);
-    __m512i m = _mm512_set1_epi32(0x01010101), c = _mm512_set1_epi32(0x02020202);
-    double t0 = cpu_now();
-    for (long n = 0; n < it; n++)
-        for (int i = 0; i < 12; i++) a[i] = _mm512_dpbusd_epi32(a[i], m, c);
-    double t = cpu_now() - t0;
-    int s[16];
-    for (int i = 1; i < 12; i++) a[0] = _mm512_add_epi32(a[0], a[i]);
-    _mm512_storeu_si512(s, a[0]);
-    sink_i = s[0];
-    return it * 12.0 * 64 / t;
+    int64_t macs = peak(20000000, &sink);
+    return macs / (cpu_now() - t0);
 }
 
 int main(int argc, char **argv) {
@@ -130,10 +104,17 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    peak_fn peak = (peak_fn) dlsym(dlopen(argv[7], RTLD_NOW | RTLD_LOCAL), q8 || q4k ? "strata_peak_dpbusd"
+                                                                                      : "strata_peak_fma");
+    if (peak == NULL || peak(1, &(float) {0}) < 0) {
+        fprintf(stderr, "%s: no usable peak loop\n", argv[7]);
+        return 1;
+    }
     double r[8][64];
     for (int k = 0; k < rounds; k++) {
-        double pk = q8 || q4k ? peak_vnni() : peak_fma();
-        for (int l = 0; l < nlib; l++) {
+        double pk = peak_rate(peak);
+        for (int j = 0; j < nlib; j++) {
+            int l = k % 2 == 0 ? j : nlib - 1 - j; /* odd rounds in reverse: no library always runs second */
             double t0 = cpu_now();
             for (int i = 0; i < reps; i++) {
                 const uint8_t *wi = w + (size_t) (i % copies) * mat;
