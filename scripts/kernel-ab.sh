@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A/B of the native batch (prompt) kernels of git revisions, interleaved in one process per shape
 # (kernels/src/test/c/batch_ab.c): each revision's kernels/src/main/c built with build.sh's flags.
-#   scripts/kernel-ab.sh [-r ROUNDS] [-n REPS] REV... -- TYPE:ROWSxCOLSxINPUTS...
+#   scripts/kernel-ab.sh [-r ROUNDS] [-n REPS] REV... -- TYPE:ROWSxCOLSxINPUTS... | KTYPE:COLS...
 #   e.g. scripts/kernel-ab.sh df94859 HEAD -- bf16:3584x1024x32 bf16:1024x3584x32 q8_0:3584x1024x32
+# KTYPE:COLS (q4_k:1024, q6_k:3584) times the K-quant decode rows kernels instead (kernels/src/test/c/kq8_rows_ab.c).
 # WORKTREE as a revision means the uncommitted sources. Figures are fractions of the CPU's peak rate measured in
 # the same round: compare revisions within one run only.
 set -euo pipefail
@@ -30,8 +31,13 @@ for rev in "${revs[@]}"; do
   libs+=("$lib")
 done
 gcc -O3 -o "$tmp/batch_ab" "$root/kernels/src/test/c/batch_ab.c" -ldl
+gcc -O3 -mf16c -o "$tmp/kq8_rows_ab" "$root/kernels/src/test/c/kq8_rows_ab.c" -ldl -lpthread
 for shape in "$@"; do
   type=${shape%%:*} dims=${shape#*:}
+  if [ "$dims" = "${dims%%x*}" ]; then
+    "$tmp/kq8_rows_ab" "${libs[@]}" -- "$type" "$dims" "$rounds" | sed "s|$tmp/||"
+    continue
+  fi
   IFS=x read -r rows cols inputs <<< "$dims"
   "$tmp/batch_ab" "$type" "$rows" "$cols" "$inputs" "$reps" "$rounds" "${libs[@]}" | sed "s|$tmp/||"
 done
