@@ -3,9 +3,10 @@
 # (kernels/src/test/c/batch_ab.c): each revision's kernels/src/main/c built with build.sh's flags.
 #   scripts/kernel-ab.sh [-r ROUNDS] [-n REPS] REV... -- TYPE:ROWSxCOLSxINPUTS... | KTYPE:COLS...
 #   e.g. scripts/kernel-ab.sh df94859 HEAD -- bf16:3584x1024x32 bf16:1024x3584x32 q8_0:3584x1024x32
-# KTYPE:COLS (q4_k:1024, q6_k:3584) times the K-quant decode rows kernels instead (kernels/src/test/c/kq8_rows_ab.c).
-# WORKTREE as a revision means the uncommitted sources. Figures are fractions of the CPU's peak rate measured in
-# the same round: compare revisions within one run only.
+# KTYPE:COLS (q4_k:1024, q6_k:3584) times the K-quant decode rows kernels instead (kernels/src/test/c/kq8_rows_ab.c:
+# GB/s per round, from memory and from L2; -n does not apply).
+# WORKTREE as a revision means the uncommitted sources. Batch figures are fractions of the CPU's peak rate measured
+# in the same round: compare revisions within one run only.
 set -euo pipefail
 rounds=8 reps=20
 while getopts r:n: o; do case $o in r) rounds=$OPTARG ;; n) reps=$OPTARG ;; *) exit 2 ;; esac; done
@@ -13,7 +14,7 @@ shift $((OPTIND - 1))
 revs=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do revs+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
-[ ${#revs[@]} -ge 1 ] && [ $# -ge 1 ] || { sed -n '2,6p' "$0" >&2; exit 2; }
+[ ${#revs[@]} -ge 1 ] && [ $# -ge 1 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
 root=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
