@@ -3,7 +3,7 @@
 # (kernels/src/test/c/batch_ab.c): each revision's kernels/src/main/c built with build.sh's flags.
 #   scripts/kernel-ab.sh [-r ROUNDS] [-n REPS] REV... -- TYPE:ROWSxCOLSxINPUTS... | RTYPE:COLS...
 #   e.g. scripts/kernel-ab.sh df94859 HEAD -- bf16:3584x1024x32 bf16:1024x3584x32 q8_0:3584x1024x32
-# RTYPE:COLS (bf16:1024, q4_k:1024, q6_k:3584; f32 f16 q5_k too) times the decode rows kernels instead
+# RTYPE:COLS (bf16:1024, q8_0:1024, q4_k:1024, q6_k:3584; f32 f16 q5_k too) times the decode rows kernels instead
 # (kernels/src/test/c/rows_ab.c: GB/s per round from memory and from L2, and the fraction of a plain streaming
 # read in the same round; -n does not apply).
 # WORKTREE as a revision means the uncommitted sources. Batch figures are fractions of the CPU's peak rate measured
