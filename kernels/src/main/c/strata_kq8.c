@@ -275,14 +275,13 @@ static inline KQ8_TARGET kq8_acc kq8_q6_step(const kq8_blk *u, const uint8_t *xb
         float sums[8];                                                                                             \
         for (int32_t r0 = from; r0 < to; r0 += 8) {                                                                \
             int n = to - r0 < 8 ? (int) (to - r0) : 8;                                                             \
-            int j = 0;                                                                                             \
-            for (; j + 1 < n; j += 2) { /* two rows side by side: see KQ8_PREFETCH */                              \
-                const uint8_t *ra = w + (int64_t) (r0 + j) * rowBytes, *rb = ra + rowBytes;                        \
+            for (int j = 0; j < n; j += 2) { /* two rows at once (see KQ8_PREFETCH), an odd last one twice */      \
+                const uint8_t *ra = w + (int64_t) (r0 + j) * rowBytes, *rb = j + 1 < n ? ra + rowBytes : ra;       \
                 kq8_acc fa = kq8_acc_zero(), fb = kq8_acc_zero();                                                  \
                 for (int32_t b = 0; b < nb; b++) {                                                                 \
                     kq8_blk ua, ub;                                                                                \
                     const uint8_t *pa = ra + (int64_t) (BYTES) * b, *pb = rb + (int64_t) (BYTES) * b;              \
-                    for (int l = 0; l < (BYTES); l += 64) {                                                        \
+                    for (int l = 0; l < (BYTES); l += 64) { /* KQ8_PREFETCH ahead: never faults */                 \
                         _mm_prefetch((const char *) (pa + KQ8_PREFETCH + l), _MM_HINT_T1);                         \
                         _mm_prefetch((const char *) (pb + KQ8_PREFETCH + l), _MM_HINT_T1);                         \
                     }                                                                                              \
@@ -292,21 +291,7 @@ static inline KQ8_TARGET kq8_acc kq8_q6_step(const kq8_blk *u, const uint8_t *xb
                     fb = STEP(&ub, xq + (int64_t) KQ8_XB * b, fb);                                                 \
                 }                                                                                                  \
                 done[j] = fa;                                                                                      \
-                done[j + 1] = fb;                                                                                  \
-            }                                                                                                      \
-            for (; j < n; j++) {                                                                                   \
-                const uint8_t *row = w + (int64_t) (r0 + j) * rowBytes;                                            \
-                kq8_acc f = kq8_acc_zero();                                                                        \
-                for (int32_t b = 0; b < nb; b++) {                                                                 \
-                    kq8_blk u;                                                                                     \
-                    const uint8_t *p = row + (int64_t) (BYTES) * b;                                                \
-                    for (int l = 0; l < (BYTES); l += 64) { /* KQ8_PREFETCH ahead: never faults */                 \
-                        _mm_prefetch((const char *) (p + KQ8_PREFETCH + l), _MM_HINT_T1);                          \
-                    }                                                                                              \
-                    UNPACK(p, &u);                                                                                 \
-                    f = STEP(&u, xq + (int64_t) KQ8_XB * b, f);                                                    \
-                }                                                                                                  \
-                done[j] = f;                                                                                       \
+                done[j + 1] = fb; /* done has 8 places: a repeated row's lanes land past n, unused */              \
             }                                                                                                      \
             kq8_sum8(done, n, sums);                                                                               \
             for (int j = 0; j < n; j++) {                                                                          \
