@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
@@ -19,40 +18,19 @@ import java.util.Optional;
 public final class PageCacheControl {
     private static final int O_RDONLY = 0;
     private static final int POSIX_FADV_DONTNEED = 4;
-    private static final MethodHandle OPEN;
-    private static final MethodHandle FADVISE;
-    private static final MethodHandle CLOSE;
-
-    static {
-        MethodHandle open = null;
-        MethodHandle fadvise = null;
-        MethodHandle close = null;
-        if (System.getProperty("os.name", "").toLowerCase().contains("linux")) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                open = linker.downcallHandle(libc.find("open").orElseThrow(), FunctionDescriptor.of(
-                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
-                        Linker.Option.firstVariadicArg(2));
-                fadvise = linker.downcallHandle(libc.find("posix_fadvise").orElseThrow(), FunctionDescriptor.of(
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT));
-                close = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-            } catch (RuntimeException | LinkageError e) {
-                open = null;
-            }
-        }
-        OPEN = open;
-        FADVISE = fadvise;
-        CLOSE = close;
-    }
+    private static final MethodHandle OPEN = Libc.function("open", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FADVISE = Libc.function("posix_fadvise", FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
 
     private PageCacheControl() {
     }
 
     public static boolean supported() {
-        return OPEN != null;
+        return OPEN != null && FADVISE != null && CLOSE != null;
     }
 
     /** Drops {@code file}'s cached pages; empty on success, else why not. */
