@@ -22,9 +22,14 @@
  * rowBytes apart; y is indexed y[yOff + r] (batch: y[yOff + i * yStride + r]), the index formed before it is added
  * to the pointer (Java passes yOff = -from with a staging buffer).
  */
+#define _GNU_SOURCE
+#include <cpuid.h>
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "strata_transpose8.h"
 
@@ -145,20 +150,23 @@ static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
 
 /* Q4_K (144 bytes: f16 d, f16 dmin, scales[12], qs[128]): chunk k = qs[32k..32k+31], low nibbles elements
    64k + i, high nibbles 64k + 32 + i. */
-static inline KQ8_TARGET void kq8_q4k_unpack(const uint8_t *p, kq8_blk *u) {
-    kq8_k_header(p, u);
+static inline KQ8_TARGET void kq8_q4k_codes(const uint8_t *p, __m512i *w) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i sh = KQ8_SH04;
     for (int k = 0; k < 4; k++) {
         __m512i c = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (p + 16 + 32 * k)));
-        u->w[k] = _mm512_and_si512(_mm512_srlv_epi16(c, sh), m4);
+        w[k] = _mm512_and_si512(_mm512_srlv_epi16(c, sh), m4);
     }
+}
+
+static inline KQ8_TARGET void kq8_q4k_unpack(const uint8_t *p, kq8_blk *u) {
+    kq8_k_header(p, u);
+    kq8_q4k_codes(p, u->w);
 }
 
 /* Q5_K (176 bytes: d, dmin, scales[12], qh[32], qs[128]): Q4_K's nibbles plus bit 2k (low nibbles) or 2k + 1
    (high nibbles) of qh[i] as bit 4. */
-static inline KQ8_TARGET void kq8_q5k_unpack(const uint8_t *p, kq8_blk *u) {
-    kq8_k_header(p, u);
+static inline KQ8_TARGET void kq8_q5k_codes(const uint8_t *p, __m512i *w) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i sh = KQ8_SH04;
     const __m512i sixteen = _mm512_set1_epi8(16);
@@ -169,15 +177,20 @@ static inline KQ8_TARGET void kq8_q5k_unpack(const uint8_t *p, kq8_blk *u) {
         __m512i bits = _mm512_inserti64x4(_mm512_set1_epi8((char) (1 << (2 * k))),
                 _mm256_set1_epi8((char) (1 << (2 * k + 1))), 1);
         __mmask64 hb = _mm512_test_epi8_mask(qh, bits);
-        u->w[k] = _mm512_mask_add_epi8(nib, hb, nib, sixteen);
+        w[k] = _mm512_mask_add_epi8(nib, hb, nib, sixteen);
     }
+}
+
+static inline KQ8_TARGET void kq8_q5k_unpack(const uint8_t *p, kq8_blk *u) {
+    kq8_k_header(p, u);
+    kq8_q5k_codes(p, u->w);
 }
 
 /* Q6_K (210 bytes: ql[128], qh[64], int8 scales[16], f16 d): half h, l < 32: elements 128h + l, +32, +64, +96 are
    ql[64h + l] & 15, ql[64h + 32 + l] & 15, ql[64h + l] >> 4, ql[64h + 32 + l] >> 4, with bits 0-1, 2-3, 4-5, 6-7
    of qh[32h + l] as bits 4-5; u = q + 32 in 0..63. s[m]: dword lane 4j + p carries scale[4 (2m + p / 2) + j];
    m: 32 * scale[L]. */
-static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
+static inline KQ8_TARGET void kq8_q6k_codes(const uint8_t *p, __m512i *w) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i k30 = _mm512_set1_epi8(0x30);
     const __m512i shA = _mm512_setr_epi32(0x00040004, 0x00040004, 0x00040004, 0x00040004, 0x00040004, 0x00040004,
@@ -192,9 +205,13 @@ static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
         __m512i hi = _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4);
         __m512i hA = _mm512_and_si512(_mm512_sllv_epi16(qh, shA), k30);
         __m512i hB = _mm512_and_si512(_mm512_srlv_epi16(qh, shB), k30);
-        u->w[2 * h] = _mm512_or_si512(lo, hA);
-        u->w[2 * h + 1] = _mm512_or_si512(hi, hB);
+        w[2 * h] = _mm512_or_si512(lo, hA);
+        w[2 * h + 1] = _mm512_or_si512(hi, hB);
     }
+}
+
+static inline KQ8_TARGET void kq8_q6k_unpack(const uint8_t *p, kq8_blk *u) {
+    kq8_q6k_codes(p, u->w);
     __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (p + 192)));
     u->m = _mm512_and_si512(_mm512_slli_epi32(sc, 5), _mm512_set1_epi32(0xFFFF)); /* [32 sc, 0] as int16 */
     __m512i s2 = _mm512_or_si512(_mm512_and_si512(sc, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(sc, 16));
@@ -354,3 +371,321 @@ static inline KQ8_TARGET kq8_acc kq8_q6_step(const kq8_blk *u, const uint8_t *xb
 KQ8_KERNELS(q4_k, 144, kq8_q4k_unpack, kq8_k_step)
 KQ8_KERNELS(q5_k, 176, kq8_q5k_unpack, kq8_k_step)
 KQ8_KERNELS(q6_k, 210, kq8_q6k_unpack, kq8_q6_step)
+
+/*
+ * The tile form of the batch (AMX-INT8: Intel Sapphire Rapids and later), for a prompt's worth of inputs. Why: the
+ * batch form above keeps the rows kernel's lanes, so that a prompt gives decode's bits, and that costs about 16
+ * vector instructions per 256 multiply-adds: prompt processing in Q4_K_M stayed at 2.3-2.5x decode against a 5x
+ * target, compute-bound. One tile instruction does 16 x 16 x 64 multiply-adds.
+ *
+ * So that a super-block is one integer sum on the tile unit, each code is multiplied by its group scale before the
+ * dot product (c = q * sc, q Q4_K/Q5_K's unsigned code or Q6_K's signed q = u - 32; |c| <= 4064) and c is split
+ * into bytes: c = 256 hi + lo, lo unsigned (tdpbusd with the signed x), hi unsigned for Q4_K/Q5_K and signed for
+ * Q6_K (tdpbssd). The arithmetic, per row, input and super-block (another float order than the lanes above: a
+ * prompt through this form agrees with decode to float rounding, not bit for bit; each input's bits are
+ * independent of the others, of the batch size and of the row split):
+ *   I = sum over e of q[e] * sc[group of e] * x[e]           (exact int32: the lo sum + 256 x the hi sum)
+ *   F = fma((float) I, d * dx, F)
+ *   Q4_K/Q5_K: M = sum over j < 8 of m[j] * (bsums[2j] + bsums[2j + 1])  (exact);  F = fma(-(float) M, dmin * dx, F)
+ * with d, dmin the block's f16 scales as floats, dx the Q8_K block's d, "d * dx" one float multiply, F from +0 and
+ * the row's value F after the last super-block. KQuantTilesTest restates it in Java.
+ *
+ * Layout: inputs are taken 16 at a time (a tile's columns) and laid out once per call, per super-block, as the 64
+ * dwords of their codes transposed (dword w of input n at byte 64 w + 4 n: K-chunk k's B tile at 1024 k, 64 bytes a
+ * row), then their 16 dx, then (Q4_K/Q5_K) (bs[2i], bs[2i + 1]) as int16 pairs, i < 4, 16 dwords each. Rows are
+ * taken 16 at a time, each super-block's scaled codes as 256 lo bytes then 256 hi bytes (the A tiles, 512 bytes a
+ * row); two inputs' tiles at a time share each A tile: accumulators lo x B0, hi x B0, lo x B1, hi x B1.
+ */
+#define KT_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,fma,f16c," \
+        "amx-tile,amx-int8")))
+#define KT_XPB (4096 + 64 + 256) /* bytes of one 16-input tile's super-block: codes, dx, bs pairs */
+
+typedef struct {
+    float d, dmin;
+    int32_t mp[4]; /* (m[2i], m[2i + 1]) as int16 pairs */
+    int32_t pad[2];
+} kt_head;
+
+typedef struct {
+    uint8_t palette, start;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} __attribute__((packed)) kt_config;
+
+/* 1 once this process may use the tile data (the CPU has AMX-TILE and AMX-INT8 and VBMI, the kernel granted
+   ARCH_REQ_XCOMP_PERM), with kq8_supported; asked once. */
+static int kt_supported(void) {
+    static int ok = -1;
+    int v = __atomic_load_n(&ok, __ATOMIC_ACQUIRE);
+    if (v < 0) {
+        v = 0;
+        unsigned int a, b, c, d;
+        if (kq8_supported() && __builtin_cpu_supports("avx512vbmi") && __get_cpuid_count(7, 0, &a, &b, &c, &d)
+                && (d & (1u << 24)) && (d & (1u << 25))) {
+            /* ARCH_REQ_XCOMP_PERM (0x1023), XFEATURE_XTILEDATA (18): idempotent, so a race asks twice */
+            v = syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+        }
+        __atomic_store_n(&ok, v, __ATOMIC_RELEASE);
+    }
+    return v;
+}
+
+/* 1 when the tile kernels run here (see kt_supported), else 0. */
+KQ8_API int strata_kq8_tiles_ok(void) {
+    return kt_supported();
+}
+
+/* Per-thread scratch (the callers are a persistent worker team): grown as needed, kept for the thread's life. */
+static __thread uint8_t *kt_buf;
+static __thread size_t kt_cap;
+
+static uint8_t *kt_scratch(size_t n) {
+    if (n > kt_cap) {
+        free(kt_buf);
+        n = (n + 65535) & ~(size_t) 65535;
+        kt_buf = aligned_alloc(64, n);
+        kt_cap = kt_buf != NULL ? n : 0;
+    }
+    return kt_buf;
+}
+
+/* Q6_K: one super-block's signed codes (4 x 64 in element order) times their group scales (sc: the 16 groups'
+   int8 scales as words) as the A tiles' lo and hi bytes at a and a + 256. */
+static inline KT_TARGET void kt_q6scaled(const __m512i *w, __m256i sc, uint8_t *a) {
+    const __m512i sc2 = _mm512_zextsi256_si512(sc);
+    const __m512i even = _mm512_setr_epi32(0x06040200, 0x0E0C0A08, 0x16141210, 0x1E1C1A18, 0x26242220, 0x2E2C2A28,
+            0x36343230, 0x3E3C3A38, 0x46444240, 0x4E4C4A48, 0x56545250, 0x5E5C5A58, 0x66646260, 0x6E6C6A68,
+            0x76747270, 0x7E7C7A78);
+    const __m512i odd = _mm512_add_epi8(even, _mm512_set1_epi8(1));
+    for (int k = 0; k < 4; k++) {
+        __m256i lo = _mm512_castsi512_si256(w[k]), hi = _mm512_extracti64x4_epi64(w[k], 1);
+        __m512i a0 = _mm512_cvtepi8_epi16(lo), a1 = _mm512_cvtepi8_epi16(hi);
+        /* words 0-15 of a0 are group 4k, 16-31 group 4k + 1; a1: 4k + 2, 4k + 3 */
+        __m512i i0 = _mm512_inserti64x4(_mm512_set1_epi16((short) (4 * k)), _mm256_set1_epi16((short) (4 * k + 1)), 1);
+        __m512i i1 = _mm512_add_epi16(i0, _mm512_set1_epi16(2));
+        __m512i p0 = _mm512_mullo_epi16(a0, _mm512_permutexvar_epi16(i0, sc2));
+        __m512i p1 = _mm512_mullo_epi16(a1, _mm512_permutexvar_epi16(i1, sc2));
+        _mm512_store_si512((void *) (a + 64 * k), _mm512_permutex2var_epi8(p0, even, p1));
+        _mm512_store_si512((void *) (a + 256 + 64 * k), _mm512_permutex2var_epi8(p0, odd, p1));
+    }
+}
+
+/*
+ * Q4_K/Q5_K: the codes (unsigned, < 32) times sc[j] (6 bits) as lo and hi bytes with vpmaddubsw, which needs no
+ * widening: the even elements' products are pe = maddubs(w, [sc, 0] pairs), the odd ones' po = maddubs(w, [0, sc]),
+ * and byte blends interleave them. Why not kt_scale's widening and permutes: those all ran on one port, and this
+ * prep is most of the tile form's time when a call has few inputs (an expert's share of a prompt). Also the
+ * header: d, dmin and the mins.
+ */
+static inline KT_TARGET void kt_kscaled(const uint8_t *p, const __m512i *w, uint8_t *a, kt_head *h) {
+    uint32_t s0, s4, s8;
+    memcpy(&s0, p + 4, 4);
+    memcpy(&s4, p + 8, 4);
+    memcpy(&s8, p + 12, 4);
+    uint64_t sc = ((uint64_t) ((s8 & 0x0F0F0F0Fu) | ((s0 >> 2) & 0x30303030u)) << 32) | (s0 & 0x3F3F3F3Fu);
+    uint64_t mn = ((uint64_t) (((s8 >> 4) & 0x0F0F0F0Fu) | ((s4 >> 2) & 0x30303030u)) << 32) | (s4 & 0x3F3F3F3Fu);
+    _mm_storeu_si128((__m128i *) h->mp, _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long) mn)));
+    __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(*(const int *) p));
+    h->d = _mm_cvtss_f32(dd);
+    h->dmin = _mm_cvtss_f32(_mm_movehdup_ps(dd));
+    __m256i s8v = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long) sc));
+    int32_t scd[8]; /* sc[j] in both words */
+    _mm256_storeu_si256((__m256i *) scd, _mm256_or_si256(s8v, _mm256_slli_epi32(s8v, 16)));
+    const __mmask64 odd = 0xAAAAAAAAAAAAAAAAull;
+    for (int k = 0; k < 4; k++) {
+        __m512i se = _mm512_mask_blend_epi32(0xFF00, _mm512_set1_epi32(scd[2 * k]), _mm512_set1_epi32(scd[2 * k + 1]));
+        __m512i pe = _mm512_maddubs_epi16(w[k], se);
+        __m512i po = _mm512_maddubs_epi16(w[k], _mm512_slli_epi16(se, 8));
+        _mm512_store_si512((void *) (a + 64 * k), _mm512_mask_blend_epi8(odd, pe, _mm512_slli_epi16(po, 8)));
+        _mm512_store_si512((void *) (a + 256 + 64 * k), _mm512_mask_blend_epi8(odd, _mm512_srli_epi16(pe, 8), po));
+    }
+}
+
+static inline KT_TARGET void kt_prep(int type, const uint8_t *p, uint8_t *a, kt_head *h) {
+    __m512i w[4];
+    if (type == 6) {
+        kq8_q6k_codes(p, w);
+        for (int k = 0; k < 4; k++) {
+            w[k] = _mm512_sub_epi8(w[k], _mm512_set1_epi8(32));
+        }
+        uint16_t hd;
+        memcpy(&hd, p + 208, 2);
+        h->d = _cvtsh_ss(hd);
+        h->dmin = 0.0f;
+        memset(h->mp, 0, sizeof h->mp);
+        kt_q6scaled(w, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) (p + 192))), a);
+        return;
+    }
+    if (type == 4) {
+        kq8_q4k_codes(p, w);
+    } else {
+        kq8_q5k_codes(p, w);
+    }
+    kt_kscaled(p, w, a, h);
+}
+
+/* Inputs [n0, n0 + 16) of count, super-block b, laid out at dst (KT_XPB bytes; missing inputs as zeros). */
+static inline KT_TARGET void kt_inputs(const uint8_t *xq, int64_t xqStride, int32_t count, int32_t n0, int32_t b,
+        uint8_t *dst) {
+    uint32_t *codes = (uint32_t *) dst;
+    float *dx = (float *) (dst + 4096);
+    int32_t *bp = (int32_t *) (dst + 4096 + 64);
+    for (int n = 0; n < 16; n++) {
+        if (n0 + n >= count) {
+            for (int w = 0; w < 64; w++) {
+                codes[16 * w + n] = 0;
+            }
+            dx[n] = 0.0f;
+            for (int i = 0; i < 4; i++) {
+                bp[16 * i + n] = 0;
+            }
+            continue;
+        }
+        const uint8_t *src = xq + (int64_t) (n0 + n) * xqStride + (int64_t) KQ8_XB * b;
+        memcpy(&dx[n], src, 4);
+        uint32_t q[64];
+        memcpy(q, src + 4, 256);
+        for (int w = 0; w < 64; w++) {
+            codes[16 * w + n] = q[w];
+        }
+        int16_t bs[16];
+        memcpy(bs, src + 260, 32);
+        for (int i = 0; i < 4; i++) {
+            int32_t a = bs[4 * i] + bs[4 * i + 1], c = bs[4 * i + 2] + bs[4 * i + 3];
+            bp[16 * i + n] = (int32_t) (((uint32_t) a & 0xFFFF) | ((uint32_t) c << 16));
+        }
+    }
+}
+
+/* The tile batch for type 4 (Q4_K), 5 (Q5_K) or 6 (Q6_K). 0, -1 (no tiles here) or -2 (no scratch memory). */
+static inline __attribute__((always_inline)) KT_TARGET int32_t kt_batch(const uint8_t *w, int64_t rowBytes,
+        int32_t nb, const uint8_t *xq, int64_t xqStride, int32_t count, float *y, int32_t yOff, int32_t yStride,
+        int32_t from, int32_t to, int type) {
+    if (!kt_supported()) {
+        return -1;
+    }
+    const int bytes = type == 4 ? 144 : type == 5 ? 176 : 210, mins = type != 6;
+    const int32_t nt = (count + 15) / 16;
+    size_t xpBytes = (size_t) nt * nb * KT_XPB, wpBytes = (size_t) nb * 16 * 512;
+    size_t hdBytes = (size_t) nb * 16 * sizeof(kt_head), cbBytes = 4 * 1024, fbBytes = 16 * 32 * 4;
+    uint8_t *base = kt_scratch(xpBytes + wpBytes + hdBytes + cbBytes + fbBytes);
+    if (base == NULL) {
+        return -2;
+    }
+    uint8_t *xp = base, *wp = base + xpBytes;
+    kt_head *hd = (kt_head *) (wp + wpBytes);
+    int32_t *cb = (int32_t *) ((uint8_t *) hd + hdBytes); /* the four accumulators, stored */
+    float *fb = (float *) ((uint8_t *) cb + cbBytes);     /* F of [16 rows][32 inputs] */
+    for (int32_t t = 0; t < nt; t++) {
+        for (int32_t b = 0; b < nb; b++) {
+            kt_inputs(xq, xqStride, count, 16 * t, b, xp + ((size_t) t * nb + b) * KT_XPB);
+        }
+    }
+    kt_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int i = 0; i < 8; i++) {
+        cfg.rows[i] = 16;
+        cfg.colsb[i] = 64;
+    }
+    _tile_loadconfig(&cfg);
+    for (int32_t r0 = from; r0 < to; r0 += 16) {
+        int32_t nr = to - r0 < 16 ? to - r0 : 16;
+        for (int32_t b = 0; b < nb; b++) {
+            for (int rr = 0; rr < 16; rr++) { /* rows past `to` repeat the last: finite, never written */
+                const uint8_t *row = w + (int64_t) (rr < nr ? r0 + rr : to - 1) * rowBytes;
+                kt_prep(type, row + (int64_t) bytes * b, wp + ((size_t) b * 16 + rr) * 512, &hd[b * 16 + rr]);
+            }
+        }
+        for (int32_t t0 = 0; t0 < nt; t0 += 2) {
+            const int two = t0 + 1 < nt;
+            memset(fb, 0, fbBytes);
+            for (int32_t b = 0; b < nb; b++) {
+                const uint8_t *a = wp + (size_t) b * 16 * 512;
+                const uint8_t *x0 = xp + ((size_t) t0 * nb + b) * KT_XPB;
+                const uint8_t *x1 = x0 + (size_t) nb * KT_XPB;
+                const kt_head *h = &hd[b * 16];
+                _tile_zero(0);
+                _tile_zero(1);
+                if (two) {
+                    _tile_zero(2);
+                    _tile_zero(3);
+                }
+                for (int k = 0; k < 4; k++) {
+                    _tile_loadd(4, a + 64 * k, 512);
+                    _tile_loadd(5, a + 256 + 64 * k, 512);
+                    _tile_loadd(6, x0 + 1024 * k, 64);
+                    _tile_dpbusd(0, 4, 6);
+                    if (type == 6) {
+                        _tile_dpbssd(1, 5, 6);
+                    } else {
+                        _tile_dpbusd(1, 5, 6);
+                    }
+                    if (two) {
+                        _tile_loadd(7, x1 + 1024 * k, 64);
+                        _tile_dpbusd(2, 4, 7);
+                        if (type == 6) {
+                            _tile_dpbssd(3, 5, 7);
+                        } else {
+                            _tile_dpbusd(3, 5, 7);
+                        }
+                    }
+                }
+                _tile_stored(0, cb, 64);
+                _tile_stored(1, cb + 256, 64);
+                if (two) {
+                    _tile_stored(2, cb + 512, 64);
+                    _tile_stored(3, cb + 768, 64);
+                }
+                for (int tt = 0; tt < 1 + two; tt++) {
+                    const uint8_t *xt = tt ? x1 : x0;
+                    const __m512 dx = _mm512_load_ps((const float *) (xt + 4096));
+                    const int32_t *bp = (const int32_t *) (xt + 4096 + 64);
+                    const int32_t *lo = cb + 512 * tt, *hi = lo + 256;
+                    for (int m = 0; m < 16; m++) {
+                        __m512i iv = _mm512_add_epi32(_mm512_load_si512((const void *) (lo + 16 * m)),
+                                _mm512_slli_epi32(_mm512_load_si512((const void *) (hi + 16 * m)), 8));
+                        float *fp = fb + 32 * m + 16 * tt;
+                        __m512 f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iv), _mm512_mul_ps(_mm512_set1_ps(h[m].d), dx),
+                                _mm512_load_ps(fp));
+                        if (mins) {
+                            __m512i mv = _mm512_setzero_si512();
+                            for (int i = 0; i < 4; i++) {
+                                mv = _mm512_dpwssd_epi32(mv, _mm512_load_si512((const void *) (bp + 16 * i)),
+                                        _mm512_set1_epi32(h[m].mp[i]));
+                            }
+                            f = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mv), _mm512_mul_ps(_mm512_set1_ps(h[m].dmin), dx), f);
+                        }
+                        _mm512_store_ps(fp, f);
+                    }
+                }
+            }
+            for (int n = 0; n < 16 * (1 + two) && 16 * t0 + n < count; n++) {
+                float *yn = y + (int64_t) yOff + (int64_t) (16 * t0 + n) * yStride + r0;
+                for (int rr = 0; rr < nr; rr++) {
+                    yn[rr] = fb[32 * rr + n];
+                }
+            }
+        }
+    }
+    _tile_release();
+    return 0;
+}
+
+/* Entry points: the batch form's arguments (see above); 0, -1 (no tiles here: the caller runs the batch form) or
+   -2 (no scratch memory: likewise). */
+KQ8_API KT_TARGET int32_t strata_kq8_q4_k_tiles(const uint8_t *w, int64_t rowBytes, int32_t nb, const uint8_t *xq,
+        int64_t xqStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
+    return kt_batch(w, rowBytes, nb, xq, xqStride, count, y, yOff, yStride, from, to, 4);
+}
+
+KQ8_API KT_TARGET int32_t strata_kq8_q5_k_tiles(const uint8_t *w, int64_t rowBytes, int32_t nb, const uint8_t *xq,
+        int64_t xqStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
+    return kt_batch(w, rowBytes, nb, xq, xqStride, count, y, yOff, yStride, from, to, 5);
+}
+
+KQ8_API KT_TARGET int32_t strata_kq8_q6_k_tiles(const uint8_t *w, int64_t rowBytes, int32_t nb, const uint8_t *xq,
+        int64_t xqStride, int32_t count, float *y, int32_t yOff, int32_t yStride, int32_t from, int32_t to) {
+    return kt_batch(w, rowBytes, nb, xq, xqStride, count, y, yOff, yStride, from, to, 6);
+}

@@ -39,7 +39,9 @@ import jdk.incubator.vector.VectorSpecies;
  * ggml_vec_dot_q4_K_q8_K / q5_K / q6_K; only their float rounding differs.
  *
  * <p>The batch form quantises each input the same way and unpacks each weight block once for all inputs, so each
- * input's outputs are those of {@link #rows} on it.
+ * input's outputs are those of {@link #rows} on it; except that where the CPU has AMX-INT8 a native batch of
+ * {@link NativeKQuantInt8#TILES_MIN} or more inputs runs the tile form (the same integer products, another float
+ * order: agreement to rounding; see {@link NativeKQuantInt8}).
  */
 final class KQuantInt8 {
     /** Whether 512-bit vectors are native here (the Java kernel's vector form is written for them). */
@@ -87,7 +89,10 @@ final class KQuantInt8 {
         }
     }
 
-    /** count inputs x[xOff + i*xStride ..] -> y[yOff + i*yStride + r]; each bit-identical to rows(...) on it. */
+    /**
+     * count inputs x[xOff + i*xStride ..] -> y[yOff + i*yStride + r]; each bit-identical to rows(...) on it unless
+     * the tile form runs ({@link NativeKQuantInt8#tiles()} and count >= {@link NativeKQuantInt8#TILES_MIN}).
+     */
     static void batch(DType t, MemorySegment w, long rowBytes, int nb, float[] x, int xOff, int xStride, int count,
                       float[] y, int yOff, int yStride, int from, int to) {
         check(t);

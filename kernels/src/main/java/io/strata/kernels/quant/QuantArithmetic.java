@@ -10,7 +10,9 @@ import java.util.Optional;
  * (its {@code vec_dot_type}): the activations are quantised to 8 bits per block as well and each block's dot
  * product is an exact integer sum, scaled once in float, fast enough to be memory-bound, and the arithmetic
  * llama.cpp's own logits come from. Both are deterministic and give the same bits on the Java and the native
- * kernels, for one input or a batch.
+ * kernels, for one input or a batch; except int8's K-quant batches on a CPU with AMX-INT8, which run a tile form
+ * whose float order differs ({@link io.strata.kernels.cpu.NativeKQuantInt8}: a prompt agrees with decode to
+ * rounding, about 1e-7 relative per matvec).
  */
 public enum QuantArithmetic {
     /** x stays float; each block is dequantised into the float dot product (the exact reference). */

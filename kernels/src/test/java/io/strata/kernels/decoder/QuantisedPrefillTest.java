@@ -2,12 +2,16 @@ package io.strata.kernels.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.strata.core.model.DType;
 import io.strata.core.model.ModelFamily;
 import io.strata.core.model.ModelTensor;
 import io.strata.core.weights.TensorView;
+import io.strata.kernels.cpu.CpuKernels;
 import io.strata.kernels.cpu.FloatCodec;
+import io.strata.kernels.cpu.NativeKQuantInt8;
 import io.strata.kernels.quant.QuantArithmetic;
 import io.strata.kernels.quant.Quantize;
 import java.lang.foreign.Arena;
@@ -19,17 +23,91 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A prompt through a model whose matrices are block-quantised (every one but the embedding and the router, as
  * in a GGUF) gives the logits and routing of a token-by-token pass bit for bit, for any batch size and thread
- * count, in both quantised arithmetics: the batched quantised matvec keeps each position's operations.
+ * count, in both quantised arithmetics: the batched quantised matvec keeps each position's operations. That is
+ * with the K-quants' tile form off; with it (AMX), the logits agree within 1e-5 of their largest magnitude, bit
+ * for bit across thread counts.
  */
 class QuantisedPrefillTest {
     private static final int[] PROMPT = {5, 17, 3, 96, 41, 0, 63, 63, 12, 88, 7};
+    private boolean tilesBefore;
+
+    @BeforeEach
+    void tilesOff() {
+        tilesBefore = NativeKQuantInt8.useTiles(false);
+    }
+
+    @AfterEach
+    void restoreTiles() {
+        NativeKQuantInt8.useTiles(tilesBefore);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
+    void withTheTileFormABatchedPromptAgreesWithTokenByTokenWithin1e5(DType t) {
+        assumeTrue(NativeKQuantInt8.tilesUnavailable() == null
+                && CpuKernels.nativeUnavailable().isEmpty(), "tile form unavailable here");
+        CpuKernels kernels = CpuKernels.active();
+        CpuKernels.use(CpuKernels.NATIVE);
+        var shape = new SyntheticMoeModel.Shape(ModelFamily.MIXTRAL, DType.BF16, 97, 256, 2, 2, 1, 128, 4, 2, 256,
+                0, true, 1, List.of(), false);
+        try (SyntheticMoeModel model = SyntheticMoeModel.generate(shape, 21)) {
+            Arena arena = Arena.ofShared(); // closed with the source
+            try (MapWeightSource src = new MapWeightSource(model.config(), quantised(model, t, arena), arena)) {
+                List<float[]> reference = new ArrayList<>();
+                try (Sequence s = new MoeDecoder(src, DecoderOptions.defaults().withThreads(1)
+                        .withQuantArithmetic(QuantArithmetic.INT8)).newSequence()) {
+                    for (int token : PROMPT) {
+                        reference.add(s.step(token).logits());
+                    }
+                }
+                NativeKQuantInt8.useTiles(true);
+                List<float[]> oneThread = null;
+                int differ = 0;
+                for (int threads : new int[]{1, 3}) {
+                    MoeDecoder d = new MoeDecoder(src, DecoderOptions.defaults().withThreads(threads)
+                            .withPrefillBatch(128).withQuantArithmetic(QuantArithmetic.INT8));
+                    try (Sequence s = d.newSequence()) {
+                        List<ForwardStep> steps = s.prefillSteps(PROMPT);
+                        List<float[]> logits = steps.stream().map(ForwardStep::logits).toList();
+                        for (int p = 0; p < PROMPT.length; p++) {
+                            float[] want = reference.get(p);
+                            float[] got = logits.get(p);
+                            float scale = 0f;
+                            for (float v : want) {
+                                scale = Math.max(scale, Math.abs(v));
+                            }
+                            for (int i = 0; i < want.length; i++) {
+                                float e = Math.abs(got[i] - want[i]);
+                                if (!(e <= 1e-5f * scale)) {
+                                    throw new AssertionError(t + ", " + threads + " threads, position " + p
+                                            + ", logit " + i + ": " + got[i] + ", token by token " + want[i]
+                                            + " (largest |logit| " + scale + ")");
+                                }
+                                differ += Float.floatToRawIntBits(got[i]) != Float.floatToRawIntBits(want[i]) ? 1 : 0;
+                            }
+                            if (oneThread != null) {
+                                assertArrayEquals(oneThread.get(p), got, t + ": 3 threads' bits are 1 thread's");
+                            }
+                        }
+                        oneThread = logits;
+                    }
+                }
+                assertTrue(differ > 0, "the tile form ran (its rounding shows)");
+            }
+        } finally {
+            CpuKernels.use(kernels);
+        }
+    }
 
     static Stream<Arguments> typesAndArithmetics() {
         return Stream.of(DType.Q8_0, DType.Q4_0, DType.Q5_1, DType.Q4_K, DType.Q5_K, DType.Q6_K, DType.Q3_K)

@@ -29,15 +29,19 @@ class KQuantInt8Test {
     private static final int[] BLOCKS = {1, 2, 3, 5, 8};
     private static final int[] ROWS = {1, 2, 3, 7, 33};
     private CpuKernels before;
+    private boolean tilesBefore;
 
+    /** The batch form's bits are the rows kernel's: the tile form (KQuantTilesTest) off. */
     @BeforeEach
     void remember() {
         before = CpuKernels.active();
+        tilesBefore = NativeKQuantInt8.useTiles(false);
     }
 
     @AfterEach
     void restore() {
         CpuKernels.use(before);
+        NativeKQuantInt8.useTiles(tilesBefore);
     }
 
     private static boolean nativeHere() {

@@ -8,10 +8,13 @@ import io.strata.core.model.DType;
 import io.strata.core.model.Layout;
 import io.strata.core.weights.TensorView;
 import io.strata.kernels.cpu.MatVec;
+import io.strata.kernels.cpu.NativeKQuantInt8;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,10 +23,22 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The batched quantised matvec ({@link QuantMatVec#applyBatch}, rows unpacked once for all inputs) gives every
  * input the bits of the single-vector kernel, for every block type, batch sizes that do and do not fill its
  * four-input passes, row counts that are not a multiple of its row blocks, row ranges, strided and offset
- * inputs and outputs, rows padded to whole blocks, and after the JIT has compiled both paths.
+ * inputs and outputs, rows padded to whole blocks, and after the JIT has compiled both paths. With the K-quants'
+ * tile form off: where it runs (AMX), a batch's bits are the tile arithmetic's instead (KQuantTilesTest).
  */
 class QuantMatVecBatchTest {
     private static final int[] COUNTS = {1, 2, 3, 7, 128};
+    private boolean tilesBefore;
+
+    @BeforeEach
+    void tilesOff() {
+        tilesBefore = NativeKQuantInt8.useTiles(false);
+    }
+
+    @AfterEach
+    void restoreTiles() {
+        NativeKQuantInt8.useTiles(tilesBefore);
+    }
 
     /** y of input i at yOff + i * yStride; unwritten slots keep NaN, so a stray write shows. */
     private static float[] batch(QuantMatVec k, TensorView w, float[] x, int xOff, int xStride, int count, int yOff,
