@@ -525,32 +525,63 @@ static inline KT_TARGET void kt_prep(int type, const uint8_t *p, uint8_t *a, kt_
     kt_kscaled(p, w, a, h);
 }
 
+/* 16 x 16 dwords transposed: r[i] lane j = a[j] lane i (four rounds of unpacks and 128-bit shuffles). */
+static inline KT_TARGET void kt_transpose16(__m512i *a) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(a[i], a[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(a[i], a[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        a[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        a[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        a[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        a[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int i = 0; i < 4; i++) { /* a[4g + i]: rows 4g..4g+3, dword i of each 128-bit lane's 4-row group */
+        t[i] = _mm512_shuffle_i32x4(a[i], a[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_i32x4(a[i], a[4 + i], 0xDD);
+        t[8 + i] = _mm512_shuffle_i32x4(a[8 + i], a[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_i32x4(a[8 + i], a[12 + i], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        a[i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0x88);
+        a[8 + i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0xDD);
+        a[4 + i] = _mm512_shuffle_i32x4(t[4 + i], t[12 + i], 0x88);
+        a[12 + i] = _mm512_shuffle_i32x4(t[4 + i], t[12 + i], 0xDD);
+    }
+}
+
 /* Inputs [n0, n0 + 16) of count, super-block b, laid out at dst (KT_XPB bytes; missing inputs as zeros). */
 static inline KT_TARGET void kt_inputs(const uint8_t *xq, int64_t xqStride, int32_t count, int32_t n0, int32_t b,
         uint8_t *dst) {
-    uint32_t *codes = (uint32_t *) dst;
     float *dx = (float *) (dst + 4096);
     int32_t *bp = (int32_t *) (dst + 4096 + 64);
+    const uint8_t *src[16];
     for (int n = 0; n < 16; n++) {
-        if (n0 + n >= count) {
-            for (int w = 0; w < 64; w++) {
-                codes[16 * w + n] = 0;
-            }
+        src[n] = n0 + n < count ? xq + (int64_t) (n0 + n) * xqStride + (int64_t) KQ8_XB * b : NULL;
+    }
+    for (int c = 0; c < 4; c++) { /* dwords 16c..16c+15 of each input */
+        __m512i a[16];
+        for (int n = 0; n < 16; n++) {
+            a[n] = src[n] ? _mm512_loadu_si512((const void *) (src[n] + 4 + 64 * c)) : _mm512_setzero_si512();
+        }
+        kt_transpose16(a);
+        for (int i = 0; i < 16; i++) {
+            _mm512_store_si512((void *) (dst + 64 * (16 * c + i)), a[i]);
+        }
+    }
+    for (int n = 0; n < 16; n++) {
+        if (!src[n]) {
             dx[n] = 0.0f;
             for (int i = 0; i < 4; i++) {
                 bp[16 * i + n] = 0;
             }
             continue;
         }
-        const uint8_t *src = xq + (int64_t) (n0 + n) * xqStride + (int64_t) KQ8_XB * b;
-        memcpy(&dx[n], src, 4);
-        uint32_t q[64];
-        memcpy(q, src + 4, 256);
-        for (int w = 0; w < 64; w++) {
-            codes[16 * w + n] = q[w];
-        }
+        memcpy(&dx[n], src[n], 4);
         int16_t bs[16];
-        memcpy(bs, src + 260, 32);
+        memcpy(bs, src[n] + 260, 32);
         for (int i = 0; i < 4; i++) {
             int32_t a = bs[4 * i] + bs[4 * i + 1], c = bs[4 * i + 2] + bs[4 * i + 3];
             bp[16 * i + n] = (int32_t) (((uint32_t) a & 0xFFFF) | ((uint32_t) c << 16));

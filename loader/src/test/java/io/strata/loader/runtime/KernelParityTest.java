@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.kernels.cpu.CpuKernels;
+import io.strata.kernels.cpu.NativeKQuantInt8;
 import io.strata.kernels.quant.QuantArithmetic;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,7 +16,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The Java and the native CPU kernels give a whole model the same bits: llama.cpp's GGUF files (every quant of
  * testdata's mixtral-tiny), teacher-forced through prompt and batched prefill, in both quantised arithmetics.
  * Each kernel pair has its own bit-identity test; this one catches a kernel the decoder reaches that such a test
- * does not cover (attention, norms, the F32 router, a batch form, a row range split over threads).
+ * does not cover (attention, norms, the F32 router, a batch form, a row range split over threads). With the
+ * K-quants' tile form off: it is native only (AMX), and its float order is its own (KQuantTilesTest; a prompt
+ * through it agrees with llama.cpp as closely as the rows kernels do: GgufFidelityTest).
  */
 class KernelParityTest {
     static Stream<Arguments> quantsAndArithmetics() {
@@ -31,6 +34,7 @@ class KernelParityTest {
         int[] prompt = GgufFidelityTest.ints(ref.get("prompt"));
         int[] fed = GgufFidelityTest.ints(ref.get("fed"));
         CpuKernels was = CpuKernels.active();
+        boolean tiles = NativeKQuantInt8.useTiles(false);
         float[][] java;
         float[][] nat;
         try {
@@ -40,6 +44,7 @@ class KernelParityTest {
             nat = logits(quant, a, prompt, fed);
         } finally {
             CpuKernels.use(was);
+            NativeKQuantInt8.useTiles(tiles);
         }
         for (int s = 0; s < fed.length; s++) {
             assertArrayEquals(java[s], nat[s], quant + " " + a + " step " + s + ": java vs native kernels");
