@@ -37,8 +37,14 @@ public final class WorkerTeam implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** Chunks per thread a loop is cut into, so that a slow thread leaves its share to the others. */
-    private static final int CHUNKS_PER_THREAD = 4;
+    /**
+     * Chunks per thread a loop is cut into, so that a slow thread leaves its share to the others. Why 2, not more:
+     * each chunk of a decode matvec is a kernel call that starts its read-ahead cold and re-checks its input;
+     * with 4, two-thread decode read 0.60-0.73 of the bound (Q4_K_M), with 2 0.66-0.82 and with 1 0.69-0.82
+     * (interleaved bench compute runs, Intel Xeon, 2 threads), and 1 would leave a descheduled thread's half to
+     * wait for it.
+     */
+    private static final int CHUNKS_PER_THREAD = 2;
     private static final ConcurrentHashMap<Integer, WorkerTeam> SHARED = new ConcurrentHashMap<>();
     private static final AtomicInteger TEAMS = new AtomicInteger();
 

@@ -273,11 +273,11 @@ public final class Sequence implements AutoCloseable {
             kv.append(w.index(), kRow, vRow);
         }
         if (n > 1 && team != null) { // positions over the team, each with its own scratch: the same bits
-            attendTask.set(w.index(), pos0, qd);
+            attendTask.set(w.index(), pos0, qd, n);
             try {
                 team.forRange(0, n, 1, attendTask);
             } finally {
-                attendTask.set(-1, 0, 0);
+                attendTask.set(-1, 0, 0, 0);
             }
         } else {
             for (int t = 0; t < n; t++) {
@@ -505,25 +505,32 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
-    /** Positions [from, to) of the batch in attentionBlock's layer, with a per-thread {@link Attention}. */
+    /** Loop indexes over the batch's positions in attentionBlock's layer, each thread with its own {@link Attention}. */
     private final class AttendTask implements WorkerTeam.RangeTask {
         private final ThreadLocal<Attention> scratch = ThreadLocal.withInitial(
                 () -> new Attention(cfg.numHeads(), cfg.numKvHeads(), cfg.headDim(), vector));
         private int layer = -1;
         private int pos0;
         private int qd;
+        private int n;
 
-        void set(int layer, int pos0, int qd) {
+        void set(int layer, int pos0, int qd, int n) {
             this.layer = layer;
             this.pos0 = pos0;
             this.qd = qd;
+            this.n = n;
         }
 
+        /**
+         * Index v of the loop is position v / 2 (v even) or n - 1 - v / 2 (v odd), so that every chunk holds early
+         * (short) and late (long) positions alike: a causal position's cost grows with it.
+         */
         @Override
         public void run(int from, int to) {
             Attention a = scratch.get();
             Batch s = b;
-            for (int t = from; t < to; t++) {
+            for (int v = from; v < to; v++) {
+                int t = (v & 1) == 0 ? v >> 1 : n - 1 - (v >> 1);
                 a.attend(kv, layer, pos0 + t + 1, s.q, t * qd, s.att, t * qd);
             }
         }
