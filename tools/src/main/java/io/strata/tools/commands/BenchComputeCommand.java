@@ -11,6 +11,7 @@ import io.strata.kernels.cpu.ComputePeak;
 import io.strata.kernels.cpu.CpuKernels;
 import io.strata.kernels.cpu.CpuTopology;
 import io.strata.kernels.cpu.FloatCodec;
+import io.strata.kernels.cpu.NativeKQuantInt8;
 import io.strata.kernels.cpu.WorkerTeam;
 import io.strata.kernels.decoder.DecoderOptions;
 import io.strata.kernels.decoder.ModelConfig;
@@ -197,6 +198,11 @@ public final class BenchComputeCommand implements Callable<Integer> {
                     + " peak t/s = the compute bound of a prompt: peak multiply-adds/s (float FMA, or int8 VNNI for"
                     + " the int8 arithmetic) / %s multiply-adds per token (weights; attention's few not counted))%n",
                     rounds, macs.isEmpty() ? "the" : String.join(", ", macs));
+            if (NativeKQuantInt8.tiles()) {
+                out.printf(Locale.ROOT, "(native int8: K-quant prompt matvecs of %d or more positions ran on the AMX"
+                        + " tile unit, whose peak the int8 VNNI peak does not count; -D%s=false keeps them on VNNI)%n",
+                        NativeKQuantInt8.TILES_MIN, NativeKQuantInt8.TILES_PROPERTY);
+            }
         } finally {
             FileTrees.delete(root);
         }
