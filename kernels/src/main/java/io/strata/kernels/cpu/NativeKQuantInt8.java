@@ -58,6 +58,12 @@ public final class NativeKQuantInt8 {
 
     private static final ThreadLocal<NativeKernels.Segs> SEGS = ThreadLocal.withInitial(NativeKernels.Segs::new);
 
+    /** The C names of Q4_K, Q5_K, Q6_K (index {@link #index}). */
+    private static final String[] NAMES = {"q4_k", "q5_k", "q6_k"};
+    /** (w, rowBytes, nb, xq, xqStride, count, y, yOff, yStride, from, to): the batch and tile forms. */
+    private static final FunctionDescriptor BATCH_ARGS = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT,
+            ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+
     static {
         String why = NativeKernels.UNAVAILABLE;
         if (why == null) {
@@ -66,13 +72,9 @@ public final class NativeKQuantInt8 {
                 // (w, rowBytes, nb, xq, y, yOff, from, to)
                 FunctionDescriptor rows = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
                         ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT);
-                // (w, rowBytes, nb, xq, xqStride, count, y, yOff, yStride, from, to)
-                FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
-                        JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-                String[] names = {"q4_k", "q5_k", "q6_k"};
                 for (int i = 0; i < 3; i++) {
-                    ROWS[i] = NativeKernels.bind("strata_kq8_" + names[i] + "_rows", rows, true);
-                    BATCH[i] = NativeKernels.bind("strata_kq8_" + names[i] + "_batch", batch, true);
+                    ROWS[i] = NativeKernels.bind("strata_kq8_" + NAMES[i] + "_rows", rows, true);
+                    BATCH[i] = NativeKernels.bind("strata_kq8_" + NAMES[i] + "_batch", BATCH_ARGS, true);
                 }
             } catch (RuntimeException e) {
                 why = e.getMessage();
@@ -83,11 +85,8 @@ public final class NativeKQuantInt8 {
         if (tilesWhy == null) {
             try {
                 NativeKernels.requireCpu("strata_kq8_tiles_ok", "AMX-INT8 (or the kernel did not grant it)");
-                FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS,
-                        JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-                String[] names = {"q4_k", "q5_k", "q6_k"};
-                for (int i = 0; i < 3; i++) {
-                    TILES[i] = NativeKernels.bind("strata_kq8_" + names[i] + "_tiles", batch, true);
+                for (int i = 0; i < 3; i++) { // the batch form's arguments
+                    TILES[i] = NativeKernels.bind("strata_kq8_" + NAMES[i] + "_tiles", BATCH_ARGS, true);
                 }
             } catch (RuntimeException e) {
                 tilesWhy = e.getMessage();
