@@ -122,9 +122,9 @@ static inline KQ8_TARGET kq8_acc kq8_acc_zero(void) {
     return a;
 }
 
-/* Q4_K/Q5_K header: d, dmin; scales/mins at p + 4 (6 bits each, packed as in ggml). s[m]: dword lane 4j + p
-   carries scale[2 (2m + p / 2) + j / 2] in both int16 halves (kq8_isum's lanes); m: lane L carries min[L >> 1]. */
-static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
+/* Q4_K/Q5_K: the eight 6-bit scales (byte j of *sc = scale[j]) and mins (*mn) packed at p + 4 as in ggml, and the
+   f16 d, dmin as floats [d, dmin, 0, 0]. Both the lanes above and the tile form below decode them here. */
+static inline KQ8_TARGET __m128 kq8_k_scales(const uint8_t *p, uint64_t *sc, uint64_t *mn) {
     uint32_t s0, s4, s8;
     memcpy(&s0, p + 4, 4);
     memcpy(&s4, p + 8, 4);
@@ -133,15 +133,24 @@ static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
     uint32_t scHi = (s8 & 0x0F0F0F0Fu) | ((s0 >> 2) & 0x30303030u);
     uint32_t mLo = s4 & 0x3F3F3F3Fu;
     uint32_t mHi = ((s8 >> 4) & 0x0F0F0F0Fu) | ((s4 >> 2) & 0x30303030u);
-    __m512i sc = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long) (((uint64_t) scHi << 32) | scLo)));
+    *sc = ((uint64_t) scHi << 32) | scLo;
+    *mn = ((uint64_t) mHi << 32) | mLo;
+    uint32_t h;
+    memcpy(&h, p, 4);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int) h));
+}
+
+/* Q4_K/Q5_K header: d, dmin; scales/mins (kq8_k_scales). s[m]: dword lane 4j + p carries scale[2 (2m + p / 2) +
+   j / 2] in both int16 halves (kq8_isum's lanes); m: lane L carries min[L >> 1]. */
+static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
+    uint64_t sc8, mn8;
+    u->dd = kq8_k_scales(p, &sc8, &mn8);
+    __m512i sc = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128((long long) sc8));
     sc = _mm512_or_si512(sc, _mm512_slli_epi32(sc, 16));
     u->s[0] = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2, 1, 1, 3, 3, 1, 1, 3, 3), sc);
     u->s[1] = _mm512_permutexvar_epi32(_mm512_setr_epi32(4, 4, 6, 6, 4, 4, 6, 6, 5, 5, 7, 7, 5, 5, 7, 7), sc);
-    __m128i m8 = _mm_cvtsi64_si128((long long) (((uint64_t) mHi << 32) | mLo));
+    __m128i m8 = _mm_cvtsi64_si128((long long) mn8);
     u->mp = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(m8, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
-    uint32_t h;
-    memcpy(&h, p, 4);
-    u->dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int) h));
 }
 
 /* word shift counts: 0 for the low 32 bytes of a chunk (low nibbles), 4 for the high 32 (high nibbles) */
@@ -474,19 +483,14 @@ static inline KT_TARGET void kt_q6scaled(const __m512i *w, __m256i sc, uint8_t *
 /*
  * Q4_K/Q5_K: the codes (unsigned, < 32) times sc[j] (6 bits) as lo and hi bytes with vpmaddubsw, which needs no
  * widening: the even elements' products are pe = maddubs(w, [sc, 0] pairs), the odd ones' po = maddubs(w, [0, sc]),
- * and byte blends interleave them. Why not kt_scale's widening and permutes: those all ran on one port, and this
+ * and byte blends interleave them. Why not kt_q6scaled's widening and permutes: those all ran on one port, and this
  * prep is most of the tile form's time when a call has few inputs (an expert's share of a prompt). Also the
  * header: d, dmin and the mins.
  */
 static inline KT_TARGET void kt_kscaled(const uint8_t *p, const __m512i *w, uint8_t *a, kt_head *h) {
-    uint32_t s0, s4, s8;
-    memcpy(&s0, p + 4, 4);
-    memcpy(&s4, p + 8, 4);
-    memcpy(&s8, p + 12, 4);
-    uint64_t sc = ((uint64_t) ((s8 & 0x0F0F0F0Fu) | ((s0 >> 2) & 0x30303030u)) << 32) | (s0 & 0x3F3F3F3Fu);
-    uint64_t mn = ((uint64_t) (((s8 >> 4) & 0x0F0F0F0Fu) | ((s4 >> 2) & 0x30303030u)) << 32) | (s4 & 0x3F3F3F3Fu);
+    uint64_t sc, mn;
+    __m128 dd = kq8_k_scales(p, &sc, &mn);
     _mm_storeu_si128((__m128i *) h->mp, _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long) mn)));
-    __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(*(const int *) p));
     h->d = _mm_cvtss_f32(dd);
     h->dmin = _mm_cvtss_f32(_mm_movehdup_ps(dd));
     __m256i s8v = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long) sc));
@@ -686,7 +690,8 @@ static inline __attribute__((always_inline)) KT_TARGET int32_t kt_batch(const ui
                                 mv = _mm512_dpwssd_epi32(mv, _mm512_load_si512((const void *) (bp + 16 * i)),
                                         _mm512_set1_epi32(h[m].mp[i]));
                             }
-                            f = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mv), _mm512_mul_ps(_mm512_set1_ps(h[m].dmin), dx), f);
+                            f = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mv), _mm512_mul_ps(_mm512_set1_ps(h[m].dmin), dx),
+                                    f);
                         }
                         _mm512_store_ps(fp, f);
                     }
