@@ -12,6 +12,7 @@ import io.strata.core.weights.TensorView;
 import io.strata.kernels.cpu.CpuKernels;
 import io.strata.kernels.cpu.FloatCodec;
 import io.strata.kernels.cpu.NativeKQuantInt8;
+import io.strata.kernels.cpu.TilesOff;
 import io.strata.kernels.quant.QuantArithmetic;
 import io.strata.kernels.quant.Quantize;
 import java.lang.foreign.Arena;
@@ -23,8 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -37,20 +37,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * with the K-quants' tile form off; with it (AMX), the logits agree within 1e-5 of their largest magnitude, bit
  * for bit across thread counts.
  */
+@ExtendWith(TilesOff.class)
 class QuantisedPrefillTest {
     private static final int[] PROMPT = {5, 17, 3, 96, 41, 0, 63, 63, 12, 88, 7};
-    private boolean tilesBefore;
-
-    @BeforeEach
-    void tilesOff() {
-        tilesBefore = NativeKQuantInt8.useTiles(false);
-    }
-
-    @AfterEach
-    void restoreTiles() {
-        NativeKQuantInt8.useTiles(tilesBefore);
-    }
-
+    /** hidden, q/kv dims and FFN sizes are whole 256-element super-blocks */
+    private static final SyntheticMoeModel.Shape SHAPE = new SyntheticMoeModel.Shape(ModelFamily.MIXTRAL, DType.BF16,
+            97, 256, 2, 2, 1, 128, 4, 2, 256, 0, true, 1, List.of(), false);
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void withTheTileFormABatchedPromptAgreesWithTokenByTokenWithin1e5(DType t) {
@@ -58,18 +50,10 @@ class QuantisedPrefillTest {
                 && CpuKernels.nativeUnavailable().isEmpty(), "tile form unavailable here");
         CpuKernels kernels = CpuKernels.active();
         CpuKernels.use(CpuKernels.NATIVE);
-        var shape = new SyntheticMoeModel.Shape(ModelFamily.MIXTRAL, DType.BF16, 97, 256, 2, 2, 1, 128, 4, 2, 256,
-                0, true, 1, List.of(), false);
-        try (SyntheticMoeModel model = SyntheticMoeModel.generate(shape, 21)) {
+        try (SyntheticMoeModel model = SyntheticMoeModel.generate(SHAPE, 21)) {
             Arena arena = Arena.ofShared(); // closed with the source
             try (MapWeightSource src = new MapWeightSource(model.config(), quantised(model, t, arena), arena)) {
-                List<float[]> reference = new ArrayList<>();
-                try (Sequence s = new MoeDecoder(src, DecoderOptions.defaults().withThreads(1)
-                        .withQuantArithmetic(QuantArithmetic.INT8)).newSequence()) {
-                    for (int token : PROMPT) {
-                        reference.add(s.step(token).logits());
-                    }
-                }
+                List<float[]> reference = tokenByToken(src, QuantArithmetic.INT8);
                 NativeKQuantInt8.useTiles(true);
                 List<float[]> oneThread = null;
                 int differ = 0;
@@ -117,19 +101,10 @@ class QuantisedPrefillTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("typesAndArithmetics")
     void batchedPromptEqualsTokenByTokenBitForBit(DType t, QuantArithmetic a) {
-        // hidden, q/kv dims and FFN sizes are whole 256-element super-blocks
-        var shape = new SyntheticMoeModel.Shape(ModelFamily.MIXTRAL, DType.BF16, 97, 256, 2, 2, 1, 128, 4, 2, 256,
-                0, true, 1, List.of(), false);
-        try (SyntheticMoeModel model = SyntheticMoeModel.generate(shape, 21)) {
+        try (SyntheticMoeModel model = SyntheticMoeModel.generate(SHAPE, 21)) {
             Arena arena = Arena.ofShared(); // closed with the source
             try (MapWeightSource src = new MapWeightSource(model.config(), quantised(model, t, arena), arena)) {
-                List<float[]> reference = new ArrayList<>();
-                try (Sequence s = new MoeDecoder(src, DecoderOptions.defaults().withThreads(1)
-                        .withQuantArithmetic(a)).newSequence()) {
-                    for (int token : PROMPT) {
-                        reference.add(s.step(token).logits());
-                    }
-                }
+                List<float[]> reference = tokenByToken(src, a);
                 for (int threads : new int[]{1, 3}) {
                     for (int batch : new int[]{4, 128}) {
                         MoeDecoder d = new MoeDecoder(src, DecoderOptions.defaults().withThreads(threads)
@@ -146,6 +121,18 @@ class QuantisedPrefillTest {
                 }
             }
         }
+    }
+
+    /** The logits of PROMPT stepped one token at a time on one thread, in arithmetic a. */
+    private static List<float[]> tokenByToken(MapWeightSource src, QuantArithmetic a) {
+        List<float[]> out = new ArrayList<>();
+        try (Sequence s = new MoeDecoder(src, DecoderOptions.defaults().withThreads(1).withQuantArithmetic(a))
+                .newSequence()) {
+            for (int token : PROMPT) {
+                out.add(s.step(token).logits());
+            }
+        }
+        return out;
     }
 
     /** The model's matrices quantised to t row by row (round to nearest), embedding and routers kept. */

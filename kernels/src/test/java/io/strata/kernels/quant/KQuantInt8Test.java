@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.strata.core.model.DType;
 import io.strata.kernels.cpu.CpuKernels;
 import io.strata.kernels.cpu.NativeKQuantInt8;
+import io.strata.kernels.cpu.TilesOff;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,6 +16,7 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -25,23 +27,20 @@ import org.junit.jupiter.params.provider.EnumSource;
  * x allows (half a Q8_K step per element); the maths is llama.cpp's (a hand-computed case, and an independent
  * transcription of quantize_row_q8_K_ref / ggml_vec_dot_q*_K_q8_K's integer formulas); warm calls allocate nothing.
  */
+@ExtendWith(TilesOff.class) // the batch form's bits are the rows kernel's: the tile form (KQuantTilesTest) off
 class KQuantInt8Test {
     private static final int[] BLOCKS = {1, 2, 3, 5, 8};
     private static final int[] ROWS = {1, 2, 3, 7, 33};
     private CpuKernels before;
-    private boolean tilesBefore;
 
-    /** The batch form's bits are the rows kernel's: the tile form (KQuantTilesTest) off. */
     @BeforeEach
     void remember() {
         before = CpuKernels.active();
-        tilesBefore = NativeKQuantInt8.useTiles(false);
     }
 
     @AfterEach
     void restore() {
         CpuKernels.use(before);
-        NativeKQuantInt8.useTiles(tilesBefore);
     }
 
     private static boolean nativeHere() {

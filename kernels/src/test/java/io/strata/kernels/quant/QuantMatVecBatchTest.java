@@ -8,14 +8,13 @@ import io.strata.core.model.DType;
 import io.strata.core.model.Layout;
 import io.strata.core.weights.TensorView;
 import io.strata.kernels.cpu.MatVec;
-import io.strata.kernels.cpu.NativeKQuantInt8;
+import io.strata.kernels.cpu.TilesOff;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -26,19 +25,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * inputs and outputs, rows padded to whole blocks, and after the JIT has compiled both paths. With the K-quants'
  * tile form off: where it runs (AMX), a batch's bits are the tile arithmetic's instead (KQuantTilesTest).
  */
+@ExtendWith(TilesOff.class)
 class QuantMatVecBatchTest {
     private static final int[] COUNTS = {1, 2, 3, 7, 128};
-    private boolean tilesBefore;
-
-    @BeforeEach
-    void tilesOff() {
-        tilesBefore = NativeKQuantInt8.useTiles(false);
-    }
-
-    @AfterEach
-    void restoreTiles() {
-        NativeKQuantInt8.useTiles(tilesBefore);
-    }
 
     /** y of input i at yOff + i * yStride; unwritten slots keep NaN, so a stray write shows. */
     private static float[] batch(QuantMatVec k, TensorView w, float[] x, int xOff, int xStride, int count, int yOff,

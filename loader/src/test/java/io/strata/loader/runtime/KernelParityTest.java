@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.strata.kernels.cpu.CpuKernels;
-import io.strata.kernels.cpu.NativeKQuantInt8;
+import io.strata.kernels.cpu.TilesOff;
 import io.strata.kernels.quant.QuantArithmetic;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * K-quants' tile form off: it is native only (AMX), and its float order is its own (KQuantTilesTest; a prompt
  * through it agrees with llama.cpp as closely as the rows kernels do: GgufFidelityTest).
  */
+@ExtendWith(TilesOff.class)
 class KernelParityTest {
     static Stream<Arguments> quantsAndArithmetics() {
         return Stream.of("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0").flatMap(q -> Stream.of(QuantArithmetic.values())
@@ -34,7 +36,6 @@ class KernelParityTest {
         int[] prompt = GgufFidelityTest.ints(ref.get("prompt"));
         int[] fed = GgufFidelityTest.ints(ref.get("fed"));
         CpuKernels was = CpuKernels.active();
-        boolean tiles = NativeKQuantInt8.useTiles(false);
         float[][] java;
         float[][] nat;
         try {
@@ -44,7 +45,6 @@ class KernelParityTest {
             nat = logits(quant, a, prompt, fed);
         } finally {
             CpuKernels.use(was);
-            NativeKQuantInt8.useTiles(tiles);
         }
         for (int s = 0; s < fed.length; s++) {
             assertArrayEquals(java[s], nat[s], quant + " " + a + " step " + s + ": java vs native kernels");
