@@ -3,6 +3,7 @@ package io.strata.kernels.cpu;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -14,18 +15,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * wake-ups that showed in profiles, so the team's threads stay alive, wait on an {@link IdleStrategy} (spin,
  * yield, park) and take a new loop from one atomic word.
  *
- * <p>A loop's range is cut into chunks whose sizes are multiples of the caller's grain; the calling thread and
- * the workers claim chunks until none is left (a descheduled worker does not hold the others back), and the call
- * returns when every chunk is done. Which thread runs a chunk never changes a result as long as the task's items
+ * <p>A loop's range is cut into one contiguous part per thread, on multiples of the caller's grain; each thread
+ * takes pieces from the front of its own part, then from the back of whichever part has most left (see
+ * {@link #work}), so a thread that starts late or is descheduled does not hold the others back, and the call
+ * returns when every item is done. Which thread runs a piece never changes a result as long as the task's items
  * are independent, which is what the kernels here guarantee: the bits do not depend on the thread count.
  *
  * <p>Placement beside I/O threads: a team has one thread per physical core by default ({@link CpuTopology}),
- * and its threads give their cores back within tens of microseconds of running out of work (a few thousand
- * spins, then yields, then park). So while the decoder blocks on an expert being paged in, or between tokens,
+ * and its threads give their cores back within a few hundred microseconds of running out of work (spin for
+ * {@link IdleStrategy#SPIN_NANOS}, then yield, then park). So while the decoder blocks on an expert being paged
+ * in, or between requests,
  * the paging and prefetch threads (which spend their time in reads and copies, not in this team) get every
  * core; what they cannot get is a core the team is computing on, and on a small machine a loop is at most a
- * few hundred microseconds. A worker that the OS deschedules in the middle of a chunk holds its loop until it
- * runs again: on a machine with more runnable threads than cores, fewer team threads can be faster.
+ * few hundred microseconds. A worker that the OS deschedules in the middle of a piece holds its loop until it
+ * runs again (its piece shrinks to the grain as the loop goes on): on a machine with more runnable threads than
+ * cores, fewer team threads can be faster.
  *
  * <p>One loop runs at a time. A call made while the team is busy (another sequence on another thread, or a task
  * that itself calls the team) runs on the calling thread alone instead of waiting. Allocation-free per loop.
@@ -38,13 +42,12 @@ public final class WorkerTeam implements AutoCloseable {
     }
 
     /**
-     * Chunks per thread a loop is cut into, so that a slow thread leaves its share to the others. Why 2, not more:
-     * each chunk of a decode matvec is a kernel call that starts its read-ahead cold and re-checks its input;
-     * with 4, two-thread decode read 0.60-0.73 of the bound (Q4_K_M), with 2 0.66-0.82 and with 1 0.69-0.82
-     * (interleaved bench compute runs, Intel Xeon, 2 threads), and 1 would leave a descheduled thread's half to
-     * wait for it.
+     * A thread's first piece of its own part: this fraction of it, in eighths (the rest it takes in halves, so that
+     * what is left for a faster thread to take from the back shrinks to the grain). Why a big first piece: each
+     * piece is a kernel call (its input re-checked, its staging buffer copied), while pieces that follow each
+     * other on one thread read on from where the last one's read-ahead got to.
      */
-    private static final int CHUNKS_PER_THREAD = 2;
+    static final int FIRST_EIGHTHS = 6;
     private static final ConcurrentHashMap<Integer, WorkerTeam> SHARED = new ConcurrentHashMap<>();
     private static final AtomicInteger TEAMS = new AtomicInteger();
 
@@ -52,11 +55,18 @@ public final class WorkerTeam implements AutoCloseable {
     private final Worker[] workers;
     private final ReentrantLock lock = new ReentrantLock();
     private final IdleStrategy callerIdle = new IdleStrategy();
-    /** High 32 bits: loop ticket, odd while the loop is open; low 32 bits: next unclaimed chunk. */
+    /** The loop ticket, odd while the loop is open. */
     private final AtomicLong state = new AtomicLong();
     /** Threads that saw an open loop and may still read its fields or claim its chunks. */
     private final AtomicInteger active = new AtomicInteger();
-    private final AtomicInteger completed = new AtomicInteger();
+    /** Items of the open loop not yet done. */
+    private final AtomicInteger left = new AtomicInteger();
+    /**
+     * Per part p (thread p's, the caller's being 0), at index p * PAD: the unclaimed items [front, back) relative to
+     * the loop's start, as front << 32 | back. The owner takes pieces from the front, others from the back.
+     */
+    private final AtomicLongArray parts;
+    private static final int PAD = 8;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile Thread waiter;
     private volatile boolean closed;
@@ -66,8 +76,7 @@ public final class WorkerTeam implements AutoCloseable {
     private RangeTask task;
     private int from;
     private int to;
-    private int chunkSize;
-    private int chunks;
+    private int grain;
 
     /** A team of {@code threads} threads in all: the calling thread and {@code threads - 1} daemon workers. */
     public WorkerTeam(int threads) {
@@ -76,9 +85,10 @@ public final class WorkerTeam implements AutoCloseable {
         }
         this.threads = threads;
         this.workers = new Worker[threads - 1];
+        this.parts = new AtomicLongArray(threads * PAD);
         int team = TEAMS.incrementAndGet();
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Worker();
+            workers[i] = new Worker(i + 1);
             Thread t = new Thread(workers[i], "strata-compute-" + team + "-" + (i + 1));
             t.setDaemon(true);
             workers[i].thread = t;
@@ -108,41 +118,38 @@ public final class WorkerTeam implements AutoCloseable {
             throw new IllegalArgumentException("parallel loop over [" + from + ", " + to + ") with grain " + grain);
         }
         int n = to - from;
-        int size = chunkSize(n, grain);
-        int count = n == 0 ? 0 : (n + size - 1) / size;
         // a loop started from inside a task of this team (the lock is reentrant: the caller of the running loop would
         // otherwise take it again and overwrite the loop it is in) runs inline like a loop of a busy team
-        if (count <= 1 || workers.length == 0 || closed || lock.isHeldByCurrentThread() || !lock.tryLock()) {
+        if (n <= grain || workers.length == 0 || closed || lock.isHeldByCurrentThread() || !lock.tryLock()) {
             if (n > 0) {
                 task.run(from, to);
             }
             return;
         }
         try {
-            runLoop(from, to, size, count, task);
+            runLoop(from, to, grain, task);
         } finally {
             lock.unlock();
         }
     }
 
-    private int chunkSize(int n, int grain) {
-        int target = threads * CHUNKS_PER_THREAD;
-        int size = Math.max(1, (n + target - 1) / target);
-        return (int) Math.min(Integer.MAX_VALUE, ((long) size + grain - 1) / grain * grain);
-    }
-
-    private void runLoop(int from, int to, int size, int count, RangeTask task) {
+    private void runLoop(int from, int to, int grain, RangeTask task) {
         IdleStrategy idle = callerIdle;
         idle.reset();
         while (active.get() != 0) {
             idle.idle(false); // a worker of the previous loop has not left it yet
         }
+        int n = to - from;
         this.task = task;
         this.from = from;
         this.to = to;
-        this.chunkSize = size;
-        this.chunks = count;
-        completed.set(0);
+        this.grain = grain;
+        for (int p = 0; p < threads; p++) { // contiguous parts on grain boundaries, the last to the end
+            long a = (long) n * p / threads / grain * grain;
+            long b = p == threads - 1 ? n : (long) n * (p + 1) / threads / grain * grain;
+            parts.set(p * PAD, a << 32 | b);
+        }
+        left.set(n);
         failure.set(null);
         ticket += 2;
         int t = ticket | 1;
@@ -152,14 +159,14 @@ public final class WorkerTeam implements AutoCloseable {
                 LockSupport.unpark(w.thread);
             }
         }
-        claimChunks(t);
+        work(t, 0);
         idle.reset();
-        while (completed.get() < count) {
+        while (left.get() > 0) {
             if (idle.spinning()) {
                 idle.idle(false);
             } else {
                 waiter = Thread.currentThread();
-                if (completed.get() < count) {
+                if (left.get() > 0) {
                     idle.idle(true);
                 }
                 waiter = null;
@@ -179,31 +186,84 @@ public final class WorkerTeam implements AutoCloseable {
         }
     }
 
-    /** Claims and runs chunks of loop {@code t} until none is left or the loop is no longer open. */
-    private void claimChunks(int t) {
-        for (;;) {
-            long v = state.get();
-            int c = (int) v;
-            if ((int) (v >>> 32) != t || c >= chunks) {
+    /**
+     * Thread {@code self}'s share of loop {@code t}: pieces from the front of its own part, the first
+     * {@link #FIRST_EIGHTHS} of it and then halves of what is left; then pieces from the back of the part with the
+     * most left, half of it each time (at least a grain), until nothing is unclaimed or the loop is no longer open.
+     * Why not equal chunks from one counter: in two-thread Q4_K_M decode one loop in twenty-five found the worker
+     * absent (descheduled, or parked) and one in eight found it microseconds late, and with four equal chunks the
+     * partner waited up to a chunk: the worker was idle for 16 % of the loops' time and the caller for 5 %. Here the
+     * partner takes over a late thread's part from the back in ever smaller pieces, and each thread's own pieces
+     * stay one forward stream (each chunk had started its read-ahead cold).
+     */
+    private void work(int t, int self) {
+        int n = to - from;
+        int own = n / threads;
+        boolean first = true;
+        for (;;) { // own part, from the front
+            if ((int) (state.get() >>> 32) != t) {
                 return;
             }
-            if (!state.compareAndSet(v, v + 1)) {
-                continue;
+            long v = parts.get(self * PAD);
+            int f = (int) (v >>> 32);
+            int b = (int) v;
+            if (f >= b) {
+                break;
             }
-            int a = from + c * chunkSize;
-            int b = c == chunks - 1 ? to : a + chunkSize;
-            try {
-                if (failure.get() == null) {
-                    task.run(a, b);
-                }
-            } catch (Throwable e) {
-                failure.compareAndSet(null, e);
+            int want = first ? Math.max(1, own / 8 * FIRST_EIGHTHS) : (b - f + 1) / 2;
+            int end = f + (want + grain - 1) / grain * grain;
+            if (end >= b) {
+                end = b;
             }
-            if (completed.incrementAndGet() == chunks) {
-                Thread w = waiter;
-                if (w != null) {
-                    LockSupport.unpark(w);
+            if (parts.compareAndSet(self * PAD, v, (long) end << 32 | b)) {
+                first = false;
+                runPiece(f, end);
+            }
+        }
+        for (;;) { // the others', from the back
+            if ((int) (state.get() >>> 32) != t) {
+                return;
+            }
+            int victim = -1;
+            long best = 0;
+            int most = 0;
+            for (int p = 0; p < threads; p++) {
+                long v = parts.get(p * PAD);
+                int rest = (int) v - (int) (v >>> 32);
+                if (rest > most) {
+                    most = rest;
+                    victim = p;
+                    best = v;
                 }
+            }
+            if (victim < 0) {
+                return;
+            }
+            int f = (int) (best >>> 32);
+            int b = (int) best;
+            int start = (b - Math.max(1, (b - f) / 2)) / grain * grain;
+            if (start <= f) {
+                start = f;
+            }
+            if (parts.compareAndSet(victim * PAD, best, (long) f << 32 | start)) {
+                runPiece(start, b);
+            }
+        }
+    }
+
+    /** Runs items [a, b) relative to the loop's start and counts them done. */
+    private void runPiece(int a, int b) {
+        try {
+            if (failure.get() == null) {
+                task.run(from + a, from + b);
+            }
+        } catch (Throwable e) {
+            failure.compareAndSet(null, e);
+        }
+        if (left.addAndGet(a - b) == 0) {
+            Thread w = waiter;
+            if (w != null) {
+                LockSupport.unpark(w);
             }
         }
     }
@@ -218,8 +278,13 @@ public final class WorkerTeam implements AutoCloseable {
     }
 
     private final class Worker implements Runnable {
+        final int part;
         Thread thread;
         volatile boolean sleeping;
+
+        Worker(int part) {
+            this.part = part;
+        }
 
         @Override
         public void run() {
@@ -232,7 +297,7 @@ public final class WorkerTeam implements AutoCloseable {
                     active.incrementAndGet();
                     try {
                         if ((int) (state.get() >>> 32) == t) {
-                            claimChunks(t);
+                            work(t, part);
                         }
                     } finally {
                         active.decrementAndGet();

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,44 @@ class WorkerTeamTest {
                 }
             }
             assertTrue(threads.size() > 1, "workers took part: " + threads);
+        }
+    }
+
+    @Test
+    void theRestOfAStalledThreadsPartIsTakenOverByTheOthers() {
+        try (WorkerTeam team = new WorkerTeam(2)) {
+            Thread caller = Thread.currentThread();
+            int n = 64 * 64;
+            int held = -1;
+            while (held < 0) { // until the worker took part (it may find a loop already done)
+                AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                AtomicInteger othersDone = new AtomicInteger();
+                AtomicInteger heldSize = new AtomicInteger(-1);
+                team.forRange(0, n, 64, (a, b) -> {
+                    if (Thread.currentThread() != caller && heldSize.compareAndSet(-1, b - a)) {
+                        // the worker's first piece stalls until every other item is done: the loop ends only if
+                        // the caller takes over the unclaimed rest of the worker's part
+                        long deadline = System.nanoTime() + 30_000_000_000L;
+                        while (othersDone.get() < n - (b - a)) {
+                            if (System.nanoTime() > deadline) {
+                                throw new AssertionError("items were left to the stalled thread: "
+                                        + othersDone.get() + " of " + (n - (b - a)) + " done by the others");
+                            }
+                            Thread.onSpinWait();
+                        }
+                    } else {
+                        othersDone.addAndGet(b - a);
+                    }
+                    for (int i = a; i < b; i++) {
+                        hits.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, hits.get(i), "index " + i);
+                }
+                held = heldSize.get();
+            }
+            assertTrue(held < n / 2, "the stalled piece, " + held + " items, is part of the worker's half only");
         }
     }
 
