@@ -53,6 +53,9 @@ public final class NativeKQuantInt8 {
 
     private static volatile boolean tilesOn;
 
+    /** strata_kq8_vbmi_header(int on): set once the rows kernels are bound. */
+    private static MethodHandle VBMI_HEADER;
+
     /** Set when a kernel answered -1 (this CPU lacks AVX-512 VNNI): no further downcalls. */
     private static volatile boolean cpuLacks;
 
@@ -76,6 +79,8 @@ public final class NativeKQuantInt8 {
                     ROWS[i] = NativeKernels.bind("strata_kq8_" + NAMES[i] + "_rows", rows, true);
                     BATCH[i] = NativeKernels.bind("strata_kq8_" + NAMES[i] + "_batch", BATCH_ARGS, true);
                 }
+                VBMI_HEADER = NativeKernels.bind("strata_kq8_vbmi_header", FunctionDescriptor.of(JAVA_INT, JAVA_INT),
+                        false);
             } catch (RuntimeException e) {
                 why = e.getMessage();
             }
@@ -127,6 +132,21 @@ public final class NativeKQuantInt8 {
         boolean was = tilesOn;
         tilesOn = on && TILES_UNAVAILABLE == null;
         return was;
+    }
+
+    /**
+     * Turns the rows kernels' VBMI form of the Q4_K/Q5_K block header on (where the CPU has AVX-512 VBMI: the
+     * default) or off; returns whether it is now on. Both forms give the same bits; for the tests, which check each.
+     */
+    public static boolean useVbmiHeader(boolean on) {
+        if (UNAVAILABLE != null) {
+            return false;
+        }
+        try {
+            return (int) VBMI_HEADER.invokeExact(on ? 1 : 0) == 1;
+        } catch (Throwable e) {
+            throw new IllegalStateException("strata_kq8_vbmi_header failed", e);
+        }
     }
 
     private static int index(DType t) {

@@ -129,6 +129,13 @@ class KQuantInt8Test {
                             float[] again = rows(CpuKernels.NATIVE, t, w, nb, x, xOff, rows, 2, r[0], r[1]);
                             assertBits(java, nat, what);
                             assertBits(java, again, what + " (second native call)");
+                            NativeKQuantInt8.useVbmiHeader(false); // the other form of the Q4_K/Q5_K header
+                            try {
+                                float[] plain = rows(CpuKernels.NATIVE, t, w, nb, x, xOff, rows, 2, r[0], r[1]);
+                                assertBits(java, plain, what + " (without the VBMI header)");
+                            } finally {
+                                NativeKQuantInt8.useVbmiHeader(true);
+                            }
                             for (int i = 0; i < java.length; i++) {
                                 boolean inRange = i >= 2 + r[0] && i < 2 + r[1];
                                 if (!inRange) {
