@@ -35,6 +35,24 @@ import java.util.concurrent.locks.ReentrantLock;
  * that itself calls the team) runs on the calling thread alone instead of waiting. Allocation-free per loop.
  */
 public final class WorkerTeam implements AutoCloseable {
+    /**
+     * What a team's loops have done since it started: loops run over the workers (not those run inline), their
+     * items, the items the calling thread ran itself (with T threads and nothing in the way, about 1/T of them), and
+     * the loops that opened with a worker parked (it then wakes late: see {@link IdleStrategy#SPIN_NANOS}). Kept by
+     * the loops' calling threads; {@link #minus} gives what happened between two snapshots.
+     */
+    public record Stats(long loops, long items, long callerItems, long parkedAtOpen) {
+        public Stats minus(Stats earlier) {
+            return new Stats(loops - earlier.loops, items - earlier.items, callerItems - earlier.callerItems,
+                    parkedAtOpen - earlier.parkedAtOpen);
+        }
+
+        public Stats plus(Stats other) {
+            return new Stats(loops + other.loops, items + other.items, callerItems + other.callerItems,
+                    parkedAtOpen + other.parkedAtOpen);
+        }
+    }
+
     /** The body of a parallel loop: handles items [from, to). Must not depend on how the range was cut. */
     @FunctionalInterface
     public interface RangeTask {
@@ -77,6 +95,11 @@ public final class WorkerTeam implements AutoCloseable {
     private int from;
     private int to;
     private int grain;
+    // Stats, written by the caller of a loop with the lock held
+    private long loops;
+    private long items;
+    private long callerItems;
+    private long parkedAtOpen;
 
     /** A team of {@code threads} threads in all: the calling thread and {@code threads - 1} daemon workers. */
     public WorkerTeam(int threads) {
@@ -101,6 +124,16 @@ public final class WorkerTeam implements AutoCloseable {
     /** The process-wide team of {@code threads} threads, started on first use and never closed. */
     public static WorkerTeam shared(int threads) {
         return SHARED.computeIfAbsent(threads, WorkerTeam::new);
+    }
+
+    /** A snapshot of the counts (exact when read by the thread that runs the loops, as a benchmark does). */
+    public Stats stats() {
+        lock.lock();
+        try {
+            return new Stats(loops, items, callerItems, parkedAtOpen);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Threads that run a loop, the caller included. */
@@ -156,10 +189,13 @@ public final class WorkerTeam implements AutoCloseable {
         state.set((long) t << 32);
         for (Worker w : workers) {
             if (w.sleeping) {
+                parkedAtOpen++;
                 LockSupport.unpark(w.thread);
             }
         }
-        work(t, 0);
+        loops++;
+        items += n;
+        callerItems += work(t, 0);
         idle.reset();
         while (left.get() > 0) {
             if (idle.spinning()) {
@@ -194,15 +230,16 @@ public final class WorkerTeam implements AutoCloseable {
      * absent (descheduled, or parked) and one in eight found it microseconds late, and with four equal chunks the
      * partner waited up to a chunk: the worker was idle for 16 % of the loops' time and the caller for 5 %. Here the
      * partner takes over a late thread's part from the back in ever smaller pieces, and each thread's own pieces
-     * stay one forward stream (each chunk had started its read-ahead cold).
+     * stay one forward stream (each chunk had started its read-ahead cold). Returns the items this thread ran.
      */
-    private void work(int t, int self) {
+    private int work(int t, int self) {
         int n = to - from;
         int own = n / threads;
+        int ran = 0;
         boolean first = true;
         for (;;) { // own part, from the front
             if ((int) (state.get() >>> 32) != t) {
-                return;
+                return ran;
             }
             long v = parts.get(self * PAD);
             int f = (int) (v >>> 32);
@@ -218,11 +255,12 @@ public final class WorkerTeam implements AutoCloseable {
             if (parts.compareAndSet(self * PAD, v, (long) end << 32 | b)) {
                 first = false;
                 runPiece(f, end);
+                ran += end - f;
             }
         }
         for (;;) { // the others', from the back
             if ((int) (state.get() >>> 32) != t) {
-                return;
+                return ran;
             }
             int victim = -1;
             long best = 0;
@@ -237,7 +275,7 @@ public final class WorkerTeam implements AutoCloseable {
                 }
             }
             if (victim < 0) {
-                return;
+                return ran;
             }
             int f = (int) (best >>> 32);
             int b = (int) best;
@@ -247,6 +285,7 @@ public final class WorkerTeam implements AutoCloseable {
             }
             if (parts.compareAndSet(victim * PAD, best, (long) f << 32 | start)) {
                 runPiece(start, b);
+                ran += b - start;
             }
         }
     }

@@ -47,7 +47,9 @@ class WorkerTeamTest {
             Thread caller = Thread.currentThread();
             int n = 64 * 64;
             int held = -1;
+            WorkerTeam.Stats loop = null;
             while (held < 0) { // until the worker took part (it may find a loop already done)
+                WorkerTeam.Stats before = team.stats();
                 AtomicIntegerArray hits = new AtomicIntegerArray(n);
                 AtomicInteger othersDone = new AtomicInteger();
                 AtomicInteger heldSize = new AtomicInteger(-1);
@@ -74,8 +76,11 @@ class WorkerTeamTest {
                     assertEquals(1, hits.get(i), "index " + i);
                 }
                 held = heldSize.get();
+                loop = team.stats().minus(before);
             }
             assertTrue(held < n / 2, "the stalled piece, " + held + " items, is part of the worker's half only");
+            assertEquals(new WorkerTeam.Stats(1, n, n - held, loop.parkedAtOpen()), loop,
+                    "one loop, the caller running all but the stalled piece");
         }
     }
 

@@ -75,7 +75,10 @@ import picocli.CommandLine.Spec;
                 "  process's CPU share (below 1 when other processes hold the cores). With --kernels java,native",
                 "  decode and prefill are measured for both CPU kernel implementations (bit-identical results),",
                 "  interleaved in the same rounds, one table row each; likewise --arithmetic int8,float for the",
-                "  quantised dtypes (llama.cpp's int8 activations, or float activations: different results)."},
+                "  quantised dtypes (llama.cpp's int8 activations, or float activations: different results).",
+                "  On two or more threads it also says how decode's parallel loops went: loops per token, the",
+                "  share of their items the calling thread ran (above 1/threads when a worker started late or",
+                "  was descheduled) and the loops that found a worker parked."},
         optionListHeading = "%nOPTIONS%n",
         footerHeading = "%nEXAMPLE%n",
         footer = "  strata bench compute --dtypes BF16,Q8_0,Q4_K --threads 1,2 --arithmetic int8,float --rounds 5")
@@ -315,6 +318,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
                     loadAverage());
             out.flush();
             List<Interleaved.Candidate> cs = new ArrayList<>();
+            Map<String, Decoding> decodings = new java.util.LinkedHashMap<>();
             long perToken = 0;
             long macsPerToken = 0;
             for (int n : counts) {
@@ -330,7 +334,8 @@ public final class BenchComputeCommand implements Callable<Integer> {
                     macsPerToken = macsPerToken(d.config(), w);
                     int[] ids = promptIds(prompt, d.config().vocabSize());
                     for (CpuKernels k : kinds) {
-                        Decoding dec = new Decoding(d);
+                        Decoding dec = new Decoding(d, team);
+                        decodings.put(n + "T " + (k + " " + a).toLowerCase(Locale.ROOT), dec);
                         cs.add(new Interleaved.Candidate("decode" + n + k + a, () -> {
                             CpuKernels.use(k);
                             return dec.step();
@@ -351,6 +356,12 @@ public final class BenchComputeCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  done; load average %s; this process had %.2f of its threads' CPU time%n",
                     loadAverage(), share);
             macs.add(target.label() + " " + macsPerToken);
+            decodings.forEach((key, dec) -> {
+                String line = dec.teamLine("  decode " + target.label() + " " + key);
+                if (line != null) {
+                    out.println(line);
+                }
+            });
             for (int n : counts) {
                 for (QuantArithmetic a : ariths) {
                     for (CpuKernels k : kinds) {
@@ -530,11 +541,16 @@ public final class BenchComputeCommand implements Callable<Integer> {
     /** Decode steps on a short context: a fresh sequence every 64 positions (its first step counts too). */
     private static final class Decoding {
         private final MoeDecoder decoder;
+        private final WorkerTeam team;
         private Sequence seq;
         private int token = 1;
+        /** What the team did during this candidate's steps (and nothing else: the other candidates share it). */
+        private WorkerTeam.Stats teamStats = new WorkerTeam.Stats(0, 0, 0, 0);
+        private long steps;
 
-        Decoding(MoeDecoder decoder) {
+        Decoding(MoeDecoder decoder, WorkerTeam team) {
             this.decoder = decoder;
+            this.team = team;
         }
 
         long step() {
@@ -544,8 +560,22 @@ public final class BenchComputeCommand implements Callable<Integer> {
                 }
                 seq = decoder.newSequence();
             }
+            WorkerTeam.Stats before = team.stats();
             token = GREEDY.sample(seq.forward(token));
+            teamStats = teamStats.plus(team.stats().minus(before));
+            steps++;
             return 1;
+        }
+
+        /** One line on the team's loops per decode step, or null for a team of one. */
+        String teamLine(String what) {
+            WorkerTeam.Stats t = teamStats;
+            if (team.threads() < 2 || t.loops() == 0) {
+                return null;
+            }
+            return String.format(Locale.ROOT, "%s: %.0f team loops per token; the calling thread ran %.2f of their items"
+                    + " (%.2f if shared evenly); %.1f %% opened with a worker parked", what, (double) t.loops() / steps,
+                    (double) t.callerItems() / t.items(), 1.0 / team.threads(), 100.0 * t.parkedAtOpen() / t.loops());
         }
     }
 

@@ -18,6 +18,29 @@ class BenchComputeCommandTest {
     Path dir;
 
     @Test
+    void onTwoThreadsSaysHowDecodesParallelLoopsWent() throws Exception {
+        CommandLine cl = StrataCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        // matrices of 512 x 1024 and more are split over the team (ParallelMatVec.MIN_ELEMENTS)
+        int rc = cl.execute("bench", "compute", "--dtypes", "BF16", "--threads", "2", "--hidden", "512",
+                "--ffn", "1024", "--layers", "1", "--experts", "4", "--top-k", "2", "--heads", "4", "--kv-heads", "1",
+                "--head-dim", "128", "--vocab", "1024", "--rounds", "1", "--warmup", "0", "--time", "0.05",
+                "--prompt", "4", "--dir", dir.toString());
+        String text = out.toString();
+        assertEquals(0, rc, text);
+        var m = java.util.regex.Pattern.compile("decode BF16 2T (?:java|native) float: (\\d+) team loops per token; the calling"
+                + " thread ran (\\d\\.\\d\\d) of their items \\(0\\.50 if shared evenly\\); (\\d+\\.\\d) % opened with a"
+                + " worker parked").matcher(text);
+        assertTrue(m.find(), text);
+        // per token: the expert gate/up (one loop each, 1024 rows), the downs and the lm_head (512 and 1024 rows)
+        assertTrue(Integer.parseInt(m.group(1)) >= 3, text);
+        double share = Double.parseDouble(m.group(2));
+        assertTrue(share >= 0 && share <= 1, text);
+        assertTrue(Double.parseDouble(m.group(3)) <= 100, text);
+    }
+
+    @Test
     void reportsDecodeAgainstTheReadBoundForPlainAndQuantisedWeights() throws Exception {
         CommandLine cl = StrataCli.commandLine();
         StringWriter out = new StringWriter();
