@@ -8,6 +8,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -17,21 +19,30 @@ class BenchComputeCommandTest {
     @TempDir
     Path dir;
 
-    @Test
-    void onTwoThreadsSaysHowDecodesParallelLoopsWent() throws Exception {
+    /** Output of {@code bench compute args --dir <temp>}, which must succeed. */
+    private String compute(String... args) {
         CommandLine cl = StrataCli.commandLine();
         StringWriter out = new StringWriter();
         cl.setOut(new PrintWriter(out));
-        // matrices of 512 x 1024 and more are split over the team (ParallelMatVec.MIN_ELEMENTS)
-        int rc = cl.execute("bench", "compute", "--dtypes", "BF16", "--threads", "2", "--hidden", "512",
-                "--ffn", "1024", "--layers", "1", "--experts", "4", "--top-k", "2", "--heads", "4", "--kv-heads", "1",
-                "--head-dim", "128", "--vocab", "1024", "--rounds", "1", "--warmup", "0", "--time", "0.05",
-                "--prompt", "4", "--dir", dir.toString());
+        List<String> all = new ArrayList<>(List.of("bench", "compute"));
+        all.addAll(List.of(args));
+        all.addAll(List.of("--dir", dir.toString()));
+        int rc = cl.execute(all.toArray(String[]::new));
         String text = out.toString();
         assertEquals(0, rc, text);
-        var m = java.util.regex.Pattern.compile("decode BF16 2T (?:java|native) float: (\\d+) team loops per token; the calling"
-                + " thread ran (\\d\\.\\d\\d) of their items \\(0\\.50 if shared evenly\\); (\\d+\\.\\d) % opened with a"
-                + " worker parked").matcher(text);
+        return text;
+    }
+
+    @Test
+    void onTwoThreadsSaysHowDecodesParallelLoopsWent() throws Exception {
+        // matrices of 512 x 1024 and more are split over the team (ParallelMatVec.MIN_ELEMENTS)
+        String text = compute("--dtypes", "BF16", "--threads", "2", "--hidden", "512",
+                "--ffn", "1024", "--layers", "1", "--experts", "4", "--top-k", "2", "--heads", "4", "--kv-heads", "1",
+                "--head-dim", "128", "--vocab", "1024", "--rounds", "1", "--warmup", "0", "--time", "0.05",
+                "--prompt", "4");
+        var m = java.util.regex.Pattern.compile("decode BF16 2T (?:java|native) float: (\\d+) team loops per token;"
+                + " the calling thread ran (\\d\\.\\d\\d) of their items \\(0\\.50 if shared evenly\\);"
+                + " (\\d+\\.\\d) % opened with a worker parked").matcher(text);
         assertTrue(m.find(), text);
         // per token: the expert gate/up (one loop each, 1024 rows), the downs and the lm_head (512 and 1024 rows)
         assertTrue(Integer.parseInt(m.group(1)) >= 3, text);
@@ -42,15 +53,10 @@ class BenchComputeCommandTest {
 
     @Test
     void reportsDecodeAgainstTheReadBoundForPlainAndQuantisedWeights() throws Exception {
-        CommandLine cl = StrataCli.commandLine();
-        StringWriter out = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench", "compute", "--dtypes", "BF16,Q8_0,Q4_K", "--threads", "1", "--hidden", "256",
+        String text = compute("--dtypes", "BF16,Q8_0,Q4_K", "--threads", "1", "--hidden", "256",
                 "--ffn", "256", "--layers", "1", "--experts", "4", "--top-k", "2", "--heads", "2", "--kv-heads", "1",
                 "--head-dim", "128", "--vocab", "512", "--rounds", "1", "--warmup", "0", "--time", "0.05",
-                "--prompt", "4", "--dir", dir.toString());
-        String text = out.toString();
-        assertEquals(0, rc, text);
+                "--prompt", "4");
         for (String t : new String[] {"BF16", "Q8_0", "Q4_K"}) {
             assertEquals(1, text.lines().filter(l -> l.startsWith(t + " ") && l.matches(".*\\d (B|KiB|MiB|GiB) .*")).count(),
                     text);
@@ -86,15 +92,10 @@ class BenchComputeCommandTest {
     @Test
     void measuresEachKernelInItsOwnRow() {
         boolean nat = io.strata.kernels.cpu.CpuKernels.nativeUnavailable().isEmpty();
-        CommandLine cl = StrataCli.commandLine();
-        StringWriter out = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench", "compute", "--dtypes", "BF16", "--threads", "1", "--kernels",
+        String text = compute("--dtypes", "BF16", "--threads", "1", "--kernels",
                 nat ? "java,native" : "java", "--hidden", "256", "--ffn", "256", "--layers", "1", "--experts", "4",
                 "--top-k", "2", "--heads", "2", "--kv-heads", "1", "--head-dim", "128", "--vocab", "512", "--rounds",
-                "1", "--warmup", "0", "--time", "0.05", "--prompt", "4", "--dir", dir.toString());
-        String text = out.toString();
-        assertEquals(0, rc, text);
+                "1", "--warmup", "0", "--time", "0.05", "--prompt", "4");
         assertTrue(text.contains("kernels: "), text);
         assertEquals(1, text.lines().filter(l -> l.matches("BF16 +1 java .*")).count(), text);
         assertEquals(nat ? 1 : 0, text.lines().filter(l -> l.matches("BF16 +1 native .*")).count(), text);
@@ -102,15 +103,10 @@ class BenchComputeCommandTest {
 
     @Test
     void measuresBothQuantisedArithmeticsAndTheQ4KMMix() {
-        CommandLine cl = StrataCli.commandLine();
-        StringWriter out = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench", "compute", "--dtypes", "Q4_K,Q4_K_M", "--arithmetic", "int8,float", "--threads",
+        String text = compute("--dtypes", "Q4_K,Q4_K_M", "--arithmetic", "int8,float", "--threads",
                 "1", "--hidden", "256", "--ffn", "256", "--layers", "2", "--experts", "4", "--top-k", "2", "--heads",
                 "2", "--kv-heads", "1", "--head-dim", "128", "--vocab", "512", "--rounds", "1", "--warmup", "0",
-                "--time", "0.05", "--prompt", "4", "--dir", dir.toString());
-        String text = out.toString();
-        assertEquals(0, rc, text);
+                "--time", "0.05", "--prompt", "4");
         for (String t : new String[] {"Q4_K", "Q4_K_M"}) {
             for (String a : new String[] {"int8", "float"}) {
                 assertEquals(1, text.lines().filter(l -> l.matches(t + " +1 \\w+ +" + a + " .*")).count(), text);
