@@ -2,7 +2,6 @@ package io.strata.kernels.cpu;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -74,8 +73,8 @@ public final class WorkerTeam implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final IdleStrategy callerIdle = new IdleStrategy();
     /** The loop ticket, odd while the loop is open. */
-    private final AtomicLong state = new AtomicLong();
-    /** Threads that saw an open loop and may still read its fields or claim its chunks. */
+    private final AtomicInteger state = new AtomicInteger();
+    /** Threads that saw an open loop and may still read its fields or claim its pieces. */
     private final AtomicInteger active = new AtomicInteger();
     /** Items of the open loop not yet done. */
     private final AtomicInteger left = new AtomicInteger();
@@ -126,14 +125,12 @@ public final class WorkerTeam implements AutoCloseable {
         return SHARED.computeIfAbsent(threads, WorkerTeam::new);
     }
 
-    /** A snapshot of the counts (exact when read by the thread that runs the loops, as a benchmark does). */
+    /**
+     * A snapshot of the counts: exact when read by the thread that runs the loops (as a benchmark does), possibly
+     * stale from another thread. Takes no lock, so that it never turns a loop of another thread into an inline one.
+     */
     public Stats stats() {
-        lock.lock();
-        try {
-            return new Stats(loops, items, callerItems, parkedAtOpen);
-        } finally {
-            lock.unlock();
-        }
+        return new Stats(loops, items, callerItems, parkedAtOpen);
     }
 
     /** Threads that run a loop, the caller included. */
@@ -186,7 +183,7 @@ public final class WorkerTeam implements AutoCloseable {
         failure.set(null);
         ticket += 2;
         int t = ticket | 1;
-        state.set((long) t << 32);
+        state.set(t);
         for (Worker w : workers) {
             if (w.sleeping) {
                 parkedAtOpen++;
@@ -208,7 +205,7 @@ public final class WorkerTeam implements AutoCloseable {
                 waiter = null;
             }
         }
-        state.set((long) (t + 1) << 32);
+        state.set(t + 1);
         this.task = null;
         Throwable f = failure.getAndSet(null);
         if (f instanceof RuntimeException r) {
@@ -238,7 +235,7 @@ public final class WorkerTeam implements AutoCloseable {
         int ran = 0;
         boolean first = true;
         for (;;) { // own part, from the front
-            if ((int) (state.get() >>> 32) != t) {
+            if (state.get() != t) {
                 return ran;
             }
             long v = parts.get(self * PAD);
@@ -259,7 +256,7 @@ public final class WorkerTeam implements AutoCloseable {
             }
         }
         for (;;) { // the others', from the back
-            if ((int) (state.get() >>> 32) != t) {
+            if (state.get() != t) {
                 return ran;
             }
             int victim = -1;
@@ -330,12 +327,12 @@ public final class WorkerTeam implements AutoCloseable {
             IdleStrategy idle = new IdleStrategy();
             int seen = 0;
             while (!closed) {
-                int t = (int) (state.get() >>> 32);
+                int t = state.get();
                 if ((t & 1) == 1 && t != seen) {
                     seen = t;
                     active.incrementAndGet();
                     try {
-                        if ((int) (state.get() >>> 32) == t) {
+                        if (state.get() == t) {
                             work(t, part);
                         }
                     } finally {
@@ -346,7 +343,7 @@ public final class WorkerTeam implements AutoCloseable {
                     idle.idle(false);
                 } else {
                     sleeping = true;
-                    if ((int) (state.get() >>> 32) == t && !closed) {
+                    if (state.get() == t && !closed) {
                         idle.idle(true);
                     }
                     sleeping = false;
