@@ -49,27 +49,21 @@ static int kq8_supported(void) {
     return ok;
 }
 
-/* 1 when the rows kernels use the VBMI header (kq8_k_header_vbmi): the CPU has AVX-512 VBMI and
-   strata_kq8_vbmi_header has not turned it off. */
+/* 1 when the rows kernels use the VBMI header (kq8_k_header_vbmi), 0 when not, -1 before the first call. */
 static int kq8_vbmi_on = -1;
 
-static int kq8_vbmi(void) {
-    int v = __atomic_load_n(&kq8_vbmi_on, __ATOMIC_RELAXED);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512vbmi");
-        __atomic_store_n(&kq8_vbmi_on, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
-
-/* Turns the VBMI header on (where the CPU has VBMI) or off; returns 1 when it is now on. For the tests, which check
-   both forms against the Java kernels, bit for bit. */
+/* Turns the VBMI header on (where the CPU has AVX-512 VBMI: the default) or off; returns 1 when it is now on. For the
+   tests, which check both forms against the Java kernels, bit for bit. */
 KQ8_API int strata_kq8_vbmi_header(int on) {
     __builtin_cpu_init();
     int v = on && __builtin_cpu_supports("avx512vbmi");
     __atomic_store_n(&kq8_vbmi_on, v, __ATOMIC_RELAXED);
     return v;
+}
+
+static int kq8_vbmi(void) {
+    int v = __atomic_load_n(&kq8_vbmi_on, __ATOMIC_RELAXED);
+    return v >= 0 ? v : strata_kq8_vbmi_header(1);
 }
 
 /* 1 when this CPU runs these kernels (AVX-512 F/BW/VL/DQ, VNNI, FMA, F16C), else 0: Java asks once. */
@@ -177,9 +171,9 @@ static inline KQ8_TARGET void kq8_k_header(const uint8_t *p, kq8_blk *u) {
 }
 
 /* kq8_k_header with VBMI byte permutes: the same s[0], s[1] and mp, each one zero-masked vpermb of the scale or min
-   bytes (word = byte, 0) instead of widen, shift, or and a dword permute. Why: the header is a fixed cost per super-block
-   and row, and the rows kernel on Q4_K is bound by the vector ports (about 26 cycles per super-block and row on an
-   Intel Xeon, for 144 bytes); this takes 5 of its vector instructions out. */
+   bytes (word = byte, 0) instead of widen, shift, or and a dword permute. Why: the header is a fixed cost per
+   super-block and row, and the rows kernel on Q4_K is bound by the vector ports (about 26 cycles per super-block and
+   row on an Intel Xeon, for 144 bytes); this takes 5 of its vector instructions out. */
 #define KQ8V_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,fma,f16c")))
 static inline KQ8V_TARGET void kq8_k_header_vbmi(const uint8_t *p, kq8_blk *u) {
     uint64_t sc8, mn8;
