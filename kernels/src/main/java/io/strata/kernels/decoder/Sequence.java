@@ -522,7 +522,7 @@ public final class Sequence implements AutoCloseable {
         }
 
         /**
-         * Index v of the loop is position v / 2 (v even) or n - 1 - v / 2 (v odd), so that every chunk holds early
+         * Index v of the loop is position v / 2 (v even) or n - 1 - v / 2 (v odd), so that every piece holds early
          * (short) and late (long) positions alike: a causal position's cost grows with it.
          */
         @Override

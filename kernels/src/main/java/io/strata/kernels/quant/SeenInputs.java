@@ -4,9 +4,9 @@ import java.util.Arrays;
 
 /**
  * The float inputs a thread last quantised for an int8 matvec, kept to answer "are these the same bits again?".
- * Why: a matvec split over a worker team reaches the kernel once per chunk of rows (eight chunks on two threads),
- * and a SwiGLU's gate and up read the same x, so without it every chunk re-quantised the whole input (for a
- * 128-token prompt, 128 vectors per chunk per weight). Comparing the floats costs a read of them; quantising them
+ * Why: a matvec split over a worker team reaches the kernel once per piece of rows (a few pieces per thread),
+ * and a SwiGLU's gate and up read the same x, so without it every piece re-quantised the whole input (for a
+ * 128-token prompt, 128 vectors per piece per weight). Comparing the floats costs a read of them; quantising them
  * costs several times that. Bit-equal floats give bit-equal codes, so reuse changes no result.
  */
 final class SeenInputs {

@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -318,7 +319,7 @@ public final class BenchComputeCommand implements Callable<Integer> {
                     loadAverage());
             out.flush();
             List<Interleaved.Candidate> cs = new ArrayList<>();
-            Map<String, Decoding> decodings = new java.util.LinkedHashMap<>();
+            Map<String, Decoding> decodings = new LinkedHashMap<>();
             long perToken = 0;
             long macsPerToken = 0;
             for (int n : counts) {
