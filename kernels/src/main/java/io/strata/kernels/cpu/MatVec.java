@@ -66,6 +66,15 @@ public interface MatVec {
     }
 
     /**
+     * Runs every entry of {@code group} (matvecs that do not depend on each other): the bits of running them one
+     * after the other, which is what this default does. A kernel that splits loops over threads runs the whole
+     * group as one loop, so that its threads meet once per group instead of once per matvec.
+     */
+    default void applyGroup(MatVecGroup group) {
+        group.runAll(this);
+    }
+
+    /**
      * Rows of w that fit a 32 KiB block (at least 2; 64 for column-major weights, whose kernels compute outputs
      * in vector blocks): what {@link #applyBatch} keeps in cache at once.
      */

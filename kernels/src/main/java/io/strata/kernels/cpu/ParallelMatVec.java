@@ -18,6 +18,7 @@ final class ParallelMatVec implements MatVec {
     private final MatVec inner;
     private final WorkerTeam team;
     private final ThreadLocal<Body> bodies = ThreadLocal.withInitial(Body::new);
+    private final ThreadLocal<GroupBody> groupBodies = ThreadLocal.withInitial(GroupBody::new);
 
     ParallelMatVec(MatVec inner, WorkerTeam team) {
         this.inner = inner;
@@ -77,6 +78,42 @@ final class ParallelMatVec implements MatVec {
         run(b, rowFrom, rowTo);
     }
 
+    /**
+     * The group as one loop over a row space in which entry i's rows start at V_i, each entry's rows rounded up to
+     * {@link #ALIGN} (so a piece's cuts fall within an entry on the multiples of ALIGN from its first row, as alone,
+     * and the padding rows are skipped). Below the split size, or with a weight other threads may not read, the
+     * entries run one by one (each still split when it is big enough alone).
+     */
+    @Override
+    public void applyGroup(MatVecGroup group) {
+        int n = group.size();
+        if (team.threads() <= 1 || n < 2) {
+            group.runAll(this);
+            return;
+        }
+        long elements = 0;
+        for (int i = 0; i < n; i++) {
+            TensorView w = group.weight(i);
+            TensorView up = group.upWeight(i);
+            if (!w.data().isAccessibleBy(PROBE) || (up != null && !up.data().isAccessibleBy(PROBE))) {
+                group.runAll(this);
+                return;
+            }
+            elements += (long) group.rows(i) * w.cols() * group.count(i) * (up != null ? 2 : 1);
+        }
+        if (elements < MIN_ELEMENTS) {
+            group.runAll(inner);
+            return;
+        }
+        GroupBody b = groupBodies.get();
+        int total = b.set(group);
+        try {
+            team.forRange(0, total, ALIGN, b);
+        } finally {
+            b.clear();
+        }
+    }
+
     private void run(Body b, int rowFrom, int rowTo) {
         try {
             team.forRange(rowFrom, rowTo, ALIGN, b);
@@ -128,6 +165,49 @@ final class ParallelMatVec implements MatVec {
                 inner.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, from, to);
             } else {
                 inner.apply(w, x, xOff, y, yOff, from, to);
+            }
+        }
+    }
+
+    /** A group's loop: maps a piece of the padded row space onto the entries it overlaps. */
+    private final class GroupBody implements WorkerTeam.RangeTask {
+        private MatVecGroup group;
+        /** starts[i]: where entry i's rows begin in the loop's row space; starts[size] is its end. */
+        private int[] starts = new int[8];
+
+        int set(MatVecGroup g) {
+            int n = g.size();
+            if (starts.length < n + 1) {
+                starts = new int[Math.max(n + 1, 2 * starts.length)];
+            }
+            long v = 0;
+            for (int i = 0; i < n; i++) {
+                starts[i] = Math.toIntExact(v);
+                v += (g.rows(i) + ALIGN - 1) / ALIGN * (long) ALIGN;
+            }
+            starts[n] = Math.toIntExact(v);
+            this.group = g;
+            return starts[n];
+        }
+
+        void clear() {
+            group = null;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            MatVecGroup g = group;
+            int n = g.size();
+            int i = 0;
+            while (starts[i + 1] <= from) {
+                i++;
+            }
+            for (; i < n && starts[i] < to; i++) {
+                int a = Math.max(from, starts[i]) - starts[i];
+                int b = Math.min(to - starts[i], g.rows(i));
+                if (a < b) {
+                    g.run(inner, i, g.rowFrom(i) + a, g.rowFrom(i) + b);
+                }
             }
         }
     }

@@ -2,6 +2,7 @@ package io.strata.kernels.decoder;
 
 import io.strata.core.weights.TensorView;
 import io.strata.kernels.cpu.MatVec;
+import io.strata.kernels.cpu.MatVecGroup;
 
 /**
  * The decoder's matvec: each call goes to the kernel for its weight's element type, block-quantised (ggml)
@@ -47,6 +48,24 @@ final class DTypeMatVec implements MatVec {
             return;
         }
         of(w1).applyGateUpBatch(w1, w3, x, xOff, xStride, count, gate, up, yOff, yStride, rowFrom, rowTo);
+    }
+
+    /** The whole group to one kernel when every weight in it goes to that kernel; else entry by entry. */
+    @Override
+    public void applyGroup(MatVecGroup group) {
+        int n = group.size();
+        if (n == 0) {
+            return;
+        }
+        MatVec k = of(group.weight(0));
+        for (int i = 0; i < n; i++) {
+            TensorView up = group.upWeight(i);
+            if (of(group.weight(i)) != k || (up != null && of(up) != k)) {
+                MatVec.super.applyGroup(group);
+                return;
+            }
+        }
+        k.applyGroup(group);
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.strata.core.weights.WeightSource;
 import io.strata.kernels.cpu.Attention;
 import io.strata.kernels.cpu.Embedding;
 import io.strata.kernels.cpu.MatVec;
+import io.strata.kernels.cpu.MatVecGroup;
 import io.strata.kernels.cpu.RmsNorm;
 import io.strata.kernels.cpu.TopK;
 import io.strata.kernels.cpu.VecMath;
@@ -40,6 +41,8 @@ public final class Sequence implements AutoCloseable {
     private String failed;
 
     private final int[] one = new int[1];
+    /** Independent matvecs handed to the kernel together (see {@link MatVecGroup}); emptied after each use. */
+    private final MatVecGroup group = new MatVecGroup();
     private final float[] lanes = new float[VecMath.lanes()];
     private final float[] kRow;
     private final float[] vRow;
@@ -251,9 +254,14 @@ public final class Sequence implements AutoCloseable {
         int qd = cfg.qDim();
         int kvd = cfg.kvDim();
         int hd = cfg.headDim();
-        mv.applyBatch(w.q(), s.xn, 0, h, n, s.q, 0, qd, 0, qd);
-        mv.applyBatch(w.k(), s.xn, 0, h, n, s.k, 0, kvd, 0, kvd);
-        mv.applyBatch(w.v(), s.xn, 0, h, n, s.v, 0, kvd, 0, kvd);
+        try { // q, k and v read one input: one loop of the team for the three
+            mv.applyGroup(group.clear()
+                    .add(w.q(), s.xn, 0, h, n, s.q, 0, qd, 0, qd)
+                    .add(w.k(), s.xn, 0, h, n, s.k, 0, kvd, 0, kvd)
+                    .add(w.v(), s.xn, 0, h, n, s.v, 0, kvd, 0, kvd));
+        } finally {
+            group.clear();
+        }
         for (int t = 0; t < n; t++) {
             addBias(w.qBias(), s.q, t * qd);
             addBias(w.kBias(), s.k, t * kvd);
