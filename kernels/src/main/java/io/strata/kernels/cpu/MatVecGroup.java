@@ -17,27 +17,69 @@ import java.util.Arrays;
  * thread-safe (one per calling thread); the arrays it names must stay untouched until the call returns.
  */
 public final class MatVecGroup {
+    private Entry[] entries = new Entry[0];
     private int size;
-    private TensorView[] w = new TensorView[4];
-    private TensorView[] w3 = new TensorView[4];
-    private float[][] x = new float[4][];
-    private int[] xOff = new int[4];
-    private int[] xStride = new int[4];
-    private int[] count = new int[4];
-    private float[][] y = new float[4][];
-    private float[][] up = new float[4][];
-    private int[] yOff = new int[4];
-    private int[] yStride = new int[4];
-    private int[] rowFrom = new int[4];
-    private int[] rowTo = new int[4];
+
+    /**
+     * One matvec's operands and the call form they take: a SwiGLU gate/up when w3 is set (y = gate, up = up, at
+     * yOff and upOff), a batch when count > 1. Also what {@link ParallelMatVec} keeps for a single call's loop.
+     */
+    static final class Entry {
+        private TensorView w;
+        private TensorView w3;
+        private float[] x;
+        private int xOff;
+        private int xStride;
+        private int count;
+        private float[] y;
+        private int yOff;
+        private int yStride;
+        private float[] up;
+        private int upOff;
+        private int rowFrom;
+        private int rowTo;
+
+        void set(TensorView w, TensorView w3, float[] x, int xOff, int xStride, int count, float[] y, int yOff,
+                 int yStride, float[] up, int upOff, int rowFrom, int rowTo) {
+            this.w = w;
+            this.w3 = w3;
+            this.x = x;
+            this.xOff = xOff;
+            this.xStride = xStride;
+            this.count = count;
+            this.y = y;
+            this.yOff = yOff;
+            this.yStride = yStride;
+            this.up = up;
+            this.upOff = upOff;
+            this.rowFrom = rowFrom;
+            this.rowTo = rowTo;
+        }
+
+        /** Drops the references to weights and arrays. */
+        void clear() {
+            set(null, null, null, 0, 0, 0, null, 0, 0, null, 0, 0, 0);
+        }
+
+        /** Rows [from, to) on {@code kernel}, in the call form the operands were given for. */
+        void run(MatVec kernel, int from, int to) {
+            if (w3 != null && count > 1) {
+                kernel.applyGateUpBatch(w, w3, x, xOff, xStride, count, y, up, yOff, yStride, from, to);
+            } else if (w3 != null) {
+                kernel.applyGateUp(w, w3, x, xOff, y, yOff, up, upOff, from, to);
+            } else if (count > 1) {
+                kernel.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, from, to);
+            } else {
+                kernel.apply(w, x, xOff, y, yOff, from, to);
+            }
+        }
+    }
 
     /** Empties the group (and drops its references to weights and arrays). */
     public MatVecGroup clear() {
-        Arrays.fill(w, 0, size, null);
-        Arrays.fill(w3, 0, size, null);
-        Arrays.fill(x, 0, size, null);
-        Arrays.fill(y, 0, size, null);
-        Arrays.fill(up, 0, size, null);
+        for (int i = 0; i < size; i++) {
+            entries[i].clear();
+        }
         size = 0;
         return this;
     }
@@ -66,34 +108,13 @@ public final class MatVecGroup {
             throw new IllegalArgumentException(w.name() + ": group entry of " + count + " inputs over rows ["
                     + rowFrom + ", " + rowTo + ")");
         }
-        if (size == this.w.length) {
-            int n = 2 * size;
-            this.w = Arrays.copyOf(this.w, n);
-            this.w3 = Arrays.copyOf(this.w3, n);
-            this.x = Arrays.copyOf(this.x, n);
-            this.xOff = Arrays.copyOf(this.xOff, n);
-            this.xStride = Arrays.copyOf(this.xStride, n);
-            this.count = Arrays.copyOf(this.count, n);
-            this.y = Arrays.copyOf(this.y, n);
-            this.up = Arrays.copyOf(this.up, n);
-            this.yOff = Arrays.copyOf(this.yOff, n);
-            this.yStride = Arrays.copyOf(this.yStride, n);
-            this.rowFrom = Arrays.copyOf(this.rowFrom, n);
-            this.rowTo = Arrays.copyOf(this.rowTo, n);
+        if (size == entries.length) {
+            entries = Arrays.copyOf(entries, Math.max(4, 2 * size));
+            for (int i = size; i < entries.length; i++) {
+                entries[i] = new Entry();
+            }
         }
-        int i = size++;
-        this.w[i] = w;
-        this.w3[i] = w3;
-        this.x[i] = x;
-        this.xOff[i] = xOff;
-        this.xStride[i] = xStride;
-        this.count[i] = count;
-        this.y[i] = y;
-        this.up[i] = up;
-        this.yOff[i] = yOff;
-        this.yStride[i] = yStride;
-        this.rowFrom[i] = rowFrom;
-        this.rowTo[i] = rowTo;
+        entries[size++].set(w, w3, x, xOff, xStride, count, y, yOff, yStride, up, yOff, rowFrom, rowTo);
         return this;
     }
 
@@ -104,47 +125,38 @@ public final class MatVecGroup {
 
     /** Entry i's weight (its gate weight for a gate/up entry). */
     public TensorView weight(int i) {
-        return w[i];
+        return entries[i].w;
     }
 
     /** Entry i's up weight, or null for a plain entry. */
     public TensorView upWeight(int i) {
-        return w3[i];
+        return entries[i].w3;
     }
 
     /** Entry i's first output row. */
     public int rowFrom(int i) {
-        return rowFrom[i];
+        return entries[i].rowFrom;
     }
 
     /** Entry i's output rows. */
     public int rows(int i) {
-        return rowTo[i] - rowFrom[i];
+        return entries[i].rowTo - entries[i].rowFrom;
     }
 
     /** Entry i's inputs. */
     public int count(int i) {
-        return count[i];
+        return entries[i].count;
     }
 
     /** Runs entry i's rows [from, to) (within its own range) on {@code kernel}, in the call form it would get alone. */
     public void run(MatVec kernel, int i, int from, int to) {
-        if (w3[i] != null && count[i] > 1) {
-            kernel.applyGateUpBatch(w[i], w3[i], x[i], xOff[i], xStride[i], count[i], y[i], up[i], yOff[i],
-                    yStride[i], from, to);
-        } else if (w3[i] != null) {
-            kernel.applyGateUp(w[i], w3[i], x[i], xOff[i], y[i], yOff[i], up[i], yOff[i], from, to);
-        } else if (count[i] > 1) {
-            kernel.applyBatch(w[i], x[i], xOff[i], xStride[i], count[i], y[i], yOff[i], yStride[i], from, to);
-        } else {
-            kernel.apply(w[i], x[i], xOff[i], y[i], yOff[i], from, to);
-        }
+        entries[i].run(kernel, from, to);
     }
 
     /** Runs every entry on {@code kernel}, one after the other. */
     public void runAll(MatVec kernel) {
         for (int i = 0; i < size; i++) {
-            run(kernel, i, rowFrom[i], rowTo[i]);
+            entries[i].run(kernel, entries[i].rowFrom, entries[i].rowTo);
         }
     }
 }

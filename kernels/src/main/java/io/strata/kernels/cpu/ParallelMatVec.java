@@ -37,7 +37,7 @@ final class ParallelMatVec implements MatVec {
             return;
         }
         Body b = bodies.get();
-        b.set(w, null, x, xOff, 0, 1, y, yOff, 0, null, 0);
+        b.call.set(w, null, x, xOff, 0, 1, y, yOff, 0, null, 0, rowFrom, rowTo);
         run(b, rowFrom, rowTo);
     }
 
@@ -49,7 +49,7 @@ final class ParallelMatVec implements MatVec {
             return;
         }
         Body b = bodies.get();
-        b.set(w1, w3, x, xOff, 0, 1, gate, gOff, 0, up, uOff);
+        b.call.set(w1, w3, x, xOff, 0, 1, gate, gOff, 0, up, uOff, rowFrom, rowTo);
         run(b, rowFrom, rowTo);
     }
 
@@ -62,7 +62,7 @@ final class ParallelMatVec implements MatVec {
             return;
         }
         Body b = bodies.get();
-        b.set(w1, w3, x, xOff, xStride, count, gate, yOff, yStride, up, yOff);
+        b.call.set(w1, w3, x, xOff, xStride, count, gate, yOff, yStride, up, yOff, rowFrom, rowTo);
         run(b, rowFrom, rowTo);
     }
 
@@ -74,7 +74,7 @@ final class ParallelMatVec implements MatVec {
             return;
         }
         Body b = bodies.get();
-        b.set(w, null, x, xOff, xStride, count, y, yOff, yStride, null, 0);
+        b.call.set(w, null, x, xOff, xStride, count, y, yOff, yStride, null, 0, rowFrom, rowTo);
         run(b, rowFrom, rowTo);
     }
 
@@ -118,54 +118,17 @@ final class ParallelMatVec implements MatVec {
         try {
             team.forRange(rowFrom, rowTo, ALIGN, b);
         } finally {
-            b.clear();
+            b.call.clear();
         }
     }
 
-    /** One call's operands: a SwiGLU gate/up when w3 is set (y = gate, y3 = up), a batch when count > 1. */
+    /** One call's loop: its operands, run on the inner kernel over each piece. */
     private final class Body implements WorkerTeam.RangeTask {
-        private TensorView w;
-        private TensorView w3;
-        private float[] x;
-        private int xOff;
-        private int xStride;
-        private int count;
-        private float[] y;
-        private int yOff;
-        private int yStride;
-        private float[] y3;
-        private int y3Off;
-
-        void set(TensorView w, TensorView w3, float[] x, int xOff, int xStride, int count, float[] y, int yOff,
-                 int yStride, float[] y3, int y3Off) {
-            this.w = w;
-            this.w3 = w3;
-            this.x = x;
-            this.xOff = xOff;
-            this.xStride = xStride;
-            this.count = count;
-            this.y = y;
-            this.yOff = yOff;
-            this.yStride = yStride;
-            this.y3 = y3;
-            this.y3Off = y3Off;
-        }
-
-        void clear() {
-            set(null, null, null, 0, 0, 0, null, 0, 0, null, 0);
-        }
+        final MatVecGroup.Entry call = new MatVecGroup.Entry();
 
         @Override
         public void run(int from, int to) {
-            if (w3 != null && count > 1) {
-                inner.applyGateUpBatch(w, w3, x, xOff, xStride, count, y, y3, yOff, yStride, from, to);
-            } else if (w3 != null) {
-                inner.applyGateUp(w, w3, x, xOff, y, yOff, y3, y3Off, from, to);
-            } else if (count > 1) {
-                inner.applyBatch(w, x, xOff, xStride, count, y, yOff, yStride, from, to);
-            } else {
-                inner.apply(w, x, xOff, y, yOff, from, to);
-            }
+            call.run(inner, from, to);
         }
     }
 
